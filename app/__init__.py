@@ -1,0 +1,87 @@
+"""The Flask app factory: configuration, extensions, channels and commands.
+
+`create_app` is the composition root of the web process: it binds the database,
+Redis and queues, registers the channel blueprints, installs the outbound senders
+of `channels/` for the notification service, and adds the `flask` commands. With
+no DATABASE_URL / REDIS_URL it starts the embedded real servers under instance/.
+"""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import load_config
+from app.embedded import sqlalchemy_url, start_postgres, start_redis
+from app.extensions import babel, db, init_redis, migrate
+from app.observability import configure_logging
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    configure_logging(app.config["LOG_LEVEL"])
+    ensure_servers(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+        "connect_args": {"connect_timeout": 1},
+        "pool_size": 5,
+        "pool_recycle": 1800,
+    })
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent.parent / "locales")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    babel.init_app(app)
+    init_redis(app)
+    import_models()
+    register_blueprints(app)
+    register_commands(app)
+    install_senders(app)
+    return app
+
+
+def ensure_servers(app):
+    """Fill DATABASE_URL / REDIS_URL with embedded servers when they are not set."""
+    data = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        server, url = start_postgres(data / "postgres")
+        app.extensions["embedded_postgres"] = server
+        app.config["DATABASE_URL"] = url
+    if not app.config["REDIS_URL"]:
+        client, url = start_redis(data / "redis")
+        app.extensions["embedded_redis"] = client
+        app.config["REDIS_URL"] = url
+
+
+def import_models():
+    """Import every domain's models so metadata (and Alembic) sees all tables."""
+    from app import models  # noqa: F401
+
+
+def register_blueprints(app):
+    from app.health import bp as health_bp
+    from channels import blueprints
+
+    app.register_blueprint(health_bp)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app):
+    from app.cli import commands
+
+    for command in commands():
+        app.cli.add_command(command)
+
+
+def install_senders(app):
+    """Give the notification service the channels' outbound senders."""
+    from channels.senders import build_senders
+
+    app.extensions["senders"] = build_senders(app.config)

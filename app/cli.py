@@ -1,0 +1,8 @@
+"""The `flask` commands of every domain, listed in one place."""
+
+
+def commands():
+    from app.demo import demo_command
+    from menus.simulate import simulate
+
+    return [demo_command, simulate]

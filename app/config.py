@@ -1,0 +1,90 @@
+"""Configuration, read once from the environment (12-factor).
+
+Every setting the service knows is named here with its default, so an operator can
+read one file to learn what can be tuned. `load_config` turns the environment into
+the flat mapping Flask keeps in `app.config`; nothing else reads `os.environ`.
+"""
+
+import os
+
+DEFAULTS = {
+    # Shared state. Empty means: start the embedded real servers under instance/.
+    "DATABASE_URL": "",
+    "REDIS_URL": "",
+    # Product
+    "USSD_CODE": "*384*1#",
+    "AGENT_USSD_CODE": "*384*2#",
+    "DEFAULT_CURRENCY": "KES",
+    "DEFAULT_LOCALE": "en",
+    "SUPPORTED_LOCALES": "en,sw",
+    "DEFAULT_REGION": "KE",
+    "TIMEZONE": "Africa/Nairobi",
+    "USSD_MAX_CHARS": "160",
+    "USSD_SESSION_TTL": "180",
+    "CHAT_SESSION_TTL": "600",
+    "MAX_INPUT_ERRORS": "3",
+    # Security
+    "PIN_PEPPER": "dev-only-pepper-change-me",
+    "PIN_MAX_ATTEMPTS": "3",
+    "PIN_LOCK_MINUTES": "30",
+    "SECRET_KEY": "dev-only-secret-change-me",
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "CALLBACK_TOKEN": "dev-callback-token",
+    "CALLBACK_ALLOWED_IPS": "",
+    # Africa's Talking
+    "AT_USERNAME": "sandbox",
+    "AT_API_KEY": "",
+    "AT_SENDER_ID": "",
+    "AFRICASTALKING_API_URL": "",
+    # Twilio
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_WHATSAPP_FROM": "",
+    "TWILIO_API_URL": "",
+    "TWILIO_VALIDATE_SIGNATURE": "1",
+    # Mobile money
+    "PAYMENT_PROVIDERS": "KE=sandbox,UG=sandbox,GH=sandbox,RW=sandbox",
+    "MPESA_BASE_URL": "https://sandbox.safaricom.co.ke",
+    "MPESA_CONSUMER_KEY": "",
+    "MPESA_CONSUMER_SECRET": "",
+    "MPESA_SHORTCODE": "174379",
+    "MPESA_PASSKEY": "",
+    "MPESA_B2C_SHORTCODE": "600000",
+    "MPESA_INITIATOR_NAME": "",
+    "MPESA_SECURITY_CREDENTIAL": "",
+    "MOMO_BASE_URL": "https://sandbox.momodeveloper.mtn.com",
+    "MOMO_TARGET_ENVIRONMENT": "sandbox",
+    "MOMO_CURRENCY": "EUR",
+    "MOMO_COLLECTION_SUBSCRIPTION_KEY": "",
+    "MOMO_COLLECTION_USER": "",
+    "MOMO_COLLECTION_API_KEY": "",
+    "MOMO_DISBURSEMENT_SUBSCRIPTION_KEY": "",
+    "MOMO_DISBURSEMENT_USER": "",
+    "MOMO_DISBURSEMENT_API_KEY": "",
+    "SANDBOX_PAYMENT_DELAY": "3",
+    "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
+    # Messaging
+    "QUIET_HOURS": "21:00-07:00",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def load_config(environ=None):
+    """Return the settings as a dict: environment values over the defaults."""
+    environ = os.environ if environ is None else environ
+    return {name: environ.get(name, default) for name, default in DEFAULTS.items()}
+
+
+def as_int(config, name):
+    """Read an integer setting, failing loudly at start-up on a typo."""
+    return int(config[name])
+
+
+def as_list(config, name):
+    """Read a comma-separated setting as a list of non-empty, stripped items."""
+    return [item.strip() for item in str(config[name]).split(",") if item.strip()]
+
+
+def as_bool(config, name):
+    """Read a boolean setting: 1/true/yes/on are true."""
+    return str(config[name]).strip().lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,91 @@
+"""Translations: English msgids in the code, catalogues in `locales/<lang>/LC_MESSAGES/*.po`.
+
+The locale is the member's, not the HTTP request's, and screens are rendered in
+jobs and CLI commands too, so the engine and services translate through
+`translate(locale, msgid, **params)` rather than Flask-Babel's request locale.
+Each domain keeps its own catalogue file (members.po, loans.po, ...); all files of
+a language are merged when first used. Strings are marked for extraction with
+`N_()` (no translation at definition time) and carried as `Text` values until a
+channel renders them, so a service can say what happened without knowing who
+reads it or in which language. `Money` and `date` parameters are formatted for
+the locale when the text is rendered.
+"""
+
+from datetime import date
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import NamedTuple
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from app.money import Money, format_money, gsm_safe
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("en", "sw")
+LANGUAGE_NAMES = {"en": "English", "sw": "Kiswahili"}
+
+
+def N_(msgid):
+    """Mark a string for extraction; it is translated later, when rendered."""
+    return msgid
+
+
+class Text(NamedTuple):
+    """A translatable message with its parameters, rendered per locale."""
+
+    msgid: str
+    params: dict = {}
+
+    def render(self, locale):
+        return translate(locale, self.msgid, **self.params)
+
+
+def T(msgid, **params):
+    """Build a Text; `T(N_("Balance: {amount}"), amount=money)` reads naturally."""
+    return Text(msgid, params)
+
+
+@lru_cache(maxsize=None)
+def catalogue(locale):
+    """All catalogue files of `locale` merged into one Translations object."""
+    merged = Translations()
+    for po_path in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        merged.merge(Translations(buffer))
+    return merged
+
+
+def format_param(value, locale):
+    """Format one message parameter for the locale, GSM-7 safe."""
+    if isinstance(value, Money):
+        return format_money(value, locale)
+    if isinstance(value, date):
+        return gsm_safe(format_date(value, format="medium", locale=locale))
+    if isinstance(value, Text):
+        return value.render(locale)
+    return value
+
+
+def translate(locale, msgid, **params):
+    """Translate `msgid` to `locale` and fill in its `{name}` parameters."""
+    text = catalogue(locale if locale in SUPPORTED else "en").gettext(msgid)
+    if not params:
+        return text
+    return text.format(**{name: format_param(value, locale) for name, value in params.items()})
+
+
+def render(message, locale):
+    """Render a Text, a plain msgid or a list of them (joined by newlines)."""
+    if isinstance(message, Text):
+        return message.render(locale)
+    if isinstance(message, (list, tuple)):
+        return "\n".join(render(part, locale) for part in message)
+    return translate(locale, message)

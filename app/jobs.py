@@ -1,0 +1,88 @@
+"""RQ plumbing: jobs run inside an app context and commit once, in one place.
+
+A task is a plain function `task(services, *ids)` wrapped by `@job`: the wrapper
+finds (or creates once per worker process) the Flask app, opens an app context,
+builds the services, runs the body, commits, and lets real failures raise so RQ
+records them (no `except Exception: log`). Jobs take ids, never objects, and are
+enqueued only after the enqueuing transaction commits, so a worker never looks
+for a row that is not there yet. Retries use RQ's `Retry` with backoff.
+"""
+
+import functools
+
+from flask import current_app, has_app_context
+from rq import Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+DEFAULT_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+"""Backoff for transient failures: 5 s, 30 s, 2 min, 10 min, 30 min."""
+
+_worker_app = None
+
+
+def worker_app():
+    """The app of this process: the current one, or one created on first job."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def job(func):
+    """Run `func(services, *args)` as a job: app context, one commit, failures raise."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        from app.services import build_services
+
+        app = worker_app()
+        with app.app_context():
+            services = build_services(app, db.session)
+            try:
+                result = func(services, *args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+
+    return run
+
+
+def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT_RETRY, at=None, **kwargs):
+    """Enqueue `func(*args)` once `session` commits; a stable `job_id` makes it idempotent.
+
+    A job whose id is already queued, running or finished is not enqueued again;
+    a failed one may be. `at` (aware datetime) schedules it for later.
+    """
+
+    def send():
+        options = {"job_id": job_id, "retry": retry, "kwargs": kwargs}
+        if job_id is not None:
+            existing = queue.fetch_job(job_id)
+            if existing is not None and existing.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
+                return
+        if at is not None:
+            queue.enqueue_at(at, func, *args, **options)
+        else:
+            queue.enqueue(func, *args, **options)
+
+    session.info.setdefault("pending_jobs", []).append(send)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending_jobs(session):
+    for send in session.info.pop("pending_jobs", []):
+        send()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_jobs(session):
+    session.info.pop("pending_jobs", None)

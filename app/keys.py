@@ -1,0 +1,47 @@
+"""Every Redis key the service uses, built in one place.
+
+RQ once produced `rq:job::id` from two hand-built keys; building all keys here
+keeps the namespace consistent and grep-able. All keys start with `pamoja:`.
+"""
+
+PREFIX = "pamoja"
+
+
+def menu_session_key(channel, session_id):
+    """A menu session: USSD by sessionId, SMS/WhatsApp by phone number."""
+    return f"{PREFIX}:session:{channel}:{session_id}"
+
+
+def chat_expired_key(channel, session_id):
+    """Marks a chat whose session expired, so the next message says so once."""
+    return f"{PREFIX}:expired:{channel}:{session_id}"
+
+
+def inbound_message_key(channel, message_id):
+    """Dedupe of an inbound provider message (SMS id, Twilio MessageSid)."""
+    return f"{PREFIX}:inbound:{channel}:{message_id}"
+
+
+def sms_confirmation_key(phone):
+    """The pending one-time confirmation code of an SMS command for a phone."""
+    return f"{PREFIX}:sms-confirm:{phone}"
+
+
+def provider_token_key(provider, product="default"):
+    """A cached OAuth token of a mobile-money provider."""
+    return f"{PREFIX}:token:{provider}:{product}"
+
+
+def provider_token_lock_key(provider, product="default"):
+    """The lock that lets one process refresh a provider token at a time."""
+    return f"{PREFIX}:token-lock:{provider}:{product}"
+
+
+def circuit_key(provider):
+    """Failure counter and open state of a provider's circuit breaker."""
+    return f"{PREFIX}:circuit:{provider}"
+
+
+def scheduler_lock_key(job_name, run_date):
+    """Guards a scheduled job so two schedulers never run it twice for a date."""
+    return f"{PREFIX}:cron:{job_name}:{run_date}"

@@ -1,0 +1,1 @@
+"""Members: registration, PINs and lockout, language, profile."""

@@ -1,0 +1,131 @@
+"""The member service: registration, PIN checks with lockout, language, profile.
+
+Knows nothing of Flask or channels. A wrong PIN is counted on the member's row
+under a row lock, so three wrong PINs lock the account across sessions and
+channels, whichever web process serves them. Callers commit once per request.
+"""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.i18n import SUPPORTED
+from app.members import errors
+from app.members.models import Member
+from app.members.pins import TRIVIAL_PINS, check_pin, hash_pin, is_pin_shaped
+from app.phones import currency_for
+
+NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
+NATIONAL_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{5,12}$")
+
+
+class MemberService:
+    def __init__(self, session, *, clock, pepper, max_attempts=3, lock_minutes=30,
+                 default_currency="KES", notify=None):
+        self.session = session
+        self.clock = clock
+        self.pepper = pepper
+        self.max_attempts = max_attempts
+        self.lock_minutes = lock_minutes
+        self.default_currency = default_currency
+        self.notify = notify or (lambda member, kind, **params: None)
+
+    def by_phone(self, phone):
+        """The member with this E.164 number, or None."""
+        return self.session.scalar(select(Member).where(Member.phone == phone))
+
+    def get(self, member_id):
+        """The member with this id, or None."""
+        return self.session.get(Member, member_id)
+
+    @staticmethod
+    def clean_name(raw):
+        """A name in letters (any script), single-spaced, or raise InvalidName."""
+        name = " ".join((raw or "").split())
+        if not (3 <= len(name) <= 60) or not NAME_PATTERN.match(name):
+            raise errors.InvalidName()
+        return name.title() if name.islower() or name.isupper() else name
+
+    @staticmethod
+    def clean_national_id(raw):
+        """An ID of 5-12 letters or digits, upper-cased, or raise InvalidNationalId."""
+        national_id = (raw or "").strip().upper()
+        if not NATIONAL_ID_PATTERN.match(national_id):
+            raise errors.InvalidNationalId()
+        return national_id
+
+    @staticmethod
+    def check_new_pin(pin):
+        """Refuse a PIN that is not 4 digits or is trivially guessable."""
+        if not is_pin_shaped(pin or "") or pin in TRIVIAL_PINS:
+            raise errors.WeakPin()
+
+    def register(self, *, phone, name, national_id, locale, pin=None, agent_id=None):
+        """Create a member; without a PIN (agent registration) they set it on first dial."""
+        if self.by_phone(phone) is not None:
+            raise errors.AlreadyRegistered()
+        if pin is not None:
+            self.check_new_pin(pin)
+        member = Member(
+            phone=phone,
+            name=self.clean_name(name),
+            national_id=self.clean_national_id(national_id),
+            locale=locale if locale in SUPPORTED else "en",
+            currency=currency_for(phone, self.default_currency),
+            pin_hash=hash_pin(pin, self.pepper) if pin is not None else None,
+            pin_failures=0,
+            kyc_level=2 if national_id else 1,
+            registered_by_agent_id=agent_id,
+        )
+        self.session.add(member)
+        self.session.flush()
+        self.notify(member, "welcome", name=member.name)
+        return member
+
+    def locked_minutes_left(self, member):
+        """Minutes until the PIN lock lifts, or 0 when the member is not locked."""
+        if member.pin_locked_until is None:
+            return 0
+        left = member.pin_locked_until - self.clock.now()
+        return max(0, -(-int(left.total_seconds()) // 60))
+
+    def check_pin(self, member, pin):
+        """Check a PIN; return None when right, else the MemberError to show.
+
+        Returns rather than raises so the caller still commits the failure count:
+        a rolled-back wrong PIN would never lock anyone out.
+        """
+        member = self.session.scalar(select(Member).where(Member.id == member.id).with_for_update())
+        if member.pin_hash is None:
+            return errors.NoPin()
+        minutes = self.locked_minutes_left(member)
+        if minutes:
+            return errors.PinLocked(member.pin_locked_until, minutes)
+        if is_pin_shaped(pin or "") and check_pin(pin, member.pin_hash, self.pepper):
+            if member.pin_failures or member.pin_locked_until:
+                member.pin_failures = 0
+                member.pin_locked_until = None
+            return None
+        member.pin_failures += 1
+        if member.pin_failures < self.max_attempts:
+            return errors.WrongPin(self.max_attempts - member.pin_failures)
+        member.pin_failures = 0
+        member.pin_locked_until = self.clock.now() + timedelta(minutes=self.lock_minutes)
+        self.notify(member, "pin_locked", minutes=self.lock_minutes)
+        return errors.PinLocked(member.pin_locked_until, self.lock_minutes)
+
+    def set_pin(self, member, new_pin):
+        """Set a PIN: the first one of an agent-registered member, or a change after `check_pin`."""
+        self.check_new_pin(new_pin)
+        member.pin_hash = hash_pin(new_pin, self.pepper)
+        member.pin_failures = 0
+        member.pin_locked_until = None
+        self.notify(member, "pin_changed")
+        return member
+
+    def set_locale(self, member, locale):
+        if locale not in SUPPORTED:
+            raise errors.MemberError()
+        member.locale = locale
+        return member

@@ -1,0 +1,48 @@
+"""Phone numbers: parsed with `phonenumbers`, stored and compared in E.164."""
+
+import phonenumbers
+
+COUNTRY_CURRENCY = {"KE": "KES", "UG": "UGX", "TZ": "TZS", "RW": "RWF", "GH": "GHS", "ZM": "ZMW"}
+"""The currency a member banks in, by the country of their phone number."""
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid mobile number."""
+
+
+def normalize_phone(raw, default_region="KE"):
+    """Return `raw` as E.164 (`+254712345678`), or raise InvalidPhone.
+
+    Accepts local forms (`0712 345 678`), international ones (`+254…`, `254…`) and
+    the `whatsapp:` prefix Twilio adds.
+    """
+    text = (raw or "").strip().removeprefix("whatsapp:")
+    if not text or len(text) > 20:
+        raise InvalidPhone(raw)
+    if text[0].isdigit() and not text.startswith("0") and len(text) > 10:
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(raw) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_of(phone):
+    """The ISO country code of an E.164 number (`KE`), or None."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def currency_for(phone, default="KES"):
+    """The currency of the country the number belongs to."""
+    return COUNTRY_CURRENCY.get(country_of(phone), default)
+
+
+def masked(phone):
+    """A number shown to another member: `+2547****5678`."""
+    return phone[:5] + "****" + phone[-4:] if len(phone) > 9 else phone
