@@ -1,0 +1,1 @@
+"""Loans: products, schedules, eligibility, guarantors, disbursement, repayment, arrears."""
