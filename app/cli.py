@@ -3,6 +3,7 @@
 
 def commands():
     from app.demo import demo_command
+    from app.ledger.cli import ledger_command
     from menus.simulate import simulate
 
-    return [demo_command, simulate]
+    return [demo_command, simulate, ledger_command]

@@ -50,6 +50,12 @@ class Services:
         return NotificationService(self.session, clock=self.clock, config=self.config,
                                    enqueue=self.enqueue)
 
+    @cached_property
+    def ledger(self):
+        from app.ledger.services import LedgerService
+
+        return LedgerService(self.session, clock=self.clock)
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

@@ -93,17 +93,33 @@ def app():
         upgrade()
     yield application
     with application.app_context():
+        from app.ledger.verify import verify_ledger
+
+        problems = verify_ledger(db.session)
+        db.session.remove()
         db.engine.dispose()
     reservations.delete(f"pamoja:test-db:{redis_index}")
     if not os.environ.get("PAMOJA_KEEP_TEST_SCHEMA"):
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     admin.dispose()
+    if problems:
+        pytest.fail("ledger invariants broken after the test run:\n" + "\n".join(problems), pytrace=False)
+
+
+APP_FIXTURES = {"app", "session", "redis", "client", "services"}
 
 
 @pytest.fixture(autouse=True)
-def _isolation(request, app):
-    """Roll back every test's database work; flush the run's Redis database."""
+def _isolation(request):
+    """Roll back every test's database work; flush the run's Redis database.
+
+    Pure tests (no app fixture) start no servers at all.
+    """
+    if not APP_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    app = request.getfixturevalue("app")
     app.extensions["redis"].flushdb()
     if request.node.get_closest_marker("committed"):
         with app.app_context():

@@ -1,0 +1,106 @@
+"""Ledger tables and the account kinds with their normal side (see app/ledger/__init__.py)."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+DEBIT_NORMAL = 1
+"""Assets: what Pamoja holds or is owed; natural balance = stored balance."""
+
+CREDIT_NORMAL = -1
+"""Liabilities and income: what Pamoja owes or earned; natural balance = -stored balance."""
+
+KINDS = {
+    "member_savings": CREDIT_NORMAL,
+    "guarantee_pledged": CREDIT_NORMAL,
+    "group_pool": CREDIT_NORMAL,
+    "member_group_share": CREDIT_NORMAL,
+    "agent_float": CREDIT_NORMAL,
+    "payouts_in_flight": CREDIT_NORMAL,
+    "fee_income": CREDIT_NORMAL,
+    "penalty_income": CREDIT_NORMAL,
+    "interest_income": CREDIT_NORMAL,
+    "loan_principal_receivable": DEBIT_NORMAL,
+    "interest_receivable": DEBIT_NORMAL,
+    "penalty_receivable": DEBIT_NORMAL,
+    "mobile_money_clearing": DEBIT_NORMAL,
+    "suspense": DEBIT_NORMAL,
+}
+"""Every account kind and its normal side. `mobile_money_clearing:<provider>` uses its base kind."""
+
+
+def normal_sign_of(kind):
+    """+1 or -1 for a kind; a `base:suffix` kind takes its base's sign. KeyError if unknown."""
+    return KINDS[kind.split(":", 1)[0]]
+
+
+def clearing_kind(provider):
+    """The kind of a provider's clearing account: `mobile_money_clearing:mpesa`."""
+    return f"mobile_money_clearing:{provider}"
+
+
+class LedgerAccount(db.Model):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("owner_type", "owner_id", "kind", "currency", name="uq_ledger_accounts_owner",
+                         postgresql_nulls_not_distinct=True),
+        CheckConstraint("normal_sign IN (1, -1)", name="normal_sign"),
+        CheckConstraint("allow_negative OR balance * normal_sign >= 0", name="no_overdraft"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(60))
+    currency: Mapped[str] = mapped_column(String(3))
+    normal_sign: Mapped[int] = mapped_column(SmallInteger)
+    allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    def __repr__(self):
+        return f"<LedgerAccount {self.id} {self.owner_type}:{self.owner_id} {self.kind} {self.currency}>"
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    initiated_by: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(20))
+    session_ref: Mapped[str | None] = mapped_column(String(120))
+
+    postings: Mapped[list["LedgerPosting"]] = relationship(back_populates="entry", order_by="LedgerPosting.id")
+
+    def __repr__(self):
+        return f"<LedgerEntry {self.id} {self.kind} {self.idempotency_key}>"
+
+
+class LedgerPosting(db.Model):
+    __tablename__ = "ledger_postings"
+    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    entry: Mapped[LedgerEntry] = relationship(back_populates="postings")
+    account: Mapped[LedgerAccount] = relationship()

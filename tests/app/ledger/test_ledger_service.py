@@ -1,0 +1,142 @@
+"""LedgerService.post: balanced, idempotent, no overdraft; the database refuses what the service would."""
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.ledger import errors
+from app.ledger.models import LedgerEntry, LedgerPosting
+from app.money import Money
+
+AUDIT = {"initiated_by": "system", "channel": "system"}
+
+
+def kes(minor):
+    return Money(minor, "KES")
+
+
+@pytest.fixture
+def ledger(services):
+    return services.ledger
+
+
+@pytest.fixture
+def savings(ledger):
+    return ledger.account("member", 1, "member_savings", "KES")
+
+
+@pytest.fixture
+def clearing(ledger):
+    return ledger.clearing_account("sandbox", "KES")
+
+
+def deposit(ledger, account, clearing, minor, key):
+    return ledger.post(key, [(clearing, kes(minor)), (account, kes(-minor))], kind="deposit", **AUDIT)
+
+
+def test_deposit_credits_the_member_in_natural_sign(ledger, savings, clearing):
+    clearing_before = ledger.balance(clearing)
+    entry = deposit(ledger, savings, clearing, 150_00, "dep:1")
+    assert ledger.balance(savings) == kes(150_00)
+    assert ledger.balance(clearing) - clearing_before == kes(150_00)
+    assert savings.balance == -150_00
+    assert sorted(p.amount for p in entry.postings) == [-150_00, 150_00]
+
+
+def test_same_key_twice_returns_the_first_entry_and_changes_nothing(ledger, savings, clearing):
+    first = deposit(ledger, savings, clearing, 100_00, "dep:dup")
+    again = deposit(ledger, savings, clearing, 999_00, "dep:dup")
+    assert again.id == first.id
+    assert ledger.balance(savings) == kes(100_00)
+
+
+def test_account_is_get_or_create(ledger, savings):
+    assert ledger.account("member", 1, "member_savings", "KES").id == savings.id
+    assert ledger.system_account("fee_income", "KES").id == ledger.system_account("fee_income", "KES").id
+    with pytest.raises(errors.UnknownAccountKind):
+        ledger.account("member", 1, "pocket_money", "KES")
+
+
+@pytest.mark.parametrize("amounts, error", [
+    ([kes(100), kes(-99)], errors.UnbalancedEntry),
+    ([kes(0), kes(0)], errors.ZeroAmount),
+    ([100, -100], errors.NotMoney),
+    ([100.0, -100.0], errors.NotMoney),
+    ([Decimal(1), Decimal(-1)], errors.NotMoney),
+])
+def test_malformed_entries_are_refused(ledger, savings, clearing, amounts, error):
+    with pytest.raises(error):
+        ledger.post("bad", list(zip([clearing, savings], amounts, strict=True)), kind="x", **AUDIT)
+    assert ledger.entry("bad") is None
+
+
+def test_errors_are_value_and_type_errors():
+    assert issubclass(errors.UnbalancedEntry, ValueError)
+    assert issubclass(errors.NotMoney, TypeError)
+    assert issubclass(errors.InsufficientFunds, ValueError)
+
+
+def test_single_posting_and_mixed_currency_are_refused(ledger, savings, clearing):
+    ugx = ledger.account("member", 1, "member_savings", "UGX")
+    with pytest.raises(errors.TooFewPostings):
+        ledger.post("one", [(savings, kes(5))], kind="x", **AUDIT)
+    with pytest.raises(errors.MixedCurrencies):
+        ledger.post("mix", [(clearing, kes(5)), (ugx, Money(-5, "UGX"))], kind="x", **AUDIT)
+    with pytest.raises(errors.MixedCurrencies):
+        ledger.post("mix2", [(clearing, Money(5, "UGX")), (ugx, Money(-5, "UGX"))], kind="x", **AUDIT)
+
+
+def test_overdraft_is_refused_and_leaves_the_transaction_usable(ledger, savings, clearing, session):
+    deposit(ledger, savings, clearing, 50_00, "dep:a")
+    with pytest.raises(errors.InsufficientFunds) as refused:
+        ledger.post("wd:a", [(savings, kes(50_01)), (clearing, kes(-50_01))], kind="withdrawal", **AUDIT)
+    assert refused.value.available == kes(50_00)
+    assert refused.value.message.msgid == "Not enough money in your account."
+    assert ledger.entry("wd:a") is None
+    ledger.post("wd:b", [(savings, kes(50_00)), (clearing, kes(-50_00))], kind="withdrawal", **AUDIT)
+    assert ledger.balance(savings) == kes(0)
+
+
+def test_statement_newest_first_in_natural_sign(ledger, savings, clearing):
+    deposit(ledger, savings, clearing, 10_00, "s1")
+    deposit(ledger, savings, clearing, 20_00, "s2")
+    ledger.post("s3", [(savings, kes(5_00)), (clearing, kes(-5_00))], kind="withdrawal", memo="cash", **AUDIT)
+    lines = ledger.statement(savings, limit=2)
+    assert [line.amount for line in lines] == [kes(-5_00), kes(20_00)]
+    assert lines[0].kind == "withdrawal" and lines[0].memo == "cash"
+
+
+def test_entry_records_the_audit_trail(ledger, savings, clearing):
+    entry = ledger.post("audit", [(clearing, kes(1)), (savings, kes(-1))], kind="deposit",
+                        initiated_by="member:1", channel="ussd", session_ref="ATUid_1")
+    assert (entry.initiated_by, entry.channel, entry.session_ref) == ("member:1", "ussd", "ATUid_1")
+    assert entry.created_at is not None
+
+
+def test_database_rejects_an_unbalanced_entry_at_commit(ledger, savings, clearing, session):
+    entry = deposit(ledger, savings, clearing, 1_00, "db:1")
+    session.add(LedgerPosting(entry_id=entry.id, account_id=savings.id, amount=7))
+    session.flush()
+    with pytest.raises(IntegrityError, match="does not balance"):
+        session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def test_database_rejects_an_entry_without_postings(session, services):
+    session.add(LedgerEntry(idempotency_key="empty", kind="x", memo="", created_at=services.clock.now(),
+                            initiated_by="system", channel="system"))
+    session.flush()
+    with pytest.raises(IntegrityError, match="0 posting"):
+        session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def test_database_refuses_a_negative_no_overdraft_balance(savings, session):
+    with pytest.raises(IntegrityError, match="no_overdraft"):
+        session.execute(text("UPDATE ledger_accounts SET balance = 1 WHERE id = :id"), {"id": savings.id})
+
+
+def test_postings_are_append_only(ledger, savings, clearing, session):
+    deposit(ledger, savings, clearing, 1_00, "ao:1")
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text("UPDATE ledger_postings SET amount = 2 WHERE account_id = :id"), {"id": savings.id})
