@@ -43,6 +43,7 @@ def create_app(test_config=None):
     register_blueprints(app)
     register_commands(app)
     install_senders(app)
+    install_engines(app)
     return app
 
 
@@ -78,6 +79,19 @@ def register_commands(app):
 
     for command in commands():
         app.cli.add_command(command)
+
+
+def install_engines(app):
+    """One menu engine per tree, sharing the Redis session store."""
+    from app.config import as_int
+    from menus.engine import Engine
+    from menus.member import MEMBER_TREE
+    from menus.session import SessionStore
+
+    store = SessionStore(app.extensions["redis"])
+    options = {"pepper": app.config["PIN_PEPPER"], "max_errors": as_int(app.config, "MAX_INPUT_ERRORS"),
+               "default_locale": app.config["DEFAULT_LOCALE"]}
+    app.extensions["engines"] = {"member": Engine(MEMBER_TREE, store, **options)}
 
 
 def install_senders(app):

@@ -12,7 +12,7 @@ the locale when the text is rendered.
 """
 
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
@@ -49,7 +49,7 @@ def T(msgid, **params):
     return Text(msgid, params)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(locale):
     """All catalogue files of `locale` merged into one Translations object."""
     merged = Translations()

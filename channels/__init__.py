@@ -3,4 +3,6 @@
 
 def blueprints():
     """Every channel's blueprint, registered by create_app."""
-    return []
+    from channels.ussd import bp as ussd_bp
+
+    return [ussd_bp]

@@ -14,8 +14,10 @@ import socket
 import tempfile
 
 import pytest
+from flask_sqlalchemy.session import _app_ctx_id
 from redis import Redis
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.extensions import db
@@ -130,7 +132,8 @@ def _isolation(request):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id)
         try:
             yield
         finally:

@@ -1,0 +1,279 @@
+"""The menu engine: one step of one session per request, on any channel.
+
+`Engine.handle` loads the session from Redis, works out the new input, moves
+through the tree (navigation `0` back, `00` home, `98` more), runs the screen's
+action against the domain services, renders the next screen for the channel's
+limits, commits once, and saves the session. It knows nothing of HTTP or of any
+provider: channels describe themselves with a `ChannelProfile`.
+
+Cumulative channels (USSD) send the whole path `1*2*500`; the new input is what
+follows the previous text, checked against a keyed digest of it (the text holds
+PINs, so it is never stored). The same text again is a network replay and gets
+the stored reply without running anything.
+
+Actions run inside a savepoint: an `Invalid` or `Stop` raised by an action undoes
+what it wrote. Actions that must keep a write while refusing (a wrong PIN is
+counted) return `Reprompt(...)` or `Finish(...)` instead of raising.
+"""
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import OperationalError
+
+from app.i18n import N_, T
+from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
+from menus.context import Context
+from menus.render import render_screen
+from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Paged, Pin, Stop, outcome_target
+from menus.session import MenuSession
+
+BACK, HOME, MORE = "0", "00", "98"
+MAX_INPUT_CHARS = 160
+"""Longer input is refused before any parsing: no real answer is that long."""
+
+UNAVAILABLE = T(N_("Service is temporarily unavailable. Please try again later."))
+TOO_MANY_ERRORS = T(N_("Too many invalid entries. Please dial again."))
+INPUT_TOO_LONG = T(N_("That is too long. Try again."))
+EMPTY_INPUT = T(N_("Please enter a choice."))
+
+
+class Reprompt(NamedTuple):
+    """Returned by an action: stay on this screen with `message`, keep what was written."""
+
+    message: object
+
+
+class Finish(NamedTuple):
+    """Returned by an action: end the session with `message`, keep what was written."""
+
+    message: object
+
+
+@dataclass(frozen=True)
+class ChannelProfile:
+    """How a channel delivers input and what its screens may hold."""
+
+    name: str
+    session_ttl: int
+    max_chars: int | None = None
+    cumulative: bool = False
+    measure: Callable[[str], int] = len
+    normalize: Callable[[str], str] = str
+    page_size: int = 9
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    end: bool
+
+
+class Engine:
+    def __init__(self, tree, store, *, pepper, max_errors=3, default_locale="en"):
+        self.tree = tree
+        self.store = store
+        self.pepper = pepper.encode()
+        self.max_errors = max_errors
+        self.default_locale = default_locale
+
+    def handle(self, channel, session_id, phone, raw_text, services):
+        """Answer one request: returns a Reply, never raises for bad input or lost dependencies."""
+        started = time.perf_counter()
+        outcome, screen_name, state = "ok", None, None
+        try:
+            state = self.store.load(channel.name, session_id)
+            raw_text = raw_text or ""
+            if state is not None and channel.cumulative and self._is_replay(state, raw_text):
+                outcome = "replay"
+                return Reply(*state.last_reply)
+            reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services)
+            screen_name = state.current
+            services.session.commit()
+            self._remember(state, raw_text, reply)
+            if reply.end and not channel.cumulative:
+                self.store.delete(channel.name, session_id)
+            else:
+                self.store.save(state, channel.session_ttl)
+            return reply
+        except (RedisError, OperationalError, SAInterfaceError) as exc:
+            outcome = "unavailable"
+            ERRORS.labels(channel.name, type(exc).__name__).inc()
+            self._rollback(services)
+            locale = state.locale if state else self.default_locale
+            return Reply(channel.normalize(UNAVAILABLE.render(locale)), True)
+        finally:
+            elapsed = time.perf_counter() - started
+            HOPS.labels(channel.name, outcome).inc()
+            HOP_SECONDS.labels(channel.name).observe(elapsed)
+            log_event("hop", channel=channel.name, session=session_id, screen=screen_name, outcome=outcome,
+                      ms=round(elapsed * 1000, 2))
+
+    # -- input ------------------------------------------------------------------------------------
+
+    def _digest(self, state, text):
+        return hmac.new(self.pepper, f"{state.session_id}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _is_replay(self, state, raw_text):
+        return state.last_reply is not None and state.prev_len == len(raw_text) and \
+            hmac.compare_digest(state.prev_digest or "", self._digest(state, raw_text))
+
+    def _remember(self, state, raw_text, reply):
+        state.prev_len = len(raw_text)
+        state.prev_digest = self._digest(state, raw_text)
+        state.last_reply = [reply.text, reply.end]
+        state.ended = reply.end
+
+    def _new_inputs(self, channel, state, raw_text):
+        """The inputs this request carries, in order."""
+        if not channel.cumulative:
+            return [raw_text]
+        if state is None:
+            return raw_text.split("*") if raw_text else []
+        previous = raw_text[: state.prev_len]
+        if state.prev_len and len(raw_text) > state.prev_len and raw_text[state.prev_len] == "*" and \
+                hmac.compare_digest(state.prev_digest or "", self._digest(state, previous)):
+            return [raw_text[state.prev_len + 1:]]
+        if state.prev_len == 0:
+            return [raw_text]
+        return [raw_text.rsplit("*", 1)[-1]]
+
+    # -- movement ---------------------------------------------------------------------------------
+
+    def _step(self, channel, session_id, phone, raw_text, state, services):
+        fresh = state is None or state.ended
+        inputs = self._new_inputs(channel, None if fresh else state, raw_text)
+        if fresh:
+            state = MenuSession(channel=channel.name, session_id=session_id, phone=phone,
+                                locale=self.default_locale)
+        ctx = Context(state, services, channel)
+        try:
+            if fresh:
+                screen = self._enter(ctx, self.tree.start)
+                if not channel.cumulative:
+                    inputs = []
+            else:
+                screen = self.tree[state.current]
+            for raw in inputs:
+                if isinstance(screen, End):
+                    break
+                screen = self._input(ctx, screen, raw)
+            outcome = "end" if isinstance(screen, End) else "ok"
+            return render_screen(ctx, screen, channel), state, outcome
+        except Stop as stop:
+            return self._finish(ctx, channel, stop.message), state, "stop"
+
+    def _finish(self, ctx, channel, message):
+        return Reply(channel.normalize(ctx.translate(message)), True)
+
+    def _input(self, ctx, screen, raw):
+        state = ctx.state
+        raw = raw.strip()
+        if raw == HOME:
+            return self._enter(ctx, self.tree.home if state.authenticated else self.tree.start)
+        if raw == BACK and len(state.stack) > 1:
+            state.stack.pop()
+            state.page, state.errors = 0, 0
+            return self._enter(ctx, state.stack.pop(), going_back=True)
+        if raw == MORE and isinstance(screen, Paged):
+            state.page += 1
+            return screen
+        try:
+            if not raw:
+                raise Invalid(EMPTY_INPUT)
+            if len(raw) > MAX_INPUT_CHARS:
+                raise Invalid(INPUT_TOO_LONG)
+            target = self._run(ctx, screen, raw)
+        except Invalid as invalid:
+            return self._reprompt(ctx, screen, invalid.message)
+        if isinstance(target, Reprompt):
+            return self._reprompt(ctx, screen, target.message)
+        if isinstance(target, Finish):
+            raise Stop(target.message)
+        state.errors = 0
+        return self._enter(ctx, target)
+
+    def _reprompt(self, ctx, screen, message):
+        ctx.state.errors += 1
+        if ctx.state.errors >= self.max_errors:
+            raise Stop(TOO_MANY_ERRORS)
+        ctx.error = message
+        return screen
+
+    def _run(self, ctx, screen, raw):
+        """Handle `raw` on `screen`; return the target screen name (or a Reprompt/Finish)."""
+        if isinstance(screen, Menu):
+            return screen.choose(ctx, raw)
+        if isinstance(screen, Confirm):
+            if not Confirm.answer(raw):
+                return screen.cancel
+            return self._outcome(ctx, screen, lambda: screen.on_yes(ctx) if screen.on_yes else None)
+        if isinstance(screen, Pin):
+            return self._outcome(ctx, screen, lambda: screen.action(ctx, raw))
+        if isinstance(screen, Input):
+            def act():
+                value = screen.parse(ctx, raw) if screen.parse else raw
+                if screen.key:
+                    ctx.data[screen.key] = value
+                return screen.action(ctx, value) if screen.action else None
+            return self._outcome(ctx, screen, act)
+        if isinstance(screen, Paged):
+            return self._outcome(ctx, screen, lambda: self._select(ctx, screen, raw))
+        raise Invalid(EMPTY_INPUT)
+
+    def _select(self, ctx, screen, raw):
+        if screen.select is None:
+            raise Invalid(T(N_("Reply 0 to go back or 00 for the menu.")))
+        if not (raw.isdigit() and raw.isascii()):
+            raise Invalid(T(N_("Choose a number from the list.")))
+        items = screen.items(ctx)
+        index = int(raw) - 1
+        if not 0 <= index < len(items):
+            raise Invalid(T(N_("Choose a number from the list.")))
+        return screen.select(ctx, items[index])
+
+    def _outcome(self, ctx, screen, action):
+        """Run an action inside a savepoint; map its outcome to a target."""
+        savepoint = ctx.services.session.begin_nested()
+        try:
+            outcome = action()
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        if isinstance(outcome, (Reprompt, Finish)):
+            return outcome
+        return outcome_target(screen.next, outcome)
+
+    def _enter(self, ctx, name, going_back=False):
+        state = ctx.state
+        screen = self.tree[name]
+        while isinstance(screen, Branch):
+            outcome = screen.decide(ctx)
+            if isinstance(outcome, Finish):
+                raise Stop(outcome.message)
+            screen = self.tree[outcome_target(screen.next, outcome)]
+        if isinstance(screen, End):
+            state.stack.append(screen.name)
+            return screen
+        if screen.home:
+            state.stack = [screen.name]
+        elif not state.stack or state.stack[-1] != screen.name:
+            state.stack.append(screen.name)
+        state.page = 0
+        if not going_back:
+            state.errors = 0
+        return screen
+
+    @staticmethod
+    def _rollback(services):
+        try:
+            services.session.rollback()
+        except Exception:  # noqa: BLE001 - the database may be the thing that is down
+            pass

@@ -1,0 +1,55 @@
+"""My account: profile, change PIN, change language."""
+
+from app.i18n import LANGUAGE_NAMES, N_, T
+from app.members.errors import PinLocked
+from app.phones import masked
+from menus.engine import Finish, Reprompt
+from menus.member.onboarding import choose_language, remember_new_pin, repeated_pin_matches
+from menus.screens import End, Input, Menu, Option, Paged, Pin
+
+
+def profile_lines(ctx):
+    member = ctx.member
+    return [
+        T(N_("Name: {name}"), name=member.name),
+        T(N_("Phone: {phone}"), phone=masked(member.phone)),
+        T(N_("ID: {national_id}"), national_id="***" + member.national_id[-3:]),
+        T(N_("Language: {language}"), language=LANGUAGE_NAMES[member.locale]),
+        T(N_("Member since {date}"), date=member.created_at.date()),
+    ]
+
+
+def check_old_pin(ctx, pin):
+    error = ctx.services.members.check_pin(ctx.member, pin)
+    if error is None:
+        return "ok"
+    return Finish(error.message) if isinstance(error, PinLocked) else Reprompt(error.message)
+
+
+def change_pin(ctx, pin):
+    if not repeated_pin_matches(ctx, pin):
+        return "mismatch"
+    ctx.services.members.set_pin(ctx.member, pin)
+    return "ok"
+
+
+def change_language(ctx, locale):
+    ctx.services.members.set_locale(ctx.member, locale)
+    ctx.notice = T(N_("Language changed."))
+
+
+SCREENS = [
+    Menu("account", N_("My account"), options=[
+        Option(N_("My profile"), "profile"),
+        Option(N_("Change PIN"), "pin_old"),
+        Option(N_("Language"), "language_change"),
+    ]),
+    Paged("profile", N_("My profile"), items=profile_lines, next="main"),
+    Pin("pin_old", N_("Enter your current PIN:"), action=check_old_pin, next="pin_new"),
+    Pin("pin_new", N_("Enter a new 4-digit PIN:"), action=remember_new_pin, next="pin_new_confirm"),
+    Pin("pin_new_confirm", N_("Enter the new PIN again:"), action=change_pin,
+        next={"ok": "pin_changed", "mismatch": "pin_new"}),
+    End("pin_changed", N_("Your PIN has been changed.")),
+    Input("language_change", N_("Choose language:\n1. English\n2. Kiswahili"), parse=choose_language,
+          action=change_language, next="main"),
+]

@@ -1,0 +1,26 @@
+"""The main menu, the common end screens, and sections still to come."""
+
+from app.i18n import N_
+from menus.screens import End, Menu, Option
+
+SCREENS = [
+    Menu("main", N_("Pamoja"), home=True, options=[
+        Option(N_("Savings"), "savings"),
+        Option(N_("Loans"), "loans"),
+        Option(N_("Payments"), "payments"),
+        Option(N_("My groups"), "groups"),
+        Option(N_("My account"), "account"),
+        Option(N_("Exit"), "goodbye"),
+    ]),
+    End("goodbye", N_("Thank you for using Pamoja.")),
+]
+
+CANCELLED = End("cancelled", N_("Cancelled. Nothing was changed."))
+"""Where every Confirm's "No" leads; added to the tree once a section confirms something."""
+
+COMING_SOON = N_("This service is coming soon. Thank you for your patience.")
+"""Sections whose services do not exist yet answer this, never a fake figure."""
+
+
+def coming_soon(*names):
+    return [End(name, COMING_SOON) for name in names]

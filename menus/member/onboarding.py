@@ -1,0 +1,120 @@
+"""Arriving: choose a language and register, or greet a known member and ask the PIN.
+
+Nothing personal is shown before the PIN. A new PIN is typed twice; between the
+two hops the session keeps only a keyed digest of the first entry, never the PIN.
+"""
+
+from app.i18n import N_, T
+from app.members.errors import MemberError, NoPin, PinLocked
+from app.members.pins import pin_digest_for_session
+from menus.engine import Finish, Reprompt
+from menus.screens import Branch, Input, Invalid, Pin
+
+LANGUAGE_CHOICES = {"1": "en", "2": "sw"}
+
+
+def route_arrival(ctx):
+    member = ctx.member
+    if member is None:
+        return "new"
+    ctx.set_member(member)
+    minutes = ctx.services.members.locked_minutes_left(member)
+    if minutes:
+        return Finish(PinLocked(member.pin_locked_until, minutes).message)
+    return "first_pin" if member.needs_pin else "known"
+
+
+def choose_language(ctx, raw):
+    if raw not in LANGUAGE_CHOICES:
+        raise Invalid(T(N_("Reply 1 for English or 2 for Kiswahili.")))
+    ctx.state.locale = LANGUAGE_CHOICES[raw]
+    return ctx.state.locale
+
+
+def member_rule(rule_name):
+    """A screen parser applying one of the member service's rules, with its translated error."""
+
+    def parse(ctx, raw):
+        try:
+            return getattr(ctx.services.members, rule_name)(raw)
+        except MemberError as error:
+            raise Invalid(error.message) from None
+
+    return parse
+
+
+def remember_new_pin(ctx, pin):
+    """First entry of a new PIN: check it, keep only a keyed digest for the repeat."""
+    try:
+        ctx.services.members.check_new_pin(pin)
+    except MemberError as error:
+        raise Invalid(error.message) from None
+    ctx.data["pin_digest"] = new_pin_digest(ctx, pin)
+
+
+def new_pin_digest(ctx, pin):
+    return pin_digest_for_session(pin, ctx.services.config["PIN_PEPPER"], ctx.session_ref)
+
+
+def repeated_pin_matches(ctx, pin):
+    """True when the second entry equals the first; a mismatch restarts the pair."""
+    if ctx.data.pop("pin_digest", None) == new_pin_digest(ctx, pin):
+        return True
+    ctx.notice = T(N_("The PINs did not match. Try again."))
+    return False
+
+
+def register(ctx, pin):
+    if not repeated_pin_matches(ctx, pin):
+        return "mismatch"
+    try:
+        member = ctx.services.members.register(
+            phone=ctx.phone, name=ctx.data["name"], national_id=ctx.data["national_id"],
+            locale=ctx.locale, pin=pin,
+        )
+    except MemberError as error:
+        raise Invalid(error.message) from None
+    ctx.set_member(member)
+    ctx.state.authenticated = True
+    ctx.notice = T(N_("Welcome, {name}! You are registered."), name=member.name)
+    return "ok"
+
+
+def login(ctx, pin):
+    error = ctx.services.members.check_pin(ctx.member, pin)
+    if error is None:
+        ctx.state.authenticated = True
+        return "ok"
+    if isinstance(error, PinLocked):
+        return Finish(error.message)
+    if isinstance(error, NoPin):
+        return "first_pin"
+    return Reprompt(error.message)
+
+
+def set_first_pin(ctx, pin):
+    if not repeated_pin_matches(ctx, pin):
+        return "mismatch"
+    ctx.services.members.set_pin(ctx.member, pin)
+    ctx.state.authenticated = True
+    ctx.notice = T(N_("Your PIN is set."))
+    return "ok"
+
+
+SCREENS = [
+    Branch("entry", decide=route_arrival, next={"new": "language", "known": "login", "first_pin": "first_pin"}),
+    Input("language", N_("Karibu Pamoja! Welcome!\n1. English\n2. Kiswahili"), key="locale",
+          parse=choose_language, next="reg_name"),
+    Input("reg_name", N_("Enter your full name:"), key="name", parse=member_rule("clean_name"), next="reg_id"),
+    Input("reg_id", N_("Enter your national ID number:"), key="national_id",
+          parse=member_rule("clean_national_id"), next="reg_pin"),
+    Pin("reg_pin", N_("Choose a 4-digit PIN:"), action=remember_new_pin, next="reg_pin_confirm"),
+    Pin("reg_pin_confirm", N_("Enter the PIN again:"), action=register, next={"ok": "main", "mismatch": "reg_pin"}),
+    Pin("login", lambda ctx: T(N_("Welcome back, {name}. Enter your PIN:"), name=ctx.member.name), action=login,
+        next={"ok": "main", "first_pin": "first_pin"}),
+    Pin("first_pin", lambda ctx: T(N_("Welcome, {name}. Choose a 4-digit PIN:"), name=ctx.member.name),
+        action=remember_new_pin, next="first_pin_confirm"),
+    Pin("first_pin_confirm", N_("Enter the PIN again:"), action=set_first_pin,
+        next={"ok": "main", "mismatch": "first_pin"}),
+]
+

@@ -1,0 +1,55 @@
+"""Menu sessions in Redis: one JSON value per session, with a TTL.
+
+A session holds the screen stack, the inputs collected so far, the member's
+locale and id, and what is needed to answer a repeated request: a keyed digest
+of the previous raw text (never the text itself, which on USSD contains PINs)
+and the last reply. It never holds a PIN.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from app.keys import menu_session_key
+
+
+@dataclass
+class MenuSession:
+    channel: str
+    session_id: str
+    phone: str
+    stack: list = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+    locale: str = "en"
+    member_id: int | None = None
+    authenticated: bool = False
+    page: int = 0
+    errors: int = 0
+    prev_len: int = 0
+    prev_digest: str | None = None
+    last_reply: list | None = None
+    ended: bool = False
+
+    @property
+    def current(self):
+        return self.stack[-1] if self.stack else None
+
+
+class SessionStore:
+    """Load and save MenuSessions; one GET and one SET per hop."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def load(self, channel, session_id):
+        """The stored session, or None when there is none (new or expired)."""
+        raw = self.redis.get(menu_session_key(channel, session_id))
+        if raw is None:
+            return None
+        return MenuSession(**json.loads(raw))
+
+    def save(self, session, ttl):
+        self.redis.set(menu_session_key(session.channel, session.session_id),
+                       json.dumps(asdict(session), separators=(",", ":")), ex=ttl)
+
+    def delete(self, channel, session_id):
+        self.redis.delete(menu_session_key(channel, session_id))
