@@ -1,0 +1,1 @@
+"""Payments: mobile-money collections and disbursements, with exactly-once callbacks."""
