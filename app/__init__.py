@@ -49,6 +49,10 @@ def create_app(test_config=None):
 
 def ensure_servers(app):
     """Fill DATABASE_URL / REDIS_URL with embedded servers when they are not set."""
+    from app.devserver import shared_servers
+
+    for name, url in shared_servers().items():
+        app.config[name] = app.config[name] or url
     data = Path(app.instance_path)
     if not app.config["DATABASE_URL"]:
         server, url = start_postgres(data / "postgres")

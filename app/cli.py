@@ -4,6 +4,7 @@
 def commands():
     from app.demo import demo_command
     from app.ledger.cli import ledger_command
-    from menus.simulate import simulate
+    from app.loans.cli import loans_cli
+    from channels.simulate import simulate
 
-    return [demo_command, simulate, ledger_command]
+    return [demo_command, simulate, ledger_command, loans_cli]
