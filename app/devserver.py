@@ -61,7 +61,7 @@ def main():
     port = env.get("PORT", "5000")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("TWILIO_VALIDATE_SIGNATURE", "0")
-    flask("db", "upgrade", env=env)
+    flask("db", "upgrade", "heads", env=env)
     flask("demo", "seed", env=env)
     children = [
         subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
