@@ -5,6 +5,7 @@ def commands():
     from app.demo import demo_command
     from app.ledger.cli import ledger_command
     from app.loans.cli import loans_cli
+    from app.payments.cli import payments_command
     from channels.simulate import simulate
 
-    return [demo_command, simulate, ledger_command, loans_cli]
+    return [demo_command, simulate, ledger_command, loans_cli, payments_command]

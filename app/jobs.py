@@ -64,15 +64,15 @@ def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT
     """
 
     def send():
-        options = {"job_id": job_id, "retry": retry, "kwargs": kwargs}
+        options = {"job_id": job_id, "retry": retry, "args": args, "kwargs": kwargs}
         if job_id is not None:
             existing = queue.fetch_job(job_id)
             if existing is not None and existing.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
                 return
         if at is not None:
-            queue.enqueue_at(at, func, *args, **options)
+            queue.enqueue_at(at, func, **options)
         else:
-            queue.enqueue(func, *args, **options)
+            queue.enqueue(func, **options)
 
     session.info.setdefault("pending_jobs", []).append(send)
 

@@ -45,3 +45,13 @@ def circuit_key(provider):
 def scheduler_lock_key(job_name, run_date):
     """Guards a scheduled job so two schedulers never run it twice for a date."""
     return f"{PREFIX}:cron:{job_name}:{run_date}"
+
+
+def payment_job_id(payment_id):
+    """The RQ job id of a payment's provider call (RQ ids may not contain ':')."""
+    return f"{PREFIX}-payment-{payment_id}"
+
+
+def sandbox_callback_job_id(reference):
+    """The RQ job id of the sandbox provider's delayed callback for one request."""
+    return f"{PREFIX}-sandbox-callback-{reference}"

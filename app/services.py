@@ -56,6 +56,19 @@ class Services:
 
         return LedgerService(self.session, clock=self.clock)
 
+    @cached_property
+    def providers(self):
+        from app.payments.registry import providers_for
+
+        return providers_for(self.config, self.redis)
+
+    @cached_property
+    def payments(self):
+        from app.payments.services import PaymentService
+
+        return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
+                              enqueue=self.enqueue)
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

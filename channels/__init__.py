@@ -3,6 +3,7 @@
 
 def blueprints():
     """Every channel's blueprint, registered by create_app."""
+    from channels.payments import bp as payments_bp
     from channels.ussd import bp as ussd_bp
 
-    return [ussd_bp]
+    return [ussd_bp, payments_bp]

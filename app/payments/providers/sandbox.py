@@ -1,0 +1,97 @@
+"""The sandbox provider: a pretend operator for demos and tests that behaves like a real one.
+
+It acknowledges at once and, SANDBOX_PAYMENT_DELAY seconds later, POSTs its result to
+`PUBLIC_URL/payments/sandbox/callback?token=CALLBACK_TOKEN` from an RQ job, exactly
+the way an operator calls us back (so the whole callback path is exercised).
+
+The outcome is decided by the amount's whole (major) part, so a demo can show each case:
+
+- ends in 99 (`KES 199`, `UGX 5,099`): fails with reason `insufficient_funds`;
+- ends in 98: never answers (stays pending until reconciliation times it out);
+- anything else: succeeds, with receipt `SBX` + our reference's digits.
+
+The sandbox's own id for a request is our reference, and it dedupes by it (the callback
+job has a stable id), so resending a request is safe, as with MTN MoMo.
+`query_status` answers the final outcome at once, as if the member had already approved.
+"""
+
+from datetime import timedelta
+
+import requests
+from rq import Queue
+
+from app.keys import sandbox_callback_job_id
+from app.money import Money
+from app.payments.providers.base import Ack, MalformedCallback, ProviderResult
+
+NAME = "sandbox"
+FAILING_ENDING = 99
+"""Amounts whose major part ends in this fail with `insufficient_funds`."""
+SILENT_ENDING = 98
+"""Amounts whose major part ends in this never get an answer."""
+
+
+def outcome(amount):
+    """(status, reason) the sandbox gives `amount`."""
+    ending = int(amount.major) % 100
+    if ending == FAILING_ENDING:
+        return "failed", "insufficient_funds"
+    if ending == SILENT_ENDING:
+        return "pending", None
+    return "succeeded", None
+
+
+def deliver_callback(url, payload):
+    """The delayed job: POST the result to our callback URL; an HTTP error raises so RQ retries."""
+    requests.post(url, json=payload, timeout=10).raise_for_status()
+
+
+class SandboxProvider:
+    name = NAME
+    resend_safe = True
+
+    def __init__(self, config, redis, *, queue=None):
+        self.delay = int(config["SANDBOX_PAYMENT_DELAY"])
+        self.callback_url = (f"{config['PUBLIC_URL'].rstrip('/')}/payments/sandbox/callback"
+                             f"?token={config['CALLBACK_TOKEN']}")
+        self.queue = queue or Queue("high", connection=redis)
+
+    def _result_payload(self, req):
+        status, reason = outcome(req.amount)
+        receipt = "SBX" + "".join(ch for ch in req.reference if ch.isdigit()) if status == "succeeded" else None
+        return {"reference": req.reference, "direction": req.direction, "status": status, "reason": reason,
+                "receipt": receipt,
+                "amount_minor": req.amount.minor, "currency": req.amount.currency, "phone": req.phone}
+
+    def _acknowledge(self, req):
+        payload = self._result_payload(req)
+        job_id = sandbox_callback_job_id(req.reference)
+        if payload["status"] != "pending" and self.queue.fetch_job(job_id) is None:
+            if self.delay > 0:
+                self.queue.enqueue_in(timedelta(seconds=self.delay), deliver_callback, self.callback_url, payload,
+                                      job_id=job_id)
+            else:
+                self.queue.enqueue(deliver_callback, self.callback_url, payload, job_id=job_id)
+        return Ack(provider_ref=req.reference, raw={"accepted": True, "reference": req.reference})
+
+    def request_collection(self, req):
+        return self._acknowledge(req)
+
+    def send_disbursement(self, req):
+        return self._acknowledge(req)
+
+    def query_status(self, req):
+        return self.parse_callback(self._result_payload(req))
+
+    def parse_callback(self, payload, *, kind="callback"):
+        """The sandbox's callback JSON -> ProviderResult; MalformedCallback for anything else."""
+        try:
+            status = payload["status"]
+            amount = Money(int(payload["amount_minor"]), payload["currency"])
+            reference = str(payload["reference"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedCallback(f"sandbox callback: {exc}") from exc
+        if status not in ("succeeded", "failed", "pending"):
+            raise MalformedCallback(f"sandbox status {status!r}")
+        return ProviderResult(status, reference, payload.get("reason"), payload.get("receipt"), amount,
+                              payload.get("phone"), payload)

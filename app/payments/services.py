@@ -1,0 +1,265 @@
+"""The payment service: start a request once, send it from a job, apply every result exactly once.
+
+- `start` creates the record under the caller's idempotency key (a replay returns the
+  same payment, so no second provider request) and, for a disbursement, reserves the
+  money in the ledger at once; the provider call runs later in the `send_payment` job.
+- `send` marks the payment `in_doubt` and commits (through the `checkpoint` it is
+  given) BEFORE calling the operator, so a worker dying mid-call is detected: the next
+  attempt resends only to providers that dedupe by our reference, else parks for review.
+- `apply_result` locks the payment row and applies a callback or query result once:
+  final payments record the event as a duplicate; amount or phone mismatches park
+  the payment in `review`; a success posts its ledger entry (key `payment:<id>`) in
+  the same transaction that marks it succeeded. Every result is kept in payment_events.
+"""
+
+import json
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.keys import payment_job_id
+from app.ledger.models import LedgerAccount
+from app.payments import errors, states
+from app.payments.models import Payment, PaymentEvent
+from app.payments.providers.base import (
+    COLLECTION,
+    DISBURSEMENT,
+    MalformedCallback,
+    PaymentRequest,
+    ProviderRejected,
+    TransientProviderError,
+)
+from app.payments.providers.circuit import CircuitOpen
+from app.payments.reconcile import reconcile
+from app.payments.settlement import RESERVATION_HANDLERS, SETTLEMENT_HANDLERS, released_postings, reservation_postings
+
+
+def _jsonable(raw):
+    return json.loads(json.dumps(raw or {}, default=str))
+
+
+class PaymentService:
+    def __init__(self, session, *, clock, ledger, providers, enqueue):
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.providers = providers
+        self.enqueue = enqueue
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, payment_id):
+        """The payment with this id, or None."""
+        return self.session.get(Payment, payment_id)
+
+    def by_key(self, idempotency_key):
+        """The payment started under this key, or None."""
+        return self.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+
+    def recent(self, member_id, limit=5):
+        """The member's latest payments, newest first."""
+        return list(self.session.scalars(select(Payment).where(Payment.member_id == member_id)
+                                          .order_by(Payment.id.desc()).limit(limit)))
+
+    def events(self, payment_id):
+        return list(self.session.scalars(select(PaymentEvent).where(PaymentEvent.payment_id == payment_id)
+                                         .order_by(PaymentEvent.id)))
+
+    # -- starting ---------------------------------------------------------------------
+
+    def start(self, idempotency_key, member, direction, purpose, amount, phone, *, provider=None, purpose_ref=None,
+              fee=None, initiated_by=None, channel="system", session_ref=None):
+        """Create the payment (or return the one with this key) and enqueue its provider call.
+
+        Raises NoProviderForNumber, ProviderUnavailable (circuit open), UnknownPurpose, and
+        for a disbursement the ledger's InsufficientFunds (nothing is created then).
+        """
+        existing = self.by_key(idempotency_key)
+        if existing is not None:
+            return existing
+        handlers = SETTLEMENT_HANDLERS if direction == COLLECTION else RESERVATION_HANDLERS
+        if direction not in (COLLECTION, DISBURSEMENT) or purpose not in handlers:
+            raise errors.UnknownPurpose(f"{direction}/{purpose}")
+        if amount.minor <= 0 or (fee is not None and fee.currency != amount.currency):
+            raise ValueError(f"bad payment amount {amount} / fee {fee}")
+        provider = provider or self.providers.name_for(phone)
+        self.providers.check_available(provider)
+        member_id = getattr(member, "id", member)
+        initiated_by = initiated_by or (f"member:{member_id}" if member_id else "system")
+        now = self.clock.now()
+        with self.session.begin_nested():
+            payment_id = self.session.scalar(
+                insert(Payment).values(
+                    idempotency_key=idempotency_key, member_id=member_id, provider=provider, direction=direction,
+                    purpose=purpose, purpose_ref=None if purpose_ref is None else str(purpose_ref),
+                    amount_minor=amount.minor, fee_minor=fee.minor if fee else 0, currency=amount.currency,
+                    phone=phone, state=states.INITIATED, attempts=0, in_doubt=False, initiated_by=initiated_by,
+                    channel=channel, session_ref=session_ref, created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Payment.id))
+            if payment_id is None:  # a concurrent start with this key won
+                return self.by_key(idempotency_key)
+            payment = self.session.get(Payment, payment_id)
+            payment.reference = f"PMJ{payment_id:09d}"
+            if direction == DISBURSEMENT:
+                self.ledger.post(f"payment:{payment_id}:reserve", reservation_postings(self.ledger, payment),
+                                 kind=f"{purpose}_reserve", memo=f"{purpose} to {phone}", initiated_by=initiated_by,
+                                 channel=channel, session_ref=session_ref)
+        self.enqueue_send(payment)
+        return payment
+
+    def enqueue_send(self, payment):
+        from app.payments.tasks import send_payment
+
+        self.enqueue("high", send_payment, payment.id, job_id=payment_job_id(payment.id))
+
+    # -- sending (the job body) -------------------------------------------------------
+
+    def request_for(self, payment):
+        return PaymentRequest(reference=payment.reference, direction=payment.direction, amount=payment.amount,
+                              phone=payment.phone, description=payment.purpose.replace("_", " ").title(),
+                              provider_ref=payment.provider_ref)
+
+    def _lock(self, payment_id):
+        return self.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update()
+                                   .execution_options(populate_existing=True))
+
+    def send(self, payment_id, *, checkpoint):
+        """Call the provider for an initiated payment, at most once unless the provider dedupes.
+
+        `checkpoint()` must commit the unit of work (the job passes session.commit): the
+        in-doubt mark must be durable before the operator hears of the request.
+        TransientProviderError propagates so RQ retries with backoff.
+        """
+        payment = self._lock(payment_id)
+        if payment is None or payment.state != states.INITIATED:
+            return payment
+        if payment.in_doubt and not self.providers.resend_safe(payment.provider):
+            payment.failure_reason = "request_in_doubt"
+            states.move(payment, states.REVIEW, self.clock.now())
+            self._record(payment, payment.provider, "job", {"attempts": payment.attempts}, "in_doubt_review")
+            return payment
+        payment.in_doubt, payment.attempts, payment.updated_at = True, payment.attempts + 1, self.clock.now()
+        checkpoint()
+        provider = self.providers.get(payment.provider)
+        request = self.request_for(payment)
+        try:
+            call = provider.request_collection if payment.direction == COLLECTION else provider.send_disbursement
+            ack = call(request)
+        except ProviderRejected as exc:
+            payment = self._lock(payment_id)
+            payment.in_doubt = False
+            if payment.state in states.OPEN:
+                self._fail(payment, exc.reason)
+            self._record(payment, payment.provider, "job", {"rejected": exc.reason, "raw": exc.raw}, "rejected")
+            return payment
+        except TransientProviderError as exc:
+            payment = self._lock(payment_id)
+            if isinstance(exc, CircuitOpen):
+                payment.in_doubt = False  # refused locally: the operator never saw it
+            self._record(payment, payment.provider, "job", {"transient": str(exc)}, "transient_error")
+            checkpoint()
+            raise
+        payment = self._lock(payment_id)
+        payment.in_doubt = False
+        payment.provider_ref = payment.provider_ref or ack.provider_ref
+        if payment.state == states.INITIATED:
+            states.move(payment, states.PENDING, self.clock.now())
+        self._record(payment, payment.provider, "job", ack.raw or {"provider_ref": ack.provider_ref}, "acknowledged")
+        return payment
+
+    # -- results ----------------------------------------------------------------------
+
+    def apply_callback(self, provider_name, payload, kind="callback"):
+        """Parse an operator's callback and apply it once; malformed bodies are recorded, never raised."""
+        provider = self.providers.get(provider_name)
+        try:
+            result = provider.parse_callback(payload, kind=kind)
+        except MalformedCallback as exc:
+            self._record(None, provider_name, "callback", {"error": str(exc), "payload": payload}, "malformed")
+            return None
+        return self.apply_result(result, "callback", provider=provider_name)
+
+    def apply_result(self, result, source, *, provider, payment_id=None):
+        """Apply a ProviderResult exactly once; return the payment (None when unknown)."""
+        payment = self._lock(payment_id) if payment_id is not None else self._lock_by_ref(provider, result)
+        if payment is None:
+            self._record(None, provider, source, result.raw, "unknown_payment")
+            return None
+        now = self.clock.now()
+        if result.status == "pending":
+            if payment.state == states.INITIATED and result.provider_ref and not payment.in_doubt:
+                payment.provider_ref = payment.provider_ref or result.provider_ref
+                states.move(payment, states.PENDING, now)
+            outcome = "still_pending"
+        elif payment.state in states.FINAL:
+            expected = states.SUCCEEDED if result.status == "succeeded" else states.FAILED
+            outcome = "duplicate" if payment.state == expected else f"conflict_after_{payment.state}"
+        elif payment.state == states.REVIEW:
+            outcome = "held_for_review"
+        elif self._mismatch(payment, result):
+            payment.failure_reason = self._mismatch(payment, result)
+            states.move(payment, states.REVIEW, now)
+            outcome = "mismatch_review"
+        elif result.status == "succeeded":
+            self._succeed(payment, result)
+            outcome = "applied_success"
+        else:
+            self._fail(payment, result.reason or "rejected")
+            outcome = "applied_failure"
+        self._record(payment, provider, source, result.raw, outcome)
+        return payment
+
+    def _lock_by_ref(self, provider, result):
+        if not result.provider_ref:
+            return None
+        return self.session.scalar(
+            select(Payment).where(Payment.provider == provider,
+                                  or_(Payment.provider_ref == result.provider_ref,
+                                      Payment.reference == result.provider_ref))
+            .order_by(Payment.id).limit(1).with_for_update().execution_options(populate_existing=True))
+
+    @staticmethod
+    def _mismatch(payment, result):
+        if result.amount is not None and result.amount != payment.amount:
+            return "amount_mismatch"
+        if result.phone is not None and result.phone != payment.phone:
+            return "phone_mismatch"
+        return None
+
+    def _succeed(self, payment, result):
+        clearing = self.ledger.clearing_account(payment.provider, payment.currency)
+        if payment.direction == COLLECTION:
+            postings = [(clearing, payment.amount), *SETTLEMENT_HANDLERS[payment.purpose](self.ledger, payment)]
+        else:
+            in_flight = self.ledger.system_account("payouts_in_flight", payment.currency)
+            postings = [(in_flight, payment.amount), (clearing, -payment.amount)]
+        entry = self.ledger.post(f"payment:{payment.id}", postings, kind=payment.purpose,
+                                 memo=f"{payment.provider} {result.receipt or ''}".strip(),
+                                 initiated_by=payment.initiated_by, channel=payment.channel,
+                                 session_ref=payment.session_ref)
+        payment.ledger_entry_id = entry.id
+        payment.receipt = result.receipt or payment.receipt
+        payment.provider_ref = payment.provider_ref or result.provider_ref
+        states.move(payment, states.SUCCEEDED, self.clock.now())
+
+    def _fail(self, payment, reason):
+        payment.failure_reason = reason
+        states.move(payment, states.FAILED, self.clock.now())
+        reservation = self.ledger.entry(f"payment:{payment.id}:reserve")
+        if reservation is not None:
+            accounts = {a.id: a for a in self.session.scalars(
+                select(LedgerAccount).where(LedgerAccount.id.in_([p.account_id for p in reservation.postings])))}
+            self.ledger.post(f"payment:{payment.id}:release", released_postings(reservation, accounts),
+                             kind=f"{payment.purpose}_release", memo=f"failed: {reason}", initiated_by="system",
+                             channel="system", session_ref=payment.session_ref)
+
+    def _record(self, payment, provider, source, raw, outcome):
+        self.session.add(PaymentEvent(payment_id=payment.id if payment else None, provider=provider, source=source,
+                                      raw=_jsonable(raw), outcome=outcome, received_at=self.clock.now()))
+        self.session.flush()
+
+    # -- reconciliation ---------------------------------------------------------------
+
+    def reconcile(self, older_than, *, checkpoint=None):
+        """Settle stale payments from the operators' answers; see app/payments/reconcile.py."""
+        return reconcile(self, older_than, checkpoint=checkpoint)

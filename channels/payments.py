@@ -1,0 +1,68 @@
+"""Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON) and M-Pesa's B2C timeout.
+
+This adapter authenticates and parses; the payments service decides. The operator
+registered `PUBLIC_URL + path + ?token=CALLBACK_TOKEN`, so a wrong token is a 403
+(compared in constant time), a source outside CALLBACK_ALLOWED_IPS (when set) too.
+Anything we accept answers 200, unknown and duplicate payments included, so the
+operator does not keep retrying something we already recorded; a body that is not
+JSON is a 400. An unexpected failure answers 503 (never a 500 page): the operator
+may retry, and reconciliation settles the payment anyway. One commit per callback.
+"""
+
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.config import as_list
+from app.observability import CALLBACKS, ERRORS, log_event, logger
+from app.payments.errors import UnknownProvider
+from app.services import request_services
+
+bp = Blueprint("payments", __name__)
+
+ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
+"""Daraja expects this body; the other operators only look at the status code."""
+
+
+def authorized():
+    token = request.args.get("token", "")
+    if not hmac.compare_digest(token.encode(), str(current_app.config["CALLBACK_TOKEN"]).encode()):
+        return False
+    allowed = as_list(current_app.config, "CALLBACK_ALLOWED_IPS")
+    return not allowed or request.remote_addr in allowed
+
+
+def receive(provider, kind):
+    if not authorized():
+        CALLBACKS.labels(provider, "forbidden").inc()
+        return jsonify(error="forbidden"), 403
+    payload = request.get_json(silent=True, force=True)
+    if not isinstance(payload, dict):
+        CALLBACKS.labels(provider, "malformed").inc()
+        log_event("payments.callback_malformed", provider=provider, body=request.get_data(as_text=True)[:500])
+        return jsonify(error="malformed JSON"), 400
+    services = request_services()
+    try:
+        payment = services.payments.apply_callback(provider, payload, kind)
+        services.session.commit()
+    except UnknownProvider:
+        services.session.rollback()
+        CALLBACKS.labels(provider, "unknown_provider").inc()
+        return jsonify(error="unknown provider"), 404
+    except Exception:  # noqa: BLE001 - never a 500 page to an operator; logged, reconciliation settles it
+        services.session.rollback()
+        logger.exception("payment callback failed", extra={"provider": provider})
+        ERRORS.labels("payments", "callback").inc()
+        return jsonify(error="try again"), 503
+    CALLBACKS.labels(provider, "applied" if payment is not None else "unmatched").inc()
+    return jsonify(ACCEPTED), 200
+
+
+@bp.route("/payments/<provider>/callback", methods=["POST", "PUT"])
+def callback(provider):
+    return receive(provider, "callback")
+
+
+@bp.post("/payments/mpesa/timeout")
+def mpesa_timeout():
+    return receive("mpesa", "timeout")

@@ -1,0 +1,252 @@
+"""PaymentService: one request per key, exactly-once results, reservations, worker death, reconcile."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.keys import payment_job_id
+from app.ledger.errors import InsufficientFunds
+from app.money import Money
+from app.payments import errors
+from app.payments.providers.base import Ack, ProviderRejected, ProviderResult, TransientProviderError
+from app.payments.providers.circuit import CircuitOpen
+
+PHONE = "+254712000111"
+
+
+class FakeProvider:
+    """An operator we control: records requests, answers what the test says."""
+
+    name = "fake"
+
+    def __init__(self, *, resend_safe=False):
+        self.resend_safe = resend_safe
+        self.requests = []
+        self.error = None
+        self.query_answer = "pending"
+
+    def request_collection(self, req):
+        self.requests.append(req)
+        if self.error is not None:
+            raise self.error
+        return Ack(provider_ref=f"FK-{req.reference}")
+
+    send_disbursement = request_collection
+
+    def query_status(self, req):
+        return ProviderResult(self.query_answer, f"FK-{req.reference}", None, "Q1", None, None, {"q": 1})
+
+    def parse_callback(self, payload, *, kind="callback"):
+        amount = Money(payload["amount"], "KES") if "amount" in payload else None
+        return ProviderResult(payload["status"], payload["ref"], payload.get("reason"), payload.get("receipt"),
+                              amount, payload.get("phone"), payload)
+
+
+class WorkerDied(BaseException):
+    """What a killed worker looks like from inside: nothing after it runs."""
+
+
+@pytest.fixture
+def fake(services):
+    return services.providers.install(FakeProvider())
+
+
+@pytest.fixture
+def member(services):
+    return services.members.register(phone=PHONE, name="Amina Otieno", national_id="12345678", locale="en",
+                                     pin="2580")
+
+
+def fund(services, member, minor):
+    ledger = services.ledger
+    savings = ledger.account("member", member.id, "member_savings", "KES")
+    ledger.post(f"fund:{member.id}:{minor}", [(ledger.clearing_account("fake", "KES"), Money(minor, "KES")),
+                                                (savings, Money(-minor, "KES"))],
+                kind="deposit", initiated_by="system", channel="system")
+    return savings
+
+
+def deposit(services, member, minor=500_00, key="deposit:1:s1"):
+    return services.payments.start(key, member, "collection", "deposit", Money(minor, "KES"), PHONE, provider="fake")
+
+
+def send(services, payment):
+    return services.payments.send(payment.id, checkpoint=services.session.commit)
+
+
+def callback(services, payment, status="succeeded", **extra):
+    payload = {"status": status, "ref": f"FK-{payment.reference}", "amount": payment.amount_minor,
+               "phone": PHONE, "receipt": "R1", **extra}
+    return services.payments.apply_callback("fake", payload)
+
+
+def savings_balance(services, member):
+    return services.ledger.balance(services.ledger.account("member", member.id, "member_savings", "KES"))
+
+
+def outcomes(services, payment):
+    return [event.outcome for event in services.payments.events(payment.id)]
+
+
+def test_same_key_returns_the_same_payment_and_one_job(services, fake, member, session, app):
+    first = deposit(services, member)
+    again = deposit(services, member)
+    assert again.id == first.id and first.state == "initiated" and first.reference == f"PMJ{first.id:09d}"
+    session.commit()
+    assert app.extensions["queues"]["high"].fetch_job(payment_job_id(first.id)) is not None
+
+
+def test_collection_posts_only_on_success_exactly_once(services, fake, member):
+    payment = deposit(services, member)
+    send(services, payment)
+    assert payment.state == "pending" and payment.provider_ref == f"FK-{payment.reference}"
+    assert savings_balance(services, member) == Money(0, "KES")
+    callback(services, payment)
+    callback(services, payment)
+    assert payment.state == "succeeded" and payment.receipt == "R1" and payment.ledger_entry_id
+    assert savings_balance(services, member) == Money(500_00, "KES")
+    assert outcomes(services, payment) == ["acknowledged", "applied_success", "duplicate"]
+    send(services, payment)
+    assert len(fake.requests) == 1
+
+
+def test_failure_then_late_success_changes_nothing(services, fake, member):
+    payment = deposit(services, member)
+    send(services, payment)
+    callback(services, payment, "failed", reason="cancelled")
+    callback(services, payment)
+    assert payment.state == "failed" and payment.failure_reason == "cancelled"
+    assert savings_balance(services, member) == Money(0, "KES")
+    assert outcomes(services, payment)[-1] == "conflict_after_failed"
+
+
+def test_callback_before_ack_is_stored_still_settles(services, fake, member):
+    payment = deposit(services, member)
+    services.payments.apply_callback("fake", {"status": "succeeded", "ref": payment.reference,
+                                              "amount": payment.amount_minor})
+    assert payment.state == "succeeded"
+    send(services, payment)
+    assert fake.requests == []
+
+
+def test_unknown_and_mismatched_callbacks(services, fake, member):
+    assert services.payments.apply_callback("fake", {"status": "succeeded", "ref": "nobody"}) is None
+    payment = deposit(services, member)
+    send(services, payment)
+    callback(services, payment, amount=1)
+    assert payment.state == "review" and payment.failure_reason == "amount_mismatch"
+    callback(services, payment)
+    assert payment.state == "review" and savings_balance(services, member) == Money(0, "KES")
+    other = deposit(services, member, key="deposit:1:s2")
+    send(services, other)
+    callback(services, other, phone="+254799999999")
+    assert other.failure_reason == "phone_mismatch"
+
+
+def test_late_callback_after_query_settled(services, fake, member):
+    payment = deposit(services, member)
+    send(services, payment)
+    fake.query_answer = "succeeded"
+    changes = services.payments.reconcile(timedelta(0))
+    assert [(c.before, c.after) for c in changes] == [("pending", "succeeded")]
+    callback(services, payment)
+    assert savings_balance(services, member) == Money(500_00, "KES")
+    assert outcomes(services, payment)[-1] == "duplicate"
+
+
+def test_rejection_fails_and_transient_raises_for_retry(services, fake, member):
+    fake.error = ProviderRejected("invalid_phone")
+    payment = deposit(services, member)
+    send(services, payment)
+    assert payment.state == "failed" and payment.failure_reason == "invalid_phone"
+    fake.error = CircuitOpen("down")
+    other = deposit(services, member, key="deposit:1:s2")
+    with pytest.raises(TransientProviderError):
+        send(services, other)
+    services.session.rollback()
+    assert other.state == "initiated" and not other.in_doubt
+    fake.error = None
+    send(services, other)
+    assert other.state == "pending" and len(fake.requests) == 3
+
+
+def test_worker_death_after_the_request_never_sends_twice(services, fake, member):
+    fake.error = WorkerDied()
+    payment = deposit(services, member)
+    with pytest.raises(WorkerDied):
+        send(services, payment)
+    services.session.rollback()  # what the @job wrapper does
+    assert payment.in_doubt and payment.attempts == 1
+    fake.error = None
+    send(services, payment)
+    assert payment.state == "review" and payment.failure_reason == "request_in_doubt"
+    assert services.payments.reconcile(timedelta(0)) == []
+    assert len(fake.requests) == 1
+
+
+def test_worker_death_with_a_deduping_provider_resends_the_same_reference(services, fake, member):
+    fake.resend_safe = True
+    fake.error = WorkerDied()
+    payment = deposit(services, member)
+    with pytest.raises(WorkerDied):
+        send(services, payment)
+    services.session.rollback()
+    fake.error = None
+    send(services, payment)
+    assert payment.state == "pending"
+    assert [r.reference for r in fake.requests] == [payment.reference] * 2
+
+
+def test_withdrawal_reserves_and_a_failure_releases(services, fake, member):
+    fund(services, member, 1000_00)
+    payments = services.payments
+    payment = payments.start("wd:1", member, "disbursement", "withdrawal", Money(600_00, "KES"), PHONE,
+                             provider="fake", fee=Money(30_00, "KES"))
+    assert savings_balance(services, member) == Money(370_00, "KES")
+    with pytest.raises(InsufficientFunds):
+        payments.start("wd:2", member, "disbursement", "withdrawal", Money(400_00, "KES"), PHONE, provider="fake")
+    assert payments.by_key("wd:2") is None
+    send(services, payment)
+    callback(services, payment, "failed", reason="payee_not_found")
+    callback(services, payment, "failed", reason="payee_not_found")
+    assert savings_balance(services, member) == Money(1000_00, "KES")
+
+
+def test_withdrawal_success_clears_the_money_in_flight(services, fake, member):
+    fund(services, member, 1000_00)
+    payment = services.payments.start("wd:3", member, "disbursement", "withdrawal", Money(600_00, "KES"), PHONE,
+                                      provider="fake")
+    send(services, payment)
+    callback(services, payment)
+    assert payment.state == "succeeded" and savings_balance(services, member) == Money(400_00, "KES")
+
+
+def test_start_refuses_unknown_purpose_and_open_circuit(services, fake, member):
+    with pytest.raises(errors.UnknownPurpose):
+        services.payments.start("x:1", member, "collection", "lottery", Money(1, "KES"), PHONE, provider="fake")
+
+    class Open:
+        def is_open(self):
+            return True
+
+    fake.breaker = Open()
+    with pytest.raises(errors.ProviderUnavailable) as refused:
+        deposit(services, member)
+    assert "not responding" in refused.value.message.render("en")
+
+
+def test_provider_chosen_by_phone_country(services, member):
+    payment = services.payments.start("dep:c", member, "collection", "deposit", Money(100, "KES"), PHONE)
+    assert payment.provider == "sandbox"
+    with pytest.raises(errors.NoProviderForNumber):
+        services.payments.start("dep:z", member, "collection", "deposit", Money(100, "KES"), "+260971234567")
+
+
+def test_reconcile_times_out_a_silent_collection(services, fake, member):
+    payment = deposit(services, member)
+    send(services, payment)
+    payment.created_at -= timedelta(days=2)
+    changes = services.payments.reconcile(timedelta(0))
+    assert [(c.before, c.after) for c in changes] == [("pending", "timed_out")]
+    callback(services, payment)
+    assert payment.state == "succeeded"
