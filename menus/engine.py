@@ -264,7 +264,10 @@ class Engine:
             return screen
         if screen.home:
             state.stack = [screen.name]
-        elif not state.stack or state.stack[-1] != screen.name:
+        elif screen.name in state.stack:
+            # Arriving again (a retry loop, `00` before login) unwinds to it: `0` never leads forward.
+            del state.stack[state.stack.index(screen.name) + 1:]
+        else:
             state.stack.append(screen.name)
         state.page = 0
         if not going_back:

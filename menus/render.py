@@ -3,7 +3,8 @@
 USSD screens must fit `max_chars` (160 by default, measured the way the channel
 counts: GSM-7 septets); a Paged list shows as many lines as fit and offers `98`
 for more. Chat channels have no such limit and show `page_size` lines a page.
-Navigation hints are added only where they fit.
+Navigation hints, error lines and notices are added only where they fit: the
+prompt and its options always show whole.
 """
 
 from app.i18n import N_, T, Text
@@ -28,10 +29,11 @@ def render_screen(ctx, screen, channel):
     """Return the Reply for `screen` in the session's locale, fitted to the channel."""
     from menus.engine import Reply
 
-    head = [line for line in (ctx.notice, ctx.error) if line is not None]
-    head = [ctx.translate(line) for line in head] + [ctx.translate(screen.prompt_text(ctx))]
+    notice = [ctx.translate(ctx.notice)] if ctx.notice is not None else []
+    error = [ctx.translate(ctx.error)] if ctx.error is not None else []
+    head = error + [ctx.translate(screen.prompt_text(ctx))]
     if isinstance(screen, End):
-        return Reply(fit(channel, "\n".join(head)), True)
+        return Reply(fit(channel, "\n".join(notice + head)), True)
     body = []
     if isinstance(screen, Menu):
         body = [f"{number}. {ctx.translate(option.label)}"
@@ -39,8 +41,19 @@ def render_screen(ctx, screen, channel):
     elif isinstance(screen, Confirm):
         body = [ctx.translate(line) for line in YES_NO]
     elif isinstance(screen, Paged):
-        return Reply(render_page(ctx, screen, channel, head), False)
-    return Reply(fit(channel, join_fitting(channel, head + body, nav_hint(ctx, screen))), False)
+        return Reply(render_page(ctx, screen, channel, notice + head), False)
+    # The prompt and its options must show whole; the error line, then a notice, only if they still fit.
+    lines = head[-1:] + body
+    for extra in (error, notice):
+        if extra and fits(channel, extra + lines):
+            lines = extra + lines
+    return Reply(fit(channel, join_fitting(channel, lines, nav_hint(ctx, screen))), False)
+
+
+def fits(channel, lines):
+    """True when `lines`, joined and normalised, are within the channel's limit."""
+    return channel.max_chars is None or \
+        channel.measure("\n".join(channel.normalize(line) for line in lines)) <= channel.max_chars
 
 
 def join_fitting(channel, lines, optional):
