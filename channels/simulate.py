@@ -6,6 +6,7 @@ configuration's database and Redis, and prints each screen as the phone would.
 Trainers use it without a handset; developers use it all day.
 """
 
+import logging
 import uuid
 
 import click
@@ -20,6 +21,7 @@ simulate = AppGroup("simulate", help="Simulate a phone on a channel.")
 @click.option("--code", default=None, help="USSD service code (default: USSD_CODE).")
 def simulate_ussd(phone, code):
     """Dial the USSD service and answer each screen from the keyboard."""
+    logging.getLogger("pamoja").setLevel(logging.WARNING)  # hop logs would garble the screens
     client = current_app.test_client()
     code = code or current_app.config["USSD_CODE"]
     session_id = f"SIM_{uuid.uuid4().hex[:12]}"
