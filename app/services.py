@@ -69,6 +69,13 @@ class Services:
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
                               enqueue=self.enqueue)
 
+    @cached_property
+    def savings(self):
+        from app.savings.services import SavingsService
+
+        return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
+                              config=self.config, members=self.members)
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

@@ -1,0 +1,1 @@
+"""Savings: each member's savings account, deposits and withdrawals by mobile money, transfers."""

@@ -1,0 +1,45 @@
+"""What the savings service refuses; each `message` is a Text shown to the member."""
+
+from app.i18n import N_, T
+
+
+class SavingsError(Exception):
+    message = T(N_("This request cannot be completed."))
+
+    def __init__(self, message=None):
+        super().__init__(message.msgid if message is not None else self.__class__.__name__)
+        if message is not None:
+            self.message = message
+
+
+class BelowMinimum(SavingsError):
+    def __init__(self, minimum):
+        super().__init__(T(N_("The smallest amount is {amount}."), amount=minimum))
+
+
+class AboveTransactionLimit(SavingsError):
+    def __init__(self, maximum):
+        super().__init__(T(N_("The most you can move at once is {amount}."), amount=maximum))
+
+
+class DailyLimitReached(SavingsError):
+    def __init__(self, left):
+        super().__init__(T(N_("Daily limit reached. You can still move {amount} today."), amount=left))
+
+
+class InsufficientBalance(SavingsError):
+    def __init__(self, available, needed):
+        super().__init__(T(N_("Not enough savings. You need {needed}, you have {available}."),
+                           needed=needed, available=available))
+
+
+class UnknownRecipient(SavingsError):
+    message = T(N_("This number is not registered with Pamoja."))
+
+
+class SelfTransfer(SavingsError):
+    message = T(N_("You cannot send money to yourself."))
+
+
+class CurrencyNotServed(SavingsError):
+    message = T(N_("Transfers are only possible within the same country."))

@@ -1,0 +1,188 @@
+"""The savings service: balances, statements, deposits, withdrawals and transfers of a member.
+
+Deposits and withdrawals go through the payments service (the ledger posts a deposit
+only when the operator confirms; a withdrawal reserves amount + fee at once). A
+transfer between members is one ledger entry. Limit and balance checks run after
+locking the member's savings row, so two sessions of one member are serialised and
+cannot both pass a limit. Available balance = member_savings (pledged money lives in
+guarantee_pledged; see app/ledger). Callers commit.
+"""
+
+from datetime import datetime, time
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+
+from app.i18n import N_, T
+from app.ledger.errors import InsufficientFunds
+from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
+from app.money import Money
+from app.phones import InvalidPhone, normalize_phone
+from app.savings import errors, fees
+from app.savings.limits import limits_for, parse_overrides
+
+MOVEMENT_LABELS = {
+    "deposit": N_("Deposit"),
+    "withdrawal_reserve": N_("Withdrawal"),
+    "withdrawal_release": N_("Withdrawal refund"),
+    "transfer": N_("Transfer"),
+    "contribution": N_("Contribution"),
+    "loan_repayment": N_("Loan repayment"),
+    "loan_disbursement": N_("Loan"),
+}
+"""Ledger entry kind / payment purpose -> what the member reads on a statement."""
+
+OTHER = N_("Other")
+OUTFLOW_KINDS = ("withdrawal_reserve", "transfer", "withdrawal_release")
+"""Entry kinds that count against the daily limit (a release gives back its reservation)."""
+
+
+class StatementRow(NamedTuple):
+    date: object
+    kind: object
+    amount: Money
+
+
+class HistoryRow(NamedTuple):
+    when: datetime
+    kind: object
+    amount: Money
+    state: str
+
+
+def label(kind):
+    return T(MOVEMENT_LABELS.get(kind, OTHER))
+
+
+class SavingsService:
+    def __init__(self, session, *, clock, ledger, payments, config, members):
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.payments = payments
+        self.config = config
+        self.members = members
+        self.limit_overrides = parse_overrides(config.get("SAVINGS_LIMITS", ""))
+
+    def account_for(self, member):
+        return self.ledger.account("member", member.id, "member_savings", member.currency)
+
+    def pledged_account(self, member):
+        return self.ledger.account("member", member.id, "guarantee_pledged", member.currency)
+
+    def balance(self, member):
+        """What the member may spend: savings not pledged as a guarantee."""
+        return self.ledger.balance(self.account_for(member))
+
+    def total(self, member):
+        """All the member's savings, pledged included."""
+        return self.balance(member) + self.ledger.balance(self.pledged_account(member))
+
+    def statement(self, member, limit=5):
+        """The last movements, newest first: StatementRow(date, kind Text, signed Money)."""
+        return [StatementRow(line.created_at.astimezone(self.clock.zone).date(), label(line.kind), line.amount)
+                for line in self.ledger.statement(self.account_for(member), limit)]
+
+    def withdrawal_fee(self, amount):
+        return fees.withdrawal_fee(amount)
+
+    def transfer_fee(self, amount):
+        return fees.transfer_fee(amount)
+
+    def check_amount(self, member, amount):
+        """Raise BelowMinimum / AboveTransactionLimit for an amount outside the currency's limits."""
+        limits = limits_for(member.currency, self.limit_overrides)
+        if amount.currency != member.currency or amount < limits.minimum:
+            raise errors.BelowMinimum(limits.minimum)
+        if amount > limits.per_transaction:
+            raise errors.AboveTransactionLimit(limits.per_transaction)
+        return limits
+
+    def deposit(self, member, amount, idempotency_key, *, channel, session_ref=None):
+        """Ask the member's mobile money for `amount`; savings grow when the operator confirms."""
+        self.check_amount(member, amount)
+        return self.payments.start(idempotency_key, member, "collection", "deposit", amount, member.phone,
+                                   initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
+
+    def withdraw(self, member, amount, idempotency_key, *, channel, session_ref=None):
+        """Reserve amount + fee and send `amount` to the member's mobile money; returns the Payment."""
+        existing = self.payments.by_key(idempotency_key)
+        if existing is not None:
+            return existing
+        fee = self.withdrawal_fee(amount)
+        self._check_outflow(member, amount, fee)
+        try:
+            return self.payments.start(idempotency_key, member, "disbursement", "withdrawal", amount, member.phone,
+                                       fee=fee, initiated_by=f"member:{member.id}", channel=channel,
+                                       session_ref=session_ref)
+        except InsufficientFunds as exc:
+            raise errors.InsufficientBalance(exc.available, amount + fee) from exc
+
+    def recipient(self, sender, recipient_phone):
+        """The member a transfer would go to (for the confirmation screen), or raise."""
+        try:
+            phone = normalize_phone(recipient_phone, self.config.get("DEFAULT_REGION", "KE"))
+        except InvalidPhone:
+            raise errors.UnknownRecipient() from None
+        recipient = self.members.by_phone(phone)
+        if recipient is None:
+            raise errors.UnknownRecipient()
+        if recipient.id == sender.id:
+            raise errors.SelfTransfer()
+        if recipient.currency != sender.currency:
+            raise errors.CurrencyNotServed()
+        return recipient
+
+    def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None):
+        """Move `amount` to another member's savings (fee to fee_income) as one ledger entry."""
+        existing = self.ledger.entry(idempotency_key)
+        if existing is not None:
+            return existing
+        recipient = self.recipient(sender, recipient_phone)
+        fee = self.transfer_fee(amount)
+        self._check_outflow(sender, amount, fee)
+        postings = [(self.account_for(sender), amount + fee), (self.account_for(recipient), -amount)]
+        if fee:
+            postings.append((self.ledger.system_account("fee_income", amount.currency), -fee))
+        try:
+            return self.ledger.post(idempotency_key, postings, kind="transfer",
+                                    memo=f"{sender.phone} -> {recipient.phone}",
+                                    initiated_by=f"member:{sender.id}", channel=channel, session_ref=session_ref)
+        except InsufficientFunds as exc:
+            raise errors.InsufficientBalance(exc.available, amount + fee) from exc
+
+    def history(self, member, limit=5):
+        """Recent mobile-money payments and transfers with their state, newest first."""
+        rows = [HistoryRow(p.created_at, label(p.purpose), p.amount, p.state)
+                for p in self.payments.recent(member.id, limit)]
+        account = self.account_for(member)
+        transfers = self.session.execute(
+            select(LedgerEntry.created_at, LedgerPosting.amount)
+            .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+            .where(LedgerPosting.account_id == account.id, LedgerEntry.kind == "transfer")
+            .order_by(LedgerEntry.id.desc()).limit(limit))
+        rows += [HistoryRow(created_at, label("transfer"), Money(amount * account.normal_sign, account.currency),
+                            "succeeded") for created_at, amount in transfers]
+        return sorted(rows, key=lambda row: row.when, reverse=True)[:limit]
+
+    def _check_outflow(self, member, amount, fee):
+        """Limits, daily limit and balance, under a lock on the member's savings row."""
+        limits = self.check_amount(member, amount)
+        account = self.session.scalars(select(LedgerAccount).where(LedgerAccount.id == self.account_for(member).id)
+                                       .with_for_update().execution_options(populate_existing=True)).one()
+        used = Money(int(self._spent_today(account)), member.currency)
+        if used + amount > limits.per_day:
+            raise errors.DailyLimitReached(max(limits.per_day - used, Money.zero(member.currency)))
+        available = Money(account.balance * account.normal_sign, account.currency)
+        if available < amount + fee:
+            raise errors.InsufficientBalance(available, amount + fee)
+
+    def _spent_today(self, account):
+        """Minor units that left this savings account since local midnight (net of refunds)."""
+        midnight = datetime.combine(self.clock.today(), time.min, tzinfo=self.clock.zone)
+        return self.session.scalar(
+            select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+            .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+            .where(LedgerPosting.account_id == account.id, LedgerEntry.created_at >= midnight,
+                   LedgerEntry.kind.in_(OUTFLOW_KINDS),
+                   (LedgerPosting.amount > 0) | (LedgerEntry.kind == "withdrawal_release"))) or 0

@@ -1,0 +1,131 @@
+"""SavingsService: limits, fees, insufficient funds, transfers, statements, UGX without minor units."""
+
+import pytest
+
+from app.members.models import Member
+from app.money import Money, parse_amount
+from app.phones import currency_for
+from app.savings import errors
+
+KE_PHONE, KE_OTHER, UG_PHONE = "+254712000222", "+254712000333", "+256772123456"
+
+def make_member(session, phone, name, locale="en"):
+    """A member row without the member service (whose welcome notification is not under test here)."""
+    member = Member(phone=phone, name=name, national_id="12345678", locale=locale, currency=currency_for(phone),
+                    pin_failures=0, kyc_level=2, preferred_channel="sms", sms_opted_out=False)
+    session.add(member)
+    session.flush()
+    return member
+
+
+
+def register(services, phone, name="Amina Otieno"):
+    return make_member(services.session, phone, name)
+
+
+def fund(services, member, amount):
+    ledger = services.ledger
+    ledger.post(f"fund:{member.id}:{amount.minor}",
+                [(ledger.clearing_account("sandbox", amount.currency), amount),
+                 (services.savings.account_for(member), -amount)],
+                kind="deposit", initiated_by="system", channel="system")
+
+
+@pytest.fixture
+def amina(services):
+    return register(services, KE_PHONE)
+
+
+@pytest.fixture
+def baraka(services):
+    return register(services, KE_OTHER, "Baraka Mwangi")
+
+
+def kes(major):
+    return Money.from_major(major, "KES")
+
+
+def test_fee_table(services):
+    assert services.savings.withdrawal_fee(kes(100)) == kes(0)
+    assert services.savings.withdrawal_fee(kes(101)) == kes(15)
+    assert services.savings.withdrawal_fee(kes(70_000)) == kes(100)
+    assert services.savings.withdrawal_fee(Money.from_major(5_000, "UGX")) == Money(0, "UGX")
+
+
+def test_limits_stop_small_large_and_daily(services, amina):
+    savings = services.savings
+    fund(services, amina, kes(200_000))
+    with pytest.raises(errors.BelowMinimum) as small:
+        savings.withdraw(amina, kes(9), "wd:a", channel="ussd")
+    assert small.value.message.render("en") == "The smallest amount is KES 10."
+    with pytest.raises(errors.AboveTransactionLimit):
+        savings.withdraw(amina, kes(70_001), "wd:b", channel="ussd")
+    savings.withdraw(amina, kes(70_000), "wd:c", channel="ussd")
+    savings.withdraw(amina, kes(70_000), "wd:d", channel="ussd")
+    with pytest.raises(errors.DailyLimitReached) as daily:
+        savings.withdraw(amina, kes(20_000), "wd:e", channel="ussd")
+    assert "KES 9,800" in daily.value.message.render("en")
+
+
+def test_withdraw_needs_amount_plus_fee(services, amina):
+    fund(services, amina, kes(1_000))
+    with pytest.raises(errors.InsufficientBalance) as refused:
+        services.savings.withdraw(amina, kes(1_000), "wd:1", channel="ussd")
+    assert refused.value.message.render("en") == "Not enough savings. You need KES 1,015, you have KES 1,000."
+    payment = services.savings.withdraw(amina, kes(985), "wd:2", channel="ussd", session_ref="ATUid_9")
+    assert payment.fee == kes(15) and services.savings.balance(amina) == kes(0)
+    assert services.savings.withdraw(amina, kes(985), "wd:2", channel="ussd").id == payment.id
+
+
+def test_deposit_starts_a_collection_and_posts_nothing_yet(services, amina):
+    payment = services.savings.deposit(amina, kes(500), "deposit:x:1", channel="ussd")
+    assert (payment.direction, payment.purpose, payment.provider, payment.state) == (
+        "collection", "deposit", "sandbox", "initiated")
+    assert services.savings.balance(amina) == kes(0)
+    with pytest.raises(errors.AboveTransactionLimit):
+        services.savings.deposit(amina, kes(100_000), "deposit:x:2", channel="ussd")
+
+
+def test_transfer_is_one_entry_with_fee(services, amina, baraka):
+    fund(services, amina, kes(2_000))
+    assert services.savings.recipient(amina, "0712 000 333").id == baraka.id
+    entry = services.savings.transfer(amina, "0712000333", kes(1_000), "tr:1", channel="ussd")
+    assert len(entry.postings) == 3
+    assert services.savings.balance(amina) == kes(990)
+    assert services.savings.balance(baraka) == kes(1_000)
+    assert services.savings.transfer(amina, "0712000333", kes(1_000), "tr:1", channel="ussd").id == entry.id
+    rows = services.savings.statement(amina)
+    assert rows[0].amount == kes(-1_010) and rows[0].kind.render("en") == "Transfer"
+    history = services.savings.history(baraka)
+    assert history[0].amount == kes(1_000) and history[0].state == "succeeded"
+
+
+def test_transfer_refusals(services, amina):
+    fund(services, amina, kes(100))
+    with pytest.raises(errors.UnknownRecipient):
+        services.savings.transfer(amina, "0799 111 222", kes(50), "tr:x", channel="ussd")
+    with pytest.raises(errors.UnknownRecipient):
+        services.savings.transfer(amina, "not a phone", kes(50), "tr:y", channel="ussd")
+    with pytest.raises(errors.SelfTransfer):
+        services.savings.transfer(amina, KE_PHONE, kes(50), "tr:z", channel="ussd")
+    register(services, UG_PHONE, "Okello James")
+    with pytest.raises(errors.CurrencyNotServed):
+        services.savings.transfer(amina, UG_PHONE, kes(50), "tr:u", channel="ussd")
+
+
+def test_ugx_has_no_minor_units(services):
+    okello = register(services, UG_PHONE, "Okello James")
+    assert okello.currency == "UGX"
+    amount = parse_amount("50,000", "UGX")
+    assert amount == Money(50_000, "UGX")
+    fund(services, okello, Money(60_000, "UGX"))
+    payment = services.savings.withdraw(okello, amount, "wd:ug", channel="ussd")
+    assert payment.fee == Money(500, "UGX")
+    assert services.savings.balance(okello) == Money(9_500, "UGX")
+    assert services.savings.balance(okello).major == 9500
+
+
+def test_history_shows_payment_states(services, amina):
+    services.savings.deposit(amina, kes(500), "deposit:h:1", channel="ussd")
+    rows = services.savings.history(amina)
+    assert [(row.kind.render("en"), row.state) for row in rows] == [("Deposit", "initiated")]
