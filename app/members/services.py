@@ -8,7 +8,7 @@ channels, whichever web process serves them. Callers commit once per request.
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.i18n import SUPPORTED
 from app.members import errors
@@ -94,9 +94,10 @@ class MemberService:
         """Check a PIN; return None when right, else the MemberError to show.
 
         Returns rather than raises so the caller still commits the failure count:
-        a rolled-back wrong PIN would never lock anyone out.
+        a rolled-back wrong PIN would never lock anyone out. A right PIN costs no
+        write and no lock; a wrong one is counted by one atomic UPDATE, so
+        concurrent sessions on other channels cannot lose a failure.
         """
-        member = self.session.scalar(select(Member).where(Member.id == member.id).with_for_update())
         if member.pin_hash is None:
             return errors.NoPin()
         minutes = self.locked_minutes_left(member)
@@ -107,9 +108,14 @@ class MemberService:
                 member.pin_failures = 0
                 member.pin_locked_until = None
             return None
-        member.pin_failures += 1
-        if member.pin_failures < self.max_attempts:
-            return errors.WrongPin(self.max_attempts - member.pin_failures)
+        failures = self.session.execute(
+            update(Member).where(Member.id == member.id)
+            .values(pin_failures=Member.pin_failures + 1).returning(Member.pin_failures),
+            execution_options={"synchronize_session": False},
+        ).scalar_one()
+        if failures < self.max_attempts:
+            member.pin_failures = failures
+            return errors.WrongPin(self.max_attempts - failures)
         member.pin_failures = 0
         member.pin_locked_until = self.clock.now() + timedelta(minutes=self.lock_minutes)
         self.notify(member, "pin_locked", minutes=self.lock_minutes)
