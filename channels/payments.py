@@ -20,6 +20,9 @@ from app.services import request_services
 
 bp = Blueprint("payments", __name__)
 
+KNOWN_PROVIDERS = ("sandbox", "mpesa", "momo")
+"""Provider names used as metric labels; anything else is counted as "unknown"."""
+
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 """Daraja expects this body; the other operators only look at the status code."""
 
@@ -33,12 +36,13 @@ def authorized():
 
 
 def receive(provider, kind):
+    label = provider if provider in KNOWN_PROVIDERS else "unknown"  # the URL must not grow metric labels
     if not authorized():
-        CALLBACKS.labels(provider, "forbidden").inc()
+        CALLBACKS.labels(label, "forbidden").inc()
         return jsonify(error="forbidden"), 403
     payload = request.get_json(silent=True, force=True)
     if not isinstance(payload, dict):
-        CALLBACKS.labels(provider, "malformed").inc()
+        CALLBACKS.labels(label, "malformed").inc()
         log_event("payments.callback_malformed", provider=provider, body=request.get_data(as_text=True)[:500])
         return jsonify(error="malformed JSON"), 400
     services = request_services()
@@ -47,14 +51,14 @@ def receive(provider, kind):
         services.session.commit()
     except UnknownProvider:
         services.session.rollback()
-        CALLBACKS.labels(provider, "unknown_provider").inc()
+        CALLBACKS.labels(label, "unknown_provider").inc()
         return jsonify(error="unknown provider"), 404
     except Exception:  # noqa: BLE001 - never a 500 page to an operator; logged, reconciliation settles it
         services.session.rollback()
         logger.exception("payment callback failed", extra={"provider": provider})
         ERRORS.labels("payments", "callback").inc()
         return jsonify(error="try again"), 503
-    CALLBACKS.labels(provider, "applied" if payment is not None else "unmatched").inc()
+    CALLBACKS.labels(label, "applied" if payment is not None else "unmatched").inc()
     return jsonify(ACCEPTED), 200
 
 
