@@ -28,6 +28,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.i18n import N_, T
+from app.members.pins import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
 from menus.context import Context
 from menus.render import render_screen
@@ -42,6 +43,7 @@ UNAVAILABLE = T(N_("Service is temporarily unavailable. Please try again later."
 TOO_MANY_ERRORS = T(N_("Too many invalid entries. Please dial again."))
 INPUT_TOO_LONG = T(N_("That is too long. Try again."))
 EMPTY_INPUT = T(N_("Please enter a choice."))
+PIN_SHAPE = T(N_("Enter 4 digits."))
 
 
 class Reprompt(NamedTuple):
@@ -132,10 +134,12 @@ class Engine:
 
     def _new_inputs(self, channel, state, raw_text):
         """The inputs this request carries, in order."""
+        if state is None:
+            # A new session starts at the start screen whatever it carries: replaying
+            # a path into a session Redis lost would check a menu choice as a PIN.
+            return []
         if not channel.cumulative:
             return [raw_text]
-        if state is None:
-            return raw_text.split("*") if raw_text else []
         previous = raw_text[: state.prev_len]
         if state.prev_len and len(raw_text) > state.prev_len and raw_text[state.prev_len] == "*" and \
                 hmac.compare_digest(state.prev_digest or "", self._digest(state, previous)):
@@ -156,8 +160,6 @@ class Engine:
         try:
             if fresh:
                 screen = self._enter(ctx, self.tree.start)
-                if not channel.cumulative:
-                    inputs = []
             else:
                 screen = self.tree[state.current]
             for raw in inputs:
@@ -215,6 +217,8 @@ class Engine:
                 return screen.cancel
             return self._outcome(ctx, screen, lambda: screen.on_yes(ctx) if screen.on_yes else None)
         if isinstance(screen, Pin):
+            if not is_pin_shaped(raw):
+                raise Invalid(PIN_SHAPE)  # not a guess: never counted as a wrong PIN
             return self._outcome(ctx, screen, lambda: screen.action(ctx, raw))
         if isinstance(screen, Input):
             def act():

@@ -1,13 +1,12 @@
 """Members: phone (E.164), name, national id, locale, PIN hash and lockout.
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-25 16:46:53.847911
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
