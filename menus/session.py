@@ -7,9 +7,23 @@ and the last reply. It never holds a PIN.
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from app.keys import menu_session_key
+from app.money import Money
+
+
+def encode_value(value):
+    """Inputs may be Money: kept as {"$money": [minor, currency]}."""
+    if isinstance(value, Money):
+        return {"$money": [value.minor, value.currency]}
+    raise TypeError(f"cannot keep {type(value).__name__} in a menu session")
+
+
+def decode_value(obj):
+    if "$money" in obj and len(obj) == 1:
+        return Money(*obj["$money"])
+    return obj
 
 
 @dataclass
@@ -45,11 +59,12 @@ class SessionStore:
         raw = self.redis.get(menu_session_key(channel, session_id))
         if raw is None:
             return None
-        return MenuSession(**json.loads(raw))
+        return MenuSession(**json.loads(raw, object_hook=decode_value))
 
     def save(self, session, ttl):
+        state = {f.name: getattr(session, f.name) for f in fields(session)}
         self.redis.set(menu_session_key(session.channel, session.session_id),
-                       json.dumps(asdict(session), separators=(",", ":")), ex=ttl)
+                       json.dumps(state, separators=(",", ":"), default=encode_value), ex=ttl)
 
     def delete(self, channel, session_id):
         self.redis.delete(menu_session_key(channel, session_id))

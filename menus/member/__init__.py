@@ -4,16 +4,17 @@ Each section module exports SCREENS; a section whose service does not exist yet
 is a "coming soon" End screen named after the main menu's target.
 """
 
-from menus.member import account, main, onboarding
-from menus.member.main import coming_soon
+from menus.member import account, main, onboarding, payments, savings
+from menus.member.main import CANCELLED, coming_soon
 from menus.tree import MenuTree
 
-SECTIONS = [onboarding, main, account]
+SECTIONS = [onboarding, main, account, savings, payments]
 
 MEMBER_TREE = MenuTree(
     "member",
     start="entry",
     home="main",
     screens=[screen for section in SECTIONS for screen in section.SCREENS]
-    + coming_soon("savings", "loans", "payments", "groups"),
+    + [CANCELLED]
+    + coming_soon("loans", "groups"),
 )

@@ -1,10 +1,9 @@
 """My account: profile, change PIN, change language."""
 
 from app.i18n import LANGUAGE_NAMES, N_, T
-from app.members.errors import PinLocked
 from app.phones import masked
-from menus.engine import Finish, Reprompt
 from menus.member.onboarding import choose_language, remember_new_pin, repeated_pin_matches
+from menus.member.pins import pin_check
 from menus.screens import End, Input, Menu, Option, Paged, Pin
 
 
@@ -17,13 +16,6 @@ def profile_lines(ctx):
         T(N_("Language: {language}"), language=LANGUAGE_NAMES[member.locale]),
         T(N_("Member since {date}"), date=member.created_at.astimezone(ctx.services.clock.zone).date()),
     ]
-
-
-def check_old_pin(ctx, pin):
-    error = ctx.services.members.check_pin(ctx.member, pin)
-    if error is None:
-        return "ok"
-    return Finish(error.message) if isinstance(error, PinLocked) else Reprompt(error.message)
 
 
 def change_pin(ctx, pin):
@@ -45,7 +37,7 @@ SCREENS = [
         Option(N_("Language"), "language_change"),
     ]),
     Paged("profile", N_("My profile"), items=profile_lines, next="main"),
-    Pin("pin_old", N_("Enter your current PIN:"), action=check_old_pin, next="pin_new"),
+    Pin("pin_old", N_("Enter your current PIN:"), action=pin_check, next="pin_new"),
     Pin("pin_new", N_("Enter a new 4-digit PIN:"), action=remember_new_pin, next="pin_new_confirm"),
     Pin("pin_new_confirm", N_("Enter the new PIN again:"), action=change_pin,
         next={"ok": "pin_changed", "mismatch": "pin_new"}),

@@ -2,8 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.ussd_helpers import UssdPhone, register
 
 PHONE = "+254712345678"
@@ -223,12 +221,6 @@ def test_back_from_account_returns_to_main(client):
     handset = register(client)
     handset.send("5")
     assert handset.send("0").startswith("CON Pamoja\n1. Savings")
-
-
-@pytest.mark.parametrize("choice", ["1", "2", "3", "4"])
-def test_sections_to_come_end_politely(client, choice):
-    handset = register(client)
-    assert handset.send(choice) == "END This service is coming soon. Thank you for your patience."
 
 
 def test_exit_says_goodbye(client):

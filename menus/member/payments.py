@@ -1,0 +1,71 @@
+"""Payments: send money to another member, and the history of payments and transfers.
+
+The recipient's registered name, the amount and the fee are shown before the PIN;
+the transfer is one ledger entry under the session's idempotency key.
+"""
+
+from app.i18n import N_, T
+from app.phones import masked
+from app.savings.errors import SavingsError
+from menus.member.amounts import amount_with
+from menus.member.pins import pin_check
+from menus.member.savings import move_money
+from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
+
+STATE_LABELS = {
+    "initiated": N_("pending"), "pending": N_("pending"), "in_doubt": N_("pending"), "review": N_("in review"),
+    "succeeded": N_("done"), "failed": N_("failed"), "timed_out": N_("failed"), "reversed": N_("reversed"),
+}
+"""A payment's state in the words a member uses."""
+
+
+def find_recipient(ctx, raw):
+    try:
+        recipient = ctx.services.savings.recipient(ctx.member, raw)
+    except SavingsError as error:
+        raise Invalid(error.message) from None
+    ctx.data["recipient_name"] = recipient.name
+    return recipient.phone
+
+
+def check_transfer(ctx, amount):
+    service = ctx.services.savings
+    service.check_amount(ctx.member, amount)
+    ctx.data["fee"] = service.transfer_fee(amount)
+
+
+def transfer(ctx):
+    return move_money(ctx, lambda: ctx.services.savings.transfer(
+        ctx.member, ctx.data["recipient"], ctx.data["amount"], ctx.idempotency_key("transfer"),
+        channel=ctx.state.channel, session_ref=ctx.session_ref))
+
+
+def transfer_after_pin(ctx, pin):
+    refused = pin_check(ctx, pin)
+    return refused if refused is not None else transfer(ctx)
+
+
+def history_lines(ctx):
+    return [T(N_("{date} {kind} {amount} {state}"), date=row.when.astimezone(ctx.services.clock.zone).strftime("%d/%m"),
+              kind=row.kind, amount=row.amount, state=T(STATE_LABELS.get(row.state, N_("pending"))))
+            for row in ctx.services.savings.history(ctx.member, limit=10)]
+
+
+SCREENS = [
+    Menu("payments", N_("Payments"), options=[
+        Option(N_("Send money"), "pay_recipient"),
+        Option(N_("Payment history"), "pay_history"),
+    ]),
+    Input("pay_recipient", N_("Recipient phone number:"), key="recipient", parse=find_recipient, next="pay_amount"),
+    Input("pay_amount", lambda ctx: T(N_("Amount to send to {name}:"), name=ctx.data["recipient_name"]),
+          key="amount", parse=amount_with(check_transfer), next="pay_confirm"),
+    Confirm("pay_confirm",
+            lambda ctx: T(N_("Send {amount} to {name} {phone}\nFee: {fee}"), amount=ctx.data["amount"],
+                          name=ctx.data["recipient_name"], phone=masked(ctx.data["recipient"]), fee=ctx.data["fee"]),
+            next="pay_pin"),
+    Pin("pay_pin", N_("Enter your PIN to send:"), action=transfer_after_pin,
+        next="pay_sent"),
+    End("pay_sent", lambda ctx: T(N_("Sent {amount} to {name}."), amount=ctx.data["amount"],
+                                  name=ctx.data["recipient_name"])),
+    Paged("pay_history", N_("Recent payments"), items=history_lines, next="main", empty=N_("No payments yet.")),
+]

@@ -1,0 +1,97 @@
+"""Savings: balance, mini-statement, deposit and withdraw by mobile money.
+
+A deposit asks the member's mobile money for the amount (the ledger posts when
+the operator confirms); a withdrawal shows the fee, asks the PIN, then reserves
+amount + fee and sends the money. The session's idempotency key makes a replayed
+or double-tapped confirmation start nothing twice.
+"""
+
+from app.i18n import N_, T
+from app.payments.errors import PaymentError
+from app.savings.errors import InsufficientBalance, SavingsError
+from menus.member.amounts import amount_with
+from menus.member.pins import pin_check
+from menus.screens import Confirm, End, Input, Menu, Option, Paged, Pin, Stop
+
+MONEY_ERRORS = (SavingsError, PaymentError)
+
+
+def savings(ctx):
+    return ctx.services.savings
+
+
+def balance_lines(ctx):
+    member = ctx.member
+    available, total = savings(ctx).balance(member), savings(ctx).total(member)
+    lines = [T(N_("Available: {amount}"), amount=available)]
+    if total != available:
+        lines.append(T(N_("Pledged for loans: {amount}"), amount=total - available))
+    return lines
+
+
+def statement_lines(ctx):
+    return [T(N_("{date} {kind} {amount}"), date=row.date.strftime("%d/%m"), kind=row.kind, amount=row.amount)
+            for row in savings(ctx).statement(ctx.member, limit=5)]
+
+
+def check_deposit(ctx, amount):
+    savings(ctx).check_amount(ctx.member, amount)
+
+
+def check_withdrawal(ctx, amount):
+    service = savings(ctx)
+    service.check_amount(ctx.member, amount)
+    fee = service.withdrawal_fee(amount)
+    ctx.data["fee"] = fee
+    available = service.balance(ctx.member)
+    if available < amount + fee:
+        raise InsufficientBalance(available, amount + fee)
+
+
+def deposit(ctx):
+    return move_money(ctx, lambda: savings(ctx).deposit(
+        ctx.member, ctx.data["amount"], ctx.idempotency_key("deposit"), channel=ctx.state.channel,
+        session_ref=ctx.session_ref))
+
+
+def withdraw(ctx):
+    return move_money(ctx, lambda: savings(ctx).withdraw(
+        ctx.member, ctx.data["amount"], ctx.idempotency_key("withdraw"), channel=ctx.state.channel,
+        session_ref=ctx.session_ref))
+
+
+def move_money(ctx, start):
+    """Run a money movement; a refusal ends the session with its reason, nothing half-done."""
+    try:
+        start()
+    except MONEY_ERRORS as error:
+        raise Stop(error.message) from None
+
+
+SCREENS = [
+    Menu("savings", N_("Savings"), options=[
+        Option(N_("Balance"), "savings_balance"),
+        Option(N_("Mini-statement"), "savings_statement"),
+        Option(N_("Deposit"), "savings_deposit_amount"),
+        Option(N_("Withdraw"), "savings_withdraw_amount"),
+    ]),
+    Paged("savings_balance", N_("My savings"), items=balance_lines, next="main"),
+    Paged("savings_statement", N_("Last movements"), items=statement_lines, next="main",
+          empty=N_("No movements yet.")),
+    Input("savings_deposit_amount", N_("Deposit amount:"), key="amount", parse=amount_with(check_deposit),
+          next="savings_deposit_confirm"),
+    Confirm("savings_deposit_confirm",
+            lambda ctx: T(N_("Deposit {amount} from mobile money {phone}?"), amount=ctx.data["amount"],
+                          phone=ctx.member.phone),
+            on_yes=deposit, next="savings_deposit_sent"),
+    End("savings_deposit_sent", N_("Request sent. Enter your mobile money PIN on the prompt. We will SMS you.")),
+    Input("savings_withdraw_amount", N_("Withdraw amount:"), key="amount", parse=amount_with(check_withdrawal),
+          next="savings_withdraw_pin"),
+    Pin("savings_withdraw_pin", N_("Enter your PIN:"), action=pin_check, next="savings_withdraw_confirm"),
+    Confirm("savings_withdraw_confirm",
+            lambda ctx: T(N_("Withdraw {amount} to {phone}\nFee: {fee}\nTotal: {total}"),
+                          amount=ctx.data["amount"], phone=ctx.member.phone, fee=ctx.data["fee"],
+                          total=ctx.data["amount"] + ctx.data["fee"]),
+            on_yes=withdraw, next="savings_withdraw_sent"),
+    End("savings_withdraw_sent", N_("Withdrawal sent. The money will reach your mobile money shortly.")),
+]

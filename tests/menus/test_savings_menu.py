@@ -1,0 +1,104 @@
+"""Savings and payments screens through /ussd, with real ledger, payments and sessions."""
+
+from app.money import Money
+from app.payments.models import Payment
+from tests.money_helpers import fund_savings
+from tests.ussd_helpers import UssdPhone, register
+
+AMINA, BARAKA = "+254712345678", "+254722000111"
+
+
+def signed_in(client, phone=AMINA, pin="4821"):
+    handset = UssdPhone(client, phone)
+    handset.dial()
+    handset.send(pin)
+    return handset
+
+
+def test_balance_and_statement(client, services):
+    register(client, phone=AMINA)
+    fund_savings(services, services.members.by_phone(AMINA), 150_000)
+    handset = signed_in(client)
+    handset.send("1")
+    assert "Available: KES 1,500" in handset.send("1")
+    handset.send("0")
+    statement = handset.send("2")
+    assert "Deposit" in statement and "KES 1,500" in statement
+
+
+def test_deposit_starts_one_collection_even_when_replayed(client, services):
+    register(client, phone=AMINA)
+    handset = signed_in(client)
+    handset.send("1")
+    handset.send("3")
+    confirm = handset.send("1,500")
+    assert "KES 1,500" in confirm and "1. Yes" in confirm
+    done = handset.send("1")
+    assert done.startswith("END ") and "PIN" in done
+    assert handset.post(handset.text) == done
+    payments = services.session.query(Payment).all()
+    assert len(payments) == 1 and payments[0].purpose == "deposit" and payments[0].amount_minor == 150_000
+
+
+def test_deposit_amount_mistakes_reprompt(client):
+    register(client, phone=AMINA)
+    handset = signed_in(client)
+    handset.send("1")
+    handset.send("3")
+    for typed, message in [("abc", "digits"), ("-5", "minus"), ("😀", "digits"), ("1.234", "decimals"),
+                           ("9" * 20, "too large"), ("5", "smallest"), ("", "Please enter")]:
+        body = handset.send(typed)
+        assert body.startswith("CON ") and message in body, (typed, body)
+        assert "Savings" in handset.send("0")  # back resets the error count
+        handset.send("3")
+    handset.send("x")
+    handset.send("y")
+    assert handset.send("z") == "END Too many invalid entries. Please dial again."
+
+
+def test_withdraw_shows_fee_needs_pin_and_never_overdraws(client, services):
+    register(client, phone=AMINA)
+    member = services.members.by_phone(AMINA)
+    fund_savings(services, member, 100_000)
+    handset = signed_in(client)
+    handset.send("1")
+    handset.send("4")
+    refused = handset.send("1000")
+    assert refused.startswith("CON ") and "Not enough savings" in refused
+    handset.send("500")
+    assert "0000" not in handset.send("0000")
+    confirm = handset.send("4821")
+    assert "Fee:" in confirm and "Total:" in confirm
+    done = handset.send("1")
+    assert done.startswith("END ")
+    assert services.savings.balance(member) < Money(50_000, "KES")
+
+
+def test_send_money_to_member_shows_name_fee_then_pin(client, services):
+    register(client, phone=AMINA)
+    register(client, phone=BARAKA, name="Baraka Otieno", national_id="22334455")
+    amina = services.members.by_phone(AMINA)
+    fund_savings(services, amina, 200_000)
+    handset = signed_in(client)
+    handset.send("3")
+    handset.send("1")
+    assert "not registered" in handset.send("0799999999")
+    assert "Baraka" in handset.send("0722000111")
+    confirm = handset.send("500")
+    assert "Baraka Otieno" in confirm and "Fee:" in confirm
+    handset.send("1")
+    done = handset.send("4821")
+    assert done.startswith("END ") and "Baraka" in done
+    baraka = services.members.by_phone(BARAKA)
+    assert services.savings.balance(baraka) == Money(50_000, "KES")
+    history = signed_in(client)
+    history.send("3")
+    assert "Transfer" in history.send("2")
+
+
+def test_cannot_send_to_self(client, services):
+    register(client, phone=AMINA)
+    handset = signed_in(client)
+    handset.send("3")
+    handset.send("1")
+    assert "yourself" in handset.send("0712345678")
