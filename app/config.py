@@ -63,6 +63,8 @@ DEFAULTS = {
     "MOMO_DISBURSEMENT_API_KEY": "",
     "SANDBOX_PAYMENT_DELAY": "3",
     "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
+    # Savings groups: the most one contribution may be, per currency, in major units
+    "GROUP_CONTRIBUTION_LIMITS": "KES=150000,UGX=5000000,TZS=3000000,RWF=2000000,GHS=20000",
     # Messaging
     "QUIET_HOURS": "21:00-07:00",
     "LOG_LEVEL": "INFO",

@@ -1,5 +1,7 @@
 """Every domain's models, imported in one place for metadata and Alembic."""
 
+from app.groups import settlement as _group_settlement  # noqa: F401  (registers the "contribution" purpose)
+from app.groups.models import Group, GroupContribution, GroupFine, GroupMember, GroupPayout  # noqa: F401
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting  # noqa: F401
 from app.members.models import Member  # noqa: F401
 from app.payments.models import Payment, PaymentEvent  # noqa: F401

@@ -76,6 +76,13 @@ class Services:
         return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
                               config=self.config, members=self.members)
 
+    @cached_property
+    def groups(self):
+        from app.groups.services import GroupService, parse_limits
+
+        return GroupService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
+                            notify=self.notify, limits=parse_limits(self.config))
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

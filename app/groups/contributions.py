@@ -1,0 +1,237 @@
+"""Contributions, arrears and late fines (part of GroupService).
+
+A contribution fills the member's oldest unpaid period first, then the current one,
+then pays ahead: one ledger entry, one row per period it covers, each row marked late
+when paid after that period's meeting day. The allocation runs under a lock on the
+membership row, so two contributions at once never both fill the same period. The
+same code allocates a mobile-money contribution when the provider confirms it
+(app/groups/settlement.py), so money always lands where the arrears say it is owed.
+"""
+
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.groups import errors, periods
+from app.groups.models import GroupContribution, GroupFine
+from app.groups.postings import (
+    contribution_postings,
+    fine_postings,
+    pool_account,
+    savings_account,
+    share_account,
+)
+from app.ledger.errors import InsufficientFunds
+from app.members.models import Member
+from app.money import Money
+
+MAX_PERIODS_AHEAD = 52
+"""Paying further ahead than this puts the rest on the last period instead of looping on."""
+
+
+class PeriodDue(NamedTuple):
+    period: str
+    owed: Money
+
+
+class Arrears(NamedTuple):
+    """What one member owes the group: missed periods (oldest first) and unpaid fines."""
+
+    member_id: int
+    periods: list
+    fines: Money
+
+    @property
+    def total(self):
+        return sum((due.owed for due in self.periods), self.fines)
+
+
+def local_date(clock, moment):
+    return moment.astimezone(clock.zone).date()
+
+
+def paid_by_period(session, group_id, member_id, *, on_time_only=False):
+    """{period: minor units paid} for one member of a group."""
+    query = (select(GroupContribution.period, func.sum(GroupContribution.amount_minor))
+             .where(GroupContribution.group_id == group_id, GroupContribution.member_id == member_id)
+             .group_by(GroupContribution.period))
+    if on_time_only:
+        query = query.where(GroupContribution.late.is_(False))
+    return {period: int(total) for period, total in session.execute(query)}
+
+
+def allocate(session, clock, group, membership, amount):
+    """Split `amount` over periods, oldest unpaid first: [(period, Money, late)]."""
+    today = clock.today()
+    paid = paid_by_period(session, group.id, membership.member_id)
+    joined = membership.joined_at or clock.now()  # a payment confirmed after the member left and asked again
+    period = periods.first_owed_period(local_date(clock, joined), group.frequency, group.meeting_day)
+    current = periods.period_of(today, group.frequency)
+    remaining, parts, ahead = amount.minor, [], 0
+    while remaining > 0:
+        ahead += period > current
+        owed = group.contribution_minor - paid.get(period, 0)
+        take = remaining if ahead >= MAX_PERIODS_AHEAD else min(remaining, owed)
+        if take > 0:
+            late = periods.due_date(period, group.meeting_day) < today
+            parts.append((period, Money(take, group.currency), late))
+            remaining -= take
+        period = periods.next_period(period)
+    return parts
+
+
+def record_parts(session, clock, group, membership, parts, *, ledger_entry_id=None, payment_id=None):
+    rows = [GroupContribution(group_id=group.id, member_id=membership.member_id, period=period,
+                              amount_minor=money.minor, currency=money.currency, ledger_entry_id=ledger_entry_id,
+                              payment_id=payment_id, paid_at=clock.now(), late=late)
+            for period, money, late in parts]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+class ContributionsMixin:
+    def lock_membership(self, group, member):
+        row = self.membership(group, member, lock=True)
+        if row is None or row.status != "active":
+            raise errors.NotAMember()
+        return row
+
+    def contribute_from_savings(self, member, group, amount, idempotency_key, *, channel="system", session_ref=None):
+        """Move `amount` from the member's savings to the group: one entry; returns the period rows.
+
+        The same key again returns the first contribution's rows and moves nothing.
+        Raises NotAMember, InvalidAmount/AmountAboveLimit, NotEnoughSavings.
+        """
+        existing = self.ledger.entry(idempotency_key)
+        if existing is not None:
+            return self.rows_of_entry(existing.id)
+        amount = self.check_amount(amount, group.currency)
+        membership = self.lock_membership(group, member)
+        parts = allocate(self.session, self.clock, group, membership, amount)
+        try:
+            entry = self.ledger.post(idempotency_key, contribution_postings(self.ledger, group, membership, amount),
+                                     kind="group_contribution", memo=f"{group.code} {parts[0][0]}",
+                                     initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
+        except InsufficientFunds as exc:
+            raise errors.NotEnoughSavings(exc.available) from None
+        rows = self.rows_of_entry(entry.id)  # a concurrent post of this key may have recorded them
+        if rows:
+            return rows
+        self.notify(member, "contribution_received", key=f"group_contribution:{entry.id}", amount=amount,
+                    group=group.name)
+        return record_parts(self.session, self.clock, group, membership, parts, ledger_entry_id=entry.id)
+
+    def contribute_by_mobile_money(self, member, group, amount, idempotency_key, *, channel="system",
+                                   session_ref=None):
+        """Start a mobile-money collection for the group; it is posted when the provider confirms.
+
+        Returns the Payment. Raises GroupErrors for the member or amount, PaymentErrors for the provider.
+        """
+        import app.groups.settlement  # noqa: F401  (registers the "contribution" purpose)
+
+        amount = self.check_amount(amount, group.currency)
+        self.active_membership(group, member)
+        return self.payments.start(idempotency_key, member, "collection", "contribution", amount, member.phone,
+                                   purpose_ref=str(group.id), initiated_by=f"member:{member.id}", channel=channel,
+                                   session_ref=session_ref)
+
+    def rows_of_entry(self, entry_id):
+        return list(self.session.scalars(select(GroupContribution).where(GroupContribution.ledger_entry_id == entry_id)
+                                         .order_by(GroupContribution.id)))
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def group_balance(self, group, viewer):
+        """The money in the group's pool; members only."""
+        self.active_membership(group, viewer)
+        return self.ledger.balance(pool_account(self.ledger, group))
+
+    def my_share(self, group, member):
+        """The member's contributions still in the pool."""
+        return self.ledger.balance(share_account(self.ledger, group, self.active_membership(group, member)))
+
+    def last_contributions(self, group, viewer, limit=10):
+        """[(GroupContribution, Member)] newest first; members only."""
+        self.active_membership(group, viewer)
+        rows = self.session.execute(
+            select(GroupContribution, Member).join(Member, Member.id == GroupContribution.member_id)
+            .where(GroupContribution.group_id == group.id)
+            .order_by(GroupContribution.id.desc()).limit(limit))
+        return [tuple(row) for row in rows]
+
+    def arrears_of(self, group, membership):
+        """The Arrears of one membership as of today (periods whose meeting day has passed)."""
+        zero = Money.zero(group.currency)
+        if membership.joined_at is None:
+            return Arrears(membership.member_id, [], zero)
+        first = periods.first_owed_period(local_date(self.clock, membership.joined_at), group.frequency,
+                                          group.meeting_day)
+        last = periods.last_passed_period(self.clock.today(), group.frequency, group.meeting_day)
+        paid = paid_by_period(self.session, group.id, membership.member_id)
+        missed = [PeriodDue(period, Money(group.contribution_minor - paid.get(period, 0), group.currency))
+                  for period in periods.periods_between(first, last)
+                  if paid.get(period, 0) < group.contribution_minor]
+        unpaid_fines = self.session.scalar(
+            select(func.coalesce(func.sum(GroupFine.amount_minor), 0))
+            .where(GroupFine.group_id == group.id, GroupFine.member_id == membership.member_id,
+                   GroupFine.ledger_entry_id.is_(None)))
+        return Arrears(membership.member_id, missed, Money(int(unpaid_fines), group.currency))
+
+    def my_arrears(self, group, member):
+        return self.arrears_of(group, self.active_membership(group, member))
+
+    def arrears(self, group, viewer=None):
+        """{member_id: Arrears} of every active member; chair or treasurer when a viewer is given."""
+        if viewer is not None:
+            self.official(group, viewer)
+        return {row.member_id: self.arrears_of(group, row) for row, _ in self.members(group)}
+
+    def members_with_arrears(self, group, viewer):
+        """[(GroupMember, Member, Arrears)] for the chair and treasurer."""
+        self.official(group, viewer)
+        return [(row, person, self.arrears_of(group, row)) for row, person in self.members(group)]
+
+    # -- fines --------------------------------------------------------------------------------------
+
+    def apply_late_fines(self, group, period):
+        """Fine every active member who had not paid `period` in full by its meeting day.
+
+        Idempotent per member and period: a fine is recorded once, and charged from
+        savings once (key `group:<id>:fine:<member>:<period>`); one that savings could
+        not cover stays unpaid (in the member's arrears) and is charged on a later run.
+        Returns the group's fines for the period. No fine for a group without one.
+        """
+        fine = group.fine
+        if fine is None or periods.due_date(period, group.meeting_day) >= self.clock.today():
+            return []
+        for row, _person in self.members(group):
+            first = periods.first_owed_period(local_date(self.clock, row.joined_at), group.frequency,
+                                              group.meeting_day)
+            on_time = paid_by_period(self.session, group.id, row.member_id, on_time_only=True).get(period, 0)
+            if first <= period and on_time < group.contribution_minor:
+                self.session.execute(insert(GroupFine).values(
+                    group_id=group.id, member_id=row.member_id, period=period, amount_minor=fine.minor,
+                    currency=group.currency, created_at=self.clock.now()).on_conflict_do_nothing())
+        fines = list(self.session.scalars(select(GroupFine).where(GroupFine.group_id == group.id,
+                                                                  GroupFine.period == period).with_for_update()))
+        for row in fines:
+            if row.ledger_entry_id is None:
+                self.charge_fine(group, row)
+        return fines
+
+    def charge_fine(self, group, fine_row):
+        key = f"group:{group.id}:fine:{fine_row.member_id}:{fine_row.period}"
+        try:
+            entry = self.ledger.post(key, fine_postings(self.ledger, group, fine_row.member_id, fine_row.amount),
+                                     kind="group_fine", memo=f"{group.code} late {fine_row.period}",
+                                     initiated_by="system", channel="system")
+        except InsufficientFunds:
+            return None
+        fine_row.ledger_entry_id = entry.id
+        return entry
+
+    def savings_balance(self, member, currency):
+        return self.ledger.balance(savings_account(self.ledger, member.id, currency))
+

@@ -1,0 +1,114 @@
+"""What the group service refuses, each with a message the member reads in their language."""
+
+from app.i18n import N_, T
+
+
+class GroupError(Exception):
+    """Base: `message` is a Text the channel renders for the member."""
+
+    message = T(N_("This group request is not allowed."))
+
+    def __init__(self, message=None):
+        super().__init__(self.__class__.__name__)
+        if message is not None:
+            self.message = message
+
+
+class InvalidGroupName(GroupError):
+    message = T(N_("Enter a group name of 3 to 30 letters or digits."))
+
+
+class InvalidAmount(GroupError):
+    """A typed amount that is not money; `reason` is the parser's code."""
+
+    def __init__(self, reason):
+        super().__init__(AMOUNT_MESSAGES.get(reason, AMOUNT_MESSAGES["not_a_number"]))
+        self.reason = reason
+
+
+AMOUNT_MESSAGES = {
+    "empty": T(N_("Enter an amount.")),
+    "not_a_number": T(N_("Enter the amount in digits only, e.g. 500.")),
+    "negative": T(N_("The amount must be more than zero.")),
+    "zero": T(N_("The amount must be more than zero.")),
+    "too_many_decimals": T(N_("Too many decimals for this currency.")),
+    "too_large": T(N_("That amount is too large.")),
+}
+
+
+class AmountAboveLimit(GroupError):
+    def __init__(self, limit):
+        super().__init__(T(N_("The most you can contribute at once is {limit}."), limit=limit))
+        self.limit = limit
+
+
+class InvalidFrequency(GroupError):
+    message = T(N_("Choose 1 for weekly or 2 for monthly."))
+
+
+class InvalidMeetingDay(GroupError):
+    message = T(N_("Enter a meeting day: 1-7 (Mon-Sun) weekly, 1-28 monthly."))
+
+
+class UnknownGroupCode(GroupError):
+    message = T(N_("No group has that code. Check it and try again."))
+
+
+class AlreadyMember(GroupError):
+    message = T(N_("You are already a member of this group."))
+
+
+class AlreadyRequested(GroupError):
+    message = T(N_("You already asked to join. Wait for the chair to approve."))
+
+
+class CurrencyMismatch(GroupError):
+    message = T(N_("This group saves in another currency."))
+
+
+class NotAMember(GroupError):
+    message = T(N_("You are not a member of this group."))
+
+
+class NotAnOfficial(GroupError):
+    message = T(N_("Only the chair or treasurer can do this."))
+
+
+class NotTheChair(GroupError):
+    message = T(N_("Only the chair can do this."))
+
+
+class NoSuchRequest(GroupError):
+    message = T(N_("That join request is no longer waiting."))
+
+
+class InvalidRole(GroupError):
+    message = T(N_("Choose chair, treasurer, secretary or member."))
+
+
+class ChairMustHandOver(GroupError):
+    message = T(N_("Choose a new chair before you step down."))
+
+
+class PayoutsNotEnabled(GroupError):
+    message = T(N_("This group has no payout order yet."))
+
+
+class PayoutNotDue(GroupError):
+    message = T(N_("No payout is due yet."))
+
+
+class AlreadyPaidOut(GroupError):
+    def __init__(self, period):
+        super().__init__(T(N_("The payout for {period} was already made."), period=period))
+
+
+class NothingToPayOut(GroupError):
+    def __init__(self, period):
+        super().__init__(T(N_("Nothing was contributed for {period}."), period=period))
+
+
+class NotEnoughSavings(GroupError):
+    def __init__(self, available):
+        super().__init__(T(N_("Not enough savings. Available: {available}."), available=available))
+        self.available = available

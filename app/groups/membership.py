@@ -1,0 +1,215 @@
+"""Creating groups, joining by code, approving joiners and roles (part of GroupService).
+
+The creator is the chair. A joiner's request waits (`pending`) until the chair or
+treasurer approves it; contributions are owed from the day it is approved. A
+declined or departed member may ask again with the code.
+"""
+
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.groups import errors, periods
+from app.groups.models import ROLES, Group, GroupMember
+from app.members.models import Member
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""Join-code characters: no 0/O, 1/I/L, which are misread when a code is read aloud or typed."""
+CODE_LENGTH = 6
+NAME_PATTERN = re.compile(r"^[^\W_][\w '&.\-]{1,28}[^\W_]$")
+FREQUENCY_CHOICES = {"1": "weekly", "2": "monthly", "weekly": "weekly", "monthly": "monthly"}
+
+
+def new_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def clean_code(raw):
+    """A typed code, upper-cased and without spaces; None when it cannot be a code."""
+    code = "".join((raw or "").split()).upper()
+    return code if len(code) == CODE_LENGTH and all(char in CODE_ALPHABET for char in code) else None
+
+
+class MembershipMixin:
+    # -- reading ------------------------------------------------------------------------------------
+
+    def get(self, group_id):
+        """The group with this id, or None."""
+        return self.session.get(Group, group_id)
+
+    def by_code(self, raw_code):
+        """The group with this join code (typed in any case), or None."""
+        code = clean_code(raw_code)
+        return None if code is None else self.session.scalar(select(Group).where(Group.code == code))
+
+    def membership(self, group, member, *, lock=False):
+        """The member's row in the group (any status), or None."""
+        query = select(GroupMember).where(GroupMember.group_id == group.id,
+                                          GroupMember.member_id == getattr(member, "id", member))
+        return self.session.scalar(query.with_for_update() if lock else query)
+
+    def active_membership(self, group, member):
+        """The member's active row, or raise NotAMember."""
+        row = self.membership(group, member)
+        if row is None or row.status != "active":
+            raise errors.NotAMember()
+        return row
+
+    def official(self, group, member):
+        """The member's row if they are an active chair or treasurer, or raise NotAnOfficial."""
+        row = self.membership(group, member)
+        if row is None or not row.is_official:
+            raise errors.NotAnOfficial()
+        return row
+
+    def is_official(self, group, member):
+        row = self.membership(group, member)
+        return row is not None and row.is_official
+
+    def groups_of(self, member):
+        """[(Group, GroupMember)] of the member's active and pending groups, oldest first."""
+        rows = self.session.execute(
+            select(Group, GroupMember).join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.member_id == member.id, GroupMember.status.in_(("active", "pending")))
+            .order_by(GroupMember.id))
+        return [tuple(row) for row in rows]
+
+    def members(self, group, statuses=("active",)):
+        """[(GroupMember, Member)] of the group with these statuses, in joining order."""
+        rows = self.session.execute(
+            select(GroupMember, Member).join(Member, Member.id == GroupMember.member_id)
+            .where(GroupMember.group_id == group.id, GroupMember.status.in_(statuses))
+            .order_by(GroupMember.joined_at.nulls_last(), GroupMember.id))
+        return [tuple(row) for row in rows]
+
+    def pending_requests(self, group, actor):
+        """[(GroupMember, Member)] waiting for approval; chair or treasurer only."""
+        self.official(group, actor)
+        return self.members(group, ("pending",))
+
+    # -- rules of input -----------------------------------------------------------------------------
+
+    @staticmethod
+    def clean_name(raw):
+        name = " ".join((raw or "").split())
+        if not NAME_PATTERN.match(name):
+            raise errors.InvalidGroupName()
+        return name
+
+    @staticmethod
+    def clean_frequency(raw):
+        frequency = FREQUENCY_CHOICES.get((raw or "").strip().lower())
+        if frequency is None:
+            raise errors.InvalidFrequency()
+        return frequency
+
+    @staticmethod
+    def clean_meeting_day(frequency, raw):
+        text = str(raw).strip()
+        day = int(text) if text.isdigit() and text.isascii() and len(text) <= 2 else None
+        if day is None or not periods.valid_meeting_day(frequency, day):
+            raise errors.InvalidMeetingDay()
+        return day
+
+    # -- changing -----------------------------------------------------------------------------------
+
+    def create_group(self, creator, *, name, contribution, frequency, meeting_day, fine=None):
+        """Create a group in the creator's currency; the creator becomes its active chair.
+
+        `contribution` and `fine` are Money or typed text. Raises a GroupError on bad input.
+        """
+        name = self.clean_name(name)
+        contribution = self.check_amount(contribution, creator.currency)
+        fine = None if fine in (None, "") else self.check_amount(fine, creator.currency)
+        frequency = self.clean_frequency(frequency)
+        meeting_day = self.clean_meeting_day(frequency, meeting_day)
+        now = self.clock.now()
+        while True:
+            with self.session.begin_nested():
+                group_id = self.session.scalar(
+                    insert(Group).values(
+                        name=name, code=new_code(), currency=creator.currency, contribution_minor=contribution.minor,
+                        frequency=frequency, meeting_day=meeting_day, fine_minor=fine.minor if fine else None,
+                        payout_order_enabled=False, created_by=creator.id, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["code"]).returning(Group.id))
+            if group_id is not None:  # else the random code was taken: draw again
+                break
+        group = self.session.get(Group, group_id)
+        self.session.add(GroupMember(group_id=group.id, member_id=creator.id, role="chair", status="active",
+                                     requested_at=now, joined_at=now))
+        self.session.flush()
+        return group
+
+    def join_by_code(self, member, raw_code):
+        """Ask to join the group with this code; returns (group, membership) in `pending`."""
+        group = self.by_code(raw_code)
+        if group is None:
+            raise errors.UnknownGroupCode()
+        self.check_can_join(group, member)
+        row = self.membership(group, member, lock=True)
+        now = self.clock.now()
+        if row is None:
+            row = GroupMember(group_id=group.id, member_id=member.id, role="member", status="pending",
+                              requested_at=now)
+            self.session.add(row)
+        else:
+            row.status, row.role, row.requested_at, row.joined_at = "pending", "member", now, None
+            row.payout_position = None
+        self.session.flush()
+        return group, row
+
+    def check_can_join(self, group, member):
+        """Raise why the member cannot ask to join (already in, already asked, other currency)."""
+        row = self.membership(group, member)
+        if row is not None and row.status == "active":
+            raise errors.AlreadyMember()
+        if row is not None and row.status == "pending":
+            raise errors.AlreadyRequested()
+        if member.currency != group.currency:
+            raise errors.CurrencyMismatch()
+
+    def decide_request(self, group, actor, member_id, *, approve):
+        """Approve or decline a pending request (chair or treasurer); returns the row."""
+        self.official(group, actor)
+        row = self.membership(group, member_id, lock=True)
+        if row is None or row.status != "pending":
+            raise errors.NoSuchRequest()
+        if approve:
+            row.status, row.joined_at = "active", self.clock.now()
+        else:
+            row.status = "declined"
+        self.session.flush()
+        return row
+
+    def approve(self, group, actor, member_id):
+        return self.decide_request(group, actor, member_id, approve=True)
+
+    def decline(self, group, actor, member_id):
+        return self.decide_request(group, actor, member_id, approve=False)
+
+    def set_role(self, group, actor, member_id, role):
+        """The chair gives a member a role; giving "chair" hands the chair over (the old chair becomes member)."""
+        chair = self.active_membership(group, actor)
+        if chair.role != "chair":
+            raise errors.NotTheChair()
+        if role not in ROLES:
+            raise errors.InvalidRole()
+        row = self.active_membership(group, member_id)
+        if row.id == chair.id and role != "chair":
+            raise errors.ChairMustHandOver()
+        if role == "chair" and row.id != chair.id:
+            chair.role = "member"
+        row.role = role
+        self.session.flush()
+        return row
+
+    def leave(self, group, member):
+        """Leave the group; the chair must hand over first. Shares stay in the ledger."""
+        row = self.active_membership(group, member)
+        if row.role == "chair":
+            raise errors.ChairMustHandOver()
+        row.status, row.payout_position = "left", None
+        self.session.flush()
+        return row

@@ -1,0 +1,134 @@
+"""The merry-go-round (part of GroupService): each period's pool goes to the next member in turn.
+
+The chair or treasurer sets the order (by default the order members joined). The
+next recipient is the member in the order who has received the fewest payouts,
+earliest position first, so the rotation survives members joining and leaving.
+A period pays out once its meeting day has come, at most once (a unique row per
+group and period and the ledger key `group:<id>:payout:<period>`), under a lock on
+the group row so two officials pressing at once pay once.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from app.groups import errors, periods
+from app.groups.models import Group, GroupContribution, GroupMember, GroupPayout
+from app.groups.postings import payout_postings
+from app.members.models import Member
+from app.money import Money
+
+
+class PayoutsMixin:
+    def set_payout_order(self, group, actor, member_ids=None):
+        """Turn payouts on with this order of active member ids (default: joining order)."""
+        self.official(group, actor)
+        active = {row.member_id: row for row, _ in self.members(group)}
+        order = list(active) if member_ids is None else list(member_ids)
+        if not order or len(set(order)) != len(order) or not set(order) <= active.keys():
+            raise errors.NotAMember()
+        for row in active.values():
+            row.payout_position = None
+        for position, member_id in enumerate(order, start=1):
+            active[member_id].payout_position = position
+        group.payout_order_enabled = True
+        self.session.flush()
+        return [active[member_id] for member_id in order]
+
+    def payout_order(self, group):
+        """Active memberships in payout order."""
+        return list(self.session.scalars(
+            select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.status == "active",
+                                      GroupMember.payout_position.is_not(None))
+            .order_by(GroupMember.payout_position)))
+
+    def next_recipient(self, group):
+        """The membership whose turn is next, or None when nobody is in the order."""
+        received = dict(self.session.execute(
+            select(GroupPayout.member_id, func.count()).where(GroupPayout.group_id == group.id)
+            .group_by(GroupPayout.member_id)).all())
+        order = self.payout_order(group)
+        return min(order, key=lambda row: (received.get(row.member_id, 0), row.payout_position), default=None)
+
+    def payout_period(self, group):
+        """The period a payout would run for today: the latest whose meeting day has come."""
+        return periods.last_due_period(self.clock.today(), group.frequency, group.meeting_day)
+
+    def period_contributions(self, group, period):
+        """[(GroupMember, Money)] contributed to `period`, per member."""
+        totals = defaultdict(int)
+        for member_id, amount in self.session.execute(
+                select(GroupContribution.member_id, GroupContribution.amount_minor)
+                .where(GroupContribution.group_id == group.id, GroupContribution.period == period)):
+            totals[member_id] += amount
+        return [(self.membership(group, member_id), Money(total, group.currency))
+                for member_id, total in sorted(totals.items())]
+
+    def payout_preview(self, group, actor, period=None):
+        """(period, recipient Member, amount) of the payout due, or raise why there is none."""
+        self.official(group, actor)
+        period = period or self.payout_period(group)
+        self.check_payout(group, period)
+        shares = self.period_contributions(group, period)
+        amount = sum((money for _, money in shares), Money.zero(group.currency))
+        if not amount:
+            raise errors.NothingToPayOut(period)
+        recipient = self.next_recipient(group)
+        return period, self.session.get(Member, recipient.member_id), amount
+
+    def check_payout(self, group, period):
+        if not group.payout_order_enabled or not self.payout_order(group):
+            raise errors.PayoutsNotEnabled()
+        if periods.due_date(period, group.meeting_day) > self.clock.today():
+            raise errors.PayoutNotDue()
+        if self.payout_of(group, period) is not None:
+            raise errors.AlreadyPaidOut(period)
+
+    def payout_of(self, group, period):
+        return self.session.scalar(select(GroupPayout).where(GroupPayout.group_id == group.id,
+                                                             GroupPayout.period == period))
+
+    def run_payout(self, group, period, actor=None, *, channel="system", session_ref=None):
+        """Pay `period`'s contributions to the next member in turn, into their savings; idempotent.
+
+        Returns the GroupPayout (the existing one when the period was already paid).
+        Raises NotAnOfficial (when an actor is given), PayoutsNotEnabled, PayoutNotDue, NothingToPayOut.
+        """
+        if actor is not None:
+            self.official(group, actor)
+        self.session.scalar(select(Group).where(Group.id == group.id).with_for_update())
+        existing = self.payout_of(group, period)
+        if existing is not None:
+            return existing
+        self.check_payout(group, period)
+        shares = self.period_contributions(group, period)
+        recipient = self.next_recipient(group)
+        if not shares:
+            raise errors.NothingToPayOut(period)
+        amount, postings = payout_postings(self.ledger, group, recipient.member_id, shares)
+        entry = self.ledger.post(f"group:{group.id}:payout:{period}", postings, kind="group_payout",
+                                 memo=f"{group.code} payout {period}",
+                                 initiated_by=f"member:{actor.id}" if actor else "system", channel=channel,
+                                 session_ref=session_ref)
+        payout = GroupPayout(group_id=group.id, period=period, member_id=recipient.member_id,
+                             amount_minor=amount.minor, currency=group.currency, ledger_entry_id=entry.id,
+                             created_at=self.clock.now())
+        self.session.add(payout)
+        self.session.flush()
+        self.notify(self.session.get(Member, recipient.member_id), "group_payout", key=f"group_payout:{payout.id}",
+                    group=group.name, amount=amount)
+        return payout
+
+    def run_due_payouts(self):
+        """Run today's due payout of every group with a payout order; returns the new payouts."""
+        done = []
+        for group in self.session.scalars(select(Group).where(Group.payout_order_enabled.is_(True))
+                                          .order_by(Group.id)):
+            period = self.payout_period(group)
+            if self.payout_of(group, period) is not None:
+                continue
+            try:
+                done.append(self.run_payout(group, period))
+            except (errors.NothingToPayOut, errors.PayoutsNotEnabled):
+                continue
+        return done
