@@ -4,11 +4,15 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.money import Money
 from app.services import request_services
 
 demo_command = AppGroup("demo", help="Demo data for make run.")
 
 DEMO_PIN = "2580"
+DEMO_SAVINGS_MINOR = 500_000
+"""KES 5,000 each, posted as a sandbox deposit would be, so Balance shows real ledger money."""
+
 DEMO_MEMBERS = [
     ("+254700000001", "Amina Wanjiru", "30111222", "en"),
     ("+254700000002", "Baraka Otieno", "30333444", "sw"),
@@ -20,7 +24,20 @@ def seed():
     """Create the demo members (and, where those services exist, their demo money)."""
     services = request_services()
     for phone, name, national_id, locale in DEMO_MEMBERS:
-        if services.members.by_phone(phone) is None:
-            services.members.register(phone=phone, name=name, national_id=national_id, locale=locale, pin=DEMO_PIN)
+        member = services.members.by_phone(phone)
+        if member is None:
+            member = services.members.register(phone=phone, name=name, national_id=national_id, locale=locale,
+                                               pin=DEMO_PIN)
+        give_demo_savings(services, member)
     db.session.commit()
     click.echo(f"demo members ready: {', '.join(phone for phone, *_ in DEMO_MEMBERS)} (PIN {DEMO_PIN})")
+
+
+def give_demo_savings(services, member):
+    """One deposit-like ledger entry per demo member; the idempotency key makes re-seeding a no-op."""
+    amount = Money(DEMO_SAVINGS_MINOR, member.currency)
+    ledger = services.ledger
+    ledger.post(f"demo:savings:{member.id}",
+                [(ledger.clearing_account("sandbox", member.currency), amount),
+                 (services.savings.account_for(member), -amount)],
+                kind="deposit", memo="demo savings", initiated_by="operator:demo", channel="cli")
