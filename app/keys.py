@@ -55,3 +55,15 @@ def payment_job_id(payment_id):
 def sandbox_callback_job_id(reference):
     """The RQ job id of the sandbox provider's delayed callback for one request."""
     return f"{PREFIX}-sandbox-callback-{reference}"
+
+
+def message_job_id(message_id):
+    """The RQ job id of an outbound message's send (one job per recorded message)."""
+    return f"{PREFIX}-message-{message_id}"
+
+
+def inbound_sms_job_id(message_id):
+    """The RQ job id answering one inbound SMS; the provider's id is hashed (RQ ids may not contain ':')."""
+    import hashlib
+
+    return f"{PREFIX}-sms-in-{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"

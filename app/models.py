@@ -4,4 +4,5 @@ from app.groups import settlement as _group_settlement  # noqa: F401  (registers
 from app.groups.models import Group, GroupContribution, GroupFine, GroupMember, GroupPayout  # noqa: F401
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting  # noqa: F401
 from app.members.models import Member  # noqa: F401
+from app.notifications.messages import MessageReport, OutboundMessage  # noqa: F401
 from app.payments.models import Payment, PaymentEvent  # noqa: F401

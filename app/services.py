@@ -83,6 +83,66 @@ class Services:
         return GroupService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
                             notify=self.notify, limits=parse_limits(self.config))
 
+    @cached_property
+    def outbox(self):
+        from app.notifications.outbox import Outbox
+        from channels.senders import OutsideWindowError, TransientSendError
+        from channels.textfit import segments, to_gsm7
+
+        return Outbox(self.session, clock=self.clock, senders=self.senders, enqueue=self.enqueue,
+                      transient_errors=(TransientSendError,), outside_window_errors=(OutsideWindowError,),
+                      text_fitter=to_gsm7, segment_counter=segments)
+
+    @cached_property
+    def confirmations(self):
+        from app.members.confirmations import SmsConfirmations
+
+        return SmsConfirmations(self.redis, clock=self.clock, secret=self.config["PIN_PEPPER"],
+                                ttl_seconds=self.setting("SMS_CONFIRMATION_TTL"),
+                                max_attempts=self.setting("SMS_CONFIRMATION_ATTEMPTS"))
+
+    @cached_property
+    def groups(self):
+        from app.groups.services import GroupService, parse_limits
+
+        return GroupService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
+                            notify=self.notify, limits=parse_limits(self.config))
+
+    @cached_property
+    def agents(self):
+        from app.agents.services import AgentService
+
+        return AgentService(
+            self.session, clock=self.clock, ledger=self.ledger, members=self.members, notify=self.notify,
+            pepper=self.config["PIN_PEPPER"], payments=self.payments, loans=getattr(self, "loans", None),
+            groups=getattr(self, "groups", None), max_attempts=self.setting("PIN_MAX_ATTEMPTS"),
+            lock_minutes=self.setting("PIN_LOCK_MINUTES"), default_region=self.config["DEFAULT_REGION"],
+            default_currency=self.config["DEFAULT_CURRENCY"])
+
+    @cached_property
+    def loans(self):
+        from app.loans.eligibility import parse_kyc_tiers
+        from app.loans.services import LoanService
+
+        return LoanService(self.session, clock=self.clock, ledger=self.ledger, members=self.members,
+                           payments=self.payments, notify=self.notify,
+                           kyc_tiers=parse_kyc_tiers(self.config["LOAN_KYC_TIERS"]),
+                           default_destination=self.config["LOAN_DEFAULT_DESTINATION"],
+                           group_officials=self._group_officials)
+
+    def _group_officials(self, group_id):
+        """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""
+        from app.loans.groups import group_officials
+
+        return group_officials(self.session, group_id)
+
+    @cached_property
+    def reminders(self):
+        from app.notifications.reminders import ReminderService
+
+        return ReminderService(self.session, clock=self.clock, notifications=self.notifications,
+                               config=self.config)
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

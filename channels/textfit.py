@@ -43,8 +43,19 @@ class SegmentCount(NamedTuple):
     parts: int
 
 
+_ASCII_OUTSIDE_GSM7 = frozenset("`") | frozenset(chr(c) for c in range(32) if chr(c) not in "\n\r")
+_EXTENSION = frozenset("^{}\\[~]|\x0c")
+
+
+def _plain_ascii(text):
+    """ASCII with no character outside GSM-7: the common case, decided without the codec."""
+    return text.isascii() and not _ASCII_OUTSIDE_GSM7.intersection(text)
+
+
 def is_gsm7(text):
     """True when every character is in the GSM-7 basic alphabet or its extension table."""
+    if _plain_ascii(text):
+        return True
     try:
         text.encode("gsm03.38")
     except UnicodeEncodeError:
@@ -58,6 +69,8 @@ def septets(text):
     Raises `UnicodeEncodeError` (a `ValueError`) for text that is not GSM-7, which
     has no septet width at all.
     """
+    if _plain_ascii(text):
+        return len(text) + sum(1 for char in text if char in _EXTENSION)
     return len(text.encode("gsm03.38"))
 
 
@@ -119,6 +132,8 @@ def to_gsm7(text):
     so a decomposed `é` stays `é`. Anything without an equivalent (emoji, most
     non-Latin scripts) is left as is: the caller then pays for UCS-2 knowingly.
     """
+    if _plain_ascii(text):
+        return text
     return "".join(_to_gsm7_char(char) for char in unicodedata.normalize("NFC", text))
 
 
