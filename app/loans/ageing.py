@@ -1,0 +1,147 @@
+"""Arrears and portfolio at risk: the daily ageing run and the PAR report.
+
+Ageing as of a date (`flask loans age --date 2026-12-01`, daily from the scheduler):
+every unpaid instalment of a disbursed or defaulted loan gets `days_overdue` = days
+since its due date (0 when not yet due); once that exceeds the product's grace days
+the late penalty is charged, once per instalment ever: the ledger entry's key is
+`loan:<id>:instalment:<n>:penalty`, and the row remembers `penalty_on`. So running it
+twice for a date (or two schedulers at once: each loan is aged under its row lock)
+changes nothing the second time. Penalty = the product's flat amount, or its
+percentage of what is unpaid of the instalment (without earlier penalties).
+
+PAR as of a date: the outstanding principal of every loan on the books, and PARn =
+the outstanding principal of loans with an instalment overdue MORE than n days
+(computed from due dates, so it does not depend on ageing having run), as an amount
+and a share; for the whole portfolio (per currency), per product and per group
+(the group whose own product lent it; "-" for Pamoja's products).
+"""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import select
+
+from app.loans.models import Loan, LoanInstalment, LoanProduct
+from app.loans.products import penalty_for
+from app.loans.repayments import LoanAccounts, Repayments
+from app.money import Money
+
+PAR_DAYS = (1, 30, 60, 90)
+"""The PAR thresholds reported: loans overdue more than this many days."""
+
+ON_BOOKS = ("disbursed", "defaulted")
+"""Loan states whose principal is still outstanding."""
+
+
+@dataclass
+class AgeingResult:
+    loans: int = 0
+    overdue_instalments: int = 0
+    penalties: list = field(default_factory=list)
+    """(loan id, instalment number, Money) charged by this run."""
+
+
+class Ageing:
+    def __init__(self, session, *, ledger, clock):
+        self.session = session
+        self.ledger = ledger
+        self.clock = clock
+        self.accounts = LoanAccounts(ledger)
+        self.repayments = Repayments(session, ledger=ledger, clock=clock)
+
+    def run(self, as_of):
+        """Age every loan on the books as of `as_of` (a date); returns an AgeingResult."""
+        result = AgeingResult()
+        loan_ids = self.session.scalars(select(Loan.id).where(Loan.state.in_(ON_BOOKS)).order_by(Loan.id)).all()
+        for loan_id in loan_ids:
+            with self.session.begin_nested():
+                self.age_loan(loan_id, as_of, result)
+        return result
+
+    def age_loan(self, loan_id, as_of, result):
+        loan = self.repayments.lock(loan_id)
+        if loan.state not in ON_BOOKS:
+            return
+        product = self.session.get(LoanProduct, loan.product_id)
+        result.loans += 1
+        for row in self.repayments.schedule(loan):
+            if row.paid:
+                continue
+            row.days_overdue = max(0, (as_of - row.due_date).days)
+            if not row.days_overdue:
+                continue
+            result.overdue_instalments += 1
+            if row.days_overdue > product.grace_days and row.penalty_on is None:
+                self.charge_penalty(loan, product, row, as_of, result)
+
+    def charge_penalty(self, loan, product, row, as_of, result):
+        unpaid = row.remaining - (row.penalty_due - row.penalty_paid)
+        amount = penalty_for(product, unpaid)
+        row.penalty_on = as_of
+        if amount <= 0:
+            return
+        penalty = Money(amount, loan.currency)
+        self.ledger.post(f"loan:{loan.id}:instalment:{row.number}:penalty",
+                         [(self.accounts.penalty(loan), penalty),
+                          (self.accounts.income("penalty_income", loan.currency), -penalty)],
+                         kind="loan_penalty", memo=f"late instalment {row.number} of loan {loan.id}",
+                         initiated_by="system", channel="system")
+        row.penalty_due += amount
+        result.penalties.append((loan.id, row.number, penalty))
+
+
+@dataclass
+class ParLine:
+    """One line of the PAR report: outstanding principal and PARn amounts (minor units)."""
+
+    scope: str
+    name: str
+    currency: str
+    loans: int = 0
+    outstanding: int = 0
+    at_risk: dict = field(default_factory=lambda: dict.fromkeys(PAR_DAYS, 0))
+
+    def share(self, days):
+        """PARn as a percentage of the outstanding principal, 2 decimals (0 for an empty portfolio)."""
+        if not self.outstanding:
+            return Decimal("0.00")
+        return (Decimal(100 * self.at_risk[days]) / self.outstanding).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+    def as_dict(self):
+        return {"scope": self.scope, "name": self.name, "currency": self.currency, "loans": self.loans,
+                "outstanding": self.outstanding,
+                **{f"par{days}": self.at_risk[days] for days in PAR_DAYS},
+                **{f"par{days}_share": str(self.share(days)) for days in PAR_DAYS}}
+
+    def money(self, minor):
+        return Money(minor, self.currency)
+
+
+def portfolio_at_risk(session, as_of):
+    """[ParLine] for the portfolio per currency, then per product, then per group."""
+    rows = session.execute(
+        select(Loan.id, Loan.currency, LoanProduct.code, LoanProduct.group_id, LoanInstalment.due_date,
+               LoanInstalment.principal_due - LoanInstalment.principal_paid, LoanInstalment.paid)
+        .join(LoanProduct, LoanProduct.id == Loan.product_id)
+        .join(LoanInstalment, LoanInstalment.loan_id == Loan.id)
+        .where(Loan.state.in_(ON_BOOKS))).all()
+    loans = {}
+    for loan_id, currency, code, group_id, due_date, principal_left, paid in rows:
+        loan = loans.setdefault(loan_id, {"currency": currency, "product": code, "group": group_id,
+                                          "outstanding": 0, "overdue_days": 0})
+        loan["outstanding"] += principal_left
+        if not paid and due_date < as_of:
+            loan["overdue_days"] = max(loan["overdue_days"], (as_of - due_date).days)
+    lines = {}
+    for loan in loans.values():
+        group = "-" if loan["group"] is None else str(loan["group"])
+        for scope, name in (("portfolio", "all"), ("product", loan["product"]), ("group", group)):
+            line = lines.setdefault((scope, name, loan["currency"]), ParLine(scope, name, loan["currency"]))
+            line.loans += 1
+            line.outstanding += loan["outstanding"]
+            for days in PAR_DAYS:
+                if loan["overdue_days"] > days:
+                    line.at_risk[days] += loan["outstanding"]
+    order = {"portfolio": 0, "product": 1, "group": 2}
+    return sorted(lines.values(), key=lambda line: (order[line.scope], line.name, line.currency))
+

@@ -1,0 +1,94 @@
+"""Who may borrow, and how much: every rule that refuses a loan, each with its plain reason.
+
+Checked in this order, so a member hears the most fundamental reason first:
+
+1. not PIN-locked; 2. no defaulted loan; 3. no loan already in progress (one at a time,
+so "My loan" is never ambiguous); 4. no loan in arrears; 5. a member for at least the
+product's minimum days; 6. the amount within the product's minimum and maximum and
+the term one the product allows; 7. KYC: the member's level allows the amount
+(`LOAN_KYC_TIERS`, "level=max major units", a level above every tier is unlimited);
+8. within the member's limit, or above it only where the product takes guarantors.
+"""
+
+from sqlalchemy import exists, select
+
+from app.loans import errors
+from app.loans.models import OPEN_STATES, Loan, LoanInstalment
+from app.money import Money
+
+
+def parse_kyc_tiers(setting):
+    """"1=5000,2=200000" -> {1: 5000, 2: 200000} (major units per KYC level)."""
+    tiers = {}
+    for item in str(setting).split(","):
+        if item.strip():
+            level, _, amount = item.partition("=")
+            tiers[int(level)] = int(amount)
+    return tiers
+
+
+def kyc_max(tiers, level, currency):
+    """The largest loan a KYC level allows, as Money, or None when unlimited."""
+    if not tiers or level > max(tiers):
+        return None
+    allowed = [limit for tier, limit in sorted(tiers.items()) if tier <= level]
+    return Money.from_major(allowed[-1], currency) if allowed else Money(0, currency)
+
+class Eligibility:
+    def __init__(self, session, *, clock, members, scorer, kyc_tiers):
+        self.session = session
+        self.clock = clock
+        self.members = members
+        self.scorer = scorer
+        self.kyc_tiers = dict(sorted(kyc_tiers.items()))
+
+    def in_arrears(self, member, today):
+        """True when one of the member's disbursed loans has an unpaid instalment past its due date."""
+        return self.session.scalar(select(exists().where(
+            Loan.member_id == member.id, Loan.state == "disbursed", LoanInstalment.loan_id == Loan.id,
+            LoanInstalment.paid.is_(False), LoanInstalment.due_date < today)))
+
+    def check_member(self, member, today=None):
+        """Raise NotEligible if the member may not borrow at all right now (rules 1-4)."""
+        today = today or self.clock.today()
+        minutes = self.members.locked_minutes_left(member)
+        if minutes:
+            raise errors.locked(minutes)
+        states = set(self.session.scalars(select(Loan.state).where(Loan.member_id == member.id)))
+        if "defaulted" in states:
+            raise errors.defaulted()
+        if self.in_arrears(member, today):
+            raise errors.in_arrears()
+        if states & set(OPEN_STATES):
+            raise errors.has_open_loan()
+
+    def check_product(self, member, product, today=None):
+        """Raise NotEligible if the member is too new for `product` (rule 5)."""
+        today = today or self.clock.today()
+        member_since = member.created_at.astimezone(self.clock.zone).date()
+        days = (today - member_since).days
+        if days < product.min_membership_days:
+            raise errors.too_new(product.min_membership_days - days)
+
+    def check_amount(self, member, product, amount, term=None, credit=None):
+        """Raise NotEligible for an amount or term the product, KYC or limit refuses (rules 6-8).
+
+        Returns the amount that guarantors must cover (0 within the member's own limit).
+        """
+        if amount < product.money(product.min_amount):
+            raise errors.below_minimum(product.money(product.min_amount))
+        if amount > product.money(product.max_amount):
+            raise errors.above_maximum(product.money(product.max_amount))
+        if term is not None and term not in product.terms:
+            raise errors.bad_term()
+        ceiling = kyc_max(self.kyc_tiers, member.kyc_level, product.currency)
+        if ceiling is not None and amount > ceiling:
+            raise errors.kyc(ceiling)
+        credit = credit or self.scorer.limit(member, product)
+        if credit.defaulted:
+            raise errors.defaulted()
+        if amount <= credit.limit:
+            return Money(0, amount.currency)
+        if product.guarantor_rule == "none":
+            raise errors.above_limit(credit.limit)
+        return amount - credit.limit

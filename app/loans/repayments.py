@@ -1,0 +1,161 @@
+"""Repaying a loan: allocate, post one ledger entry, update the schedule, close when cleared.
+
+Every repayment locks the loan row first (`SELECT ... FOR UPDATE`), then reads the
+schedule fresh, so two repayments of one loan (two phones, a callback and a USSD
+session) queue behind each other and never allocate the same shilling twice. The
+repayment row has a unique key: a replay returns the first repayment unchanged.
+
+Where the money goes (debit one source, credit by component):
+penalty -> the loan's penalty_receivable (accrued by ageing); fee -> fee_income and
+interest -> interest_income (both recognised when paid); principal -> the loan's
+loan_principal_receivable; excess -> the member's savings (mobile money only).
+
+This class needs only the session, the ledger and the clock, so the payments
+settlement handler (which is handed just the ledger) can use it too.
+"""
+
+from sqlalchemy import select
+
+from app.loans import errors
+from app.loans.allocation import allocate, apply_allocation, payoff
+from app.loans.models import Loan, LoanDecision, LoanInstalment, LoanRepayment
+from app.money import Money
+
+
+class LoanAccounts:
+    """The ledger accounts of a loan and of its borrower."""
+
+    def __init__(self, ledger):
+        self.ledger = ledger
+
+    def principal(self, loan):
+        return self.ledger.account("loan", loan.id, "loan_principal_receivable", loan.currency)
+
+    def penalty(self, loan):
+        return self.ledger.account("loan", loan.id, "penalty_receivable", loan.currency)
+
+    def savings(self, member_id, currency):
+        return self.ledger.account("member", member_id, "member_savings", currency)
+
+    def pledged(self, member_id, currency):
+        return self.ledger.account("member", member_id, "guarantee_pledged", currency)
+
+    def income(self, kind, currency):
+        return self.ledger.system_account(kind, currency)
+
+
+class Repayments:
+    def __init__(self, session, *, ledger, clock, on_closed=None):
+        self.session = session
+        self.ledger = ledger
+        self.clock = clock
+        self.accounts = LoanAccounts(ledger)
+        self.on_closed = on_closed or (lambda loan: None)
+
+    def lock(self, loan_id):
+        """The loan row, locked for this transaction, with fresh values; None when unknown."""
+        return self.session.scalar(select(Loan).where(Loan.id == loan_id).with_for_update()
+                                   .execution_options(populate_existing=True))
+
+    def schedule(self, loan):
+        return list(self.session.scalars(
+            select(LoanInstalment).where(LoanInstalment.loan_id == loan.id).order_by(LoanInstalment.number)
+            .execution_options(populate_existing=True)))
+
+    def by_key(self, idempotency_key):
+        return self.session.scalar(select(LoanRepayment).where(LoanRepayment.idempotency_key == idempotency_key))
+
+    def payoff(self, loan):
+        """What clears the loan today, as Money."""
+        return loan.money(payoff(self.schedule(loan)))
+
+    def credits(self, loan, allocation):
+        """Credit postings for an allocation (negative Money), excess excluded."""
+        targets = {
+            "penalty": self.accounts.penalty(loan),
+            "fee": self.accounts.income("fee_income", loan.currency),
+            "interest": self.accounts.income("interest_income", loan.currency),
+            "principal": self.accounts.principal(loan),
+        }
+        return [(targets[component], Money(-amount, loan.currency))
+                for component, amount in allocation.totals.items() if amount]
+
+    def allocate_locked(self, loan, amount, *, allow_excess):
+        """Allocate `amount` on a locked, disbursed loan; returns (rows, allocation).
+
+        Raises PaysTooMuch for more than the payoff unless `allow_excess`.
+        """
+        rows = self.schedule(loan)
+        allocation = allocate(rows, amount.minor)
+        if allocation.excess and not allow_excess:
+            raise errors.PaysTooMuch(loan.money(payoff(rows)))
+        return rows, allocation
+
+    def record(self, loan, rows, allocation, amount, *, key, source, channel, payment_id=None, entry=None):
+        """Apply the allocation to the schedule, keep the repayment row, close a cleared loan."""
+        apply_allocation(rows, allocation, self.clock.today())
+        totals = allocation.totals
+        repayment = LoanRepayment(
+            idempotency_key=key, loan_id=loan.id, source=source, amount=amount.minor, penalty=totals["penalty"],
+            fee=totals["fee"], interest=totals["interest"], principal=totals["principal"], excess=allocation.excess,
+            payment_id=payment_id, ledger_entry_id=entry.id if entry is not None else None, channel=channel,
+            created_at=self.clock.now())
+        self.session.add(repayment)
+        if rows and all(row.paid for row in rows) and loan.state in ("disbursed", "defaulted"):
+            loan.state = "closed"
+            loan.closed_at = self.clock.now()
+            self.session.add(LoanDecision(loan_id=loan.id, decision="closed", actor="system", channel=channel,
+                                          reason=f"repaid in full ({source})", created_at=self.clock.now()))
+            self.on_closed(loan)
+        self.session.flush()
+        return repayment
+
+    def repay_from(self, loan_id, amount, debit_account, *, key, source, actor, channel, session_ref=None,
+                   states=("disbursed",)):
+        """Repay from a ledger account (savings, a pledge): one entry, debit `debit_account`.
+
+        Raises NoLoan when the loan is not repayable, PaysTooMuch beyond the payoff, and
+        the ledger's InsufficientFunds when the account cannot pay (nothing is written then).
+        """
+        loan = self.lock(loan_id)
+        existing = self.by_key(key)
+        if existing is not None:
+            return existing
+        if loan is None or loan.state not in states:
+            raise errors.NoLoan()
+        rows, allocation = self.allocate_locked(loan, amount, allow_excess=False)
+        entry = self.ledger.post(key, [(debit_account, amount), *self.credits(loan, allocation)],
+                                 kind=f"loan_repayment_{source}", memo=f"loan {loan.id} repayment",
+                                 initiated_by=actor, channel=channel, session_ref=session_ref)
+        return self.record(loan, rows, allocation, amount, key=key, source=source, channel=channel, entry=entry)
+
+    def from_savings(self, loan_id, amount, *, key, actor, channel, session_ref=None):
+        loan = self.session.get(Loan, loan_id)
+        if loan is None:
+            raise errors.NoLoan()
+        savings = self.accounts.savings(loan.member_id, loan.currency)
+        return self.repay_from(loan_id, amount, savings, key=key, source="savings", actor=actor, channel=channel,
+                               session_ref=session_ref)
+
+    def settle_mobile_money(self, payment):
+        """Credit postings for a succeeded `loan_repayment` collection (the settlement handler).
+
+        Allocates to the loan named by `purpose_ref`; the excess (or everything, when the loan
+        is closed or unknown) goes to the payer's savings, never lost and never refused.
+        """
+        key = f"payment:{payment.id}"
+        amount = payment.amount
+        savings = self.accounts.savings(payment.member_id, payment.currency)
+        loan = self.lock(int(payment.purpose_ref)) if (payment.purpose_ref or "").isdigit() else None
+        if loan is None or loan.state not in ("disbursed", "defaulted") or loan.currency != amount.currency:
+            return [(savings, -amount)]
+        existing = self.by_key(key)
+        if existing is not None:  # a handler run again inside a retried transaction
+            raise RuntimeError(f"payment {payment.id} already allocated to loan {loan.id}")
+        rows, allocation = self.allocate_locked(loan, amount, allow_excess=True)
+        credits = self.credits(loan, allocation)
+        if allocation.excess:
+            credits.append((savings, Money(-allocation.excess, amount.currency)))
+        self.record(loan, rows, allocation, amount, key=key, source="mobile_money", channel=payment.channel,
+                    payment_id=payment.id)
+        return credits

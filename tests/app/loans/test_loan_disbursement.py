@@ -1,0 +1,38 @@
+"""Applying, automatic approval and disbursement: one balanced entry, the schedule fixed that day."""
+
+from datetime import date
+
+import pytest
+
+from app.ledger.verify import verify_ledger
+from app.loans.models import LoanDecision
+from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver, savings
+
+
+@pytest.fixture
+def services(app):
+    return loan_services(app)
+
+
+def test_auto_approved_loan_is_disbursed_into_savings_with_one_entry(services, session):
+    member = new_member(services)
+    regular_saver(services, member, 1000000)  # KES 10,000 a month for 6 months: a full saving score
+    biz = product(services)
+    quote = services.loans.quote(biz, kes(10000), 6)
+    assert quote.instalment == kes("1725.48")
+    assert quote.fee == kes(100) and quote.receive == kes(9900)
+    loan = services.loans.apply_for(member, biz, kes(10000), 6, idempotency_key="k1", destination="savings",
+                                    channel="ussd")
+    assert loan.state == "disbursed"
+    assert loan.disbursed_on == date(2026, 1, 31)
+    rows = services.loans.schedule(loan)
+    assert [row.due_date for row in rows][:3] == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+    assert sum(row.principal_due for row in rows) == 1000000
+    assert rows[0].principal_due + rows[0].interest_due == 172548
+    entry = services.ledger.entry(f"loan:{loan.id}:disbursement:0")
+    assert sorted(p.amount for p in entry.postings) == [-990000, -10000, 1000000]
+    assert savings(services, member) == kes(60000 + 9900)
+    assert [d.decision for d in session.query(LoanDecision).filter_by(loan_id=loan.id)] == [
+        "applied", "approved", "disbursed"]
+    assert services.loans.apply_for(member, biz, kes(10000), 6, idempotency_key="k1") is loan
+    assert verify_ledger(session) == []
