@@ -66,8 +66,9 @@ DEFAULTS = {
     # Savings groups: the most one contribution may be, per currency, in major units
     "GROUP_CONTRIBUTION_LIMITS": "KES=150000,UGX=5000000,TZS=3000000,RWF=2000000,GHS=20000",
     # Loans: the largest loan per KYC level in major units ("level=max"; a level above all is unlimited),
-    # and where an SMS/USSD loan is paid out by default (mobile_money or savings)
+    # the limit a perfect credit score allows per currency, and where an SMS/USSD loan is paid out by default
     "LOAN_KYC_TIERS": "1=5000,2=200000",
+    "LOAN_SCORE_CAPS": "KES=100000,UGX=3000000,TZS=2000000,RWF=1000000,GHS=10000",
     "LOAN_DEFAULT_DESTINATION": "mobile_money",
     # Messaging
     "QUIET_HOURS": "21:00-07:00",

@@ -122,12 +122,14 @@ class Services:
     @cached_property
     def loans(self):
         from app.loans.eligibility import parse_kyc_tiers
+        from app.loans.scoring import parse_score_caps
         from app.loans.services import LoanService
 
         return LoanService(self.session, clock=self.clock, ledger=self.ledger, members=self.members,
                            payments=self.payments, notify=self.notify,
                            kyc_tiers=parse_kyc_tiers(self.config["LOAN_KYC_TIERS"]),
                            default_destination=self.config["LOAN_DEFAULT_DESTINATION"],
+                           score_caps=parse_score_caps(self.config["LOAN_SCORE_CAPS"]),
                            group_officials=self._group_officials)
 
     def _group_officials(self, group_id):

@@ -87,3 +87,6 @@ def _as_table(schedule, currency):
     return "\n".join([line(header), rule, *map(line, rows), rule, line(totals)])
 
 
+
+
+from app.loans import officer_cli  # noqa: E402,F401  (registers the officers' commands on loans_cli)

@@ -125,7 +125,8 @@ class Repayments:
             raise errors.NoLoan()
         rows, allocation = self.allocate_locked(loan, amount, allow_excess=False)
         entry = self.ledger.post(key, [(debit_account, amount), *self.credits(loan, allocation)],
-                                 kind=f"loan_repayment_{source}", memo=f"loan {loan.id} repayment",
+                                 kind="loan_recovery" if source.startswith("recovery") else "loan_repayment",
+                                 memo=f"loan {loan.id} repayment from {source}",
                                  initiated_by=actor, channel=channel, session_ref=session_ref)
         return self.record(loan, rows, allocation, amount, key=key, source=source, channel=channel, entry=entry)
 

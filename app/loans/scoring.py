@@ -8,8 +8,9 @@ Score (0-100) = four factors, each with the points it earned and what would earn
 - repayment record (30): share of past instalments paid by their due date; 15 with no
   history; a defaulted loan scores the member 0 overall.
 
-Limit = min(product maximum, available savings x the product's multiplier, product
-maximum x score / 100), rounded down to whole major units. The "top reason" is the
+Limit = min(product maximum, available savings x the product's multiplier, the
+currency's score cap (`LOAN_SCORE_CAPS`, reached at 100 points) x score / 100), rounded
+down to whole major units. The "top reason" is the
 bound that decides the limit; when the score decides it, the factor that lost the
 most points. Deposits are credits to member_savings from entries not made by loans
 or guarantees (a disbursement into savings is not saving).
@@ -80,8 +81,9 @@ def _month_index(day):
 
 
 class CreditScorer:
-    def __init__(self, session, *, ledger, clock):
+    def __init__(self, session, *, ledger, clock, score_caps=None):
         self.session = session
+        self.score_caps = score_caps or {}
         self.ledger = ledger
         self.clock = clock
 
@@ -137,12 +139,13 @@ class CreditScorer:
         score = 0 if defaulted else sum(factor.points for factor in factors)
         savings = self.available_savings(member, product.currency)
         by_savings = savings.times(product.savings_multiplier).minor
-        by_score = product.max_amount * score // 100
+        cap = self.score_caps.get(product.currency)
+        by_score = (cap.minor if cap is not None else product.max_amount) * score // 100
         unit = 10 ** minor_digits(product.currency)
         limit = max(0, min(product.max_amount, by_savings, by_score)) // unit * unit
         if defaulted:
             reason = T(N_("A past loan was not repaid, so you cannot borrow now."))
-        elif limit >= product.max_amount:
+        elif product.max_amount <= min(by_savings, by_score):
             reason = T(N_("This is the most this product lends."))
         elif by_savings <= by_score:
             reason = T(N_("Your limit is {times} times your savings. Save more to raise it."),
@@ -151,3 +154,13 @@ class CreditScorer:
             reason = max(factors, key=lambda factor: factor.missing).advice
         return CreditLimit(Money(limit, product.currency), score, factors, reason, defaulted)
 
+
+
+def parse_score_caps(setting):
+    """"KES=100000,UGX=3000000" -> {"KES": Money}: the limit a perfect score allows, per currency."""
+    caps = {}
+    for item in str(setting).split(","):
+        currency, _, major = item.partition("=")
+        if currency.strip() and major.strip():
+            caps[currency.strip()] = Money.from_major(major.strip(), currency.strip())
+    return caps

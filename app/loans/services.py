@@ -60,7 +60,7 @@ class LoanSummary:
 
 class LoanService:
     def __init__(self, session, *, clock, ledger, members, payments=None, kyc_tiers=None, notify=None,
-                 group_officials=None, default_destination="savings"):
+                 group_officials=None, default_destination="savings", score_caps=None):
         self.session = session
         self.clock = clock
         self.ledger = ledger
@@ -69,7 +69,7 @@ class LoanService:
         self.notify = notify or (lambda member, kind, **params: None)
         self.default_destination = default_destination
         self.group_officials = group_officials or (lambda group_id: set())
-        self.scorer = CreditScorer(session, ledger=ledger, clock=clock)
+        self.scorer = CreditScorer(session, ledger=ledger, clock=clock, score_caps=score_caps)
         self.eligibility = Eligibility(session, clock=clock, members=members, scorer=self.scorer,
                                        kyc_tiers=kyc_tiers or {})
         self.guarantees = Guarantees(session, ledger=ledger, clock=clock, notify=self.notify)
@@ -332,6 +332,24 @@ class LoanService:
 
     def _closed(self, loan):
         self.guarantees.release_all(loan, reason="repaid")
+
+    # -- default and recovery ---------------------------------------------------------
+
+    def recover(self, loan_id, *, actor, channel, reason):
+        """Declare a disbursed loan defaulted and recover it (app/loans/guarantors.py's order).
+
+        Returns [(source, owner id, Money)] taken; raises WrongState for a loan not on the books.
+        """
+        loan = self._lock(loan_id)
+        if loan.state == "disbursed":
+            loan.state = "defaulted"
+            self._decide(loan, "defaulted", actor, channel, reason)
+        elif loan.state != "defaulted":
+            raise errors.WrongState(detail=f"loan {loan.id} is {loan.state}")
+        taken = self.guarantees.recover(loan, actor=actor, channel=channel)
+        summary = ", ".join(f"{source}:{owner} {amount.minor}" for source, owner, amount in taken) or "nothing"
+        self._decide(loan, "recovered", actor, channel, f"{reason}; took {summary}")
+        return taken
 
     # -- the calls the SMS commands and agents make (menus/sms_money.py, app/agents/collections.py) --
 

@@ -1,0 +1,231 @@
+"""`flask loans ...` for loan officers and operators: products, decisions, ageing, PAR, recovery.
+
+Each command is one unit of work: it calls the loan service and commits once. The
+officer's name (`--officer`, default $USER) is recorded with every decision as
+`operator:<name>`, channel `cli`. Amounts are typed in major units (`1500`,
+`1500.50`), as a member would say them.
+"""
+
+import getpass
+import json
+from datetime import date
+
+import click
+
+from app.extensions import db
+from app.loans import errors
+from app.loans.ageing import PAR_DAYS, Ageing, portfolio_at_risk
+from app.loans.cli import loans_cli
+from app.loans.products import ProductError, create_product
+from app.money import Money, format_money
+from app.services import request_services
+
+
+def _officer_option(command):
+    return click.option("--officer", default=lambda: getpass.getuser(), show_default="$USER",
+                        help="Who decides (recorded as operator:<name>).")(command)
+
+
+def _date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def _fail(error):
+    """A refusal as a click error in plain English."""
+    message = getattr(error, "message", None)
+    raise click.ClickException(message.render("en") if message is not None else str(error))
+
+
+def _money(minor, currency):
+    return format_money(Money(minor, currency), "en", decimals=True)
+
+
+products_cli = click.Group("products", help="Loan products.")
+loans_cli.add_command(products_cli)
+
+
+@products_cli.command("create")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--currency", required=True)
+@click.option("--min", "min_amount", required=True, help="Smallest loan, major units.")
+@click.option("--max", "max_amount", required=True, help="Largest loan, major units.")
+@click.option("--terms", required=True, help="Allowed numbers of instalments, e.g. 3,6,12.")
+@click.option("--frequency", type=click.Choice(["weekly", "monthly"]), default="monthly", show_default=True)
+@click.option("--method", type=click.Choice(["declining", "flat"]), default="declining", show_default=True)
+@click.option("--rate", default="12", show_default=True, help="Annual interest rate, percent.")
+@click.option("--fee-type", type=click.Choice(["flat", "percent"]), default="percent", show_default=True)
+@click.option("--fee", default="0", show_default=True, help="Percent of the principal, or flat in major units.")
+@click.option("--fee-timing", type=click.Choice(["deducted", "first_instalment"]), default="deducted",
+              show_default=True)
+@click.option("--penalty-type", type=click.Choice(["flat", "percent"]), default="percent", show_default=True)
+@click.option("--penalty", default="0", show_default=True,
+              help="Percent of the overdue instalment, or flat in major units.")
+@click.option("--grace-days", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--multiplier", default="3", show_default=True, help="Limit = savings x this (at most).")
+@click.option("--min-days", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Days of membership before borrowing.")
+@click.option("--guarantors", type=click.Choice(["none", "above_limit"]), default="above_limit", show_default=True)
+@click.option("--approval", type=click.Choice(["auto", "officer", "group"]), default="auto", show_default=True)
+@click.option("--auto-max", default="0", show_default=True, help="Automatic approval up to this, major units.")
+@click.option("--group-id", type=int, help="The group offering this product from its pool.")
+def create_product_command(code, name, currency, min_amount, max_amount, terms, frequency, method, rate, fee_type,
+                           fee, fee_timing, penalty_type, penalty, grace_days, multiplier, min_days, guarantors,
+                           approval, auto_max, group_id):
+    """Create a loan product."""
+    currency = currency.upper()
+    try:
+        def minor(major):
+            return Money.from_major(major.strip(), currency).minor
+
+        product = create_product(
+            request_services().session, code=code, name=name, currency=currency, min_amount=minor(min_amount),
+            max_amount=minor(max_amount), terms=[int(t) for t in terms.split(",") if t.strip()],
+            frequency=frequency, interest_method=method, annual_rate=rate, fee_type=fee_type,
+            fee_value=minor(fee) if fee_type == "flat" else fee, fee_timing=fee_timing, penalty_type=penalty_type,
+            penalty_value=minor(penalty) if penalty_type == "flat" else penalty, grace_days=grace_days,
+            savings_multiplier=multiplier, min_membership_days=min_days, guarantor_rule=guarantors,
+            approval=approval, auto_approve_max=minor(auto_max), group_id=group_id)
+    except (ProductError, ValueError, ArithmeticError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"product {product.code} created (id {product.id})")
+
+
+@products_cli.command("list")
+def list_products():
+    """List the loan products."""
+    from sqlalchemy import select
+
+    from app.loans.models import LoanProduct
+
+    for p in db.session.scalars(select(LoanProduct).order_by(LoanProduct.id)):
+        click.echo(f"{p.id:>3} {p.code:<10} {p.name:<14} {p.currency} {_money(p.min_amount, p.currency)}-"
+                   f"{_money(p.max_amount, p.currency)} terms {p.terms} {p.frequency} {p.interest_method} "
+                   f"{p.annual_rate.normalize():f}% fee {p.fee_value.normalize():f}"
+                   f"{'%' if p.fee_type == 'percent' else ''} ({p.fee_timing}) "
+                   f"approval {p.approval}{'' if p.active else ' INACTIVE'}")
+
+
+@loans_cli.command("pending")
+def pending():
+    """Loans waiting for a decision."""
+    loans = request_services().loans
+    for loan in loans.pending():
+        missing = loans.guarantees.missing(loan)
+        click.echo(f"{loan.id:>5} member {loan.member_id} {_money(loan.principal, loan.currency)} x{loan.instalments}"
+                   f" applied {loan.applied_at:%Y-%m-%d %H:%M}"
+                   + (f"; pledges missing {_money(missing, loan.currency)}" if missing else ""))
+
+
+@loans_cli.command("show")
+@click.argument("loan_id", type=int)
+def show(loan_id):
+    """A loan's schedule (paid/unpaid) and every decision on it."""
+    loans = request_services().loans
+    loan = loans.get(loan_id)
+    if loan is None:
+        raise click.ClickException(f"no loan {loan_id}")
+    click.echo(f"loan {loan.id}: member {loan.member_id}, {_money(loan.principal, loan.currency)}, {loan.state}")
+    for row in loans.schedule(loan):
+        click.echo(f"  {row.number:>2} {row.due_date} due {_money(row.total_due, loan.currency):>14} "
+                   f"paid {_money(row.total_paid, loan.currency):>14} {'paid' if row.paid else 'unpaid'}"
+                   + (f" {row.days_overdue}d overdue" if row.days_overdue and not row.paid else ""))
+    for decision in loans.decisions(loan):
+        click.echo(f"  {decision.created_at:%Y-%m-%d %H:%M} {decision.decision:<18} {decision.actor} "
+                   f"({decision.channel}) {decision.reason}")
+
+
+@loans_cli.command("approve")
+@click.argument("loan_id", type=int)
+@click.option("--reason", default="", help="Why (kept with the decision).")
+@_officer_option
+def approve(loan_id, reason, officer):
+    """Approve an applied loan; it is disbursed at once."""
+    try:
+        loan = request_services().loans.approve(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
+    except errors.LoanError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"loan {loan.id} approved and {loan.state} ({loan.destination})")
+
+
+@loans_cli.command("decline")
+@click.argument("loan_id", type=int)
+@click.option("--reason", required=True, help="Why (told to the member).")
+@_officer_option
+def decline(loan_id, reason, officer):
+    """Decline an applied loan; guarantors' pledges are released."""
+    try:
+        loan = request_services().loans.decline(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
+    except errors.LoanError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"loan {loan.id} declined")
+
+
+@loans_cli.command("disburse")
+@click.argument("loan_id", type=int)
+@click.option("--to", "destination", type=click.Choice(["savings", "mobile_money"]))
+@_officer_option
+def disburse(loan_id, destination, officer):
+    """Disburse an approved loan again (after a failed mobile-money payout)."""
+    try:
+        loan = request_services().loans.redisburse(loan_id, actor=f"operator:{officer}", channel="cli",
+                                                   destination=destination)
+    except errors.LoanError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"loan {loan.id} {loan.state} to {loan.destination}")
+
+
+@loans_cli.command("age")
+@click.option("--date", "as_of", help="Age as of this date (YYYY-MM-DD) [default: today].")
+def age(as_of):
+    """Mark overdue instalments and charge late penalties (safe to run twice for a date)."""
+    services = request_services()
+    as_of = _date(as_of) or services.clock.today()
+    reverted = services.loans.revert_failed_disbursements()
+    result = Ageing(services.session, ledger=services.ledger, clock=services.clock).run(as_of)
+    db.session.commit()
+    click.echo(f"aged {result.loans} loan(s) as of {as_of}: {result.overdue_instalments} overdue instalment(s), "
+               f"{len(result.penalties)} new penalt{'y' if len(result.penalties) == 1 else 'ies'}"
+               + (f"; {len(reverted)} failed payout(s) back to approved" if reverted else ""))
+
+
+@loans_cli.command("par")
+@click.option("--date", "as_of", help="As of this date (YYYY-MM-DD) [default: today].")
+@click.option("--json", "as_json", is_flag=True, help="JSON with amounts in minor units.")
+def par(as_of, as_json):
+    """Portfolio at risk: outstanding principal and PAR1/30/60/90, overall, per product and per group."""
+    services = request_services()
+    as_of = _date(as_of) or services.clock.today()
+    lines = portfolio_at_risk(services.session, as_of)
+    if as_json:
+        click.echo(json.dumps({"date": as_of.isoformat(), "lines": [line.as_dict() for line in lines]}, indent=2))
+        return
+    click.echo(f"Portfolio at risk as of {as_of}")
+    header = f"{'scope':<9} {'name':<12} {'loans':>5} {'outstanding':>16}" + "".join(
+        f" {'PAR' + str(days):>22}" for days in PAR_DAYS)
+    click.echo(header)
+    for line in lines:
+        click.echo(f"{line.scope:<9} {line.name:<12} {line.loans:>5} {_money(line.outstanding, line.currency):>16}"
+                   + "".join(f" {_money(line.at_risk[d], line.currency) + ' ' + str(line.share(d)) + '%':>22}"
+                             for d in PAR_DAYS))
+
+
+@loans_cli.command("recover")
+@click.argument("loan_id", type=int)
+@click.option("--reason", default="default", show_default=True)
+@_officer_option
+def recover(loan_id, reason, officer):
+    """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges."""
+    try:
+        taken = request_services().loans.recover(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
+    except errors.LoanError as error:
+        _fail(error)
+    db.session.commit()
+    for source, owner, amount in taken:
+        click.echo(f"took {_money(amount.minor, amount.currency)} from {source} of member {owner}")
+    if not taken:
+        click.echo("nothing could be recovered")
