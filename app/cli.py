@@ -2,10 +2,13 @@
 
 
 def commands():
+    from app.agents.cli import agents_cli
     from app.demo import demo_command
     from app.ledger.cli import ledger_command
     from app.loans.cli import loans_cli
+    from app.notifications.cli import reminders_cli, scheduler_cli
     from app.payments.cli import payments_command
     from channels.simulate import simulate
 
-    return [demo_command, simulate, ledger_command, loans_cli, payments_command]
+    return [demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli, scheduler_cli,
+            agents_cli]

@@ -1,18 +1,179 @@
-"""Placeholder notification service until app/notifications is built (issue 8).
+"""The notification service: one call tells a member (or an agent) something, once.
 
-`notify` records nothing yet and sends nothing: callers can already say what
-should be told to whom, and the real service replaces this class unchanged.
+`notify(recipient, kind, key=None, **params)` renders the kind's text in the
+recipient's language and records it; a `(kind, key)` pair is inserted once (INSERT
+... ON CONFLICT DO NOTHING), so reminders are never doubled by parallel workers or a
+second scheduler run. A notification due now is handed to the outbox in the
+caller's transaction (the outbox records the message and sends it from an RQ job on
+`default`, with retries and backoff, after the commit). A non-urgent one made in
+quiet hours waits: a `dispatch_notifications` job is scheduled for the end of them.
+Members who prefer WhatsApp get it through the outbox (free text in the 24-hour
+window, else the kind's approved template for their language, else SMS).
 """
 
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.i18n import format_param, translate
+from app.notifications.kinds import KINDS, parse_templates
+from app.notifications.models import DISPATCHED, QUEUED, Notification
+from app.notifications.routing import QuietHours, wants_whatsapp
 from app.observability import log_event
+
+BATCH_INSERT = 1000
+"""Rows per INSERT statement when a reminder run records many notifications at once."""
+
+
+class UnknownKind(ValueError):
+    """`notify` was asked for a kind not in app/notifications/kinds.py."""
 
 
 class NotificationService:
-    def __init__(self, session, *, clock, config, enqueue):
+    def __init__(self, session, *, clock, config, enqueue, outbox=None):
         self.session = session
         self.clock = clock
         self.config = config
         self.enqueue = enqueue
+        self.outbox = outbox
+        self.quiet_hours = QuietHours.parse(config.get("QUIET_HOURS", ""))
+        self.templates = parse_templates(config.get("WHATSAPP_TEMPLATES", ""))
 
-    def notify(self, member, kind, **params):
-        log_event("notify.pending", member_id=member.id, kind=kind)
+    # -- making ------------------------------------------------------------------------
+
+    def notify(self, recipient, kind, key=None, **params):
+        """Record one notification and send it (now, or after quiet hours).
+
+        Returns the Notification, or None when `(kind, key)` was made before.
+        Raises UnknownKind, and KeyError when the kind's text needs a missing parameter.
+        """
+        ids = self.insert([self.prepare(recipient, kind, key, **params)])
+        if not ids:
+            log_event("notify.duplicate", kind=kind, key=key)
+            return None
+        notification = self.session.get(Notification, ids[0])
+        if notification.send_after > self.clock.now():
+            self.schedule([notification.id], notification.send_after)
+        else:
+            self.dispatch([notification.id], recipients={notification.id: recipient})
+        return notification
+
+    def prepare(self, recipient, kind, key=None, **params):
+        """The row `notify` would insert (a dict): rendered text, urgency, when it may go."""
+        if kind not in KINDS:
+            raise UnknownKind(kind)
+        spec = KINDS[kind]
+        locale = getattr(recipient, "locale", None) or self.config.get("DEFAULT_LOCALE", "en")
+        params = {"ussd_code": self.config.get("USSD_CODE", ""), **params}
+        now = self.clock.now()
+        is_agent = type(recipient).__name__ == "Agent"
+        return {
+            "kind": kind, "dedupe_key": key, "member_id": None if is_agent else recipient.id,
+            "agent_id": recipient.id if is_agent else None, "phone": recipient.phone, "locale": locale,
+            "urgent": spec.urgent, "text": translate(locale, spec.msgid, **params),
+            "template_variables": {str(i): str(format_param(params[name], locale))
+                                   for i, name in enumerate(spec.variables, start=1) if name in params},
+            "status": QUEUED, "created_at": now,
+            "send_after": self.quiet_hours.send_after(now, self.clock.zone, spec.urgent),
+        }
+
+    def insert(self, rows):
+        """Insert prepared rows, skipping `(kind, key)` pairs already made; return the new ids."""
+        ids = []
+        for start in range(0, len(rows), BATCH_INSERT):
+            statement = insert(Notification).values(rows[start:start + BATCH_INSERT])
+            ids.extend(self.session.scalars(
+                statement.on_conflict_do_nothing(index_elements=["kind", "dedupe_key"]).returning(Notification.id)))
+        return ids
+
+    def schedule(self, ids, send_after):
+        """Enqueue dispatch of `ids` after commit, at `send_after` when that is in the future."""
+        from app.notifications.tasks import dispatch_notifications
+
+        at = send_after if send_after > self.clock.now() else None
+        self.enqueue("default", dispatch_notifications, list(ids), job_id=f"notifications-{ids[0]}-{len(ids)}",
+                     at=at)
+
+    # -- handing to the outbox ---------------------------------------------------------
+
+    def dispatch(self, ids, *, recipients=None):
+        """Hand the queued, due notifications among `ids` to the outbox; return how many.
+
+        Rows are locked SKIP LOCKED and marked dispatched in this transaction, so two
+        jobs given the same ids send each notification once. Identical SMS texts go to
+        the outbox as one batch (one provider request).
+        """
+        rows = list(self.session.scalars(
+            select(Notification).where(Notification.id.in_(list(ids)), Notification.status == QUEUED,
+                                       Notification.send_after <= self.clock.now())
+            .order_by(Notification.id).with_for_update(skip_locked=True)))
+        recipients = recipients or self._recipients(rows)
+        by_text = defaultdict(list)
+        for row in rows:
+            recipient = recipients.get(row.id)
+            if wants_whatsapp(recipient):
+                self._send_whatsapp(row)
+            elif row.urgent:
+                message = self.outbox.send_sms(row.phone, row.text, kind=row.kind, member_id=row.member_id,
+                                               urgent=True)
+                self._mark(row, "sms", message)
+            else:
+                by_text[row.text].append(row)
+        for text, group in by_text.items():
+            self._send_sms_batch(text, group)
+        return len(rows)
+
+    def _send_whatsapp(self, row):
+        message = self.outbox.send_whatsapp(
+            row.phone, text=row.text, content_sid=self.templates.get((row.kind, row.locale)),
+            content_variables=row.template_variables or None, kind=row.kind, member_id=row.member_id,
+            urgent=row.urgent, sms_text=row.text)
+        self._mark(row, message.channel, message)
+
+    def _send_sms_batch(self, text, rows):
+        """One outbox batch per set of distinct phones (a phone told the same thing twice gets two)."""
+        while rows:
+            batch, rest, seen = [], [], set()
+            for row in rows:
+                (rest if row.phone in seen else batch).append(row)
+                seen.add(row.phone)
+            messages = self.outbox.send_sms_many([row.phone for row in batch], text, kind=batch[0].kind,
+                                                 urgent=False)
+            for row, message in zip(batch, messages, strict=True):
+                self._mark(row, "sms", message)
+            rows = rest
+
+    def _mark(self, row, channel, message):
+        row.status, row.channel, row.dispatched_at = DISPATCHED, channel, self.clock.now()
+        row.message_id = message.id
+
+    def _recipients(self, rows):
+        """{notification id: member or agent} for the rows, in two queries."""
+        from app.members.models import Member
+
+        members = {}
+        member_ids = {row.member_id for row in rows if row.member_id}
+        if member_ids:
+            members = {m.id: m for m in self.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+        agents = {}
+        agent_ids = {row.agent_id for row in rows if row.agent_id}
+        if agent_ids:
+            from app.agents.models import Agent
+
+            agents = {a.id: a for a in self.session.scalars(select(Agent).where(Agent.id.in_(agent_ids)))}
+        return {row.id: members.get(row.member_id) if row.member_id else agents.get(row.agent_id) for row in rows}
+
+    # -- reading -----------------------------------------------------------------------
+
+    def for_member(self, member_id, limit=20):
+        """The member's latest notifications, newest first."""
+        return list(self.session.scalars(select(Notification).where(Notification.member_id == member_id)
+                                         .order_by(Notification.id.desc()).limit(limit)))
+
+    def stale_queued(self, older_than, limit=5000):
+        """Ids of notifications still queued well after their time (their job was lost)."""
+        cutoff = self.clock.now() - older_than
+        return list(self.session.scalars(
+            select(Notification.id).where(Notification.status == QUEUED, Notification.send_after < cutoff)
+            .order_by(Notification.id).limit(limit)))

@@ -1,0 +1,75 @@
+"""What the agent service refuses, each with a message the agent (or member) reads."""
+
+from app.i18n import N_, T
+
+
+class AgentError(Exception):
+    """Base: `message` is a Text rendered in the reader's language."""
+
+    message = T(N_("Request not allowed."))
+
+    def __init__(self, message=None):
+        super().__init__()
+        if message is not None:
+            self.message = message
+
+
+class AgentExists(AgentError):
+    message = T(N_("An agent with this code or phone already exists."))
+
+
+class AgentInactive(AgentError):
+    message = T(N_("This agent account is suspended. Call your supervisor."))
+
+
+class AgentLocked(AgentError):
+    def __init__(self, minutes):
+        super().__init__(T(N_("Agent PIN locked. Try again in {minutes} min."), minutes=minutes))
+
+
+class WrongAgentPin(AgentError):
+    def __init__(self, left):
+        super().__init__(T(N_("Wrong agent PIN. {left} tries left."), left=left))
+
+
+class UnknownMember(AgentError):
+    message = T(N_("No Pamoja member has this number."))
+
+
+class SelfDealing(AgentError):
+    message = T(N_("Agents cannot transact on their own account."))
+
+
+class OverTransactionLimit(AgentError):
+    def __init__(self, limit):
+        super().__init__(T(N_("Above your limit of {limit} per transaction."), limit=limit))
+
+
+class OverDailyLimit(AgentError):
+    def __init__(self, left):
+        super().__init__(T(N_("Above your daily limit. You can still take {left} today."), left=left))
+
+
+class InsufficientFloat(AgentError):
+    def __init__(self, available):
+        super().__init__(T(N_("Not enough float. Your float is {available}."), available=available))
+
+
+class WrongCurrency(AgentError):
+    message = T(N_("This member banks in another currency."))
+
+
+class NotAvailable(AgentError):
+    message = T(N_("This service is not available yet."))
+
+
+class ReceiptNotFound(AgentError):
+    message = T(N_("We found no receipt with that code for your number."))
+
+
+class DisputeTooLate(AgentError):
+    message = T(N_("Receipts can be disputed within 24 hours only. Please call us."))
+
+
+class AlreadyDisputed(AgentError):
+    message = T(N_("This receipt is already under review."))

@@ -1,0 +1,20 @@
+"""An agent's float top-up by mobile money: where the collected money goes in the ledger.
+
+The payment's `purpose_ref` is the agent id (an agent is not a member, so the
+payment has no member): the clearing debit is matched by a credit to the agent's
+float, in the one entry the payments service posts when the operator confirms.
+"""
+
+from app.payments.settlement import settles
+
+FLOAT_TOPUP = "agent_float_topup"
+
+
+def float_account(ledger, agent_id, currency):
+    """The agent's float: credit-normal (Pamoja owes the agent this e-value), never below zero."""
+    return ledger.account("agent", agent_id, "agent_float", currency)
+
+
+@settles(FLOAT_TOPUP)
+def credit_agent_float(ledger, payment):
+    return [(float_account(ledger, int(payment.purpose_ref), payment.currency), -payment.amount)]

@@ -1,0 +1,12 @@
+"""Agent jobs: the evening summary SMS to every active agent (scheduled daily)."""
+
+from datetime import date
+
+from app.jobs import job
+
+
+@job
+def send_agent_summaries(services, day_iso=None):
+    """SMS each active agent the day's transactions, total and float; once per agent and day."""
+    day = date.fromisoformat(day_iso) if day_iso else services.clock.today()
+    return services.agents.send_daily_summaries(day)

@@ -1,0 +1,76 @@
+"""Every kind of notification: its English text, urgency and WhatsApp template variables.
+
+Urgent kinds (security and money movements) go out at once, even in quiet hours,
+and even to a member who opted out of SMS; the rest (reminders, news) wait for the
+morning and respect the opt-out. A kind's WhatsApp template is configured per
+kind and language in WHATSAPP_TEMPLATES (`repayment_due:en=HX...`); `variables`
+names the parameters, in order, that fill the template's {{1}}, {{2}}, ...
+Texts are written to fit one GSM-7 SMS (160 characters) with typical values.
+"""
+
+from typing import NamedTuple
+
+from app.i18n import N_
+
+
+class Kind(NamedTuple):
+    msgid: str
+    urgent: bool
+    variables: tuple = ()
+
+
+KINDS = {
+    "welcome": Kind(N_("Welcome to Pamoja, {name}! Dial {ussd_code} to save, borrow and pay. Never share your PIN."),
+                    True, ("name",)),
+    "pin_changed": Kind(N_("Your Pamoja PIN was changed. If this was not you, dial {ussd_code} or see your agent "
+                           "at once."), True),
+    "pin_locked": Kind(N_("Your Pamoja account is locked for {minutes} min after wrong PINs. If this was not you, "
+                          "see your agent."), True, ("minutes",)),
+    "deposit_received": Kind(N_("Pamoja: {amount} received into your savings. Balance: {balance}."), True,
+                             ("amount", "balance")),
+    "withdrawal_sent": Kind(N_("Pamoja: {amount} sent to your mobile money. Savings balance: {balance}."), True,
+                            ("amount", "balance")),
+    "payment_failed": Kind(N_("Pamoja: your payment of {amount} did not go through. {reason}"), True,
+                           ("amount", "reason")),
+    "contribution_received": Kind(N_("Pamoja: your contribution of {amount} to {group} is received. Thank you!"),
+                                  True, ("amount", "group")),
+    "group_payout": Kind(N_("Pamoja: {group} paid you {amount}."), True, ("group", "amount")),
+    "loan_approved": Kind(N_("Pamoja: your loan of {amount} is approved. The money is on its way."), True,
+                          ("amount",)),
+    "loan_declined": Kind(N_("Pamoja: your loan request of {amount} was not approved. {reason}"), True,
+                          ("amount", "reason")),
+    "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out. First repayment due {due_date}."), True,
+                           ("amount", "due_date")),
+    "repayment_received": Kind(N_("Pamoja: repayment of {amount} received. Loan balance: {balance}."), True,
+                               ("amount", "balance")),
+    "repayment_due": Kind(N_("Pamoja reminder: your loan repayment of {amount} is due on {due_date}. "
+                             "Dial {ussd_code} to pay."), False, ("amount", "due_date")),
+    "repayment_due_today": Kind(N_("Pamoja: your loan repayment of {amount} is due today. Dial {ussd_code} to pay "
+                                   "on time."), False, ("amount",)),
+    "repayment_overdue": Kind(N_("Pamoja: your repayment of {amount} due on {due_date} is overdue. Please pay now "
+                                 "to avoid penalties. Dial {ussd_code}."), False, ("amount", "due_date")),
+    "contribution_due": Kind(N_("Pamoja reminder: your {group} contribution of {amount} is due on {due_date}. "
+                                "Dial {ussd_code} to pay."), False, ("group", "amount", "due_date")),
+    "guarantor_request": Kind(N_("Pamoja: {name} asks you to guarantee {amount} of a loan. Dial {ussd_code} to "
+                                 "accept or decline."), False, ("name", "amount")),
+    "agent_receipt": Kind(N_("Pamoja receipt {receipt}: {what} {amount} by agent {agent}. Not you? "
+                             "SMS DISPUTE {receipt} within 24h."), True, ("receipt", "what", "amount", "agent")),
+    "agent_daily_summary": Kind(N_("Pamoja {date}: {count} transactions, {total} collected. Float: {float}."),
+                                False, ("date", "count", "total", "float")),
+    "agent_dispute": Kind(N_("Pamoja: a member disputed receipt {receipt}. It is under review."), True,
+                          ("receipt",)),
+    "dispute_received": Kind(N_("Pamoja: we received your dispute of receipt {receipt}. We will call you."), True,
+                             ("receipt",)),
+}
+"""kind -> Kind. `notify` refuses a kind not listed here."""
+
+
+def parse_templates(setting):
+    """`"repayment_due:en=HX1,repayment_due:sw=HX2"` -> {("repayment_due", "en"): "HX1", ...}."""
+    templates = {}
+    for item in str(setting or "").split(","):
+        name, _, sid = item.strip().partition("=")
+        kind, _, locale = name.strip().partition(":")
+        if kind and locale and sid.strip():
+            templates[(kind, locale.strip())] = sid.strip()
+    return templates

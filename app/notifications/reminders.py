@@ -1,0 +1,97 @@
+"""Reminders computed from the database for one day: what is due, to whom, once.
+
+For a day D (local): repayment reminders for instalments due on D + n for each n in
+REMINDER_DAYS_BEFORE ("repayment_due"), due on D ("repayment_due_today") and still
+unpaid n days after D - n for n in REMINDER_DAYS_AFTER ("repayment_overdue"); group
+contribution reminders for each active member who has not paid the period whose
+meeting day is D + n (CONTRIBUTION_REMINDER_DAYS_BEFORE). Each reminder's key names
+the instalment or period and D, so running D again (a second scheduler, or
+`flask reminders run --date D`) makes nothing new. The sources read the loans and
+groups tables through app/notifications/sources.py, which copes with either package
+not being installed. Large runs are written and handed to the outbox in chunks, each
+committed by `checkpoint`, so identical texts go out as one bulk SMS per chunk.
+"""
+
+from datetime import timedelta
+from typing import NamedTuple
+
+from sqlalchemy import select
+
+from app.config import as_list
+from app.members.models import Member
+from app.notifications import sources
+
+CHUNK = 1000
+"""Reminders written, dispatched and committed together."""
+
+
+class Reminder(NamedTuple):
+    member_id: int
+    kind: str
+    key: str
+    params: dict
+
+
+class RunResult(NamedTuple):
+    computed: int
+    made: int
+    dispatched: int
+
+
+def days_setting(config, name):
+    return [int(value) for value in as_list(config, name)]
+
+
+class ReminderService:
+    def __init__(self, session, *, clock, notifications, config):
+        self.session = session
+        self.clock = clock
+        self.notifications = notifications
+        self.config = config
+
+    def compute(self, day):
+        """Every reminder owed for local day `day`, in member order."""
+        reminders = [*self.repayment_reminders(day), *self.contribution_reminders(day)]
+        return sorted(reminders, key=lambda reminder: reminder.member_id)
+
+    def repayment_reminders(self, day):
+        stamp = day.isoformat()
+        wanted = {day + timedelta(days=n): ("repayment_due", n) for n in days_setting(self.config,
+                                                                                        "REMINDER_DAYS_BEFORE")}
+        wanted[day] = ("repayment_due_today", 0)
+        for n in days_setting(self.config, "REMINDER_DAYS_AFTER"):
+            wanted[day - timedelta(days=n)] = ("repayment_overdue", n)
+        for due in sources.unpaid_instalments(self.session, list(wanted)):
+            kind, _ = wanted[due.due_date]
+            yield Reminder(due.member_id, kind, f"{kind}:{due.loan_id}:{due.number}:{stamp}",
+                           {"amount": due.owed, "due_date": due.due_date})
+
+    def contribution_reminders(self, day):
+        stamp = day.isoformat()
+        for n in days_setting(self.config, "CONTRIBUTION_REMINDER_DAYS_BEFORE"):
+            for due in sources.unpaid_contributions(self.session, day + timedelta(days=n), self.clock.zone):
+                yield Reminder(due.member_id, "contribution_due",
+                               f"contribution_due:{due.group_id}:{due.member_id}:{due.period}:{stamp}",
+                               {"group": due.group_name, "amount": due.owed, "due_date": due.due_date})
+
+    def run(self, day, *, checkpoint=None, progress=None):
+        """Make and send the day's reminders; `progress(n)` after each chunk. Returns a RunResult."""
+        reminders = self.compute(day)
+        made = dispatched = 0
+        for start in range(0, len(reminders), CHUNK):
+            chunk = reminders[start:start + CHUNK]
+            members = {member.id: member for member in self.session.scalars(
+                select(Member).where(Member.id.in_({reminder.member_id for reminder in chunk})))}
+            rows = [self.notifications.prepare(members[r.member_id], r.kind, r.key, **r.params)
+                    for r in chunk if r.member_id in members]
+            ids = self.notifications.insert(rows)
+            made += len(ids)
+            if ids and rows[0]["send_after"] > self.clock.now():  # run in quiet hours: they wait
+                self.notifications.schedule(ids, rows[0]["send_after"])
+            elif ids:
+                dispatched += self.notifications.dispatch(ids)
+            if checkpoint is not None:
+                checkpoint()
+            if progress is not None:
+                progress(len(chunk))
+        return RunResult(len(reminders), made, dispatched)

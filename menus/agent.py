@@ -1,0 +1,243 @@
+"""The agent menu tree: a field agent's market day from a basic phone (AGENT_USSD_CODE).
+
+The agent logs in with their own PIN (not a member PIN). Every cash transaction
+asks the member's phone number, shows the member's name for the agent to check,
+then the amount and a confirmation; the agent service posts one ledger entry and
+SMSes the member a receipt. A refusal (limit, float, self-dealing) ends the session
+with the reason and writes nothing. Session data holds ids and minor units only.
+"""
+
+from app.agents.errors import AgentError
+from app.i18n import N_, T
+from app.members.errors import MemberError
+from app.money import AmountError, Money, parse_amount
+from app.phones import InvalidPhone, masked, normalize_phone
+from menus.engine import Finish, Reprompt
+from menus.member.amounts import AMOUNT_MISTAKES
+from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin, Stop
+from menus.tree import MenuTree
+
+NOT_AN_AGENT = T(N_("This number is not registered as a Pamoja agent."))
+CANCELLED = End("agent_cancelled", N_("Cancelled. Nothing was changed."))
+
+
+def agent_of(ctx):
+    return ctx.services.agents.get(ctx.data["agent_id"])
+
+
+def route_agent(ctx):
+    agent = ctx.services.agents.by_phone(ctx.phone)
+    if agent is None:
+        return Finish(NOT_AN_AGENT)
+    ctx.data["agent_id"] = agent.id
+    ctx.state.locale = agent.locale
+    return "ok"
+
+
+def agent_login(ctx, pin):
+    error = ctx.services.agents.check_pin(agent_of(ctx), pin)
+    if error is None:
+        ctx.state.authenticated = True
+        return "ok"
+    return Reprompt(error.message) if type(error).__name__ == "WrongAgentPin" else Finish(error.message)
+
+
+def refused(error):
+    """End the session with the service's reason; the savepoint undoes any write."""
+    raise Stop(error.message)
+
+
+# -- the member and the amount ------------------------------------------------------------------
+
+
+def member_by_phone(ctx, raw):
+    try:
+        member = ctx.services.agents.member_for(agent_of(ctx), raw)
+    except AgentError as error:
+        raise Invalid(error.message) from None
+    ctx.data["member_id"], ctx.data["member_name"] = member.id, member.name
+    ctx.data["member_phone"] = masked(member.phone)
+    return member.id
+
+
+def agent_amount(ctx, raw):
+    try:
+        amount = parse_amount(raw, agent_of(ctx).currency)
+    except AmountError as error:
+        raise Invalid(AMOUNT_MISTAKES[error.reason]) from None
+    ctx.data["amount_minor"] = amount.minor
+    return amount.minor
+
+
+def amount_of(ctx):
+    return Money(ctx.data["amount_minor"], agent_of(ctx).currency)
+
+
+def member_of(ctx):
+    return ctx.services.members.get(ctx.data["member_id"])
+
+
+def transact(kind):
+    """The Confirm action of a cash flow: call the agent service, keep the receipt for the End screen."""
+
+    def on_yes(ctx):
+        services, agent = ctx.services, agent_of(ctx)
+        options = {"idempotency_key": ctx.idempotency_key(f"agent{agent.id}_{kind}"), "channel": "ussd",
+                   "session_ref": ctx.session_ref}
+        try:
+            if kind == "contribution":
+                group = services.groups.get(ctx.data["group_id"])
+                row = services.agents.contribution(agent, member_of(ctx), group, amount_of(ctx), **options)
+            else:
+                method = services.agents.cash_deposit if kind == "deposit" else services.agents.loan_repayment
+                row = method(agent, member_of(ctx), amount_of(ctx), **options)
+        except (AgentError, MemberError) as error:
+            refused(error)
+        except Exception as error:  # noqa: BLE001 - loans/groups/ledger refusals carry .message
+            if not hasattr(error, "message"):
+                raise
+            refused(error)
+        ctx.data["receipt"] = row.receipt
+
+    return on_yes
+
+
+def cash_flow(kind, title):
+    """Phone -> (group) -> amount -> confirm -> done, for one kind of cash transaction."""
+    after_phone = f"agent_{kind}_group" if kind == "contribution" else f"agent_{kind}_amount"
+    screens = [
+        Input(f"agent_{kind}_phone", title, parse=member_by_phone, key="member_id", next=after_phone),
+        Input(f"agent_{kind}_amount",
+              lambda ctx: T(N_("{name} ({phone})\nAmount in cash:"), name=ctx.data["member_name"],
+                            phone=ctx.data["member_phone"]),
+              parse=agent_amount, next=f"agent_{kind}_confirm"),
+        Confirm(f"agent_{kind}_confirm",
+                lambda ctx: T(N_("{what} {amount} for {name} ({phone})?"), what=T(title_of(kind)),
+                              amount=amount_of(ctx), name=ctx.data["member_name"], phone=ctx.data["member_phone"]),
+                on_yes=transact(kind), next="agent_done", cancel="agent_cancelled"),
+    ]
+    if kind == "contribution":
+        screens.append(Paged("agent_contribution_group", N_("Choose the group:"), items=member_groups,
+                             select=choose_group, next="agent_contribution_amount",
+                             empty=N_("This member is in no group.")))
+    return screens
+
+
+TITLES = {"deposit": N_("Cash deposit"), "repayment": N_("Cash loan repayment"),
+          "contribution": N_("Cash contribution")}
+
+
+def title_of(kind):
+    return TITLES[kind]
+
+
+def member_groups(ctx):
+    return [(group.name, group.id) for group in ctx.services.agents.member_groups(member_of(ctx))]
+
+
+def choose_group(ctx, item):
+    ctx.data["group_id"] = item[1]
+    return "ok"
+
+
+# -- registering a member -----------------------------------------------------------------------
+
+
+def new_member_phone(ctx, raw):
+    try:
+        phone = normalize_phone(raw, ctx.services.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        raise Invalid(T(N_("Enter a valid mobile number, like 0712345678."))) from None
+    if ctx.services.members.by_phone(phone) is not None:
+        raise Invalid(T(N_("This number is already registered.")))
+    return phone
+
+
+def member_rule(rule):
+    def parse(ctx, raw):
+        try:
+            return getattr(ctx.services.members, rule)(raw)
+        except MemberError as error:
+            raise Invalid(error.message) from None
+
+    return parse
+
+
+def register_member(ctx):
+    try:
+        ctx.services.agents.register_member(agent_of(ctx), phone=ctx.data["new_phone"], name=ctx.data["new_name"],
+                                            national_id=ctx.data["new_id"], locale=ctx.locale)
+    except (AgentError, MemberError) as error:
+        refused(error)
+
+
+# -- float, collections, top-up -----------------------------------------------------------------
+
+
+def float_text(ctx):
+    return T(N_("Your float: {amount}"), amount=ctx.services.agents.float_balance(agent_of(ctx)))
+
+
+def todays_lines(ctx):
+    agent = agent_of(ctx)
+    return [T(N_("{time} {receipt} {amount}"), time=row.created_at.astimezone(ctx.services.clock.zone)
+              .strftime("%H:%M"), receipt=row.receipt, amount=row.amount)
+            for row in ctx.services.agents.transactions_on(agent)]
+
+
+def todays_title(ctx):
+    agent = agent_of(ctx)
+    return T(N_("Today: {count} for {total}"), count=len(ctx.services.agents.transactions_on(agent)),
+             total=ctx.services.agents.collected_today(agent))
+
+
+def start_topup(ctx):
+    agent = agent_of(ctx)
+    try:
+        ctx.services.agents.start_float_topup(agent, amount_of(ctx), idempotency_key=ctx.idempotency_key(
+            f"agent{agent.id}_topup"), session_ref=ctx.session_ref)
+    except Exception as error:  # noqa: BLE001 - payment refusals carry .message
+        if not hasattr(error, "message"):
+            raise
+        refused(error)
+
+
+SCREENS = [
+    Branch("agent_entry", decide=route_agent, next="agent_login"),
+    Pin("agent_login", N_("Pamoja Agent. Enter your agent PIN:"), action=agent_login, next="agent_main"),
+    Menu("agent_main", N_("Pamoja Agent"), home=True, options=[
+        Option(N_("Register member"), "agent_register_phone"),
+        Option(N_("Cash deposit"), "agent_deposit_phone"),
+        Option(N_("Loan repayment"), "agent_repayment_phone"),
+        Option(N_("Group contribution"), "agent_contribution_phone"),
+        Option(N_("My float"), "agent_float"),
+        Option(N_("Today's collections"), "agent_today"),
+        Option(N_("Top up float"), "agent_topup_amount"),
+    ]),
+    *cash_flow("deposit", N_("Member's phone number:")),
+    *cash_flow("repayment", N_("Member's phone number:")),
+    *cash_flow("contribution", N_("Member's phone number:")),
+    End("agent_done", lambda ctx: T(N_("Done. Receipt {receipt}. The member gets an SMS."),
+                                    receipt=ctx.data.get("receipt", ""))),
+    Input("agent_register_phone", N_("New member's phone number:"), parse=new_member_phone, key="new_phone",
+          next="agent_register_name"),
+    Input("agent_register_name", N_("Member's full name:"), parse=member_rule("clean_name"), key="new_name",
+          next="agent_register_id"),
+    Input("agent_register_id", N_("Member's national ID number:"), parse=member_rule("clean_national_id"),
+          key="new_id", next="agent_register_confirm"),
+    Confirm("agent_register_confirm", lambda ctx: T(N_("Register {name}, ID {national_id}, {phone}?"),
+                                                    name=ctx.data["new_name"], national_id=ctx.data["new_id"],
+                                                    phone=ctx.data["new_phone"]),
+            on_yes=register_member, next="agent_registered", cancel="agent_cancelled"),
+    End("agent_registered", N_("Registered. The member gets an SMS and sets a PIN on first dial.")),
+    End("agent_float", float_text),
+    Paged("agent_today", todays_title, items=todays_lines, next="agent_main", empty=N_("No collections yet today.")),
+    Input("agent_topup_amount", N_("Top-up amount:"), parse=agent_amount, next="agent_topup_confirm"),
+    Confirm("agent_topup_confirm", lambda ctx: T(N_("Top up {amount} from your mobile money?"),
+                                                 amount=amount_of(ctx)),
+            on_yes=start_topup, next="agent_topup_started", cancel="agent_cancelled"),
+    End("agent_topup_started", N_("Check your phone and enter your mobile money PIN to pay.")),
+    CANCELLED,
+]
+
+AGENT_TREE = MenuTree("agent", start="agent_entry", home="agent_main", screens=SCREENS)

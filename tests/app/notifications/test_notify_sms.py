@@ -1,0 +1,88 @@
+"""notify: rendered in the member's language, recorded once per key, sent through the outbox by RQ jobs."""
+
+from datetime import UTC, datetime
+
+from rq.registry import ScheduledJobRegistry
+
+from app.money import Money
+from app.notifications.models import DISPATCHED, QUEUED, Notification
+from tests.app.notifications.notify_helpers import clock, member, timed  # noqa: F401 - fixtures
+from tests.messaging_helpers import messages_to, providers, run_jobs, sent_sms  # noqa: F401 - fixture
+
+PHONE = "+254711000001"
+
+
+def test_notify_renders_in_the_members_language_and_sends_once(app, timed, session, providers):  # noqa: F811
+    amina = member(timed, PHONE, locale="sw")
+    session.commit()
+    run_jobs(app)  # the welcome SMS
+    providers.calls.reset()
+    first = timed.notify(amina, "deposit_received", "deposit:1", amount=Money(150000, "KES"),
+                         balance=Money(250000, "KES"))
+    again = timed.notify(amina, "deposit_received", "deposit:1", amount=Money(150000, "KES"),
+                         balance=Money(250000, "KES"))
+    session.commit()
+    assert again is None
+    assert first.status == DISPATCHED and first.channel == "sms"
+    assert first.text.startswith("Pamoja: KES 1,500 zimepokelewa")
+    run_jobs(app)
+    run_jobs(app)
+    assert sent_sms(providers) == [(PHONE, first.text)]
+    assert session.query(Notification).filter_by(kind="deposit_received").count() == 1
+
+
+def test_every_kind_fits_one_sms_segment_in_both_languages():
+    from app.i18n import translate
+    from app.notifications.kinds import KINDS
+    from channels.textfit import segments
+
+    sample = {"name": "Amina Wanjiru", "ussd_code": "*384*1#", "minutes": 30, "amount": Money(1234550, "KES"),
+              "balance": Money(9876500, "KES"), "reason": "", "group": "Umoja Women", "due_date": datetime(
+                  2026, 12, 4).date(), "receipt": "ABCD2345", "what": "Cash deposit", "agent": "A001",
+              "date": datetime(2026, 12, 1).date(), "count": 12, "total": Money(4500000, "KES"),
+              "float": Money(12000000, "KES")}
+    for kind, spec in KINDS.items():
+        for locale in ("en", "sw"):
+            text = translate(locale, spec.msgid, **sample)
+            assert segments(text).parts == 1, (kind, locale, len(text), text)
+
+
+def test_quiet_hours_hold_reminders_until_seven_but_not_security(app, timed, clock, session, providers):  # noqa: F811
+    amina = member(timed, PHONE)
+    session.commit()
+    run_jobs(app)  # the welcome SMS
+    providers.calls.reset()
+    clock.at = datetime(2026, 12, 1, 19, 30, tzinfo=UTC)  # 22:30 in Nairobi
+    reminder = timed.notify(amina, "repayment_due_today", "r:1", amount=Money(50000, "KES"))
+    alert = timed.notify(amina, "pin_changed", None)
+    session.commit()
+    assert reminder.status == QUEUED and reminder.send_after == datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
+    assert alert.status == DISPATCHED
+    scheduled = ScheduledJobRegistry(queue=app.extensions["queues"]["default"])
+    assert [scheduled.get_scheduled_time(job_id) for job_id in scheduled.get_job_ids()] == [
+        datetime(2026, 12, 2, 4, 0, tzinfo=UTC)]
+    run_jobs(app)
+    assert [text for _, text in sent_sms(providers)] == [alert.text]
+
+    from app.notifications.tasks import dispatch_notifications
+
+    dispatch_notifications([reminder.id])  # too early: the job would not send it either
+    assert session.get(Notification, reminder.id).status == QUEUED
+    clock.at = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
+    dispatch_notifications([reminder.id])
+    run_jobs(app)
+    assert [text for _, text in sent_sms(providers)] == [alert.text, reminder.text]
+
+
+def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, providers):  # noqa: F811
+    amina = member(timed, PHONE, sms_opted_out=True)
+    session.commit()
+    run_jobs(app)  # the welcome SMS
+    providers.calls.reset()
+    timed.notify(amina, "repayment_due_today", "r:2", amount=Money(50000, "KES"))
+    alert = timed.notify(amina, "pin_locked", None, minutes=30)
+    session.commit()
+    run_jobs(app)
+    assert sent_sms(providers) == [(PHONE, alert.text)]
+    assert sorted(message.status for message in messages_to(session, PHONE)
+                  if message.kind == "repayment_due_today") == ["suppressed"]
