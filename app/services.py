@@ -145,24 +145,6 @@ class Services:
         return ReminderService(self.session, clock=self.clock, notifications=self.notifications,
                                config=self.config)
 
-    @cached_property
-    def outbox(self):
-        from app.notifications.outbox import Outbox
-        from channels.senders import OutsideWindowError, TransientSendError
-        from channels.textfit import segments, to_gsm7
-
-        return Outbox(self.session, clock=self.clock, senders=self.senders, enqueue=self.enqueue,
-                      transient_errors=(TransientSendError,), outside_window_errors=(OutsideWindowError,),
-                      text_fitter=to_gsm7, segment_counter=segments)
-
-    @cached_property
-    def confirmations(self):
-        from app.members.confirmations import SmsConfirmations
-
-        return SmsConfirmations(self.redis, clock=self.clock, secret=self.config["PIN_PEPPER"],
-                                ttl_seconds=self.setting("SMS_CONFIRMATION_TTL"),
-                                max_attempts=self.setting("SMS_CONFIRMATION_ATTEMPTS"))
-
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

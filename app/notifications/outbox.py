@@ -1,0 +1,309 @@
+"""The outbox: record every outbound SMS / WhatsApp message, send it from a job, apply reports once.
+
+- `send_sms` / `send_whatsapp` write an `OutboundMessage` (status `queued`) and enqueue
+  its send job after the caller commits; nothing talks to a provider inside a request.
+  A non-urgent (promotional, reminder) SMS to a member who sent STOP is recorded as
+  `suppressed` and never sent; replies to commands and security messages are urgent.
+- WhatsApp free text only inside the 24-hour customer-service window (since the
+  member's `last_whatsapp_at`), else the approved template given, else SMS. When
+  Twilio still answers 63016 (at send time or in a status callback) the text goes by SMS.
+- The senders come from the composition root (`channels/senders.py` via Services):
+  this package never imports `channels/`.
+- Reports (`apply_sms_delivery_report`, `apply_whatsapp_status`) are stored once per
+  report and applied once; a report that overtakes the send job waits in
+  `message_reports` until the job stores the provider id. An advisory lock per
+  provider id orders the two transactions, so neither can miss the other.
+
+The notification service (kinds, quiet hours, templates per kind) builds on this API.
+"""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.jobs import job
+from app.keys import message_job_id
+from app.members.models import Member
+from app.notifications import messages as m
+from app.notifications.messages import MessageReport, OutboundMessage
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+"""Free-form WhatsApp text is allowed this long after the member's last message."""
+OUTSIDE_WINDOW_CODE = "63016"
+"""Twilio's error for free-form WhatsApp text outside the window."""
+
+AT_STATUSES = {"Sent": m.SENT, "Submitted": m.SENT, "Buffered": m.SENT, "Success": m.DELIVERED,
+               "Rejected": m.FAILED, "Failed": m.FAILED, "AbsentSubscriber": m.FAILED, "Expired": m.FAILED}
+"""Africa's Talking delivery-report words -> our statuses; unknown words are kept in the history only."""
+TWILIO_STATUSES = {"queued": m.ACCEPTED, "accepted": m.ACCEPTED, "scheduled": m.ACCEPTED, "sending": m.SENT,
+                   "sent": m.SENT, "delivered": m.DELIVERED, "read": m.READ, "failed": m.FAILED,
+                   "undelivered": m.FAILED, "canceled": m.FAILED}
+
+
+class TransientDeliveryError(Exception):
+    """Some recipients must be tried again later; raised after what succeeded is committed."""
+
+
+class Outbox:
+    def __init__(self, session, *, clock, senders, enqueue, transient_errors=(), outside_window_errors=(),
+                 text_fitter=None, segment_counter=None):
+        self.session = session
+        self.clock = clock
+        self.senders = senders
+        self.enqueue = enqueue
+        # The senders' exceptions, GSM-7 cleaning and segment counting are channel knowledge,
+        # handed in by the composition root (app/services.py) so this package never imports channels/.
+        self.transient_errors = tuple(transient_errors)
+        self.outside_window_errors = tuple(outside_window_errors)
+        self.fit_text = text_fitter or (lambda text: text)
+        self.count_segments = segment_counter
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def send_sms(self, phone, text, *, kind, member_id=None, urgent=True, fallback_of=None):
+        """Record an SMS and send it from a job after commit; returns the OutboundMessage."""
+        message = self._record(m.SMS, phone, kind, member_id, urgent, text=self.fit_text(text),
+                               fallback_of=fallback_of)
+        if not urgent and self._opted_out(phone, member_id):
+            self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
+            return message
+        self.enqueue("default", send_sms_job, message.id, job_id=message_job_id(message.id))
+        return message
+
+    def send_sms_many(self, phones, text, *, kind, urgent=False):
+        """One text to many numbers: one record each, one provider request for the batch."""
+        sendable = []
+        records = []
+        for phone in dict.fromkeys(phones):
+            message = self._record(m.SMS, phone, kind, None, urgent, text=self.fit_text(text))
+            if not urgent and self._opted_out(phone, None):
+                self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
+            else:
+                sendable.append(message.id)
+            records.append(message)
+        if sendable:
+            batch_id = message_job_id(f"{sendable[0]}-{sendable[-1]}")
+            self.enqueue("default", send_sms_batch_job, sendable, job_id=batch_id)
+        return records
+
+    def send_whatsapp(self, phone, text=None, content_sid=None, content_variables=None, *, kind,
+                      member_id=None, urgent=True, sms_text=None):
+        """Free text inside the 24-hour window, else the template `content_sid`, else SMS (`sms_text` or `text`)."""
+        if text is None and content_sid is None:
+            raise ValueError("send_whatsapp needs text or content_sid")
+        member = self._member(phone, member_id)
+        if text is not None and self.in_window(member):
+            content_sid = content_variables = None
+        elif content_sid is not None:
+            text = None
+        else:
+            return self.send_sms(phone, sms_text or text, kind=kind, member_id=member_id, urgent=urgent)
+        message = self._record(m.WHATSAPP, phone, kind, member and member.id, urgent, text=text,
+                               content_sid=content_sid, content_variables=content_variables)
+        message.sms_text = sms_text
+        self.enqueue("default", send_whatsapp_job, message.id, job_id=message_job_id(message.id))
+        return message
+
+    def in_window(self, member):
+        """True when the member wrote to us on WhatsApp less than 24 hours ago."""
+        last = getattr(member, "last_whatsapp_at", None)
+        return last is not None and self.clock.now() - last < WHATSAPP_WINDOW
+
+    def get(self, message_id):
+        return self.session.get(OutboundMessage, message_id)
+
+    def _record(self, channel, phone, kind, member_id, urgent, *, text=None, content_sid=None,
+                content_variables=None, fallback_of=None):
+        now = self.clock.now()
+        if isinstance(content_variables, str):
+            content_variables = json.loads(content_variables)
+        counted = self.count_segments(text) if (channel == m.SMS and self.count_segments and text) else None
+        message = OutboundMessage(
+            channel=channel, recipient=phone, member_id=member_id or (self._member_id(phone)), kind=kind,
+            urgent=urgent, text=text, content_sid=content_sid, content_variables=content_variables,
+            segments=counted.parts if counted else None, encoding=counted.encoding if counted else None,
+            status=m.QUEUED, status_history=[], attempts=0, fallback_of_id=fallback_of, created_at=now,
+            updated_at=now)
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def _member(self, phone, member_id):
+        if member_id is not None:
+            return self.session.get(Member, member_id)
+        return self.session.scalar(select(Member).where(Member.phone == phone))
+
+    def _member_id(self, phone):
+        return self.session.scalar(select(Member.id).where(Member.phone == phone))
+
+    def _opted_out(self, phone, member_id):
+        member = self._member(phone, member_id)
+        return bool(member and member.sms_opted_out)
+
+    # -- sending (job bodies) -------------------------------------------------------------------
+
+    def deliver_sms(self, message_ids, *, checkpoint):
+        """Send the queued SMS among `message_ids`, one provider request per distinct text.
+
+        A transient failure raises TransientDeliveryError after `checkpoint()` keeps what
+        went out, so RQ's retry sends only the rest.
+        """
+        from_sender = self.senders["sms"]
+        queued = self._lock_queued(message_ids)
+        by_text = {}
+        for message in queued:
+            by_text.setdefault(message.text or "", []).append(message)
+        retry = False
+        for text, batch in by_text.items():
+            for message in batch:
+                message.attempts += 1
+            try:
+                results = {result.phone: result for result in from_sender.send([x.recipient for x in batch], text)}
+            except self.transient_errors:
+                retry = True
+                continue
+            for message in batch:
+                result = results.get(message.recipient)
+                if result is None or result.status not in (m.ACCEPTED, m.FAILED):  # the sender's RETRY
+                    retry = True
+                else:
+                    self._store_result(message, result)
+        if retry:
+            checkpoint()
+            raise TransientDeliveryError(f"some of messages {message_ids} must be retried")
+
+    def deliver_whatsapp(self, message_id):
+        """Send one queued WhatsApp message; outside the window its text goes by SMS instead."""
+        message = next(iter(self._lock_queued([message_id])), None)
+        if message is None:
+            return None
+        message.attempts += 1
+        try:
+            result = self.senders["whatsapp"].send(message.recipient, text=message.text,
+                                                   content_sid=message.content_sid,
+                                                   content_variables=message.content_variables)
+        except self.outside_window_errors:
+            self._set_status(message, m.FAILED, OUTSIDE_WINDOW_CODE, "send")
+            self._fall_back_to_sms(message)
+            return message
+        self._store_result(message, result)
+        return message
+
+    def _lock_queued(self, message_ids):
+        return list(self.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.id.in_(list(message_ids)), OutboundMessage.status == m.QUEUED)
+            .order_by(OutboundMessage.id).with_for_update().execution_options(populate_existing=True)))
+
+    def _store_result(self, message, result):
+        message.provider_id = result.provider_id
+        message.segments = result.segments or message.segments
+        message.cost_currency = result.cost_currency
+        message.cost_amount = Decimal(result.cost_amount) if result.cost_amount else None
+        status = m.ACCEPTED if result.ok else m.FAILED
+        self._set_status(message, status, result.reason, "send", provider=result.provider_status)
+        if result.provider_id:
+            self._lock_provider_id(result.provider_id)
+            self._apply_pending(message)
+
+    def _fall_back_to_sms(self, message):
+        text = message.sms_text or message.text
+        exists = self.session.scalar(select(OutboundMessage.id).where(OutboundMessage.fallback_of_id == message.id))
+        if text and exists is None:
+            return self.send_sms(message.recipient, text, kind=message.kind, member_id=message.member_id,
+                                 urgent=message.urgent, fallback_of=message.id)
+        return None
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def apply_sms_delivery_report(self, form):
+        """Apply an Africa's Talking delivery report once; returns applied/pending/duplicate/malformed."""
+        provider_id = (form.get("id") or "").strip()
+        word = (form.get("status") or "").strip()
+        reason = (form.get("failureReason") or "").strip() or None
+        key = f"sms|{provider_id}|{word}|{form.get('retryCount', '')}|{reason or ''}"
+        return self._report(m.SMS, provider_id, key, AT_STATUSES.get(word), word, reason, form)
+
+    def apply_whatsapp_status(self, form):
+        """Apply a Twilio status callback once; a 63016 failure sends the text by SMS instead."""
+        provider_id = (form.get("MessageSid") or "").strip()
+        word = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+        code = (form.get("ErrorCode") or "").strip() or None
+        key = f"whatsapp|{provider_id}|{word}|{code or ''}"
+        return self._report(m.WHATSAPP, provider_id, key, TWILIO_STATUSES.get(word), word, code, form)
+
+    def _report(self, channel, provider_id, key, status, word, reason, form):
+        if not provider_id or not word or len(provider_id) > 100:
+            return "malformed"
+        raw = {name: str(form.get(name))[:200] for name in list(form.keys())[:30]}
+        self._lock_provider_id(provider_id)
+        report_id = self.session.scalar(
+            insert(MessageReport).values(channel=channel, provider_id=provider_id, dedupe_key=key[:300],
+                                         status=(status or word)[:12], reason=(reason or "")[:200] or None,
+                                         raw=raw, received_at=self.clock.now())
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(MessageReport.id))
+        if report_id is None:
+            return "duplicate"
+        targets = list(self.session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.channel == channel, OutboundMessage.provider_id == provider_id)
+            .with_for_update()))
+        if not targets:
+            return "pending"
+        report = self.session.get(MessageReport, report_id)
+        for message in targets:
+            self._apply_report(message, report)
+        return "applied"
+
+    def _apply_pending(self, message):
+        pending = self.session.scalars(
+            select(MessageReport).where(MessageReport.channel == message.channel,
+                                        MessageReport.provider_id == message.provider_id,
+                                        MessageReport.applied_at.is_(None)).order_by(MessageReport.id))
+        for report in pending:
+            self._apply_report(message, report)
+
+    def _apply_report(self, message, report):
+        status = report.status if report.status in m.STATUS_RANK else None
+        self._set_status(message, status, report.reason, "report", provider=report.raw.get("status")
+                         or report.raw.get("MessageStatus"))
+        report.applied_at = self.clock.now()
+        if message.channel == m.WHATSAPP and status == m.FAILED and report.reason == OUTSIDE_WINDOW_CODE:
+            self._fall_back_to_sms(message)
+
+    def _lock_provider_id(self, provider_id):
+        """Serialise a report and the send job storing the same provider id (see the module docstring)."""
+        self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"message:{provider_id}"))))
+
+    def _set_status(self, message, status, reason, source, provider=None):
+        now = self.clock.now()
+        entry = {"status": status, "at": now.isoformat(), "source": source}
+        if reason:
+            entry["reason"] = str(reason)[:200]
+        if provider:
+            entry["provider"] = str(provider)[:40]
+        message.status_history = [*(message.status_history or []), entry]
+        if status is not None and m.STATUS_RANK[status] > m.STATUS_RANK[message.status]:
+            message.status = status
+            message.status_reason = str(reason)[:200] if reason else None
+        message.updated_at = now
+
+
+@job
+def send_sms_job(services, message_id):
+    """Send one recorded SMS (queue "default"); transient failures raise so RQ retries with backoff."""
+    services.outbox.deliver_sms([message_id], checkpoint=services.session.commit)
+
+
+@job
+def send_sms_batch_job(services, message_ids):
+    """Send recorded SMS sharing a text in one provider request per text."""
+    services.outbox.deliver_sms(message_ids, checkpoint=services.session.commit)
+
+
+@job
+def send_whatsapp_job(services, message_id):
+    """Send one recorded WhatsApp message; 63016 falls back to SMS."""
+    services.outbox.deliver_whatsapp(message_id)

@@ -1,0 +1,117 @@
+"""Africa's Talking SMS: incoming commands, delivery reports and opt-out notifications.
+
+`/sms/inbound` answers 200 at once: it only drops repeats (Redis SET NX on the
+message `id`) and enqueues `answer_sms` on the "high" queue. The job parses the
+command (channels/sms_commands.py), runs it (menus/sms_commands.py) and sends the
+reply through the outbox, so nothing talks to a provider inside the request.
+`/sms/delivery` and `/sms/optout` apply Africa's Talking's callbacks once.
+
+Africa's Talking does not sign its callbacks, so, like the mobile-money callbacks,
+the registered URLs carry `?token=CALLBACK_TOKEN` (and CALLBACK_ALLOWED_IPS applies):
+an unauthenticated inbound SMS could otherwise speak for any member's number.
+"""
+
+from flask import Blueprint, current_app, request
+from redis.exceptions import RedisError
+
+from app.config import as_int
+from app.i18n import render
+from app.jobs import DEFAULT_RETRY, job
+from app.keys import inbound_message_key, inbound_sms_job_id
+from app.observability import CALLBACKS, ERRORS, log_event, logger
+from app.phones import InvalidPhone, normalize_phone
+from app.services import request_services
+from channels.payments import authorized
+from channels.sms_commands import parse_command
+from menus.sms_commands import SmsCommands
+
+bp = Blueprint("sms", __name__)
+
+MAX_MESSAGE_ID = 100
+MAX_KEPT_TEXT = 480
+"""What is kept of an inbound text for the job: a command is far shorter; longer is refused anyway."""
+REPLY_KIND = "sms_reply"
+
+
+def forbidden(kind):
+    CALLBACKS.labels("africastalking", f"{kind}_forbidden").inc()
+    return "forbidden", 403
+
+
+@bp.post("/sms/inbound")
+def sms_inbound():
+    if not authorized():
+        return forbidden("sms_inbound")
+    form = request.form
+    message_id = (form.get("id") or "").strip()
+    try:
+        phone = normalize_phone(form.get("from", ""), current_app.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        phone = None
+    if phone is None or not message_id or len(message_id) > MAX_MESSAGE_ID:
+        ERRORS.labels("sms", "bad_request").inc()
+        log_event("sms.inbound_unreadable", message_id=message_id[:MAX_MESSAGE_ID])
+        return "", 200  # a retry would not make it readable
+    try:
+        redis = current_app.extensions["redis"]
+        ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
+        if not redis.set(inbound_message_key("sms", message_id), 1, nx=True, ex=ttl):
+            CALLBACKS.labels("africastalking", "sms_duplicate").inc()
+            return "", 200
+        current_app.extensions["queues"]["high"].enqueue(
+            answer_sms, phone, (form.get("text") or "")[:MAX_KEPT_TEXT], message_id,
+            job_id=inbound_sms_job_id(message_id), retry=DEFAULT_RETRY)
+    except RedisError:
+        ERRORS.labels("sms", "redis").inc()
+        return "try again", 503
+    CALLBACKS.labels("africastalking", "sms_inbound").inc()
+    return "", 200
+
+
+@job
+def answer_sms(services, phone, text, message_id):
+    """Run the command in `text` from `phone` and send the reply (queue "high")."""
+    commands = SmsCommands(services, ussd_code=services.config["USSD_CODE"],
+                           default_locale=services.config["DEFAULT_LOCALE"])
+    answer = commands.answer(phone, parse_command(text), message_id)
+    reply = render(answer.text, answer.locale)
+    return services.outbox.send_sms(phone, reply, kind=REPLY_KIND, member_id=answer.member_id, urgent=True).id
+
+
+def apply_callback(kind, apply):
+    if not authorized():
+        return forbidden(kind)
+    services = request_services()
+    try:
+        outcome = apply(services)
+        services.session.commit()
+    except Exception:  # noqa: BLE001 - never a 500 page to the gateway; logged, it may retry
+        services.session.rollback()
+        logger.exception("sms callback failed", extra={"kind": kind})
+        ERRORS.labels("sms", kind).inc()
+        return "try again", 503
+    CALLBACKS.labels("africastalking", f"{kind}_{outcome}").inc()
+    return "", 200
+
+
+@bp.post("/sms/delivery")
+def sms_delivery():
+    return apply_callback("delivery", lambda services: services.outbox.apply_sms_delivery_report(request.form))
+
+
+@bp.post("/sms/optout")
+def sms_optout():
+    """Africa's Talking's opt-out notification (`senderId`, `phoneNumber`): the member sent STOP to the sender id."""
+
+    def opt_out(services):
+        try:
+            phone = normalize_phone(request.form.get("phoneNumber", ""), current_app.config["DEFAULT_REGION"])
+        except InvalidPhone:
+            return "unreadable"
+        member = services.members.by_phone(phone)
+        if member is None:
+            return "unknown"
+        member.sms_opted_out = True
+        return "opted_out"
+
+    return apply_callback("optout", opt_out)

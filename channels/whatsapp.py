@@ -1,0 +1,154 @@
+"""Twilio WhatsApp: the member menu tree as a chat, answered in TwiML; status callbacks.
+
+- Every request must carry a valid `X-Twilio-Signature` for PUBLIC_URL + path (+ query),
+  checked with Twilio's RequestValidator, else 403. The check is skipped only when
+  TWILIO_VALIDATE_SIGNATURE is off AND APP_ENV is `development` or `test`; with no
+  auth token configured nothing can be verified, so everything is refused.
+- `/whatsapp/inbound` drops Twilio's retries (Redis SET NX on MessageSid), records the
+  member's `last_whatsapp_at` (it opens the 24-hour window for free-form messages),
+  and walks the SAME member tree as USSD through `menus.engine.Engine` with a chat
+  profile: numbered options, no 160-character pages, one input per message, session
+  keyed by the number with CHAT_SESSION_TTL of inactivity. `menu`, `hi`, `hello`,
+  `habari` go to the main menu (or start again when not logged in); a member whose
+  session timed out is told so once (marker app.keys.chat_expired_key).
+- `/whatsapp/status` hands Twilio's status callback to the outbox, applied once.
+"""
+
+from flask import Blueprint, Response, current_app, request
+from redis.exceptions import RedisError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.config import as_bool, as_int
+from app.i18n import N_, T
+from app.keys import chat_expired_key, inbound_message_key
+from app.observability import CALLBACKS, ERRORS, logger
+from app.phones import InvalidPhone, normalize_phone
+from app.services import request_services
+from menus.engine import HOME, UNAVAILABLE, ChannelProfile
+
+bp = Blueprint("whatsapp", __name__)
+
+CHANNEL = "whatsapp"
+MAX_TWIML_CHARS = 1600
+"""Twilio's limit for one WhatsApp message body."""
+MAX_SID = 64
+EXPIRED_MEMORY = 24 * 3600
+"""How long after the last message a returning member is told their session timed out."""
+RESTART_WORDS = frozenset({"menu", "hi", "hello", "hey", "habari", "hujambo", "mambo", "menyu", "start", "anza"})
+DEVELOPMENT_ENVS = frozenset({"development", "test"})
+EXPIRED_NOTE = T(N_("Your session timed out, so we started again."))
+FAILED = T(N_("Sorry, something went wrong. Send MENU to start again."))
+
+
+def chat_profile(config):
+    return ChannelProfile(name=CHANNEL, session_ttl=as_int(config, "CHAT_SESSION_TTL"), max_chars=None,
+                          cumulative=False)
+
+
+def signature_required(config):
+    """Signatures may be switched off only outside production."""
+    switched_off = not as_bool(config, "TWILIO_VALIDATE_SIGNATURE")
+    return not (switched_off and str(config.get("APP_ENV", "production")).lower() in DEVELOPMENT_ENVS)
+
+
+def public_url():
+    """The URL Twilio called, as Twilio saw it: PUBLIC_URL (the proxy's address) + path + query."""
+    query = request.query_string.decode()
+    return current_app.config["PUBLIC_URL"].rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def signed_by_twilio():
+    if not signature_required(current_app.config):
+        return True
+    token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    return RequestValidator(token).validate(public_url(), request.form, signature)
+
+
+def twiml(text=None):
+    response = MessagingResponse()
+    if text:
+        response.message(text[:MAX_TWIML_CHARS])
+    return Response(str(response), mimetype="application/xml")
+
+
+def forbidden(kind):
+    CALLBACKS.labels("twilio", f"{kind}_forbidden").inc()
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+@bp.post("/whatsapp/inbound")
+def whatsapp_inbound():
+    if not signed_by_twilio():
+        return forbidden("inbound")
+    form = request.form
+    sid = (form.get("MessageSid") or "").strip()
+    try:
+        phone = normalize_phone(form.get("From", ""), current_app.config["DEFAULT_REGION"])
+    except InvalidPhone:
+        phone = None
+    locale = current_app.config["DEFAULT_LOCALE"]
+    if phone is None or not sid or len(sid) > MAX_SID:
+        ERRORS.labels(CHANNEL, "bad_request").inc()
+        return twiml()
+    services = request_services()
+    try:
+        ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
+        if not services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
+            CALLBACKS.labels("twilio", "inbound_duplicate").inc()
+            return twiml()  # a retry of a message already answered
+        return twiml(chat_reply(services, phone, form.get("Body") or ""))
+    except RedisError:
+        ERRORS.labels(CHANNEL, "redis").inc()
+        return twiml(UNAVAILABLE.render(locale))
+    except Exception:  # noqa: BLE001 - the member gets a polite answer, never a 500; the bug is logged
+        logger.exception("whatsapp message failed", extra={"sid": sid})
+        ERRORS.labels(CHANNEL, "exception").inc()
+        services.session.rollback()
+        return twiml(FAILED.render(locale))
+
+
+def chat_reply(services, phone, body):
+    """Run one chat message through the member tree; return the reply text."""
+    engine = current_app.extensions["engines"]["member"]
+    member = services.members.by_phone(phone)
+    if member is not None:
+        member.last_whatsapp_at = services.clock.now()
+    state = engine.store.load(CHANNEL, phone)
+    expired_key = chat_expired_key(CHANNEL, phone)
+    timed_out = state is None and services.redis.getdel(expired_key) is not None
+    body = body.strip()
+    if body.casefold() in RESTART_WORDS:
+        if state is not None and state.authenticated and not state.ended:
+            body = HOME
+        else:
+            engine.store.delete(CHANNEL, phone)
+    reply = engine.handle(chat_profile(services.config), phone, phone, body, services)
+    if reply.end:
+        services.redis.delete(expired_key)
+    else:
+        services.redis.set(expired_key, 1, ex=EXPIRED_MEMORY)
+    if timed_out:
+        locale = member.locale if member is not None else services.config["DEFAULT_LOCALE"]
+        return f"{EXPIRED_NOTE.render(locale)}\n\n{reply.text}"
+    return reply.text
+
+
+@bp.post("/whatsapp/status")
+def whatsapp_status():
+    if not signed_by_twilio():
+        return forbidden("status")
+    services = request_services()
+    try:
+        outcome = services.outbox.apply_whatsapp_status(request.form)
+        services.session.commit()
+    except Exception:  # noqa: BLE001 - Twilio retries on an error; never a 500 page
+        services.session.rollback()
+        logger.exception("whatsapp status failed")
+        ERRORS.labels(CHANNEL, "status").inc()
+        return Response("try again", status=503, mimetype="text/plain")
+    CALLBACKS.labels("twilio", f"status_{outcome}").inc()
+    return Response("", status=200)

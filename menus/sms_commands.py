@@ -1,0 +1,116 @@
+"""SMS commands, run against the same domain services as the member menus.
+
+The SMS channel parses a text into a command (name, arguments, keyword language) and
+hands it here; `SmsCommands.answer` decides who may do what and returns the reply as
+a translatable Text in the member's language. No PIN ever travels by SMS, so:
+
+- commands that move money out (withdraw, transfer, loan) first answer with a
+  one-time code (app/members/confirmations.py) and run only on `YES <code>`;
+- deposits, repayments and contributions go straight to the mobile-money prompt,
+  where the member's own mobile-money PIN confirms them;
+- an unregistered number is invited to dial the USSD code; a locked account gets
+  the lock message (only STOP/START still work, opting out is always allowed).
+
+Services that have not landed yet (groups, loans) answer "coming soon"; the commands
+stay wired (see menus/sms_money.py) and work once the service exists.
+"""
+
+from typing import NamedTuple
+
+from app.i18n import LANGUAGE_NAMES, N_, T, Text
+from app.members.errors import PinLocked
+from menus.sms_money import CONFIRMED, MONEY_COMMANDS
+
+HELP = {
+    "en": T(N_("Pamoja SMS: BAL, MINI, SAVE 500, WITHDRAW 500, SEND 07xx 500, CONTRIBUTE code 500, "
+               "LOAN 5000, REPAY 500, LOANBAL, JOIN code, LANG SW, STOP")),
+    "sw": T(N_("Pamoja SMS: SALIO, TAARIFA, WEKA 500, TOA 500, TUMA 07xx 500, CHANGA kodi 500, "
+               "MKOPO 5000, LIPA 500, DENI, JIUNGE kodi, LUGHA EN, SIMAMISHA")),
+}
+"""One GSM-7 segment each; which HELP is shown follows the member's language."""
+
+UNKNOWN = T(N_("Sorry, we did not understand. Send HELP for the list of commands."))
+USAGE = N_("Please send it like this: {example}")
+NOT_REGISTERED = N_("Welcome to Pamoja! To join, dial {code} and register. Then send HELP by SMS.")
+STOPPED = T(N_("You will no longer get reminders or offers by SMS. Replies to your requests still come. "
+               "Send START to get them again."))
+STARTED = T(N_("You will get reminders by SMS again. Send STOP to stop them."))
+LANGUAGE_SET = N_("Language set to {language}.")
+FAILED = T(N_("Sorry, something went wrong. Please try again later."))
+COMING_SOON = T(N_("This service is coming soon. Thank you for your patience."))
+"""The member menus' own words for a section not built yet (spine.po)."""
+
+ALWAYS_ALLOWED = frozenset({"stop", "start"})
+"""What a locked account may still do by SMS."""
+
+
+class Answer(NamedTuple):
+    """The reply to send: `text` (a Text) rendered in `locale`, to member `member_id` (None if unknown)."""
+
+    text: object
+    locale: str
+    member_id: int | None = None
+
+
+class SmsCommands:
+    def __init__(self, services, *, ussd_code, default_locale="en"):
+        self.services = services
+        self.ussd_code = ussd_code
+        self.default_locale = default_locale
+
+    def answer(self, phone, command, ref):
+        """Answer one parsed SMS from `phone`; `ref` (the inbound message id) keys what it starts."""
+        member = self.services.members.by_phone(phone)
+        locale = member.locale if member else (command.language or self.default_locale)
+        if member is None:
+            return Answer(T(NOT_REGISTERED, code=self.ussd_code), locale)
+        minutes = self.services.members.locked_minutes_left(member)
+        if minutes and command.name not in ALWAYS_ALLOWED:
+            return Answer(PinLocked(member.pin_locked_until, minutes).message, locale, member.id)
+        text = self._run(member, command, ref)
+        return Answer(text, member.locale, member.id)
+
+    def _run(self, member, command, ref):
+        name = command.name
+        if name == "usage":
+            return T(USAGE, example=command.args[0] if command.args else "HELP")
+        if name == "help":
+            return HELP.get(member.locale, HELP["en"])
+        if name == "language":
+            self.services.members.set_locale(member, command.args[0])
+            return T(LANGUAGE_SET, language=LANGUAGE_NAMES[member.locale])
+        if name in ("stop", "start"):
+            member.sms_opted_out = name == "stop"
+            return STOPPED if name == "stop" else STARTED
+        if name == "confirm":
+            return self._confirm(member, command.args[0], ref)
+        handler = MONEY_COMMANDS.get(name)
+        if handler is None:
+            return UNKNOWN
+        return self._guarded(handler, member, command.args, ref, confirmed=False)
+
+    def _confirm(self, member, code, ref):
+        from app.members.confirmations import ConfirmationError
+
+        try:
+            stored = self.services.confirmations.redeem(member.phone, code)
+        except ConfirmationError as error:
+            return error.message
+        name, *args = stored.split()
+        return self._guarded(MONEY_COMMANDS[name], member, tuple(args), f"{ref}:{CONFIRMED}", confirmed=True)
+
+    def _guarded(self, handler, member, args, ref, *, confirmed):
+        """Run a money command; a domain refusal (any error carrying a Text `message`) is the reply."""
+        savepoint = self.services.session.begin_nested()
+        try:
+            reply = handler(self.services, member, args, ref, confirmed=confirmed)
+        except Exception as error:
+            savepoint.rollback()
+            message = getattr(error, "message", None)
+            if isinstance(message, Text):
+                return message
+            if isinstance(error, NotImplementedError):
+                return COMING_SOON
+            raise
+        savepoint.commit()
+        return reply

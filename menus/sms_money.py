@@ -1,0 +1,158 @@
+"""What each SMS money command does: the same service calls the USSD menus make.
+
+A handler is `handler(services, member, args, ref, *, confirmed) -> Text`. Commands
+that move money out return a one-time code until `confirmed`; the confirmed run
+uses the code's reference in its idempotency key, so a repeated YES cannot pay twice.
+Domain refusals are raised with a translated `message` and become the reply.
+
+A service that is missing (not configured in app/services.py, or without the method)
+raises NotImplementedError and the reply is "coming soon"; the command stays wired.
+"""
+
+from app.i18n import N_, T
+from app.money import AmountError, parse_amount
+
+CHANNEL = "sms"
+CONFIRMED = "yes"
+
+BAD_AMOUNT = T(N_("That amount is not valid. Use digits only, like 1500."))
+BALANCE = N_("Your savings balance is {amount}.")
+STATEMENT_EMPTY = T(N_("No movements yet."))
+STATEMENT_HEAD = T(N_("Last movements:"))
+STATEMENT_LINE = N_("{date} {kind} {amount}")
+APPROVE_ON_PHONE = N_("Approve the payment of {amount} on your phone with your mobile money PIN.")
+CODE_WITHDRAW = N_("Reply YES {code} to withdraw {amount} (fee {fee}). The code expires in {minutes} min.")
+CODE_TRANSFER = N_("Reply YES {code} to send {amount} to {name} (fee {fee}). The code expires in {minutes} min.")
+CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
+WITHDRAWN = N_("{amount} is on its way to your mobile money.")
+TRANSFERRED = N_("You sent {amount} to {name}.")
+LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
+JOINED = N_("You asked to join {group}. The chair will approve you.")
+LOAN_BALANCE = N_("You owe {amount} on your loan.")
+NO_LOAN = T(N_("You have no loan."))
+
+
+def service(services, name, *methods):
+    """The domain service `name` if it exists with `methods`, else NotImplementedError ("coming soon")."""
+    try:
+        found = getattr(services, name)
+    except (AttributeError, ImportError):
+        raise NotImplementedError(name) from None
+    if not all(callable(getattr(found, method, None)) for method in methods):
+        raise NotImplementedError(name)
+    return found
+
+
+class BadArgument(ValueError):
+    """An argument the member typed is unusable; `message` is the reply."""
+
+    def __init__(self, message):
+        super().__init__(message.msgid)
+        self.message = message
+
+
+def amount_of(member, raw):
+    try:
+        return parse_amount(raw, member.currency)
+    except AmountError:
+        raise BadArgument(BAD_AMOUNT) from None
+
+
+def ask_code(services, member, command_name, args, prompt, **params):
+    """Hold `command_name args` for the member's YES and return the prompt carrying its code."""
+    code = services.confirmations.issue(member.phone, " ".join([command_name, *args]))
+    minutes = max(1, services.confirmations.ttl_seconds // 60)
+    return T(prompt, code=code, minutes=minutes, **params)
+
+
+def key(name, member, ref):
+    return f"sms:{name}:{member.id}:{ref}"
+
+
+def balance(services, member, args, ref, *, confirmed):
+    return T(BALANCE, amount=service(services, "savings", "balance").balance(member))
+
+
+def statement(services, member, args, ref, *, confirmed):
+    rows = service(services, "savings", "statement").statement(member, limit=5)
+    if not rows:
+        return STATEMENT_EMPTY
+    return [STATEMENT_HEAD] + [T(STATEMENT_LINE, date=row.date, kind=row.kind, amount=row.amount) for row in rows]
+
+
+def deposit(services, member, args, ref, *, confirmed):
+    amount = amount_of(member, args[0])
+    service(services, "savings", "deposit").deposit(member, amount, key("deposit", member, ref), channel=CHANNEL,
+                                                    session_ref=f"sms:{ref}")
+    return T(APPROVE_ON_PHONE, amount=amount)
+
+
+def withdraw(services, member, args, ref, *, confirmed):
+    savings = service(services, "savings", "withdraw", "withdrawal_fee", "check_amount")
+    amount = amount_of(member, args[0])
+    if not confirmed:
+        savings.check_amount(member, amount)
+        return ask_code(services, member, "withdraw", args, CODE_WITHDRAW, amount=amount,
+                        fee=savings.withdrawal_fee(amount))
+    savings.withdraw(member, amount, key("withdraw", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
+    return T(WITHDRAWN, amount=amount)
+
+
+def transfer(services, member, args, ref, *, confirmed):
+    savings = service(services, "savings", "transfer", "recipient", "transfer_fee", "check_amount")
+    amount = amount_of(member, args[1])
+    recipient = savings.recipient(member, args[0])
+    if not confirmed:
+        savings.check_amount(member, amount)
+        return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount, name=recipient.name,
+                        fee=savings.transfer_fee(amount))
+    savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
+    return T(TRANSFERRED, amount=amount, name=recipient.name)
+
+
+def contribute(services, member, args, ref, *, confirmed):
+    groups = service(services, "groups", "by_code", "contribute_by_mobile_money")
+    group = groups.by_code(args[0])
+    if group is None:
+        from app.groups.errors import UnknownGroupCode
+
+        raise UnknownGroupCode()
+    payment = groups.contribute_by_mobile_money(member, group, args[1], key("contribute", member, ref),
+                                                channel=CHANNEL, session_ref=f"sms:{ref}")
+    return T(APPROVE_ON_PHONE, amount=payment.amount)
+
+
+def loan(services, member, args, ref, *, confirmed):
+    loans = service(services, "loans", "apply")
+    amount = amount_of(member, args[0])
+    term = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+    if not confirmed:
+        if callable(getattr(loans, "check_member", None)):
+            loans.check_member(member)
+        return ask_code(services, member, "loan", args, CODE_LOAN, amount=amount)
+    loans.apply(member, amount, term, key("loan", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
+    return T(LOAN_APPLIED, amount=amount)
+
+
+def repay(services, member, args, ref, *, confirmed):
+    loans = service(services, "loans", "repay")
+    amount = amount_of(member, args[0])
+    loans.repay(member, amount, key("repay", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
+    return T(APPROVE_ON_PHONE, amount=amount)
+
+
+def loan_balance(services, member, args, ref, *, confirmed):
+    owed = service(services, "loans", "balance").balance(member)
+    return T(LOAN_BALANCE, amount=owed) if owed else NO_LOAN
+
+
+def join(services, member, args, ref, *, confirmed):
+    group, _membership = service(services, "groups", "join_by_code").join_by_code(member, args[0])
+    return T(JOINED, group=group.name)
+
+
+MONEY_COMMANDS = {
+    "balance": balance, "statement": statement, "deposit": deposit, "withdraw": withdraw, "transfer": transfer,
+    "contribute": contribute, "loan": loan, "repay": repay, "loan_balance": loan_balance, "join": join,
+}
+"""Command name -> handler; names are channels/sms_commands.py's."""

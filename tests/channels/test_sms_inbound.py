@@ -1,0 +1,259 @@
+"""SMS commands end to end: /sms/inbound -> RQ job -> same services as USSD -> reply through the outbox."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.money import Money
+from app.payments.models import Payment
+from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
+from tests.money_helpers import fund_savings
+from tests.sms_helpers import Handset, register
+
+PHONE = "+254711000001"
+pytestmark = pytest.mark.usefixtures("providers")
+
+
+@pytest.fixture
+def phone(app, client, session):
+    return Handset(app, client, session, PHONE)
+
+
+@pytest.fixture
+def amina(services):
+    return register(services)
+
+
+@pytest.fixture
+def amina_sw(services):
+    return register(services, locale="sw")
+
+
+def test_reply_is_sent_by_sms_through_africas_talking(phone, amina, providers):  # noqa: F811
+    reply = phone.send("HELP")
+    assert (PHONE, reply) in sent_sms(providers)
+    assert phone.last_reply().status == "accepted" and phone.last_reply().urgent
+
+
+def test_inbound_answers_at_once_and_the_job_replies(phone, amina, app, session):
+    phone.post("BAL")
+    assert phone.replies() == []  # nothing is sent inside the request
+    run_jobs(app)
+    assert len(phone.replies()) == 1
+
+
+def test_same_inbound_id_twice_is_answered_once(phone, amina, app):
+    phone.post("BAL", message_id="ATXid_same")
+    phone.post("BAL", message_id="ATXid_same")
+    run_jobs(app)
+    assert len(phone.replies()) == 1
+
+
+@pytest.mark.parametrize("fixture, word, expected", [
+    ("amina", "HELP", "Pamoja SMS: BAL, MINI"), ("amina_sw", "MSAADA", "Pamoja SMS: SALIO, TAARIFA"),
+    ("amina_sw", "help", "Pamoja SMS: SALIO"),  # the member's language wins over the keyword's
+])
+def test_help_fits_one_gsm7_segment_in_each_language(request, phone, fixture, word, expected):
+    request.getfixturevalue(fixture)
+    assert phone.send(word).startswith(expected)
+    assert (phone.last_reply().segments, phone.last_reply().encoding) == (1, "GSM-7")
+
+
+@pytest.mark.parametrize("fixture, word, expected", [
+    ("amina", "BAL", "Your savings balance is KES 1,500."),
+    ("amina_sw", "SALIO", "Salio la akiba yako ni KES 1,500."),
+])
+def test_balance(request, phone, services, fixture, word, expected):
+    fund_savings(services, request.getfixturevalue(fixture), 150000)
+    services.session.commit()
+    assert phone.send(word) == expected
+
+
+@pytest.mark.parametrize("fixture, word, head", [("amina", "MINI", "Last movements:"),
+                                                 ("amina_sw", "TAARIFA", "Miamala ya mwisho:")])
+def test_mini_statement(request, phone, services, fixture, word, head):
+    member = request.getfixturevalue(fixture)
+    fund_savings(services, member, 150000)
+    services.session.commit()
+    reply = phone.send(word)
+    assert reply.splitlines()[0] == head and "KES 1,500" in reply.splitlines()[1]
+
+
+def test_mini_statement_empty(phone, amina):
+    assert phone.send("mini") == "No movements yet."
+
+
+@pytest.mark.parametrize("fixture, word, expected", [
+    ("amina", "SAVE 500", "Approve the payment of KES 500 on your phone with your mobile money PIN."),
+    ("amina_sw", "WEKA 500", "Idhinisha malipo ya KES 500 kwenye simu yako kwa PIN ya pesa za simu."),
+])
+def test_deposit_goes_straight_to_the_mobile_money_prompt(request, phone, session, fixture, word, expected):
+    member = request.getfixturevalue(fixture)
+    assert phone.send(word) == expected
+    payment = session.query(Payment).filter_by(member_id=member.id).one()
+    assert (payment.direction, payment.purpose, payment.amount, payment.channel) == (
+        "collection", "deposit", Money(50000, "KES"), "sms")
+
+
+def code_in(reply):
+    return re.search(r"\b(\d{4})\b", reply).group(1)
+
+
+@pytest.mark.parametrize("fixture, ask, yes, prompt, done", [
+    ("amina", "WITHDRAW 500", "YES", "Reply YES ", "KES 500 is on its way to your mobile money."),
+    ("amina_sw", "TOA 500", "NDIO", "Jibu NDIO ", "KES 500 inatumwa kwenye pesa zako za simu."),
+])
+def test_withdraw_needs_the_confirmation_code(request, phone, services, session, fixture, ask, yes, prompt, done):
+    member = request.getfixturevalue(fixture)
+    fund_savings(services, member, 150000)
+    services.session.commit()
+    reply = phone.send(ask)
+    assert reply.startswith(prompt) and "KES 500" in reply
+    assert session.query(Payment).filter_by(member_id=member.id).count() == 0  # nothing moves before YES
+    assert phone.send(f"{yes} {code_in(reply)}") == done
+    payment = session.query(Payment).filter_by(member_id=member.id).one()
+    assert (payment.direction, payment.purpose, payment.amount) == ("disbursement", "withdrawal", Money(50000, "KES"))
+
+
+def test_withdraw_more_than_the_savings_is_refused_on_yes(phone, amina):
+    code = code_in(phone.send("WITHDRAW 500"))
+    assert phone.send(f"YES {code}").startswith("Not enough savings.")
+
+
+@pytest.mark.parametrize("locale, ask, yes, done", [("en", "SEND 0711000002 300", "YES", "You sent KES 300 to"),
+                                                    ("sw", "TUMA 0711000002 300", "NDIO", "Umetuma KES 300 kwa")])
+def test_transfer_to_another_member(phone, services, locale, ask, yes, done):
+    sender = register(services, locale=locale)
+    receiver = register(services, phone="+254711000002", name="Baraka Otieno")
+    fund_savings(services, sender, 150000)
+    services.session.commit()
+    reply = phone.send(ask)
+    assert "Baraka Otieno" in reply and "KES 300" in reply
+    assert phone.send(f"{yes} {code_in(reply)}").startswith(done)
+    assert services.savings.balance(receiver) == Money(30000, "KES")
+
+
+def test_transfer_to_an_unregistered_number(phone, amina):
+    assert phone.send("SEND 0799000009 300") == "This number is not registered with Pamoja."
+
+
+@pytest.fixture
+def group(services, amina):
+    group = services.groups.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
+                                         frequency="monthly", meeting_day=5)
+    services.session.commit()
+    return group
+
+
+@pytest.mark.parametrize("word", ["CONTRIBUTE", "changa"])
+def test_contribute_to_a_group(phone, session, group, word):
+    assert phone.send(f"{word} {group.code.lower()} 500").startswith("Approve the payment of KES 500")
+    payment = session.query(Payment).filter_by(purpose="contribution").one()
+    assert payment.purpose_ref == str(group.id)
+
+
+def test_contribute_to_an_unknown_group(phone, amina):
+    assert phone.send("CONTRIBUTE ZZ99 500") == "No group has that code. Check it and try again."
+
+
+@pytest.mark.parametrize("word, expected", [("JOIN", "You asked to join Umoja Women."),
+                                            ("JIUNGE", "Umeomba kujiunga na Umoja Women.")])
+def test_join_a_group(app, client, session, services, group, word, expected):
+    other = Handset(app, client, session, "+254711000003")
+    register(services, phone=other.phone, name="Chebet Kiprop", locale="sw" if word == "JIUNGE" else "en")
+    assert other.send(f"{word} {group.code}").startswith(expected)
+
+
+@pytest.mark.parametrize("fixture, ask, yes", [("amina", "LOAN 5000", "YES"), ("amina_sw", "MKOPO 5000", "NDIO")])
+def test_loan_needs_the_confirmation_code_then_asks_the_loans_service(request, phone, fixture, ask, yes):
+    from app.loans.errors import NoProduct
+
+    member = request.getfixturevalue(fixture)
+    reply = phone.send(ask)
+    assert "5,000" in reply and code_in(reply)
+    assert phone.send(f"{yes} {code_in(reply)}") == NoProduct.message.render(member.locale)
+
+
+@pytest.mark.parametrize("fixture, word, expected", [("amina", "LOANBAL", "You have no loan."),
+                                                     ("amina_sw", "DENI", "Huna mkopo.")])
+def test_loan_balance_without_a_loan(request, phone, fixture, word, expected):
+    request.getfixturevalue(fixture)
+    assert phone.send(word) == expected
+
+
+@pytest.mark.parametrize("word", ["REPAY 500", "LIPA 500"])
+def test_repay_without_a_loan(phone, amina, word):
+    assert phone.send(word) == "You have no loan to repay."
+
+
+def test_language_change(phone, session, amina):
+    assert phone.send("LANG SW") == "Lugha imewekwa: Kiswahili."
+    assert amina.locale == "sw"
+    assert phone.send("LUGHA EN") == "Language set to English."
+
+
+@pytest.mark.parametrize("stop, start", [("STOP", "START"), ("SIMAMISHA", "ANZA")])
+def test_stop_and_start(phone, session, amina, stop, start):
+    assert phone.send(stop).startswith(("You will no longer", "Hutapokea"))
+    session.refresh(amina)
+    assert amina.sms_opted_out is True
+    assert phone.last_reply().status == "accepted"  # the answer to STOP itself is still sent
+    phone.send(start)
+    session.refresh(amina)
+    assert amina.sms_opted_out is False
+
+
+def test_optout_notification_from_africas_talking(client, session, amina):
+    response = client.post("/sms/optout?token=dev-callback-token", data={"senderId": "PAMOJA", "phoneNumber": PHONE})
+    assert response.status_code == 200
+    session.refresh(amina)
+    assert amina.sms_opted_out is True
+
+
+# -- who may text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("BAL", "Welcome to Pamoja! To join, dial *384*1# and register. Then send HELP by SMS."),
+    ("SALIO", "Karibu Pamoja! Ili kujiunga, piga *384*1# ujisajili. Kisha tuma MSAADA kwa SMS."),
+])
+def test_unregistered_number_is_invited_to_dial(phone, word, expected):
+    assert phone.send(word) == expected
+
+
+def test_locked_account_gets_the_lock_message_but_may_stop(phone, services, session, amina):
+    amina.pin_locked_until = services.clock.now() + timedelta(minutes=20)
+    session.commit()
+    assert phone.send("BAL").startswith("Your account is locked")
+    assert phone.send("WITHDRAW 500").startswith("Your account is locked")
+    assert phone.send("STOP").startswith("You will no longer")
+
+
+# -- hostile input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 2000, "FOO 12", "\U0001f600\U0001f4b0", "BAL\U0001f600",
+                                  "'; DROP TABLE members; --", "SAVE 1 OR 1=1", "%s%s%n", "\u202eBAL"])
+def test_hostile_text_gets_a_polite_answer(phone, amina, text):
+    reply = phone.send(text)
+    assert reply.startswith(("Sorry, we did not understand.", "Please send it like this:"))
+    assert phone.last_reply().encoding == "GSM-7"
+
+
+@pytest.mark.parametrize("amount", ["abc", "-500", "0", "1.5.5", "999999999999999"])
+def test_bad_amounts(phone, amina, amount):
+    reply = phone.send(f"SAVE {amount}")
+    assert reply.startswith(("That amount is not valid.", "Please send it like this:", "The most you can move"))
+
+
+def test_requests_without_the_callback_token_are_refused(client):
+    response = client.post("/sms/inbound", data={"from": PHONE, "text": "BAL", "id": "x"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("data", [{}, {"from": "not-a-number", "text": "BAL", "id": "1"},
+                                  {"from": PHONE, "text": "BAL"}, {"from": PHONE, "text": "BAL", "id": "x" * 500}])
+def test_malformed_inbound_is_acknowledged_and_ignored(client, app, session, data):
+    assert client.post("/sms/inbound?token=dev-callback-token", data=data).status_code == 200
+    run_jobs(app)
