@@ -4,11 +4,11 @@ Each section module exports SCREENS; a section whose service does not exist yet
 is a "coming soon" End screen named after the main menu's target.
 """
 
-from menus.member import account, main, onboarding, payments, savings
+from menus.member import account, groups, main, onboarding, payments, savings
 from menus.member.main import CANCELLED, coming_soon
 from menus.tree import MenuTree
 
-SECTIONS = [onboarding, main, account, savings, payments]
+SECTIONS = [onboarding, main, account, savings, payments, groups]
 
 MEMBER_TREE = MenuTree(
     "member",
@@ -16,5 +16,5 @@ MEMBER_TREE = MenuTree(
     home="main",
     screens=[screen for section in SECTIONS for screen in section.SCREENS]
     + [CANCELLED]
-    + coming_soon("loans", "groups"),
+    + coming_soon("loans"),
 )

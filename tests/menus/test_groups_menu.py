@@ -1,0 +1,280 @@
+"""My groups through /ussd, as Africa's Talking drives it: create, join, approve, contribute, pay out."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.clock import FixedClock
+from app.extensions import db
+from app.money import Money
+from app.payments.models import Payment
+from app.services import build_services
+from tests.ussd_helpers import UssdPhone, register
+
+WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+AMINA, BARAKA = "+254712000001", "+254712000002"
+PIN = "4821"
+MAX_SCREEN = 160
+
+
+class CheckedPhone(UssdPhone):
+    """A UssdPhone that checks every screen fits USSD's 160 characters."""
+
+    def post(self, text):
+        body = super().post(text)
+        assert len(body) - len("CON ") <= MAX_SCREEN, body
+        return body
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    fixed = FixedClock(WEDNESDAY)
+    monkeypatch.setitem(app.extensions, "clock", fixed)
+    return fixed
+
+
+@pytest.fixture
+def timed(app, clock):
+    return build_services(app, db.session, clock=clock)
+
+
+def member_menu(client, phone, name="Amina Wanjiru", language="1"):
+    """Register (first time) or log in; return a handset on the main menu."""
+    handset = CheckedPhone(client, phone)
+    if handset.dial().startswith("CON Karibu Pamoja! Welcome!"):
+        register(client, phone=phone, name=name, pin=PIN, language=language)
+        handset.dial()
+    assert handset.send(PIN).startswith("CON ")
+    return handset
+
+
+def my_groups(client, phone, name="Amina Wanjiru"):
+    handset = member_menu(client, phone, name)
+    return handset, handset.send("4")
+
+
+def created(client, timed, phone=AMINA):
+    handset, body = my_groups(client, phone)
+    lines = body.split("\n")
+    create = next(line.split(".")[0] for line in lines if line.endswith("Create group"))
+    handset.send(create)
+    handset.send("Umoja Women")
+    handset.send("500")
+    handset.send("1")
+    handset.send("3")
+    body = handset.send("1")
+    code = body.split("Code: ")[1][:6]
+    return timed.groups.by_code(code)
+
+
+def fund(timed, phone, minor):
+    member = timed.members.by_phone(phone)
+    ledger = timed.ledger
+    money = Money(minor, "KES")
+    ledger.post(f"test-fund:{member.id}:{minor}", [(ledger.clearing_account("sandbox", "KES"), money),
+                                                   (ledger.account("member", member.id, "member_savings", "KES"),
+                                                    -money)],
+                kind="deposit", initiated_by="system", channel="system")
+
+
+def join(client, timed, group, phone=BARAKA, name="Baraka Otieno", approve=True):
+    handset, body = my_groups(client, phone, name)
+    join_line = next(line.split(".")[0] for line in body.split("\n") if line.endswith("Join group"))
+    handset.send(join_line)
+    handset.send(group.code.lower())
+    assert handset.send("1").startswith("END Request sent.")
+    if approve:
+        timed.groups.approve(group, timed.members.by_phone(AMINA), timed.members.by_phone(phone).id)
+        timed.session.flush()
+
+
+def open_group(client, phone, name="Amina Wanjiru"):
+    handset, body = my_groups(client, phone, name)
+    return handset, handset.send("1")
+
+
+# -- creating ---------------------------------------------------------------------------------------
+
+
+def test_create_group_step_by_step(client, timed):
+    handset, body = my_groups(client, AMINA)
+    assert body.startswith("CON My groups\n1. Create group\n2. Join group")
+    assert handset.send("1").startswith("CON Group name:")
+    assert handset.send("Umoja Women").startswith("CON Contribution per member, in KES:")
+    assert handset.send("500").startswith("CON How often do members pay?\n1. Weekly\n2. Monthly")
+    assert handset.send("1").startswith("CON Meeting day:\n1 Mon 2 Tue 3 Wed 4 Thu\n5 Fri 6 Sat 7 Sun")
+    body = handset.send("3")
+    assert body.startswith("CON Create Umoja Women: KES 500 weekly, meeting on Wednesday?\n1. Yes\n2. No")
+    body = handset.send("1")
+    assert body.startswith("END Umoja Women is created. Code: ")
+    group = timed.groups.by_code(body.split("Code: ")[1][:6])
+    amina = timed.members.by_phone(AMINA)
+    assert group.contribution == Money(500_00, "KES") and group.meeting_day == 3
+    assert timed.groups.membership(group, amina).role == "chair"
+
+
+def test_create_group_bad_input_is_explained_on_the_same_screen(client, timed):
+    handset, _ = my_groups(client, AMINA)
+    handset.send("1")
+    assert handset.send("ab").startswith("CON Enter a group name of 3 to 30 letters or digits.\nGroup name:")
+    handset.send("Umoja Women")
+    assert handset.send("abc").startswith("CON Enter the amount in digits only, e.g. 500.\nContribution")
+    handset2, _ = my_groups(client, AMINA)
+    handset2.send("1")
+    handset2.send("Umoja Women")
+    assert handset2.send("-5").startswith("CON The amount must be more than zero.")
+    assert handset2.send("0.00").startswith("CON The amount must be more than zero.")  # a bare 0 is Back
+    handset3, _ = my_groups(client, AMINA)
+    handset3.send("1")
+    handset3.send("Umoja Women")
+    assert handset3.send("200000").startswith("CON The most you can contribute at once is KES 150,000.")
+    handset3.send("1,000")
+    assert handset3.send("3").startswith("CON Choose 1 for weekly or 2 for monthly.")
+    handset3.send("2")
+    assert handset3.send("31").startswith("CON Enter a meeting day: 1-7 (Mon-Sun) weekly, 1-28 monthly.")
+    assert handset3.send("15").startswith("CON Create Umoja Women: KES 1,000 monthly, meeting on day 15?")
+    assert handset3.send("2").startswith("END Cancelled.")
+    assert timed.groups.groups_of(timed.members.by_phone(AMINA)) == []
+
+
+# -- joining and approving --------------------------------------------------------------------------
+
+
+def test_join_with_a_code_then_the_chair_approves(client, timed):
+    group = created(client, timed)
+    handset, body = my_groups(client, BARAKA, "Baraka Otieno")
+    handset.send("2")
+    assert handset.send("XXXXXX").startswith("CON No group has that code. Check it and try again.")
+    assert handset.send(group.code.lower()).startswith(
+        "CON Join Umoja Women? Members pay KES 500 weekly.\n1. Yes\n2. No")
+    assert handset.send("1") == "END Request sent. The chair or treasurer will approve it."
+    handset, body = my_groups(client, BARAKA, "Baraka Otieno")
+    assert "1. Umoja Women - waiting" in body
+    assert handset.send("1").startswith("CON Your request to join is waiting for approval.")
+    handset, _ = my_groups(client, BARAKA, "Baraka Otieno")
+    handset.send("3")
+    assert handset.send(group.code).startswith("CON You already asked to join. Wait for the chair to approve.")
+
+    chair, body = open_group(client, AMINA)
+    assert body.startswith(f"CON Umoja Women ({group.code})\n1. Balance\n2. Contribute\n3. Last contributions\n"
+                           "4. Members and arrears\n5. Join requests\n6. Start payouts")
+    assert chair.send("5").startswith("CON Join requests\n1. Baraka Otieno +254712000002")
+    assert chair.send("1").startswith("CON Baraka Otieno wants to join.\n1. Approve\n2. Decline")
+    assert chair.send("1").startswith("CON Baraka Otieno is now a member.\nJoin requests\nNo join requests.")
+    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).status == "active"
+
+    member, body = open_group(client, BARAKA, "Baraka Otieno")
+    assert body.startswith(f"CON Umoja Women ({group.code})\n1. Balance\n2. Contribute\n3. Last contributions")
+    assert "Members" not in body and "Join requests" not in body and "payout" not in body
+    handset, _ = my_groups(client, BARAKA, "Baraka Otieno")
+    handset.send("3")
+    assert handset.send(group.code).startswith("CON You are already a member of this group.")
+
+
+def test_chair_declines(client, timed):
+    group = created(client, timed)
+    join(client, timed, group, approve=False)
+    chair, _ = open_group(client, AMINA)
+    chair.send("5")
+    chair.send("1")
+    assert chair.send("2").startswith("CON Baraka Otieno was declined.")
+    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).status == "declined"
+
+
+# -- contributing -----------------------------------------------------------------------------------
+
+
+def test_contribute_the_group_amount_from_savings(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    fund(timed, BARAKA, 2_000_00)
+    handset, _ = open_group(client, BARAKA, "Baraka Otieno")
+    assert handset.send("2").startswith("CON Amount to contribute:\n1. KES 500\nOr type another amount")
+    assert handset.send("1").startswith("CON Pay from:\n1. My savings\n2. Mobile money")
+    assert handset.send("1").startswith("CON Enter your PIN:")
+    assert handset.send(PIN).startswith("CON Pay KES 500 to Umoja Women from your savings?\n1. Yes\n2. No")
+    assert handset.send("1") == "END Paid KES 500 to Umoja Women. Thank you!"
+    baraka = timed.members.by_phone(BARAKA)
+    assert timed.groups.my_share(group, baraka) == Money(500_00, "KES")
+    assert timed.groups.savings_balance(baraka, "KES") == Money(1_500_00, "KES")
+
+    handset, _ = open_group(client, BARAKA, "Baraka Otieno")
+    handset.send("1")
+    body = handset.send(PIN)
+    assert body.startswith(f"CON Umoja Women ({group.code})\nGroup balance: KES 500\nMy share: KES 500\n"
+                           "My arrears: KES 0\nContribution: KES 500 weekly")
+    handset, _ = open_group(client, BARAKA, "Baraka Otieno")
+    assert handset.send("3").startswith("CON Last contributions\n2026-W48 Baraka KES 500")
+
+
+def test_contribution_refusals(client, timed):
+    group = created(client, timed)
+    fund(timed, AMINA, 100_00)
+    handset, _ = open_group(client, AMINA)
+    handset.send("2")
+    assert handset.send("five").startswith("CON Enter the amount in digits only, e.g. 500.\nAmount to contribute")
+    handset.send("750")
+    handset.send("1")
+    handset.send(PIN)
+    assert handset.send("1") == "END Not enough savings. Available: KES 100."
+    assert timed.groups.last_contributions(group, timed.members.by_phone(AMINA)) == []
+
+
+def test_contribute_by_mobile_money_starts_a_collection(client, timed):
+    group = created(client, timed)
+    handset, _ = open_group(client, AMINA)
+    handset.send("2")
+    handset.send("250")
+    handset.send("2")
+    handset.send(PIN)
+    assert handset.send("1").startswith("END Request sent. Enter your mobile money PIN")
+    payment = timed.session.scalar(select(Payment).where(Payment.purpose == "contribution"))
+    assert payment.amount == Money(250_00, "KES") and payment.purpose_ref == str(group.id)
+    assert payment.phone == AMINA and payment.channel == "ussd"
+
+
+# -- payouts ----------------------------------------------------------------------------------------
+
+
+def test_chair_starts_payouts_and_pays_out(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("6").startswith("CON Pay each period's contributions to members in turn")
+    body = chair.send("1")
+    assert body.startswith("CON Payouts are on.\nUmoja Women")
+    assert "6. Pay out" in body
+    assert chair.send("6") == "END Nothing was contributed for 2026-W48."
+    for phone in (AMINA, BARAKA):
+        fund(timed, phone, 500_00)
+        member = timed.members.by_phone(phone)
+        timed.groups.contribute_from_savings(member, group, "500", f"k{member.id}")
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("6").startswith("CON Enter your PIN:")
+    assert chair.send(PIN).startswith("CON Pay KES 1,000 for 2026-W48 to Amina Wanjiru?\n1. Yes\n2. No")
+    assert chair.send("1") == "END KES 1,000 paid into Amina Wanjiru's savings."
+    amina = timed.members.by_phone(AMINA)
+    assert timed.groups.savings_balance(amina, "KES") == Money(1_000_00, "KES")
+    assert timed.groups.group_balance(group, amina) == Money(0, "KES")
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("6") == "END The payout for 2026-W48 was already made."
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("4").startswith("CON Members and arrears\nAmina Wanjiru, chair: owes KES 0\n"
+                                      "Baraka Otieno, member: owes KES 0")
+
+
+def test_screens_fit_in_kiswahili_with_a_long_group_name(client, timed):
+    handset = member_menu(client, AMINA, language="2")
+    handset.send("4")
+    handset.send("1")
+    handset.send("Chama cha Akina Mama wa Umoja")
+    handset.send("1500")
+    handset.send("1")
+    assert handset.send("7").startswith("CON Unda Chama cha Akina Mama wa Umoja: KES 1,500 kila wiki, mkutano "
+                                        "Jumapili?")
+    body = handset.send("1")
+    assert "kimeundwa" in body
+    chair, body = open_group(client, AMINA)
+    assert body.startswith("CON Chama cha Akina Mama wa Umoja (")
+    assert "6. Anzisha malipo ya zamu" in body
