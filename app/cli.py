@@ -4,6 +4,7 @@
 def commands():
     from app.agents.cli import agents_cli
     from app.demo import demo_command
+    from app.groups.cli import groups_cli
     from app.ledger.cli import ledger_command
     from app.loans.cli import loans_cli
     from app.notifications.cli import reminders_cli, scheduler_cli
@@ -11,4 +12,4 @@ def commands():
     from channels.simulate import simulate
 
     return [demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli, scheduler_cli,
-            agents_cli]
+            agents_cli, groups_cli]

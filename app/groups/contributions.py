@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.groups import errors, periods
-from app.groups.models import GroupContribution, GroupFine
+from app.groups.models import Group, GroupContribution, GroupFine
 from app.groups.postings import (
-    contribution_postings,
+    contribution_credits,
     fine_postings,
     pool_account,
     savings_account,
@@ -104,18 +104,31 @@ class ContributionsMixin:
         The same key again returns the first contribution's rows and moves nothing.
         Raises NotAMember, InvalidAmount/AmountAboveLimit, NotEnoughSavings.
         """
+        source = savings_account(self.ledger, member.id, group.currency)
+        try:
+            return self.contribute(member, group, amount, source=source, idempotency_key=idempotency_key,
+                                   initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
+        except InsufficientFunds as exc:
+            raise errors.NotEnoughSavings(exc.available) from None
+
+    def contribute(self, member, group, amount, *, source, idempotency_key, initiated_by, channel="system",
+                   session_ref=None, memo=""):
+        """Contribute `amount` debited from the ledger account `source` (savings, an agent's float...).
+
+        One entry: the source's debit and the group's credits (postings.py); one row per
+        period covered. Idempotent per key. Raises NotAMember, InvalidAmount/AmountAboveLimit,
+        and the ledger's InsufficientFunds when the source cannot pay (nothing is written).
+        """
         existing = self.ledger.entry(idempotency_key)
         if existing is not None:
             return self.rows_of_entry(existing.id)
         amount = self.check_amount(amount, group.currency)
         membership = self.lock_membership(group, member)
         parts = allocate(self.session, self.clock, group, membership, amount)
-        try:
-            entry = self.ledger.post(idempotency_key, contribution_postings(self.ledger, group, membership, amount),
-                                     kind="group_contribution", memo=f"{group.code} {parts[0][0]}",
-                                     initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
-        except InsufficientFunds as exc:
-            raise errors.NotEnoughSavings(exc.available) from None
+        entry = self.ledger.post(idempotency_key, [(source, amount),
+                                                   *contribution_credits(self.ledger, group, membership, amount)],
+                                 kind="contribution", memo=f"{group.code} {parts[0][0]} {memo}".strip(),
+                                 initiated_by=initiated_by, channel=channel, session_ref=session_ref)
         rows = self.rows_of_entry(entry.id)  # a concurrent post of this key may have recorded them
         if rows:
             return rows
@@ -219,6 +232,14 @@ class ContributionsMixin:
         for row in fines:
             if row.ledger_entry_id is None:
                 self.charge_fine(group, row)
+        return fines
+
+    def apply_due_fines(self):
+        """Fine the last passed period of every group that has a fine; returns the fines touched."""
+        fines = []
+        for group in self.session.scalars(select(Group).where(Group.fine_minor.is_not(None)).order_by(Group.id)):
+            period = periods.last_passed_period(self.clock.today(), group.frequency, group.meeting_day)
+            fines += self.apply_late_fines(group, period)
         return fines
 
     def charge_fine(self, group, fine_row):

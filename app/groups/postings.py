@@ -47,12 +47,6 @@ def contribution_credits(ledger, group, membership, amount):
     ]
 
 
-def contribution_postings(ledger, group, membership, amount):
-    """A contribution from the member's savings: one balanced entry."""
-    source = savings_account(ledger, membership.member_id, group.currency)
-    return [(source, amount), *contribution_credits(ledger, group, membership, amount)]
-
-
 def fine_postings(ledger, group, member_id, fine):
     return [(savings_account(ledger, member_id, group.currency), fine), (pool_account(ledger, group), -fine)]
 

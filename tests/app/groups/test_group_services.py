@@ -452,3 +452,26 @@ def test_mobile_money_contribution_refuses_bad_input_before_any_request(services
     with pytest.raises(errors.InvalidAmount):
         groups.contribute_by_mobile_money(amina, group, "five hundred", "mm-2")
     assert services.payments.by_key("mm-1") is None and services.payments.by_key("mm-2") is None
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def test_payouts_and_fines_commands_run_once(app, groups, clock, amina, baraka):
+    group = monday_group(groups, clock, amina, baraka, fine="50")
+    groups.set_payout_order(group, amina)
+    fund(groups, amina, 1_000_00)
+    clock.at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    groups.contribute_from_savings(amina, group, "500", "key-1")  # W45, on time
+    groups.session.flush()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["groups", "payouts", "--date", "2026-11-02"])
+    second = runner.invoke(args=["groups", "payouts", "--date", "2026-11-02"])
+    assert "1 payout(s) made for 2026-11-02" in first.output, first.output
+    assert "0 payout(s) made" in second.output
+    assert savings(groups, amina) == Money(1_000_00, "KES")  # Amina is first in turn and got her 500 back
+    fines = runner.invoke(args=["groups", "fines", "--date", "2026-11-03"])
+    assert "1 fine(s) for 2026-11-03, 1 not yet paid from savings" in fines.output, fines.output
+    again = runner.invoke(args=["groups", "fines", "--date", "2026-11-03"])
+    assert "1 fine(s)" in again.output
+    assert groups.session.scalar(select(func.count(GroupFine.id)).where(GroupFine.group_id == group.id)) == 1
