@@ -1,0 +1,69 @@
+"""Disputes by the member within 24 hours; the float under concurrent agent transactions."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from app.agents import errors
+from app.agents.models import DISPUTED, AgentTransaction
+from app.clock import FixedClock
+from app.extensions import db
+from app.notifications.models import Notification
+from app.services import build_services
+from tests.app.agents.agent_helpers import kes, new_agent, new_member
+
+
+def test_member_disputes_a_receipt_within_24_hours(app, session):
+    clock = FixedClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    services = build_services(app, db.session, clock=clock)
+    agent = new_agent(services, float_minor=1000000)
+    amina, juma = new_member(services), new_member(services, name="Juma Hamisi")
+    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="d1")
+    with pytest.raises(errors.ReceiptNotFound):
+        services.agents.dispute(juma, row.receipt)
+    clock.advance(hours=23)
+    disputed = services.agents.dispute(amina, row.receipt.lower())
+    assert disputed.status == DISPUTED and services.agents.disputed() == [disputed]
+    with pytest.raises(errors.AlreadyDisputed):
+        services.agents.dispute(amina, row.receipt)
+    assert session.query(Notification).filter_by(kind="agent_dispute", agent_id=agent.id).count() == 1
+    late = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="d2")
+    clock.advance(hours=24, minutes=1)
+    with pytest.raises(errors.DisputeTooLate):
+        services.agents.dispute(amina, late.receipt)
+
+
+@pytest.mark.committed
+def test_concurrent_deposits_never_take_the_float_below_zero(app):
+    setup = build_services(app, db.session)
+    agent = new_agent(setup, phone="+254722000099", code="C099", limit="1000", daily_limit="100000",
+                      float_minor=250000)  # KES 2,500: room for five deposits of 500
+    members = [new_member(setup) for _ in range(8)]
+    db.session.commit()
+    agent_id, member_ids = agent.id, [m.id for m in members]
+    outcomes = []
+
+    def deposit(member_id, n):
+        with app.app_context():
+            services = build_services(app, db.session)
+            try:
+                services.agents.cash_deposit(services.agents.get(agent_id), services.members.get(member_id),
+                                             kes(500), idempotency_key=f"race:{n}")
+                db.session.commit()
+                outcomes.append("ok")
+            except errors.InsufficientFloat:
+                db.session.rollback()
+                outcomes.append("no float")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=deposit, args=(member_id, n)) for n, member_id in enumerate(member_ids)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["no float"] * 3 + ["ok"] * 5
+    services = build_services(app, db.session)
+    assert services.agents.float_balance(services.agents.get(agent_id)) == kes(0)
+    assert db.session.query(AgentTransaction).filter_by(agent_id=agent_id).count() == 5

@@ -1,0 +1,78 @@
+"""Reminders from the database for a day: the promised ones, on time, once, whoever runs them."""
+
+from datetime import UTC, date, datetime
+
+from app.loans.models import LoanInstalment
+from app.notifications.models import Notification
+from app.scheduler import tick
+from tests.app.loans.loan_helpers import kes, new_member, product, regular_saver
+from tests.app.notifications.notify_helpers import clock, timed  # noqa: F401 - fixtures
+from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
+
+
+def a_loan(services):
+    member = new_member(services)
+    regular_saver(services, member, 1000000)
+    loan = services.loans.apply_for(member, product(services), kes(10000), 6, idempotency_key="k1",
+                                    destination="savings", channel="ussd")
+    return member, loan
+
+
+def test_repayment_reminders_before_on_and_after_the_due_day(app, timed, clock, session):  # noqa: F811
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    member, loan = a_loan(timed)
+    first_due = session.query(LoanInstalment).filter_by(loan_id=loan.id, number=1).one().due_date
+    assert first_due == date(2026, 2, 28)
+    plan = {date(2026, 2, 25): "repayment_due", date(2026, 2, 27): "repayment_due",
+            date(2026, 2, 28): "repayment_due_today", date(2026, 3, 1): "repayment_overdue",
+            date(2026, 3, 7): "repayment_overdue", date(2026, 2, 26): None}
+    for day, kind in plan.items():
+        found = [(r.member_id, r.kind) for r in timed.reminders.compute(day)]
+        assert found == ([(member.id, kind)] if kind else []), day
+
+
+def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock, session, providers):  # noqa: F811
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    member, _loan = a_loan(timed)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    clock.at = datetime(2026, 2, 25, 4, 0, tzinfo=UTC)  # 07:00 Nairobi, three days before
+    first = timed.reminders.run(date(2026, 2, 25), checkpoint=session.commit)
+    second = timed.reminders.run(date(2026, 2, 25), checkpoint=session.commit)
+    assert (first.made, second.made) == (1, 0)
+    redis, queues = app.extensions["redis"], app.extensions["queues"]
+    assert tick(app.config, redis, queues, clock.now(), clock.zone).count("reminders") == 1
+    assert "reminders" not in tick(app.config, redis, queues, clock.now(), clock.zone)  # a second scheduler
+    run_jobs(app)
+    texts = [text for _, text in sent_sms(providers)]
+    assert len(texts) == 1 and "KES 1,725.48" in texts[0] and "Feb 28, 2026" in texts[0]
+    assert session.query(Notification).filter_by(member_id=member.id, kind="repayment_due").count() == 1
+
+
+def test_identical_texts_go_as_one_bulk_sms(app, timed, clock, session, providers):  # noqa: F811
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    biz = product(timed)
+    for n in range(3):
+        member = new_member(timed, name="Amina Wanjiru")
+        regular_saver(timed, member, 1000000)
+        timed.loans.apply_for(member, biz, kes(10000), 6, idempotency_key=f"b{n}", destination="savings",
+                              channel="ussd")
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    clock.at = datetime(2026, 2, 28, 4, 0, tzinfo=UTC)
+    assert timed.reminders.run(date(2026, 2, 28), checkpoint=session.commit).made == 3
+    run_jobs(app)
+    requests = sent_sms(providers)
+    assert len(requests) == 1 and len(requests[0][0].split(",")) == 3
+
+
+def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):  # noqa: F811
+    redis, queues = app.extensions["redis"], app.extensions["queues"]
+    at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 06:00 Nairobi
+    assert "reminders" not in tick(app.config, redis, queues, at, clock.zone)
+    names = tick(app.config, redis, queues, datetime(2026, 12, 1, 4, 1, tzinfo=UTC), clock.zone)
+    assert "reminders" in names and "payments_reconcile" in names
+    later = tick(app.config, redis, queues, datetime(2026, 12, 1, 4, 2, tzinfo=UTC), clock.zone)
+    assert "reminders" not in later and "payments_reconcile" not in later
