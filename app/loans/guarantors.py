@@ -41,13 +41,18 @@ class Guarantees:
         """How much of the part above the member's limit no pledge covers yet (minor units)."""
         return max(0, loan.guarantee_needed - self.pledged_total(loan))
 
-    def request(self, loan, guarantors, borrower):
-        """Ask each guarantor (Members, not the borrower, at most 3) to pledge."""
+    @staticmethod
+    def check(guarantors, borrower):
+        """Raise TooManyGuarantors, or BadGuarantor for an unknown member, the borrower or a repeat."""
         if len(guarantors) > MAX_GUARANTORS:
             raise errors.TooManyGuarantors()
-        if any(g is None or g.id == loan.member_id for g in guarantors) or len({g.id for g in guarantors}) < len(
+        if any(g is None or g.id == borrower.id for g in guarantors) or len({g.id for g in guarantors}) < len(
                 guarantors):
             raise errors.BadGuarantor()
+
+    def request(self, loan, guarantors, borrower):
+        """Ask each guarantor (Members, not the borrower, at most 3) to pledge."""
+        self.check(guarantors, borrower)
         for guarantor in guarantors:
             self.session.add(LoanGuarantee(loan_id=loan.id, guarantor_id=guarantor.id, state="requested",
                                            requested_at=self.clock.now()))

@@ -158,6 +158,8 @@ class LoanService:
         above = self.eligibility.check_amount(member, product, amount, term, credit)
         if above and not guarantors:
             raise errors.above_limit(credit.limit)
+        if above:
+            self.guarantees.check(list(guarantors), member)
         fee = fee_for(product, amount.minor)
         if fee >= amount.minor:
             raise errors.below_minimum(product.money(product.min_amount))
