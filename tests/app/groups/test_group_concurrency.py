@@ -1,0 +1,121 @@
+"""Contributions and payouts from many sessions at once: no period filled twice, no payout twice.
+
+Runs committed, on real connections from threads; phones and codes are unique per run.
+"""
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from app.clock import FixedClock
+from app.extensions import db
+from app.groups import errors
+from app.groups.models import Group, GroupContribution, GroupPayout
+from app.groups.services import GroupService
+from app.ledger.services import LedgerService
+from app.ledger.verify import verify_ledger
+from app.members.models import Member
+from app.money import Money
+
+WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+THREADS = 8
+
+
+def run_in_threads(target, count):
+    start = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(index):
+        start.wait()
+        results[index] = target(index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def service(session):
+    clock = FixedClock(WEDNESDAY)
+    return GroupService(session, clock=clock, ledger=LedgerService(session, clock=clock), payments=None,
+                        notify=lambda *args, **kwargs: None)
+
+
+def setup_group(make_session, savings_minor):
+    """A committed member with savings, chair of a fresh weekly group; returns (member id, group id)."""
+    with make_session() as session:
+        member = Member(phone=f"+2547{uuid.uuid4().int % 10**8:08d}", name="Amina Wanjiru", national_id="12345678",
+                        locale="en", currency="KES", pin_failures=0, kyc_level=2)
+        session.add(member)
+        session.flush()
+        groups = service(session)
+        group = groups.create_group(member, name="Umoja Women", contribution="500", frequency="weekly",
+                                    meeting_day=3)
+        ledger, money = groups.ledger, Money(savings_minor, "KES")
+        ledger.post(f"conc-group-fund:{member.id}", [(ledger.clearing_account("sandbox", "KES"), money),
+                                                     (ledger.account("member", member.id, "member_savings", "KES"),
+                                                      -money)],
+                    kind="deposit", initiated_by="system", channel="system")
+        session.commit()
+        return member.id, group.id
+
+
+@pytest.mark.committed
+def test_concurrent_contributions_fill_each_period_once_and_never_overdraw(app):
+    make_session = sessionmaker(bind=db.engine)
+    member_id, group_id = setup_group(make_session, 1_500_00)
+
+    def contribute(index):
+        with make_session() as session:
+            groups = service(session)
+            member, group = session.get(Member, member_id), session.get(Group, group_id)
+            try:
+                groups.contribute_from_savings(member, group, "500", f"conc-group:{member_id}:{index}")
+                session.commit()
+                return "ok"
+            except errors.NotEnoughSavings:
+                session.rollback()
+                return "refused"
+
+    results = run_in_threads(contribute, THREADS)
+    assert results.count("ok") == 3 and results.count("refused") == THREADS - 3
+    with make_session() as session:
+        rows = session.scalars(select(GroupContribution).where(GroupContribution.group_id == group_id)
+                               .order_by(GroupContribution.period)).all()
+        assert [(row.period, row.amount_minor) for row in rows] == [
+            ("2026-W48", 500_00), ("2026-W49", 500_00), ("2026-W50", 500_00)]
+        assert verify_ledger(session) == []
+
+
+@pytest.mark.committed
+def test_two_officials_paying_out_at_once_pay_once(app):
+    make_session = sessionmaker(bind=db.engine)
+    member_id, group_id = setup_group(make_session, 500_00)
+    with make_session() as session:
+        groups = service(session)
+        member, group = session.get(Member, member_id), session.get(Group, group_id)
+        groups.contribute_from_savings(member, group, "500", f"conc-payout:{member_id}")
+        groups.set_payout_order(group, member)
+        session.commit()
+
+    def pay_out(index):
+        with make_session() as session:
+            groups = service(session)
+            payout = groups.run_payout(session.get(Group, group_id), "2026-W48", session.get(Member, member_id))
+            session.commit()
+            return payout.id
+
+    results = run_in_threads(pay_out, 4)
+    assert len(set(results)) == 1
+    with make_session() as session:
+        assert len(session.scalars(select(GroupPayout).where(GroupPayout.group_id == group_id)).all()) == 1
+        groups = service(session)
+        member = session.get(Member, member_id)
+        assert groups.savings_balance(member, "KES") == Money(500_00, "KES")
+        assert verify_ledger(session) == []
