@@ -1,0 +1,45 @@
+"""The agent's market day on USSD: PIN login, cash deposit with the member's name shown, float, collections."""
+
+from app.extensions import db
+from app.services import build_services
+from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, new_agent
+from tests.ussd_helpers import UssdPhone, register
+
+AGENT_CODE = "*384*2#"
+
+
+def test_agent_deposits_cash_for_a_member(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=1000000)
+    agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
+    assert "agent PIN" in agent.dial()
+    assert "1. Register member" in agent.send(AGENT_PIN)
+    assert "Member's phone number" in agent.send("2")
+    body = agent.send("0712345678")
+    assert "Amina Wanjiru" in body and "Amount in cash" in body
+    body = agent.send("1500")
+    assert "Cash deposit KES 1,500 for Amina Wanjiru" in body and "1. Yes" in body
+    body = agent.send("1")
+    assert body.startswith("END Done. Receipt ")
+    assert len(body) <= 164
+    agent.dial()
+    agent.send(AGENT_PIN)
+    assert "Your float: KES 8,500" in agent.send("5")
+
+
+def test_agent_refusals_are_explained(app, client, session):
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=100000)
+    register(client, phone="+254712345678")
+    stranger = UssdPhone(client, "+254799999999", service_code=AGENT_CODE)
+    assert "not registered as a Pamoja agent" in stranger.dial()
+    agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
+    agent.dial()
+    assert "Wrong agent PIN" in agent.send("0000")
+    agent.send(AGENT_PIN)
+    agent.send("2")
+    assert "own account" in agent.send("0722000001")
+    agent.send("0712345678")
+    agent.send("2000")
+    assert "Not enough float" in agent.send("1")
