@@ -1,0 +1,114 @@
+"""WhatsApp conversations walk the same member tree as USSD, rendered as chat."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from app.keys import menu_session_key
+from app.notifications import messages as m
+from tests.sms_helpers import register
+from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+
+PHONE = "+254711000001"
+pytestmark = pytest.mark.usefixtures("twilio_token")
+
+
+@pytest.fixture
+def chat(client):
+    return Chat(client, PHONE)
+
+
+@pytest.fixture
+def amina(services):
+    return register(services)
+
+
+def log_in(chat):
+    assert chat.send("hi") == "Welcome back, Amina Wanjiru. Enter your PIN:"
+    menu = chat.send("4821")
+    assert menu.startswith("Pamoja\n1. Savings")
+    return menu
+
+
+def test_a_new_number_registers_in_the_chat(chat, session):
+    from app.members.models import Member
+
+    assert chat.send("Hello").startswith("Karibu Pamoja! Welcome!\n1. English\n2. Kiswahili")
+    replies = [chat.send(value) for value in ("2", "Amina Wanjiru", "12345678", "4821", "4821")]
+    assert all(replies) and "1. " in replies[-1]  # the same screens as USSD, now in Kiswahili
+    assert session.query(Member).filter_by(phone=PHONE).one().locale == "sw"
+
+
+def test_a_member_logs_in_and_walks_the_menu(chat, amina):
+    menu = log_in(chat)
+    assert "6. Exit" in menu and len(menu.splitlines()) == 7  # numbered options, no USSD nav hint on the home
+    savings = chat.send("1")
+    assert savings != menu and "0 Back 00 Menu" in savings
+    assert chat.send("0") == menu
+    chat.send("1")
+    assert chat.send("menu") == menu  # `menu` goes home once logged in
+    assert chat.send("00") == menu
+
+
+def test_option_labels_are_understood_as_free_text(chat, amina):
+    log_in(chat)
+    by_label = chat.send("savings")
+    chat.send("00")
+    assert by_label.startswith("Savings") and by_label == chat.send("1")
+
+
+def test_menu_word_before_login_starts_again(chat, amina):
+    chat.send("hi")
+    assert chat.send("menu") == "Welcome back, Amina Wanjiru. Enter your PIN:"
+
+
+def test_the_24_hour_window_opens_with_each_message(chat, amina, services, session):
+    assert amina.last_whatsapp_at is None
+    chat.send("hi")
+    session.refresh(amina)
+    assert services.clock.now() - amina.last_whatsapp_at < timedelta(minutes=1)
+    message = services.outbox.send_whatsapp(PHONE, "Deposit received", kind="deposit_received")
+    assert message.channel == m.WHATSAPP  # inside the window: free text
+    amina.last_whatsapp_at = services.clock.now() - timedelta(hours=24, minutes=1)
+    message = services.outbox.send_whatsapp(PHONE, "Deposit received", kind="deposit_received")
+    assert message.channel == m.SMS  # outside, with no template: by SMS
+
+
+def test_session_expiry_says_so_once(app, chat, amina, monkeypatch):
+    monkeypatch.setitem(app.config, "CHAT_SESSION_TTL", "1")
+    log_in(chat)
+    time.sleep(1.3)
+    expected = "Your session timed out, so we started again.\n\nWelcome back, Amina Wanjiru. Enter your PIN:"
+    assert chat.send("1") == expected
+    assert chat.send("1234").startswith("Wrong PIN")  # the note is not repeated
+
+
+def test_session_expiry_note_in_kiswahili(app, chat, services, redis, monkeypatch):
+    register(services, locale="sw")
+    chat.send("hi")
+    redis.delete(menu_session_key("whatsapp", PHONE))  # what the TTL does
+    assert chat.send("hi").startswith("Muda wa kikao chako uliisha, kwa hivyo tumeanza upya.")
+
+
+def test_twilio_retry_of_the_same_message_is_not_run_twice(chat, amina):
+    first = chat.send("hi", sid="SM" + "a" * 32)
+    assert first.startswith("Welcome back")
+    assert chat.send("hi", sid="SM" + "a" * 32) is None  # an empty <Response/>
+
+
+@pytest.mark.parametrize("body", ["", "   ", "x" * 2000, "\U0001f600", "'; DROP TABLE members; --", "<Message>"])
+def test_hostile_bodies_are_answered_politely(chat, amina, body):
+    log_in(chat)
+    reply = chat.send(body)
+    assert reply and len(reply) <= 1600
+    assert "Pamoja" in reply  # still on the main menu, with an error line
+
+
+def test_unreadable_sender_gets_an_empty_answer(client):
+    from tests.messaging_helpers import signed_post
+    from tests.whatsapp_helpers import inbound_form, twiml_text
+
+    form = inbound_form(PHONE, "hi")
+    form["From"] = "whatsapp:not-a-number"
+    assert twiml_text(signed_post(client, "/whatsapp/inbound", form)) is None
