@@ -7,7 +7,8 @@ so "My loan" is never ambiguous); 4. no loan in arrears; 5. a member for at leas
 product's minimum days; 6. the amount within the product's minimum and maximum and
 the term one the product allows; 7. KYC: the member's level allows the amount
 (`LOAN_KYC_TIERS`, "level=max major units", a level above every tier is unlimited);
-8. within the member's limit, or above it only where the product takes guarantors.
+8. within the member's limit, or above it only where the product takes guarantors and the
+member has a limit of their own (with none, the reason their limit is zero).
 """
 
 from sqlalchemy import exists, select
@@ -89,6 +90,8 @@ class Eligibility:
             raise errors.defaulted()
         if amount <= credit.limit:
             return Money(0, amount.currency)
+        if not credit.limit:
+            raise errors.no_limit(credit.reason)
         if product.guarantor_rule == "none":
             raise errors.above_limit(credit.limit)
         return amount - credit.limit

@@ -1,0 +1,14 @@
+"""Loan jobs (queue `low`): the daily ageing run the scheduler enqueues (app/scheduler.py)."""
+
+from datetime import date
+
+from app.jobs import job
+from app.loans.ageing import Ageing
+
+
+@job
+def age_loans(services, day_iso):
+    """Age every loan as of `day_iso` (idempotent per day); failed payouts go back to `approved` first."""
+    services.loans.revert_failed_disbursements()
+    result = Ageing(services.session, ledger=services.ledger, clock=services.clock).run(date.fromisoformat(day_iso))
+    return {"loans": result.loans, "overdue": result.overdue_instalments, "penalties": len(result.penalties)}

