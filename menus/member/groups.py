@@ -50,6 +50,15 @@ def final(call):
         raise Stop(error.message) from None
 
 
+def ends_on_refusal(items):
+    """A list's items; if the member lost access meanwhile (left, demoted), end with the reason."""
+
+    def listed(ctx):
+        return final(lambda: items(ctx))
+
+    return listed
+
+
 def is_official(ctx):
     return service(ctx).is_official(current(ctx), ctx.member)
 
@@ -89,6 +98,7 @@ def group_title(ctx):
     return T(N_("{name} ({code})"), name=group.name, code=group.code)
 
 
+@ends_on_refusal
 def summary_lines(ctx):
     group, groups = current(ctx), service(ctx)
     arrears = groups.my_arrears(group, ctx.member)
@@ -99,11 +109,13 @@ def summary_lines(ctx):
               frequency=frequency_text(group.frequency))]
 
 
+@ends_on_refusal
 def history_lines(ctx):
     return [T(N_("{period} {name} {amount}"), period=row.period, name=person.name.split()[0], amount=row.amount)
             for row, person in service(ctx).last_contributions(current(ctx), ctx.member, limit=20)]
 
 
+@ends_on_refusal
 def member_lines(ctx):
     return [T(N_("{name}, {role}: owes {amount}"), name=person.name, role=T(ROLE_LABELS[row.role]),
               amount=arrears.total)
@@ -149,6 +161,7 @@ def contribute(ctx):
 # -- officials ------------------------------------------------------------------------------------
 
 
+@ends_on_refusal
 def joiner_items(ctx):
     return [(T(N_("{name} {phone}"), name=person.name, phone=person.phone), [person.id, person.name])
             for _row, person in service(ctx).pending_requests(current(ctx), ctx.member)]

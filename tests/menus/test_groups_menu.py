@@ -278,3 +278,12 @@ def test_screens_fit_in_kiswahili_with_a_long_group_name(client, timed):
     chair, body = open_group(client, AMINA)
     assert body.startswith("CON Chama cha Akina Mama wa Umoja (")
     assert "6. Anzisha malipo ya zamu" in body
+
+
+def test_a_member_who_left_meanwhile_is_told_not_crashed(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    handset, _ = open_group(client, BARAKA, "Baraka Otieno")
+    timed.groups.leave(group, timed.members.by_phone(BARAKA))
+    timed.session.flush()
+    assert handset.send("3") == "END You are not a member of this group."
