@@ -287,3 +287,13 @@ def test_a_member_who_left_meanwhile_is_told_not_crashed(client, timed):
     timed.groups.leave(group, timed.members.by_phone(BARAKA))
     timed.session.flush()
     assert handset.send("3") == "END You are not a member of this group."
+
+
+def test_ugx_group_amounts_have_no_decimals(client, timed):
+    handset, _ = my_groups(client, "+256772000001", "Okello James")
+    handset.send("1")
+    handset.send("Bataka Savers")
+    assert handset.send("5000.50").startswith("CON Too many decimals for this currency.")
+    handset.send("5,000")
+    handset.send("2")
+    assert handset.send("10").startswith("CON Create Bataka Savers: UGX 5,000 monthly, meeting on day 10?")
