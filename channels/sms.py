@@ -11,6 +11,8 @@ the registered URLs carry `?token=CALLBACK_TOKEN` (and CALLBACK_ALLOWED_IPS appl
 an unauthenticated inbound SMS could otherwise speak for any member's number.
 """
 
+import contextlib
+
 from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
 
@@ -52,10 +54,10 @@ def sms_inbound():
         ERRORS.labels("sms", "bad_request").inc()
         log_event("sms.inbound_unreadable", message_id=message_id[:MAX_MESSAGE_ID])
         return "", 200  # a retry would not make it readable
+    redis = current_app.extensions["redis"]
+    seen_key = inbound_message_key("sms", message_id)
     try:
-        redis = current_app.extensions["redis"]
-        ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
-        if not redis.set(inbound_message_key("sms", message_id), 1, nx=True, ex=ttl):
+        if not redis.set(seen_key, 1, nx=True, ex=as_int(current_app.config, "INBOUND_DEDUPE_TTL")):
             CALLBACKS.labels("africastalking", "sms_duplicate").inc()
             return "", 200
         current_app.extensions["queues"]["high"].enqueue(
@@ -63,6 +65,8 @@ def sms_inbound():
             job_id=inbound_sms_job_id(message_id), retry=DEFAULT_RETRY)
     except RedisError:
         ERRORS.labels("sms", "redis").inc()
+        with contextlib.suppress(RedisError):
+            redis.delete(seen_key)  # not queued: let the gateway's retry through
         return "try again", 503
     CALLBACKS.labels("africastalking", "sms_inbound").inc()
     return "", 200

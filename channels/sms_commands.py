@@ -49,12 +49,7 @@ class Command(NamedTuple):
     args: tuple = ()
     language: str | None = None
     target: str | None = None
-    """For `usage`: the command whose arguments were wrong."""
-
-    @property
-    def text(self):
-        """The canonical English text of the command (what a confirmation code is bound to)."""
-        return " ".join([COMMANDS[self.name][0][0], *self.args])
+    """For `usage`: the command whose arguments were wrong (`args` then holds an example to show)."""
 
 
 def parse_command(text):
