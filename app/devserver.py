@@ -61,6 +61,7 @@ def main():
     port = env.get("PORT", "5000")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("TWILIO_VALIDATE_SIGNATURE", "0")
+    env.setdefault("APP_ENV", "development")  # the signature switch above is honoured only outside production
     flask("db", "upgrade", "heads", env=env)
     flask("demo", "seed", env=env)
     children = [
