@@ -1,6 +1,7 @@
 """Disputes by the member within 24 hours; the float under concurrent agent transactions."""
 
 import threading
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -37,9 +38,10 @@ def test_member_disputes_a_receipt_within_24_hours(app, session):
 @pytest.mark.committed
 def test_concurrent_deposits_never_take_the_float_below_zero(app):
     setup = build_services(app, db.session)
-    agent = new_agent(setup, phone="+254722000099", code="C099", limit="1000", daily_limit="100000",
-                      float_minor=250000)  # KES 2,500: room for five deposits of 500
-    members = [new_member(setup) for _ in range(8)]
+    tag = uuid.uuid4().int  # committed rows outlive the test: numbers and codes unique to this run
+    agent = new_agent(setup, phone=f"+25473{tag % 10**7:07d}", code=f"T{tag % 10**6:06d}", limit="1000",
+                      daily_limit="100000", float_minor=250000)  # KES 2,500: room for five deposits of 500
+    members = [new_member(setup, phone=f"+25474{(tag + n) % 10**7:07d}") for n in range(8)]
     db.session.commit()
     agent_id, member_ids = agent.id, [m.id for m in members]
     outcomes = []
@@ -49,7 +51,7 @@ def test_concurrent_deposits_never_take_the_float_below_zero(app):
             services = build_services(app, db.session)
             try:
                 services.agents.cash_deposit(services.agents.get(agent_id), services.members.get(member_id),
-                                             kes(500), idempotency_key=f"race:{n}")
+                                             kes(500), idempotency_key=f"race:{tag}:{n}")
                 db.session.commit()
                 outcomes.append("ok")
             except errors.InsufficientFloat:
