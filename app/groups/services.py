@@ -1,7 +1,8 @@
 """GroupService: savings groups (chamas) end to end, one class assembled from small parts.
 
 - membership.py     create, join by code, approve/decline, roles, leave
-- contributions.py  contributions (savings or mobile money), arrears, late fines, balances
+- contributions.py  contributions (savings, mobile money, any source), balances, history
+- arrears.py        arrears per member per period, late fines
 - payouts.py        the merry-go-round payout order and each period's payout
 
 Knows nothing of Flask or channels; every refusal is a GroupError with a translated
@@ -11,6 +12,7 @@ Callers commit once.
 
 from app.config import as_list
 from app.groups import errors
+from app.groups.arrears import ArrearsMixin
 from app.groups.contributions import ContributionsMixin
 from app.groups.membership import MembershipMixin
 from app.groups.payouts import PayoutsMixin
@@ -26,7 +28,7 @@ def parse_limits(config):
     return limits
 
 
-class GroupService(MembershipMixin, ContributionsMixin, PayoutsMixin):
+class GroupService(MembershipMixin, ContributionsMixin, ArrearsMixin, PayoutsMixin):
     def __init__(self, session, *, clock, ledger, payments, notify, limits=None):
         self.session = session
         self.clock = clock

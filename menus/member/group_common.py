@@ -1,0 +1,58 @@
+"""What the group screens share: the service, the chosen group, and how refusals are shown.
+
+A refusal from the service is shown on the same screen while the member is still
+typing (`refused`), and ends the session once they have confirmed (`final`).
+"""
+
+from app.groups.errors import GroupError
+from app.i18n import N_, T
+from app.payments.errors import PaymentError
+from menus.screens import Invalid, Stop
+
+REFUSALS = (GroupError, PaymentError)
+FREQUENCY_LABELS = {"weekly": N_("weekly"), "monthly": N_("monthly")}
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+            N_("Sunday"))
+
+
+def service(ctx):
+    return ctx.services.groups
+
+
+def current(ctx):
+    return service(ctx).get(ctx.data["group_id"])
+
+
+def refused(call):
+    """Run a service call; its refusal re-prompts this screen with the reason."""
+    try:
+        return call()
+    except REFUSALS as error:
+        raise Invalid(error.message) from None
+
+
+def final(call):
+    """Run the confirmed service call; a refusal ends the session with the reason, nothing half-done."""
+    try:
+        return call()
+    except REFUSALS as error:
+        raise Stop(error.message) from None
+
+
+def ends_on_refusal(items):
+    """A list's items; if the member lost access meanwhile (left, demoted), end with the reason."""
+
+    def listed(ctx):
+        return final(lambda: items(ctx))
+
+    return listed
+
+
+def is_official(ctx):
+    return service(ctx).is_official(current(ctx), ctx.member)
+
+
+def frequency_text(frequency):
+    return T(FREQUENCY_LABELS[frequency])
+
+
