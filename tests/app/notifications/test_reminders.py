@@ -76,3 +76,21 @@ def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):  # noqa: F811
     assert "reminders" in names and "payments_reconcile" in names
     later = tick(app.config, redis, queues, datetime(2026, 12, 1, 4, 2, tzinfo=UTC), clock.zone)
     assert "reminders" not in later and "payments_reconcile" not in later
+
+
+def test_reminders_run_command_acts_as_that_morning(app, timed, clock, session, providers):  # noqa: F811
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    a_loan(timed)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "run", "--date", "2026-02-27"])
+    second = runner.invoke(args=["reminders", "run", "--date", "2026-02-27"])
+    assert first.exit_code == 0, first.output
+    assert "computed 1, new 1, handed to the outbox 1" in first.output
+    assert "computed 1, new 0, handed to the outbox 0" in second.output
+    made = session.query(Notification).filter_by(kind="repayment_due").one()
+    assert made.created_at == datetime(2026, 2, 27, 4, 0, tzinfo=UTC)  # 07:00 in Nairobi that day
+    run_jobs(app)
+    assert [text for _, text in sent_sms(providers)] == [made.text]
