@@ -43,3 +43,21 @@ def test_agent_refusals_are_explained(app, client, session):
     agent.send("0712345678")
     agent.send("2000")
     assert "Not enough float" in agent.send("1")
+
+
+def test_agent_registers_a_member_in_kiswahili_within_160_characters(app, client, session):
+    services = build_services(app, db.session)
+    agent_row = new_agent(services)
+    agent_row.locale = "sw"
+    session.commit()
+    agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
+    screens = [agent.dial(), agent.send(AGENT_PIN), agent.send("1"), agent.send("0733000123"),
+               agent.send("Juma Hamisi"), agent.send("55667788")]
+    assert "Sajili Juma Hamisi" in screens[-1]
+    screens.append(agent.send("1"))
+    assert screens[-1].startswith("END Amesajiliwa")
+    assert all(len(screen) - 4 <= 160 for screen in screens), screens
+    member = services.members.by_phone("+254733000123")
+    assert member.needs_pin and member.registered_by_agent_id == agent_row.id
+    today = agent.dial(), agent.send(AGENT_PIN), agent.send("6")
+    assert "Bado hakuna makusanyo leo" in today[-1]
