@@ -36,7 +36,6 @@ STOPPED = T(N_("You will no longer get reminders or offers by SMS. Replies to yo
                "Send START to get them again."))
 STARTED = T(N_("You will get reminders by SMS again. Send STOP to stop them."))
 LANGUAGE_SET = N_("Language set to {language}.")
-FAILED = T(N_("Sorry, something went wrong. Please try again later."))
 COMING_SOON = T(N_("This service is coming soon. Thank you for your patience."))
 """The member menus' own words for a section not built yet (spine.po)."""
 

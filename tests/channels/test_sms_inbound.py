@@ -68,6 +68,7 @@ def test_balance(request, phone, services, fixture, word, expected):
     fund_savings(services, request.getfixturevalue(fixture), 150000)
     services.session.commit()
     assert phone.send(word) == expected
+    assert (phone.last_reply().encoding, phone.last_reply().segments) == ("GSM-7", 1)  # no Babel nbsp slipped in
 
 
 @pytest.mark.parametrize("fixture, word, head", [("amina", "MINI", "Last movements:"),
@@ -78,6 +79,17 @@ def test_mini_statement(request, phone, services, fixture, word, head):
     services.session.commit()
     reply = phone.send(word)
     assert reply.splitlines()[0] == head and "KES 1,500" in reply.splitlines()[1]
+
+
+def test_a_long_statement_is_counted_in_parts(phone, services, amina):
+    for minor in (150000, 1234567800, 2345678900, 3456789000, 4567890100, 5678901200):
+        fund_savings(services, amina, minor)
+    services.session.commit()
+    reply = phone.send("MINI")
+    assert len(reply.splitlines()) == 6  # the heading and the last five movements
+    assert phone.last_reply().encoding == "GSM-7"
+    assert 160 < len(reply) <= 306  # 5 lines like "Nov 25, 2026 Deposit KES 56,789,012" and the heading
+    assert phone.last_reply().segments == 2  # 153 septets per part once split
 
 
 def test_mini_statement_empty(phone, amina):
