@@ -36,7 +36,8 @@ def test_deposit_starts_one_collection_even_when_replayed(client, services):
     done = handset.send("1")
     assert done.startswith("END ") and "PIN" in done
     assert handset.post(handset.text) == done
-    payments = services.session.query(Payment).all()
+    member = services.members.by_phone(AMINA)
+    payments = services.session.query(Payment).filter_by(member_id=member.id).all()
     assert len(payments) == 1 and payments[0].purpose == "deposit" and payments[0].amount_minor == 150_000
 
 
