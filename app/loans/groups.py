@@ -27,3 +27,11 @@ def member_group_ids(session, member):
 
     return set(session.scalars(select(GroupMember.group_id).where(
         GroupMember.member_id == member.id, GroupMember.status == "active")))
+
+
+def official_group_ids(session, member):
+    """Ids of the groups where the member is an active chair, treasurer or secretary."""
+    from app.groups.models import GroupMember
+
+    return set(session.scalars(select(GroupMember.group_id).where(
+        GroupMember.member_id == member.id, GroupMember.status == "active", GroupMember.role.in_(LOAN_OFFICIALS))))

@@ -23,7 +23,7 @@ from app.loans.allocation import payoff
 from app.loans.eligibility import Eligibility
 from app.loans.groups import member_group_ids
 from app.loans.guarantors import Guarantees
-from app.loans.models import OPEN_STATES, Loan, LoanDecision, LoanInstalment
+from app.loans.models import OPEN_STATES, Loan, LoanDecision, LoanInstalment, LoanProduct
 from app.loans.products import fee_for, products_for
 from app.loans.repayments import LoanAccounts, Repayments
 from app.loans.schedule import build_schedule
@@ -229,6 +229,21 @@ class LoanService:
         if len(approvers) >= 2:
             self.approve(loan.id, actor=f"member:{official.id}", channel=channel, reason="two group officials")
         return loan
+
+    def awaiting_official(self, official):
+        """Applied loans of group products that `official` may approve (not their own, not yet approved by them)."""
+        from app.loans.groups import official_group_ids
+
+        group_ids = official_group_ids(self.session, official)
+        if not group_ids:
+            return []
+        loans = self.session.scalars(
+            select(Loan).join(LoanProduct, LoanProduct.id == Loan.product_id)
+            .where(Loan.state == "applied", Loan.member_id != official.id, LoanProduct.group_id.in_(group_ids))
+            .order_by(Loan.id)).all()
+        done = set(self.session.scalars(select(LoanDecision.loan_id).where(
+            LoanDecision.decision == "official_approved", LoanDecision.actor == f"member:{official.id}")))
+        return [loan for loan in loans if loan.id not in done and not self.guarantees.missing(loan)]
 
     def pending(self):
         """Loans waiting for a decision, oldest first."""

@@ -350,6 +350,36 @@ def decline_request(ctx):
     refused(lambda: loans(ctx).guarantees.decline(ctx.data["guarantee_id"], ctx.member))
 
 
+# -- group loan approvals (officials) ---------------------------------------------------
+
+def is_official(ctx):
+    from app.loans.groups import official_group_ids
+
+    return bool(official_group_ids(ctx.services.session, ctx.member))
+
+
+def approval_items(ctx):
+    members = ctx.services.members
+    return [(T(N_("{name}: {amount}"), name=members.get(loan.member_id).name, amount=loan.money(loan.principal)),
+             loan.id) for loan in loans(ctx).awaiting_official(ctx.member)]
+
+
+def choose_approval(ctx, item):
+    ctx.data["approve_loan_id"] = item[1]
+
+
+def confirm_approval(ctx):
+    loan = loans(ctx).get(ctx.data["approve_loan_id"])
+    return T(N_("Approve the loan of {amount} for {name} from the group?"), amount=loan.money(loan.principal),
+             name=ctx.services.members.get(loan.member_id).name)
+
+
+def approve_as_official(ctx):
+    loan = refused(lambda: loans(ctx).approve_as_official(ctx.data["approve_loan_id"], ctx.member,
+                                                          channel=ctx.state.channel))
+    return "approved" if loan.state != "applied" else "recorded"
+
+
 SCREENS = [
     Menu("loans", N_("Loans"), options=[
         Option(N_("My limit"), "loan_limit"),
@@ -358,6 +388,7 @@ SCREENS = [
         Option(N_("Schedule"), "loan_schedule"),
         Option(N_("Repay"), "loan_repay"),
         Option(N_("Guarantee requests"), "loan_guarantees"),
+        Option(N_("Group loan approvals"), "loan_approvals", visible=is_official),
     ]),
     Paged("loan_limit", N_("My loan limit"), items=limit_lines, next="main",
           empty=N_("No loan product is available for you yet.")),
@@ -414,4 +445,11 @@ SCREENS = [
     Confirm("loan_guarantee_decline", N_("Decline this guarantee request?"), on_yes=decline_request,
             next="loan_guarantee_declined"),
     End("loan_guarantee_declined", N_("You declined the request. We will tell the borrower.")),
+    # group loan approvals
+    Paged("loan_approvals", N_("Loans to approve"), items=approval_items, select=choose_approval,
+          next="loan_approval_confirm", empty=N_("No loans are waiting for you.")),
+    Confirm("loan_approval_confirm", confirm_approval, on_yes=approve_as_official,
+            next={"approved": "loan_approval_done", "recorded": "loan_approval_recorded"}),
+    End("loan_approval_done", N_("Approved. The loan is being paid out.")),
+    End("loan_approval_recorded", N_("Your approval is recorded. One more official must approve.")),
 ]

@@ -133,3 +133,36 @@ def test_guarantor_phones_typed_with_spaces():
     assert split_phones("+254722000111", "KE") == ["+254722000111"]
     with pytest.raises(ValueError):
         split_phones("0722 000", "KE")
+
+
+def test_two_group_officials_approve_on_ussd(client, setup, session):
+    from app.groups.models import GroupMember
+
+    services, amina = setup
+    chair_phone, treasurer_phone = "+254733000222", "+254744000333"
+    register(client, phone=chair_phone, name="Chiku Moraa")
+    register(client, phone=treasurer_phone, name="Tumaini Achieng")
+    chair, treasurer = services.members.by_phone(chair_phone), services.members.by_phone(treasurer_phone)
+    group = services.groups.create_group(chair, name="Umoja Women", contribution=Money(50000, "KES"),
+                                         frequency="monthly", meeting_day=5)
+    now = services.clock.now()
+    session.add_all([GroupMember(group_id=group.id, member_id=treasurer.id, role="treasurer", status="active",
+                                 requested_at=now, joined_at=now),
+                     GroupMember(group_id=group.id, member_id=amina.id, role="member", status="active",
+                                 requested_at=now, joined_at=now)])
+    session.flush()
+    own = product(services, code="UMOJA", approval="group", group_id=group.id)
+    loan = services.loans.apply_for(amina, own, Money(500000, "KES"), 3, idempotency_key="grp",
+                                    destination="savings")
+    assert loan.state == "applied"
+    borrower = UssdPhone(client, AMINA)
+    borrower.dial()
+    borrower.send("4821")
+    assert "Guarantee requests" in borrower.send("2") and "7. " not in borrower.post(borrower.text)  # not an official
+    for phone, last in ((chair_phone, "One more official"), (treasurer_phone, "being paid out")):
+        handset = signed_in(client, phone=phone)
+        listing = fits(handset.send("7"))
+        assert "1. Amina Wanjiru: KES 5,000" in listing
+        assert "Approve the loan of KES 5,000 for Amina Wanjiru" in fits(handset.send("1"))
+        assert last in handset.send("1")
+    assert loan.state == "disbursed"
