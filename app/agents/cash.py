@@ -1,0 +1,112 @@
+"""Cash an agent takes for a member (part of AgentService): one flow for every kind.
+
+Every cash transaction runs the same steps in the caller's transaction: replay
+check (the idempotency key), lock the agent row (so one agent's transactions are
+serialised and the daily limit cannot be passed by two at once), refuse an
+inactive agent, self-dealing, another currency and the limits, post ONE ledger
+entry from the agent's float (the ledger refuses to take the float below zero,
+under its own row locks), record the transaction with a receipt code, and SMS the
+receipt to the member. Loan repayments and group contributions are posted by the
+loans and groups rules through app/agents/collections.py.
+"""
+
+import secrets
+
+from sqlalchemy import select
+
+from app.agents import collections, errors
+from app.agents.models import ACTIVE, CASH_DEPOSIT, COMPLETED, AgentTransaction
+from app.agents.settlement import float_account
+from app.i18n import N_, T
+from app.ledger.errors import InsufficientFunds
+from app.money import Money
+
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""Receipt characters: no 0/O or 1/I, so a receipt read aloud or typed back is unambiguous."""
+
+WHAT = {
+    CASH_DEPOSIT: N_("Cash deposit"),
+    collections.LOAN_REPAYMENT: N_("Cash loan repayment"),
+    collections.CONTRIBUTION: N_("Cash contribution"),
+}
+"""How a receipt names each kind of transaction."""
+
+
+class CashMixin:
+    def cash_deposit(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
+        """Cash into the member's savings: agent float -> member savings, one entry."""
+        def postings(float_):
+            savings = self.ledger.account("member", member.id, "member_savings", amount.currency)
+            return [(float_, amount), (savings, -amount)]
+
+        return self._transact(agent, member, CASH_DEPOSIT, amount, idempotency_key, channel, session_ref,
+                              post=self._poster(postings, CASH_DEPOSIT, agent, member, channel, session_ref))
+
+    def loan_repayment(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
+        """Cash repayment of the member's loan, allocated by the loans service from the agent's float."""
+        post = collections.loan_repayment_poster(self, agent, member, amount, channel, session_ref)
+        return self._transact(agent, member, collections.LOAN_REPAYMENT, amount, idempotency_key, channel,
+                              session_ref, post=post)
+
+    def member_groups(self, member):
+        """The groups the member can contribute to (empty when groups are not there yet)."""
+        if self.groups is None:
+            return []
+        return [group for group, membership in self.groups.groups_of(member) if membership.status == "active"]
+
+    def contribution(self, agent, member, group, amount, *, idempotency_key, channel="ussd", session_ref=None):
+        """Cash contribution to the member's group, allocated by the groups rules, from the agent's float."""
+        post = collections.contribution_poster(self, agent, member, group, amount, channel, session_ref)
+        return self._transact(agent, member, collections.CONTRIBUTION, amount, idempotency_key, channel,
+                              session_ref, post=post)
+
+    def _poster(self, postings, kind, agent, member, channel, session_ref):
+        def post(key, float_):
+            entry = self.ledger.post(key, postings(float_), kind=kind, memo=f"agent {agent.code} for {member.id}",
+                                     initiated_by=f"agent:{agent.id}", channel=channel, session_ref=session_ref)
+            return entry.id, None
+
+        return post
+
+    def _transact(self, agent, member, kind, amount, key, channel, session_ref, *, post):
+        existing = self.session.scalar(select(AgentTransaction).where(AgentTransaction.idempotency_key == key))
+        if existing is not None:
+            return existing
+        agent = self._lock(agent.id)
+        self._check(agent, member, amount)
+        float_ = float_account(self.ledger, agent.id, agent.currency)
+        try:
+            entry_id, purpose_ref = post(f"agent:{key}", float_)
+        except InsufficientFunds as exc:
+            if exc.account.id == float_.id:
+                raise errors.InsufficientFloat(exc.available) from None
+            raise
+        transaction = AgentTransaction(
+            agent_id=agent.id, member_id=member.id, kind=kind, purpose_ref=purpose_ref, amount_minor=amount.minor,
+            currency=amount.currency, receipt=self._receipt(), idempotency_key=key, ledger_entry_id=entry_id,
+            status=COMPLETED, channel=channel, created_at=self.clock.now())
+        self.session.add(transaction)
+        self.session.flush()
+        self.notify(member, "agent_receipt", f"agent_receipt:{transaction.id}", receipt=transaction.receipt,
+                    what=T(WHAT[kind]), amount=amount, agent=agent.code)
+        return transaction
+
+    def _check(self, agent, member, amount):
+        if agent.status != ACTIVE:
+            raise errors.AgentInactive()
+        if member.phone == agent.phone:
+            raise errors.SelfDealing()
+        if amount.currency != agent.currency or member.currency != agent.currency:
+            raise errors.WrongCurrency()
+        if amount > agent.per_transaction_limit:
+            raise errors.OverTransactionLimit(agent.per_transaction_limit)
+        left = agent.daily_limit - self.collected_today(agent)
+        if amount > left:
+            raise errors.OverDailyLimit(max(left, Money.zero(agent.currency)))
+
+    def _receipt(self):
+        while True:
+            code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+            if self.session.scalar(select(AgentTransaction.id).where(AgentTransaction.receipt == code)) is None:
+                return code
+
