@@ -1,0 +1,116 @@
+"""The agent's cash flows: member's phone -> name shown -> (group) -> amount -> confirm -> receipt.
+
+One builder (`cash_flow`) makes the screens of each kind (deposit, loan repayment,
+group contribution), so every agent transaction asks the same questions in the same
+order. Session data holds ids and minor units only; a refusal ends the session with
+the service's reason and the savepoint undoes anything written.
+"""
+
+from app.agents.errors import AgentError
+from app.i18n import N_, T
+from app.members.errors import MemberError
+from app.money import AmountError, Money, parse_amount
+from app.phones import masked
+from menus.member.amounts import AMOUNT_MISTAKES
+from menus.screens import Confirm, Input, Invalid, Paged, Stop
+
+
+def agent_of(ctx):
+    return ctx.services.agents.get(ctx.data["agent_id"])
+
+
+def refused(error):
+    """End the session with the service's reason; the savepoint undoes any write."""
+    raise Stop(error.message)
+
+
+def member_by_phone(ctx, raw):
+    try:
+        member = ctx.services.agents.member_for(agent_of(ctx), raw)
+    except AgentError as error:
+        raise Invalid(error.message) from None
+    ctx.data["member_id"], ctx.data["member_name"] = member.id, member.name
+    ctx.data["member_phone"] = masked(member.phone)
+    return member.id
+
+
+def agent_amount(ctx, raw):
+    try:
+        amount = parse_amount(raw, agent_of(ctx).currency)
+    except AmountError as error:
+        raise Invalid(AMOUNT_MISTAKES[error.reason]) from None
+    ctx.data["amount_minor"] = amount.minor
+    return amount.minor
+
+
+def amount_of(ctx):
+    return Money(ctx.data["amount_minor"], agent_of(ctx).currency)
+
+
+def member_of(ctx):
+    return ctx.services.members.get(ctx.data["member_id"])
+
+
+def transact(kind):
+    """The Confirm action of a cash flow: call the agent service, keep the receipt for the End screen."""
+
+    def on_yes(ctx):
+        services, agent = ctx.services, agent_of(ctx)
+        options = {"idempotency_key": ctx.idempotency_key(f"agent{agent.id}_{kind}"), "channel": "ussd",
+                   "session_ref": ctx.session_ref}
+        try:
+            if kind == "contribution":
+                group = services.groups.get(ctx.data["group_id"])
+                row = services.agents.contribution(agent, member_of(ctx), group, amount_of(ctx), **options)
+            else:
+                method = services.agents.cash_deposit if kind == "deposit" else services.agents.loan_repayment
+                row = method(agent, member_of(ctx), amount_of(ctx), **options)
+        except (AgentError, MemberError) as error:
+            refused(error)
+        except Exception as error:  # noqa: BLE001 - loans/groups/ledger refusals carry .message
+            if not hasattr(error, "message"):
+                raise
+            refused(error)
+        ctx.data["receipt"] = row.receipt
+
+    return on_yes
+
+
+def cash_flow(kind, title):
+    """Phone -> (group) -> amount -> confirm -> done, for one kind of cash transaction."""
+    after_phone = f"agent_{kind}_group" if kind == "contribution" else f"agent_{kind}_amount"
+    screens = [
+        Input(f"agent_{kind}_phone", title, parse=member_by_phone, key="member_id", next=after_phone),
+        Input(f"agent_{kind}_amount",
+              lambda ctx: T(N_("{name} ({phone})\nAmount in cash:"), name=ctx.data["member_name"],
+                            phone=ctx.data["member_phone"]),
+              parse=agent_amount, next=f"agent_{kind}_confirm"),
+        Confirm(f"agent_{kind}_confirm",
+                lambda ctx: T(N_("{what} {amount} for {name} ({phone})?"), what=T(title_of(kind)),
+                              amount=amount_of(ctx), name=ctx.data["member_name"], phone=ctx.data["member_phone"]),
+                on_yes=transact(kind), next="agent_done", cancel="agent_cancelled"),
+    ]
+    if kind == "contribution":
+        screens.append(Paged("agent_contribution_group", N_("Choose the group:"), items=member_groups,
+                             select=choose_group, next="agent_contribution_amount",
+                             empty=N_("This member is in no group.")))
+    return screens
+
+
+TITLES = {"deposit": N_("Cash deposit"), "repayment": N_("Cash loan repayment"),
+          "contribution": N_("Cash contribution")}
+
+
+def title_of(kind):
+    return TITLES[kind]
+
+
+def member_groups(ctx):
+    return [(group.name, group.id) for group in ctx.services.agents.member_groups(member_of(ctx))]
+
+
+def choose_group(ctx, item):
+    ctx.data["group_id"] = item[1]
+    return "ok"
+
+
