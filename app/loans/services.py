@@ -10,21 +10,24 @@
   app/loans/schedule.build_schedule and posts ONE entry: the principal receivable
   against savings (or, by mobile money, the payments service's reservation entry
   against money in flight) and the fee income when the fee is deducted.
-- Repayments are in app/loans/repayments.py; guarantors in app/loans/guarantors.py.
+- Disbursing is in app/loans/disbursement.py, repaying and recovery in app/loans/repaying.py
+  (both mixed in here); allocation in app/loans/repayments.py; guarantors in guarantors.py.
 Callers commit once; every method works inside the caller's transaction.
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.loans import errors
 from app.loans.allocation import payoff
+from app.loans.disbursement import DisbursementMixin
 from app.loans.eligibility import Eligibility
 from app.loans.groups import member_group_ids
 from app.loans.guarantors import Guarantees
-from app.loans.models import OPEN_STATES, Loan, LoanDecision, LoanInstalment, LoanProduct
+from app.loans.models import OPEN_STATES, Loan, LoanDecision, LoanProduct
 from app.loans.products import fee_for, products_for
+from app.loans.repaying import RepaymentMixin
 from app.loans.repayments import LoanAccounts, Repayments
 from app.loans.schedule import build_schedule
 from app.loans.scoring import CreditScorer
@@ -58,7 +61,7 @@ class LoanSummary:
     payoff: Money
 
 
-class LoanService:
+class LoanService(DisbursementMixin, RepaymentMixin):
     def __init__(self, session, *, clock, ledger, members, payments=None, kyc_tiers=None, notify=None,
                  group_officials=None, default_destination="savings", score_caps=None):
         self.session = session
@@ -248,162 +251,3 @@ class LoanService:
     def pending(self):
         """Loans waiting for a decision, oldest first."""
         return list(self.session.scalars(select(Loan).where(Loan.state == "applied").order_by(Loan.id)))
-
-    # -- disbursing -------------------------------------------------------------------
-
-    def disburse(self, loan, *, actor, channel):
-        """Fix the schedule from today and move the money (see the module docstring)."""
-        if loan.state != "approved":
-            raise errors.WrongState()
-        today = self.clock.today()
-        rows = build_schedule(principal_minor=loan.principal, currency=loan.currency, annual_rate=loan.annual_rate,
-                              instalments=loan.instalments, frequency=loan.frequency, method=loan.interest_method,
-                              start=today)
-        added_fee = loan.fee if loan.fee_timing == "first_instalment" else 0
-        deducted = loan.fee - added_fee
-        for row in rows:
-            self.session.add(LoanInstalment(
-                loan_id=loan.id, number=row.number, due_date=row.due_date, principal_due=row.principal,
-                interest_due=row.interest, fee_due=added_fee if row.number == 1 else 0, penalty_due=0,
-                principal_paid=0, interest_paid=0, fee_paid=0, penalty_paid=0, paid=False, days_overdue=0))
-        key = f"loan:{loan.id}:disbursement:{self._failed_disbursements(loan)}"
-        principal, net = loan.money(loan.principal), loan.money(loan.principal - deducted)
-        member = self.members.get(loan.member_id)
-        if loan.destination == "mobile_money":
-            from app.payments.providers.base import DISBURSEMENT
-
-            payment = self.payments.start(key, member, DISBURSEMENT, "loan_disbursement", net, member.phone,
-                                          purpose_ref=loan.id, fee=loan.money(deducted) if deducted else None,
-                                          initiated_by=actor, channel=channel, session_ref=loan.session_ref)
-            loan.disbursement_payment_id = payment.id
-        else:
-            postings = [(self.accounts.principal(loan), principal),
-                        (self.accounts.savings(loan.member_id, loan.currency), -net)]
-            if deducted:
-                postings.append((self.accounts.income("fee_income", loan.currency), loan.money(-deducted)))
-            self.ledger.post(key, postings, kind="loan_disbursement", memo=f"loan {loan.id} to savings",
-                             initiated_by=actor, channel=channel, session_ref=loan.session_ref)
-        loan.state, loan.disbursed_on, loan.disbursed_at = "disbursed", today, self.clock.now()
-        self._decide(loan, "disbursed", actor, channel, loan.destination)
-        self.session.flush()
-        self.notify(member, "loan_disbursed", key=f"{key}:notice", amount=net, due_date=rows[0].due_date)
-        return loan
-
-    def _failed_disbursements(self, loan):
-        return self.session.scalar(select(func.count(LoanDecision.id)).where(
-            LoanDecision.loan_id == loan.id, LoanDecision.decision == "disbursement_failed"))
-
-    def revert_failed_disbursements(self):
-        """Loans whose mobile-money disbursement failed go back to `approved` (the payments service has
-        already reversed the reservation entry) so an officer can disburse again; returns them."""
-        from app.payments.models import Payment
-
-        reverted = []
-        loans = self.session.scalars(select(Loan).join(Payment, Payment.id == Loan.disbursement_payment_id)
-                                     .where(Loan.state == "disbursed", Payment.state == "failed")).all()
-        for loan in loans:
-            loan = self._lock(loan.id)
-            for row in self.schedule(loan):
-                self.session.delete(row)
-            loan.state, loan.disbursement_payment_id, loan.disbursed_on = "approved", None, None
-            self._decide(loan, "disbursement_failed", "system", "system", "mobile money payout failed")
-            reverted.append(loan)
-        return reverted
-
-    def redisburse(self, loan_id, *, actor, channel, destination=None):
-        """Disburse an approved loan again (after a failed payout), optionally to savings."""
-        loan = self._lock(loan_id)
-        for row in self.schedule(loan):
-            self.session.delete(row)
-        self.session.flush()
-        loan.destination = destination or loan.destination
-        return self.disburse(loan, actor=actor, channel=channel)
-
-    # -- repaying ---------------------------------------------------------------------
-
-    def repay_from_savings(self, loan_id, amount, *, idempotency_key, actor, channel, session_ref=None):
-        """Repay from the borrower's savings; raises NoLoan, PaysTooMuch, InsufficientFunds."""
-        repayment = self.repayments.from_savings(loan_id, amount, key=idempotency_key, actor=actor,
-                                                 channel=channel, session_ref=session_ref)
-        loan = self.get(loan_id)
-        self.notify(self.members.get(loan.member_id), "repayment_received", key=f"loan-repayment:{repayment.id}",
-                    amount=amount, balance=self.repayments.payoff(loan))
-        return repayment
-
-    def start_mobile_repayment(self, loan_id, amount, *, idempotency_key, actor, channel, session_ref=None):
-        """Ask the member's mobile money for a repayment; settles on the operator's callback.
-
-        Refuses more than the payoff (a member typing too much is told so, not charged).
-        """
-        from app.payments.providers.base import COLLECTION
-
-        loan = self._lock(loan_id)
-        if loan.state not in ("disbursed", "defaulted"):
-            raise errors.NoLoan()
-        owed = self.repayments.payoff(loan)
-        if amount > owed:
-            raise errors.PaysTooMuch(owed)
-        member = self.members.get(loan.member_id)
-        return self.payments.start(idempotency_key, member, COLLECTION, "loan_repayment", amount, member.phone,
-                                   purpose_ref=loan.id, initiated_by=actor, channel=channel, session_ref=session_ref)
-
-    def _closed(self, loan):
-        self.guarantees.release_all(loan, reason="repaid")
-
-    # -- default and recovery ---------------------------------------------------------
-
-    def recover(self, loan_id, *, actor, channel, reason):
-        """Declare a disbursed loan defaulted and recover it (app/loans/guarantors.py's order).
-
-        Returns [(source, owner id, Money)] taken; raises WrongState for a loan not on the books.
-        """
-        loan = self._lock(loan_id)
-        if loan.state == "disbursed":
-            loan.state = "defaulted"
-            self._decide(loan, "defaulted", actor, channel, reason)
-        elif loan.state != "defaulted":
-            raise errors.WrongState(detail=f"loan {loan.id} is {loan.state}")
-        taken = self.guarantees.recover(loan, actor=actor, channel=channel)
-        summary = ", ".join(f"{source}:{owner} {amount.minor}" for source, owner, amount in taken) or "nothing"
-        self._decide(loan, "recovered", actor, channel, f"{reason}; took {summary}")
-        return taken
-
-    # -- the calls the SMS commands and agents make (menus/sms_money.py, app/agents/collections.py) --
-
-    def apply(self, member, amount, term, idempotency_key, *, channel, session_ref=None, product=None):
-        """Apply with the member's first product (and its shortest term when `term` is None)."""
-        products = [product] if product else self.products(member)
-        if not products:
-            raise errors.NoProduct()
-        product = products[0]
-        return self.apply_for(member, product, amount, term or product.terms[0], idempotency_key=idempotency_key,
-                              destination=self.default_destination, channel=channel, session_ref=session_ref)
-
-    def balance(self, member):
-        """What the member's loan on the books needs to clear today, or None without one."""
-        loan = self.current(member)
-        if loan is None or loan.state not in ("disbursed", "defaulted"):
-            return None
-        return self.repayments.payoff(loan)
-
-    def repay(self, member, amount, idempotency_key, *, channel, session_ref=None):
-        """Start a mobile-money repayment of the member's loan (beyond the payoff is refused)."""
-        loan = self.current(member)
-        if loan is None or loan.state not in ("disbursed", "defaulted"):
-            raise errors.NoLoan()
-        return self.start_mobile_repayment(loan.id, amount, idempotency_key=idempotency_key,
-                                           actor=f"member:{member.id}", channel=channel, session_ref=session_ref)
-
-    def repay_from_account(self, member, amount, *, source, idempotency_key, initiated_by, channel,
-                           session_ref=None):
-        """Repay the member's loan debiting the ledger account `source` (an agent's float).
-
-        Returns (ledger entry, loan); raises NoLoan, PaysTooMuch, InsufficientFunds.
-        """
-        loan = self.current(member)
-        if loan is None or loan.state not in ("disbursed", "defaulted"):
-            raise errors.NoLoan()
-        self.repayments.repay_from(loan.id, amount, source, key=idempotency_key, source="agent_cash",
-                                   actor=initiated_by, channel=channel, session_ref=session_ref,
-                                   states=("disbursed", "defaulted"))
-        return self.ledger.entry(idempotency_key), loan
