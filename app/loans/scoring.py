@@ -39,7 +39,7 @@ FROM ledger_postings p
 JOIN ledger_entries e ON e.id = p.entry_id
 JOIN ledger_accounts a ON a.id = p.account_id
 WHERE a.owner_type = 'member' AND a.owner_id = :member AND a.kind = 'member_savings' AND p.amount < 0
-  AND e.kind NOT LIKE 'loan%' AND e.kind NOT LIKE 'guarantee%'
+  AND NOT (e.kind LIKE ANY(:not_saving))
 """
 
 GROUP_MONTHS_SQL = """
@@ -89,7 +89,8 @@ class CreditScorer:
 
     def deposit_months(self, member, query=MONTHS_SQL):
         """The first day of each local month in which the member saved (or, with GROUP_MONTHS_SQL, contributed)."""
-        rows = self.session.execute(text(query), {"zone": str(self.clock.zone), "member": member.id})
+        rows = self.session.execute(text(query), {"zone": str(self.clock.zone), "member": member.id,
+                                                  "not_saving": list(NOT_SAVING_KINDS)})
         return sorted(row.month for row in rows)
 
     def factors(self, member, today):

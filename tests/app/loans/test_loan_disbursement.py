@@ -21,8 +21,10 @@ def test_auto_approved_loan_is_disbursed_into_savings_with_one_entry(services, s
     quote = services.loans.quote(biz, kes(10000), 6)
     assert quote.instalment == kes("1725.48")
     assert quote.fee == kes(100) and quote.receive == kes(9900)
+    score = services.loans.limit(member, biz).score
     loan = services.loans.apply_for(member, biz, kes(10000), 6, idempotency_key="k1", destination="savings",
                                     channel="ussd")
+    assert services.loans.limit(member, biz).score == score  # a loan paid into savings is not saving
     assert loan.state == "disbursed"
     assert loan.disbursed_on == date(2026, 1, 31)
     rows = services.loans.schedule(loan)
