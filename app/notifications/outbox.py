@@ -32,6 +32,8 @@ from app.notifications.messages import MessageReport, OutboundMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 """Free-form WhatsApp text is allowed this long after the member's last message."""
+BATCH_SIZE = 1000
+"""Recipients per Africa's Talking request when many get the same text."""
 OUTSIDE_WINDOW_CODE = "63016"
 """Twilio's error for free-form WhatsApp text outside the window."""
 
@@ -74,19 +76,26 @@ class Outbox:
         return message
 
     def send_sms_many(self, phones, text, *, kind, urgent=False):
-        """One text to many numbers: one record each, one provider request for the batch."""
-        sendable = []
-        records = []
-        for phone in dict.fromkeys(phones):
-            message = self._record(m.SMS, phone, kind, None, urgent, text=self.fit_text(text))
-            if not urgent and self._opted_out(phone, None):
+        """One text to many numbers: one record each, one provider request per BATCH_SIZE recipients."""
+        phones = list(dict.fromkeys(phones))
+        known = {phone: (member_id, opted_out) for phone, member_id, opted_out in self.session.execute(
+            select(Member.phone, Member.id, Member.sms_opted_out).where(Member.phone.in_(phones)))}
+        text = self.fit_text(text)
+        records, to_send = [], []
+        for phone in phones:
+            member_id, opted_out = known.get(phone, (None, False))
+            message = self._record(m.SMS, phone, kind, member_id, urgent, text=text, look_up_member=False,
+                                   flush=False)
+            if not urgent and opted_out:
                 self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
             else:
-                sendable.append(message.id)
+                to_send.append(message)
             records.append(message)
-        if sendable:
-            batch_id = message_job_id(f"{sendable[0]}-{sendable[-1]}")
-            self.enqueue("default", send_sms_batch_job, sendable, job_id=batch_id)
+        self.session.flush()  # one round trip for the whole batch
+        sendable = [message.id for message in to_send]
+        for start in range(0, len(sendable), BATCH_SIZE):
+            batch = sendable[start:start + BATCH_SIZE]
+            self.enqueue("default", send_sms_batch_job, batch, job_id=message_job_id(f"{batch[0]}-{batch[-1]}"))
         return records
 
     def send_whatsapp(self, phone, text=None, content_sid=None, content_variables=None, *, kind,
@@ -116,19 +125,21 @@ class Outbox:
         return self.session.get(OutboundMessage, message_id)
 
     def _record(self, channel, phone, kind, member_id, urgent, *, text=None, content_sid=None,
-                content_variables=None, fallback_of=None):
+                content_variables=None, fallback_of=None, look_up_member=True, flush=True):
         now = self.clock.now()
         if isinstance(content_variables, str):
             content_variables = json.loads(content_variables)
         counted = self.count_segments(text) if (channel == m.SMS and self.count_segments and text) else None
         message = OutboundMessage(
-            channel=channel, recipient=phone, member_id=member_id or (self._member_id(phone)), kind=kind,
+            channel=channel, recipient=phone, kind=kind,
+            member_id=member_id or (self._member_id(phone) if look_up_member else None),
             urgent=urgent, text=text, content_sid=content_sid, content_variables=content_variables,
             segments=counted.parts if counted else None, encoding=counted.encoding if counted else None,
             status=m.QUEUED, status_history=[], attempts=0, fallback_of_id=fallback_of, created_at=now,
             updated_at=now)
         self.session.add(message)
-        self.session.flush()
+        if flush:
+            self.session.flush()
         return message
 
     def _member(self, phone, member_id):
