@@ -100,7 +100,8 @@ def whatsapp_inbound():
         if not services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
             CALLBACKS.labels("twilio", "inbound_duplicate").inc()
             return twiml()  # a retry of a message already answered
-        return twiml(chat_reply(services, phone, form.get("Body") or ""))
+        # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
+        return twiml(chat_reply(services, phone, form.get("ButtonPayload") or form.get("Body") or ""))
     except RedisError:
         ERRORS.labels(CHANNEL, "redis").inc()
         return twiml(UNAVAILABLE.render(locale))

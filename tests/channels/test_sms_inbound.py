@@ -269,3 +269,10 @@ def test_requests_without_the_callback_token_are_refused(client):
 def test_malformed_inbound_is_acknowledged_and_ignored(client, app, session, data):
     assert client.post("/sms/inbound?token=dev-callback-token", data=data).status_code == 200
     run_jobs(app)
+
+
+def test_a_service_not_wired_yet_answers_coming_soon(phone, amina, monkeypatch):
+    from app.services import Services
+
+    monkeypatch.delattr(Services, "loans")
+    assert phone.send("LOANBAL") == "This service is coming soon. Thank you for your patience."

@@ -112,3 +112,12 @@ def test_unreadable_sender_gets_an_empty_answer(client):
     form = inbound_form(PHONE, "hi")
     form["From"] = "whatsapp:not-a-number"
     assert twiml_text(signed_post(client, "/whatsapp/inbound", form)) is None
+
+
+def test_a_quick_reply_button_answers_with_its_payload(client, chat, amina):
+    from tests.messaging_helpers import signed_post
+    from tests.whatsapp_helpers import inbound_form, twiml_text
+
+    log_in(chat)
+    form = {**inbound_form(PHONE, "Akiba"), "ButtonText": "Akiba", "ButtonPayload": "1"}
+    assert twiml_text(signed_post(client, "/whatsapp/inbound", form)).startswith("Savings\n1. Balance")
