@@ -59,12 +59,23 @@ def seed(engine, members):
             FROM loans l"""), {"due": DUE, "amounts": AMOUNTS})
 
 
+def reserve_redis_db(base="redis://127.0.0.1:6379"):
+    """A Redis database no test run is using, reserved the way tests/conftest.py does (from 15 down)."""
+    from redis import Redis
+
+    reservations = Redis.from_url(base + "/0")
+    for index in range(15, 0, -1):
+        if reservations.set(f"pamoja:test-db:{index}", f"bench-{os.getpid()}", nx=True, ex=3600):
+            return f"{base}/{index}"
+    raise SystemExit("no free Redis database")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)
     args = parser.parse_args()
     base = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    redis_url = os.environ.get("BENCH_REDIS_URL") or reserve_redis_db()
     from sqlalchemy import create_engine, text
 
     admin = create_engine(base, isolation_level="AUTOCOMMIT")

@@ -22,9 +22,6 @@ from app.notifications.models import DISPATCHED, QUEUED, Notification
 from app.notifications.routing import QuietHours, wants_whatsapp
 from app.observability import log_event
 
-BATCH_INSERT = 1000
-"""Rows per INSERT statement when a reminder run records many notifications at once."""
-
 
 class UnknownKind(ValueError):
     """`notify` was asked for a kind not in app/notifications/kinds.py."""
@@ -80,12 +77,12 @@ class NotificationService:
 
     def insert(self, rows):
         """Insert prepared rows, skipping `(kind, key)` pairs already made; return the new ids."""
-        ids = []
-        for start in range(0, len(rows), BATCH_INSERT):
-            statement = insert(Notification).values(rows[start:start + BATCH_INSERT])
-            ids.extend(self.session.scalars(
-                statement.on_conflict_do_nothing(index_elements=["kind", "dedupe_key"]).returning(Notification.id)))
-        return ids
+        if not rows:
+            return []
+        # One compiled statement, sent as multi-row VALUES batches by SQLAlchemy's insertmanyvalues.
+        statement = (insert(Notification).on_conflict_do_nothing(index_elements=["kind", "dedupe_key"])
+                     .returning(Notification.id))
+        return list(self.session.scalars(statement, rows))
 
     def schedule(self, ids, send_after):
         """Enqueue dispatch of `ids` after commit, at `send_after` when that is in the future."""
