@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.loans.products import seed_demo_products
 from app.money import Money
 from app.services import request_services
 
@@ -21,7 +22,7 @@ DEMO_MEMBERS = [
 
 @demo_command.command("seed")
 def seed():
-    """Create the demo members (and, where those services exist, their demo money)."""
+    """Create the demo members with savings, and the demo loan products."""
     services = request_services()
     for phone, name, national_id, locale in DEMO_MEMBERS:
         member = services.members.by_phone(phone)
@@ -29,6 +30,7 @@ def seed():
             member = services.members.register(phone=phone, name=name, national_id=national_id, locale=locale,
                                                pin=DEMO_PIN)
         give_demo_savings(services, member)
+    seed_demo_products(services)
     db.session.commit()
     click.echo(f"demo members ready: {', '.join(phone for phone, *_ in DEMO_MEMBERS)} (PIN {DEMO_PIN})")
 
