@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCHEMA = "bench_reminders"
+SCHEMA = f"bench_reminders_{os.getpid()}"
+"""Per process, so two runs never drop each other's tables."""
 DAY = date(2026, 12, 1)
 DUE = date(2026, 12, 4)
 AMOUNTS = 20
@@ -76,6 +77,16 @@ def main():
     args = parser.parse_args()
     base = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("BENCH_REDIS_URL") or reserve_redis_db()
+    try:
+        run(base, redis_url, args.members)
+    finally:
+        if not os.environ.get("BENCH_REDIS_URL"):
+            from redis import Redis
+
+            Redis.from_url(redis_url.rsplit("/", 1)[0] + "/0").delete(f"pamoja:test-db:{redis_url.rsplit('/', 1)[1]}")
+
+
+def run(base, redis_url, members):
     from sqlalchemy import create_engine, text
 
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -101,8 +112,8 @@ def main():
     with app.app_context():
         upgrade(revision="heads")
         started = time.perf_counter()
-        seed(db.engine, args.members)
-        print(f"seeded {args.members:,} members, one instalment due {DUE} each: {time.perf_counter() - started:.1f} s")
+        seed(db.engine, members)
+        print(f"seeded {members:,} members, one instalment due {DUE} each: {time.perf_counter() - started:.1f} s")
         zone = FixedClock(datetime(2026, 1, 1)).zone
         for attempt in ("first run", "second run"):
             clock = FixedClock(datetime(DAY.year, DAY.month, DAY.day, 7, 0, tzinfo=zone))
