@@ -219,7 +219,9 @@ def whatsapp_address(phone):
 class TwilioWhatsAppSender:
     """WhatsApp through the `twilio` SDK's Messages API: free-form text, or an approved template."""
 
-    def __init__(self, account_sid, auth_token, from_number, *, api_url=None, timeout=TIMEOUT_SECONDS[1]):
+    def __init__(self, account_sid, auth_token, from_number, *, api_url=None, timeout=TIMEOUT_SECONDS[1],
+                 status_callback=None):
+        self.status_callback = status_callback
         if api_url:
             http_client = RebasedTwilioHttpClient(api_url, timeout=timeout)
         else:
@@ -238,6 +240,8 @@ class TwilioWhatsAppSender:
         if (text is None) == (content_sid is None):
             raise ValueError("send either text or content_sid")
         options = {"from_": self.from_, "to": whatsapp_address(phone)}
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
         if content_sid:
             options["content_sid"] = content_sid
             if content_variables is not None:
@@ -273,6 +277,12 @@ class TwilioWhatsAppSender:
         return SendResult(phone, FAILED, provider_status="refused", status_code=error.code, reason=error.msg)
 
 
+def whatsapp_status_url(config):
+    """Where Twilio reports delivery: PUBLIC_URL + /whatsapp/status (signed, like inbound)."""
+    public = (config.get("PUBLIC_URL") or "").rstrip("/")
+    return f"{public}/whatsapp/status" if public else None
+
+
 def build_senders(config):
     """The senders for `app.extensions["senders"]`: real ones where credentials are set, else the console."""
     if config.get("AT_API_KEY"):
@@ -290,6 +300,7 @@ def build_senders(config):
             config["TWILIO_AUTH_TOKEN"],
             config["TWILIO_WHATSAPP_FROM"],
             api_url=config.get("TWILIO_API_URL"),
+            status_callback=whatsapp_status_url(config),
         )
     else:
         whatsapp = ConsoleSender("whatsapp")

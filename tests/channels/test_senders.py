@@ -311,3 +311,12 @@ def test_build_senders_uses_the_providers_with_credentials():
     senders = build_senders(config)
     assert isinstance(senders["sms"], AfricasTalkingSmsSender) and senders["sms"].sender_id is None
     assert isinstance(senders["whatsapp"], TwilioWhatsAppSender)
+
+
+@responses.activate
+def test_twilio_asks_for_status_callbacks_at_the_public_url():
+    sender = build_senders({"AT_API_KEY": "", "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "token",
+                            "TWILIO_WHATSAPP_FROM": "+14155238886", "PUBLIC_URL": "https://pamoja.example/"})["whatsapp"]
+    responses.post(TWILIO_URL, json=twilio_message(), status=201)
+    sender.send("+254711000001", "Habari")
+    assert form(responses.calls[0])["StatusCallback"] == "https://pamoja.example/whatsapp/status"
