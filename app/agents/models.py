@@ -48,6 +48,7 @@ class Agent(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     # What the notification service asks of any recipient: agents always get SMS.
+    recipient_kind = "agent"
     preferred_channel = "sms"
     sms_opted_out = False
     last_whatsapp_at = None

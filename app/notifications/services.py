@@ -64,7 +64,7 @@ class NotificationService:
         locale = getattr(recipient, "locale", None) or self.config.get("DEFAULT_LOCALE", "en")
         params = {"ussd_code": self.config.get("USSD_CODE", ""), **params}
         now = self.clock.now()
-        is_agent = type(recipient).__name__ == "Agent"
+        is_agent = getattr(recipient, "recipient_kind", "member") == "agent"
         return {
             "kind": kind, "dedupe_key": key, "member_id": None if is_agent else recipient.id,
             "agent_id": recipient.id if is_agent else None, "phone": recipient.phone, "locale": locale,
