@@ -1,0 +1,25 @@
+"""The evening summary SMS to every agent: the day's count, total and float, once per agent and day."""
+
+from datetime import UTC, date, datetime
+
+from app.agents.tasks import send_agent_summaries
+from app.clock import FixedClock
+from app.extensions import db
+from app.notifications.models import Notification
+from app.services import build_services
+from tests.app.agents.agent_helpers import kes, new_agent, new_member
+
+
+def test_daily_summary_once_per_agent_and_day(app, session, monkeypatch):
+    clock = FixedClock(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))  # 19:00 in Nairobi
+    monkeypatch.setitem(app.extensions, "clock", clock)
+    services = build_services(app, db.session, clock=clock)
+    agent = new_agent(services, float_minor=1000000)
+    member = new_member(services)
+    for n, amount in enumerate((500, 1500)):
+        services.agents.cash_deposit(agent, member, kes(amount), idempotency_key=f"sum:{n}")
+    assert send_agent_summaries("2026-12-01") == 1
+    assert send_agent_summaries("2026-12-01") == 0
+    summary = session.query(Notification).filter_by(kind="agent_daily_summary", agent_id=agent.id).one()
+    assert summary.text == "Pamoja Dec 1, 2026: 2 transactions, KES 2,000 collected. Float: KES 8,000."
+    assert services.agents.transactions_on(agent, date(2026, 12, 2)) == []
