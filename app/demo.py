@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from app.agents.demo import seed_demo_agent
 from app.extensions import db
 from app.loans.products import seed_demo_products
 from app.money import Money
@@ -31,8 +32,10 @@ def seed():
                                                pin=DEMO_PIN)
         give_demo_savings(services, member)
     seed_demo_products(services)
+    agent = seed_demo_agent(services, DEMO_PIN)
     db.session.commit()
     click.echo(f"demo members ready: {', '.join(phone for phone, *_ in DEMO_MEMBERS)} (PIN {DEMO_PIN})")
+    click.echo(f"demo agent {agent.code}: {agent.phone} on {services.config['AGENT_USSD_CODE']} (PIN {DEMO_PIN})")
 
 
 def give_demo_savings(services, member):
