@@ -9,6 +9,12 @@ sender into /dev/null: nothing leaves the machine. A second run shows the re-run
 and segments.
 
     .venv/bin/python bench/reminders_run.py [--members 100000]
+
+Measured 2026-11-25 on the 2-core dev machine (local PostgreSQL and Redis, one process,
+one SimpleWorker): 100,000 reminders computed, recorded and handed to the outbox in
+112 s; the SMS send jobs drained in 245 s (98,000 sent, 2,000 opted out, 98,000
+segments: every text fits one GSM-7 SMS; 40 distinct texts, so about 4,000 bulk
+requests of ~25 recipients); the same day run again made nothing new, in 24 s.
 """
 
 import argparse
