@@ -29,9 +29,9 @@ class Services:
     def setting(self, name):
         return as_int(self.config, name)
 
-    def notify(self, member, kind, **params):
+    def notify(self, member, kind, key=None, **params):
         """Tell a member something through the notification service (see app/notifications)."""
-        return self.notifications.notify(member, kind, **params)
+        return self.notifications.notify(member, kind, key, **params)
 
     @cached_property
     def members(self):
@@ -48,7 +48,7 @@ class Services:
         from app.notifications.services import NotificationService
 
         return NotificationService(self.session, clock=self.clock, config=self.config,
-                                   enqueue=self.enqueue)
+                                   enqueue=self.enqueue, outbox=self.outbox)
 
     @cached_property
     def ledger(self):
