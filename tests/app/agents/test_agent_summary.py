@@ -18,7 +18,7 @@ def test_daily_summary_once_per_agent_and_day(app, session, monkeypatch):
     member = new_member(services)
     for n, amount in enumerate((500, 1500)):
         services.agents.cash_deposit(agent, member, kes(amount), idempotency_key=f"sum:{n}")
-    assert send_agent_summaries("2026-12-01") == 1
+    assert send_agent_summaries("2026-12-01") >= 1  # agents committed by other tests are summarised too
     assert send_agent_summaries("2026-12-01") == 0
     summary = session.query(Notification).filter_by(kind="agent_daily_summary", agent_id=agent.id).one()
     assert summary.text == "Pamoja Dec 1, 2026: 2 transactions, KES 2,000 collected. Float: KES 8,000."
