@@ -168,6 +168,13 @@ class NotificationService:
         return list(self.session.scalars(select(Notification).where(Notification.member_id == member_id)
                                          .order_by(Notification.id.desc()).limit(limit)))
 
+    def message_of(self, notification):
+        """The OutboundMessage a dispatched notification became (its status and provider id), or None."""
+        from app.notifications.messages import OutboundMessage
+
+        return None if notification.message_id is None else self.session.get(OutboundMessage,
+                                                                               notification.message_id)
+
     def stale_queued(self, older_than, limit=5000):
         """Ids of notifications still queued well after their time (their job was lost)."""
         cutoff = self.clock.now() - older_than

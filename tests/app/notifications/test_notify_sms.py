@@ -86,3 +86,25 @@ def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, p
     assert sent_sms(providers) == [(PHONE, alert.text)]
     assert sorted(message.status for message in messages_to(session, PHONE)
                   if message.kind == "repayment_due_today") == ["suppressed"]
+
+
+def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, session, providers):  # noqa: F811
+
+    from app.notifications.tasks import sweep_notifications
+
+    amina = member(timed, PHONE)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    row = timed.notifications.prepare(amina, "repayment_due_today", "r:lost", amount=Money(50000, "KES"))
+    [lost] = timed.notifications.insert([row])  # recorded, but the process died before dispatching it
+    session.commit()
+    assert sweep_notifications() == 0  # not stale yet
+    clock.advance(minutes=20)
+    assert sweep_notifications() == 1
+    run_jobs(app)
+    made = session.get(Notification, lost)
+    session.refresh(made)
+    message = timed.notifications.message_of(made)
+    assert made.status == DISPATCHED and message.status == "accepted" and message.provider_id.startswith("ATXid_")
+    assert sent_sms(providers) == [(PHONE, made.text)]
