@@ -89,7 +89,6 @@ def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, p
 
 
 def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, session, providers):  # noqa: F811
-
     from app.notifications.tasks import sweep_notifications
 
     amina = member(timed, PHONE)
