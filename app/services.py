@@ -77,13 +77,6 @@ class Services:
                               config=self.config, members=self.members)
 
     @cached_property
-    def groups(self):
-        from app.groups.services import GroupService, parse_limits
-
-        return GroupService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
-                            notify=self.notify, limits=parse_limits(self.config))
-
-    @cached_property
     def outbox(self):
         from app.notifications.outbox import Outbox
         from channels.senders import OutsideWindowError, TransientSendError
@@ -114,8 +107,8 @@ class Services:
 
         return AgentService(
             self.session, clock=self.clock, ledger=self.ledger, members=self.members, notify=self.notify,
-            pepper=self.config["PIN_PEPPER"], payments=self.payments, loans=getattr(self, "loans", None),
-            groups=getattr(self, "groups", None), max_attempts=self.setting("PIN_MAX_ATTEMPTS"),
+            pepper=self.config["PIN_PEPPER"], payments=self.payments, loans=self.loans,
+            groups=self.groups, max_attempts=self.setting("PIN_MAX_ATTEMPTS"),
             lock_minutes=self.setting("PIN_LOCK_MINUTES"), default_region=self.config["DEFAULT_REGION"],
             default_currency=self.config["DEFAULT_CURRENCY"])
 
