@@ -62,7 +62,7 @@ def main():
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("TWILIO_VALIDATE_SIGNATURE", "0")
     env.setdefault("APP_ENV", "development")  # the signature switch above is honoured only outside production
-    flask("db", "upgrade", "heads", env=env)
+    flask("db", "upgrade", env=env)
     flask("demo", "seed", env=env)
     children = [
         subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",

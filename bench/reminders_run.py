@@ -116,7 +116,7 @@ def run(base, redis_url, members):
     app.extensions["senders"] = {"sms": ConsoleSender("sms", sink), "whatsapp": ConsoleSender("whatsapp", sink)}
     app.extensions["redis"].flushdb()
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         started = time.perf_counter()
         seed(db.engine, members)
         print(f"seeded {members:,} members, one instalment due {DUE} each: {time.perf_counter() - started:.1f} s")

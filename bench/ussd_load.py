@@ -67,7 +67,7 @@ def prepare(db_url, redis_url):
     separator = "&" if "?" in db_url else "?"
     url = f"{db_url}{separator}options=-csearch_path%3Dbench"
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench")
-    subprocess.run([str(BIN / "flask"), "--app", "app:create_app", "db", "upgrade", "heads"], env=env, check=True,
+    subprocess.run([str(BIN / "flask"), "--app", "app:create_app", "db", "upgrade"], env=env, check=True,
                    cwd=ROOT, capture_output=True)
     from app import create_app
     from app.extensions import db

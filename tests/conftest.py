@@ -92,7 +92,7 @@ def app():
     with application.app_context():
         from flask_migrate import upgrade
 
-        upgrade(revision="heads")
+        upgrade()
     yield application
     with application.app_context():
         from app.ledger.verify import verify_ledger

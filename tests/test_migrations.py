@@ -25,7 +25,7 @@ def test_upgrade_matches_models_and_downgrade_empties(app):
     try:
         with scratch.app_context():
             engine = db.engines[None] if hasattr(db, "engines") else db.engine
-            upgrade(revision="heads")
+            upgrade()
             with engine.connect() as conn:
                 diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert diffs == [], diffs

@@ -1,14 +1,14 @@
 """Messaging: every outbound SMS / WhatsApp message, and each provider report about them (kept once).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Notifications (made once per kind and key) and field agents with their cash transactions.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
