@@ -20,9 +20,12 @@ def test_balance_and_statement(client, services):
     fund_savings(services, services.members.by_phone(AMINA), 150_000)
     handset = signed_in(client)
     handset.send("1")
-    assert "Available: KES 1,500" in handset.send("1")
-    handset.send("0")
-    statement = handset.send("2")
+    assert "PIN" in handset.send("1")
+    assert "Available: KES 1,500" in handset.send("4821")
+    assert "1. Savings" in handset.send("00")
+    handset.send("1")
+    handset.send("2")
+    statement = handset.send("4821")
     assert "Deposit" in statement and "KES 1,500" in statement
 
 
