@@ -14,7 +14,8 @@ proves the operator is up, so it closes the circuit like a success.
 `ProviderHttp` is the one place that sends HTTP to an operator: connect/read
 timeouts, network errors turned into `TransientProviderError`, the breaker around
 each call, and the "access token refused -> refresh once -> retry once" dance.
-Each client supplies a `handle(response)` that classifies the operator's answer.
+Each client supplies a `handle(response)` that classifies the operator's answer,
+reading it with `json_object` and raising for HTTP errors with `raise_for_http_error`.
 """
 
 import requests
@@ -157,3 +158,28 @@ class ProviderHttp:
                 if attempt:
                     raise ProviderRejected("unauthorized", "access token refused twice", raw=exc.raw) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def json_object(response):
+    """The answer's JSON object; {} when the body is empty, not JSON or not an object."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+def raise_for_http_error(response, body, *, code, message, reason="rejected", token_refused=False,
+                         token_message="unauthorized"):
+    """Raise for an operator's HTTP error; return for anything below 400 (and not `token_refused`).
+
+    401 (or `token_refused`) -> TokenRejected, 429 and 5xx -> TransientProviderError, other
+    4xx -> ProviderRejected(`reason`). `message` is the operator's own words, None when absent.
+    """
+    status = response.status_code
+    if status == 401 or token_refused:
+        raise TokenRejected(token_message if message is None else message, code=code, raw=body)
+    if status == 429 or status >= 500:
+        raise TransientProviderError(f"HTTP {status} {code}", code=code, raw=body)
+    if status >= 400:
+        raise ProviderRejected(reason, message or "", code=code, raw=body)

@@ -26,10 +26,9 @@ from app.payments.providers.base import (
     ProviderRejected,
     ProviderResult,
     TokenCache,
-    TokenRejected,
     TransientProviderError,
 )
-from app.payments.providers.circuit import CircuitBreaker, ProviderHttp
+from app.payments.providers.circuit import CircuitBreaker, ProviderHttp, json_object, raise_for_http_error
 
 NAME = "momo"
 
@@ -58,24 +57,12 @@ def reference_uuid(reference):
     return str(uuid.UUID(bytes=hashlib.sha256(reference.encode()).digest()[:16], version=4))
 
 
-def _json(response):
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return body if isinstance(body, dict) else {}
-
-
 def _check_error(response):
     """Raise for an error answer (401 token, 5xx transient, 4xx rejected); return the JSON body otherwise."""
-    body = _json(response)
+    body = json_object(response)
     code = body.get("code")
-    if response.status_code == 401:
-        raise TokenRejected(body.get("message", "unauthorized"), code=code, raw=body)
-    if response.status_code == 429 or response.status_code >= 500:
-        raise TransientProviderError(f"HTTP {response.status_code} {code}", code=code, raw=body)
-    if response.status_code >= 400:
-        raise ProviderRejected(FAILURE_REASONS.get(code, "rejected"), body.get("message", ""), code=code, raw=body)
+    raise_for_http_error(response, body, code=code, message=body.get("message"),
+                         reason=FAILURE_REASONS.get(code, "rejected"))
     return body
 
 
@@ -131,7 +118,7 @@ class MtnMomo:
 
     def _fetch_token(self, product):
         def handle(response):
-            body = _check_error(response) if response.status_code != 401 else _json(response)
+            body = _check_error(response) if response.status_code != 401 else json_object(response)
             if response.status_code == 401 or "access_token" not in body:
                 raise ProviderRejected("unauthorized", f"MoMo refused the {product} API user", raw=body)
             return body["access_token"], body.get("expires_in", 3600)
@@ -168,8 +155,8 @@ class MtnMomo:
         def handle(response):
             if response.status_code == 202:
                 return None
-            if response.status_code == 409 and _json(response).get("code") == ALREADY_EXISTS:
-                return _json(response)  # our earlier attempt with this id arrived
+            if response.status_code == 409 and json_object(response).get("code") == ALREADY_EXISTS:
+                return json_object(response)  # our earlier attempt with this id arrived
             _check_error(response)
             raise TransientProviderError(f"unexpected HTTP {response.status_code}")
 

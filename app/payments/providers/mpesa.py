@@ -30,10 +30,9 @@ from app.payments.providers.base import (
     ProviderRejected,
     ProviderResult,
     TokenCache,
-    TokenRejected,
     TransientProviderError,
 )
-from app.payments.providers.circuit import CircuitBreaker, ProviderHttp
+from app.payments.providers.circuit import CircuitBreaker, ProviderHttp, json_object, raise_for_http_error
 
 NAME = "mpesa"
 CURRENCY = "KES"
@@ -72,24 +71,12 @@ TRANSACTION_DESC_MAX = 13
 REMARKS_MAX = 100
 
 
-def _json(response):
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return body if isinstance(body, dict) else {}
-
-
 def _check_answer(response):
     """Classify a Daraja answer; return its JSON body when it is a 2xx with ResponseCode "0"."""
-    body = _json(response)
+    body = json_object(response)
     code = body.get("errorCode")
-    if response.status_code == 401 or code == INVALID_TOKEN:
-        raise TokenRejected(body.get("errorMessage", "invalid access token"), code=code, raw=body)
-    if response.status_code == 429 or response.status_code >= 500:
-        raise TransientProviderError(f"HTTP {response.status_code} {code}", code=code, raw=body)
-    if response.status_code >= 400:
-        raise ProviderRejected("rejected", body.get("errorMessage", ""), code=code, raw=body)
+    raise_for_http_error(response, body, code=code, message=body.get("errorMessage"),
+                         token_refused=code == INVALID_TOKEN, token_message="invalid access token")
     if not body:
         raise TransientProviderError(f"HTTP {response.status_code} without a JSON body")
     if "ResponseCode" in body and str(body["ResponseCode"]) != "0":
@@ -161,7 +148,7 @@ class MpesaDaraja:
 
     def _fetch_token(self):
         def handle(response):
-            body = _json(response)
+            body = json_object(response)
             if response.status_code >= 500:
                 raise TransientProviderError(f"token HTTP {response.status_code}", raw=body)
             if response.status_code >= 400 or "access_token" not in body:
@@ -208,9 +195,9 @@ class MpesaDaraja:
         }
 
         def handle(response):
-            if response.status_code == 500 and _json(response).get("errorCode") == PROCESSING:
+            if response.status_code == 500 and json_object(response).get("errorCode") == PROCESSING:
                 # "Unable to lock subscriber": the member has another M-Pesa prompt open.
-                raise ProviderRejected("busy", _json(response).get("errorMessage", ""), code=PROCESSING)
+                raise ProviderRejected("busy", json_object(response).get("errorMessage", ""), code=PROCESSING)
             return _check_answer(response)
 
         answer = self._post("/mpesa/stkpush/v1/processrequest", body, handle)
@@ -225,7 +212,7 @@ class MpesaDaraja:
                 "Timestamp": timestamp, "CheckoutRequestID": req.provider_ref}
 
         def handle(response):
-            answer = _json(response)
+            answer = json_object(response)
             if response.status_code == 500 and answer.get("errorCode") == PROCESSING:
                 return answer  # "The transaction is being processed": still pending
             return _check_answer(response)
