@@ -1,5 +1,6 @@
 """What the loan service refuses. Each refusal carries a translated `message` in plain words,
-so a member always learns why, whatever the channel."""
+so a member always learns why, whatever the channel. Refusals that name an amount derive
+from `AmountRefusal` and give only their `template`."""
 
 from app.i18n import N_, T
 
@@ -14,6 +15,16 @@ class LoanError(Exception):
         super().__init__(detail or self.code)
         if message is not None:
             self.message = message
+
+
+class AmountRefusal(LoanError):
+    """A refusal whose message names an amount: `template` is its msgid with an `{amount}`."""
+
+    template = None
+
+    def __init__(self, amount):
+        super().__init__(T(self.template, amount=amount))
+        self.amount = amount
 
 
 class NotEligible(LoanError):
@@ -83,12 +94,14 @@ class NoLoan(LoanError):
     message = T(N_("You have no loan to repay."))
 
 
-class PaysTooMuch(LoanError):
+class PaysTooMuch(AmountRefusal):
     code = "too_much"
+    template = N_("That is more than you owe. To clear the loan pay {amount}.")
 
-    def __init__(self, payoff):
-        super().__init__(T(N_("That is more than you owe. To clear the loan pay {amount}."), amount=payoff))
-        self.payoff = payoff
+    @property
+    def payoff(self):
+        """The amount that clears the loan (what the message names)."""
+        return self.amount
 
 
 class WrongState(LoanError):
@@ -98,11 +111,9 @@ class WrongState(LoanError):
     message = T(N_("This loan cannot be changed now."))
 
 
-class GuaranteesMissing(LoanError):
+class GuaranteesMissing(AmountRefusal):
     code = "guarantees_missing"
-
-    def __init__(self, missing):
-        super().__init__(T(N_("Guarantors still need to pledge {amount}."), amount=missing))
+    template = N_("Guarantors still need to pledge {amount}.")
 
 
 class NotAnOfficial(LoanError):
@@ -125,8 +136,6 @@ class GuaranteeClosed(LoanError):
     message = T(N_("This guarantee request is no longer open."))
 
 
-class PledgeTooLarge(LoanError):
+class PledgeTooLarge(AmountRefusal):
     code = "pledge_too_large"
-
-    def __init__(self, missing):
-        super().__init__(T(N_("The loan needs at most {amount} more in pledges."), amount=missing))
+    template = N_("The loan needs at most {amount} more in pledges.")
