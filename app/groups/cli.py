@@ -33,12 +33,25 @@ def services_as_of(day):
                                clock=FixedClock(datetime.combine(day, END_OF_DAY, tzinfo=clock.zone), zone_name))
 
 
-@groups_cli.command("payouts")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Local day (default today).")
-@with_appcontext
-def payouts_command(day):
+def as_of_day(name):
+    """Register `flask groups <name> [--date D]`; the command runs with (day, services as of day D)."""
+
+    def register(run):
+        @groups_cli.command(name, help=run.__doc__)
+        @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                      help="Local day (default today).")
+        @with_appcontext
+        def command(day):
+            run(*services_as_of(day))
+
+        return command
+
+    return register
+
+
+@as_of_day("payouts")
+def payouts_command(day, services):
     """Pay each group's due period to the next member in turn (once)."""
-    day, services = services_as_of(day)
     payouts = services.groups.run_due_payouts()
     db.session.commit()
     for payout in payouts:
@@ -46,12 +59,9 @@ def payouts_command(day):
     click.echo(f"{len(payouts)} payout(s) made for {day.isoformat()}")
 
 
-@groups_cli.command("fines")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Local day (default today).")
-@with_appcontext
-def fines_command(day):
+@as_of_day("fines")
+def fines_command(day, services):
     """Fine members who missed their group's last meeting (once per member and period)."""
-    day, services = services_as_of(day)
     fines = services.groups.apply_due_fines()
     db.session.commit()
     unpaid = sum(1 for fine in fines if fine.ledger_entry_id is None)

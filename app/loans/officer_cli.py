@@ -36,6 +36,17 @@ def _fail(error):
     raise click.ClickException(message.render("en") if message is not None else str(error))
 
 
+def _decide(action, loan_id, officer, **options):
+    """Run the loan service's `action` as the officer over the CLI and commit it; a refusal is a click error."""
+    try:
+        result = getattr(request_services().loans, action)(loan_id, actor=f"operator:{officer}", channel="cli",
+                                                           **options)
+    except errors.LoanError as error:
+        _fail(error)
+    db.session.commit()
+    return result
+
+
 def _money(minor, currency):
     return format_money(Money(minor, currency), "en", decimals=True)
 
@@ -142,11 +153,7 @@ def show(loan_id):
 @_officer_option
 def approve(loan_id, reason, officer):
     """Approve an applied loan; it is disbursed at once."""
-    try:
-        loan = request_services().loans.approve(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
-    except errors.LoanError as error:
-        _fail(error)
-    db.session.commit()
+    loan = _decide("approve", loan_id, officer, reason=reason)
     click.echo(f"loan {loan.id} approved and {loan.state} ({loan.destination})")
 
 
@@ -156,11 +163,7 @@ def approve(loan_id, reason, officer):
 @_officer_option
 def decline(loan_id, reason, officer):
     """Decline an applied loan; guarantors' pledges are released."""
-    try:
-        loan = request_services().loans.decline(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
-    except errors.LoanError as error:
-        _fail(error)
-    db.session.commit()
+    loan = _decide("decline", loan_id, officer, reason=reason)
     click.echo(f"loan {loan.id} declined")
 
 
@@ -170,12 +173,7 @@ def decline(loan_id, reason, officer):
 @_officer_option
 def disburse(loan_id, destination, officer):
     """Disburse an approved loan again (after a failed mobile-money payout)."""
-    try:
-        loan = request_services().loans.redisburse(loan_id, actor=f"operator:{officer}", channel="cli",
-                                                   destination=destination)
-    except errors.LoanError as error:
-        _fail(error)
-    db.session.commit()
+    loan = _decide("redisburse", loan_id, officer, destination=destination)
     click.echo(f"loan {loan.id} {loan.state} to {loan.destination}")
 
 
@@ -220,11 +218,7 @@ def par(as_of, as_json):
 @_officer_option
 def recover(loan_id, reason, officer):
     """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges."""
-    try:
-        taken = request_services().loans.recover(loan_id, actor=f"operator:{officer}", channel="cli", reason=reason)
-    except errors.LoanError as error:
-        _fail(error)
-    db.session.commit()
+    taken = _decide("recover", loan_id, officer, reason=reason)
     for source, owner, amount in taken:
         click.echo(f"took {_money(amount.minor, amount.currency)} from {source} of member {owner}")
     if not taken:
