@@ -26,13 +26,42 @@ from flask.cli import AppGroup
 simulate = AppGroup("simulate", help="Simulate a phone on a channel.")
 
 
+def quiet_client():
+    """A test client to the running app; hop logs would garble the screens, so only warnings print."""
+    logging.getLogger("pamoja").setLevel(logging.WARNING)
+    return current_app.test_client()
+
+
+def typed_lines(prompt_suffix):
+    """Each line typed at the prompt, until Ctrl-D or Ctrl-C."""
+    while True:
+        try:
+            yield click.prompt("", default="", show_default=False, prompt_suffix=prompt_suffix)
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+
+
+def framed(text, width):
+    """Print `text` between two rules, as a handset screen."""
+    click.echo("+" + "-" * width + "+")
+    click.echo(text)
+    click.echo("+" + "-" * width + "+")
+
+
+def answered(response):
+    """True for a 200; otherwise say what the service answered."""
+    if response.status_code != 200:
+        click.echo(f"(the service answered {response.status_code})")
+    return response.status_code == 200
+
+
 @simulate.command("ussd")
 @click.option("--phone", default="+254712345678", show_default=True, help="The caller's number.")
 @click.option("--code", default=None, help="USSD service code (default: USSD_CODE).")
 def simulate_ussd(phone, code):
     """Dial the USSD service and answer each screen from the keyboard."""
-    logging.getLogger("pamoja").setLevel(logging.WARNING)  # hop logs would garble the screens
-    client = current_app.test_client()
+    client = quiet_client()
     code = code or current_app.config["USSD_CODE"]
     session_id = f"SIM_{uuid.uuid4().hex[:12]}"
     inputs = []
@@ -42,9 +71,7 @@ def simulate_ussd(phone, code):
                                               "networkCode": "63902", "text": "*".join(inputs)})
         body = response.get_data(as_text=True)
         kind, _, screen = body.partition(" ")
-        click.echo("+" + "-" * 30 + "+")
-        click.echo(screen)
-        click.echo("+" + "-" * 30 + "+")
+        framed(screen, 30)
         if kind != "CON":
             click.echo("(session ended)")
             return
@@ -96,22 +123,15 @@ def last_message_id(phone):
               help="Run the queued jobs in this process (else leave them to `rq worker`).")
 def simulate_sms(phone, wait, run_jobs):
     """Text the service: each line is one SMS to the short code; replies print as they are sent."""
-    logging.getLogger("pamoja").setLevel(logging.WARNING)
-    client = current_app.test_client()
+    client = quiet_client()
     path = f"/sms/inbound?token={current_app.config['CALLBACK_TOKEN']}"
     click.echo(f"Texting Pamoja from {phone}. Try HELP, BAL, SAVE 500, WITHDRAW 500. Ctrl-D to stop.\n")
-    while True:
-        try:
-            text = click.prompt("", default="", show_default=False, prompt_suffix="sms> ")
-        except (EOFError, click.Abort):
-            click.echo()
-            return
+    for text in typed_lines("sms> "):
         last_id = last_message_id(phone)
         response = client.post(path, data={"from": phone, "to": "20880", "text": text, "id": f"SIM_{uuid.uuid4().hex}",
                                            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "linkId": "",
                                            "networkCode": "63902"})
-        if response.status_code != 200:
-            click.echo(f"(the service answered {response.status_code})")
+        if not answered(response):
             continue
         if run_jobs:
             run_queued_jobs()
@@ -130,29 +150,20 @@ def simulate_whatsapp(phone, name):
     """Chat on WhatsApp: each line is one message, signed the way Twilio signs; the TwiML answer prints."""
     from twilio.request_validator import RequestValidator
 
-    logging.getLogger("pamoja").setLevel(logging.WARNING)
-    client = current_app.test_client()
+    client = quiet_client()
     config = current_app.config
     if not config.get("TWILIO_AUTH_TOKEN"):
         # Requests go to the app in this process only, so a throwaway token keeps the real check in the loop.
         config["TWILIO_AUTH_TOKEN"] = uuid.uuid4().hex
     url = config["PUBLIC_URL"].rstrip("/") + "/whatsapp/inbound"
     click.echo(f"Chatting with Pamoja on WhatsApp as {phone}. Try 'hi'. Ctrl-D to stop.\n")
-    while True:
-        try:
-            body = click.prompt("", default="", show_default=False, prompt_suffix="wa> ")
-        except (EOFError, click.Abort):
-            click.echo()
-            return
+    for body in typed_lines("wa> "):
         form = {"From": f"whatsapp:{phone}", "To": f"whatsapp:{config.get('TWILIO_WHATSAPP_FROM') or '+14155238886'}",
                 "Body": body, "MessageSid": f"SM{uuid.uuid4().hex}", "AccountSid": config.get("TWILIO_ACCOUNT_SID") or
                 "AC" + "0" * 32, "NumMedia": "0", "ProfileName": name, "WaId": phone.lstrip("+")}
         signature = RequestValidator(config["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
         response = client.post("/whatsapp/inbound", data=form, headers={"X-Twilio-Signature": signature})
-        if response.status_code != 200:
-            click.echo(f"(the service answered {response.status_code})")
+        if not answered(response):
             continue
         message = ElementTree.fromstring(response.get_data()).find("Message")
-        click.echo("+" + "-" * 40 + "+")
-        click.echo(message.text if message is not None else "(no answer)")
-        click.echo("+" + "-" * 40 + "+")
+        framed(message.text if message is not None else "(no answer)", 40)
