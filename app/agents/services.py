@@ -16,7 +16,7 @@ from app.agents.cash import CashMixin
 from app.agents.models import ACTIVE, Agent
 from app.agents.reports import ReportsMixin
 from app.agents.settlement import FLOAT_TOPUP, float_account
-from app.members.pins import check_pin, hash_pin, is_pin_shaped
+from app.members.pins import hash_pin, lock_minutes_left, pin_matches
 from app.money import Money
 from app.phones import InvalidPhone, currency_for, normalize_phone
 
@@ -71,10 +71,7 @@ class AgentService(CashMixin, ReportsMixin):
         return self.session.scalar(select(Agent).where(Agent.code == code.strip().upper()))
 
     def locked_minutes_left(self, agent):
-        if agent.pin_locked_until is None:
-            return 0
-        left = agent.pin_locked_until - self.clock.now()
-        return max(0, -(-int(left.total_seconds()) // 60))
+        return lock_minutes_left(agent.pin_locked_until, self.clock.now())
 
     def check_pin(self, agent, pin):
         """None when right, else the AgentError to show (returned, so the failure count is committed)."""
@@ -84,7 +81,7 @@ class AgentService(CashMixin, ReportsMixin):
         minutes = self.locked_minutes_left(agent)
         if minutes:
             return errors.AgentLocked(minutes)
-        if is_pin_shaped(pin or "") and check_pin(pin, agent.pin_hash, self.pepper):
+        if pin_matches(pin, agent.pin_hash, self.pepper):
             agent.pin_failures, agent.pin_locked_until = 0, None
             return None
         agent.pin_failures += 1

@@ -4,6 +4,8 @@ A 4-digit PIN has 10,000 values, so no hash alone resists a dump being brute
 forced; the pepper (`PIN_PEPPER`, never in the database) is what does. The work
 factor is kept small on purpose: verifying must cost under 5 ms so USSD hops stay
 fast (see bench/pin_hash.py). Stored form: `pbkdf2_sha256$<iterations>$<salt>$<hash>`.
+Members and agents share the check (`pin_matches`) and the lockout arithmetic
+(`lock_minutes_left`); each service keeps its own failure counting and errors.
 """
 
 import hashlib
@@ -52,3 +54,15 @@ def pin_digest_for_session(pin, pepper, session_id):
 def is_pin_shaped(text):
     """Exactly four ASCII digits."""
     return len(text) == 4 and text.isascii() and text.isdigit()
+
+
+def pin_matches(pin, stored, pepper):
+    """True when `pin` (possibly None or mistyped) is four digits matching the stored form."""
+    return is_pin_shaped(pin or "") and check_pin(pin, stored, pepper)
+
+
+def lock_minutes_left(locked_until, now):
+    """Whole minutes until `locked_until`, rounded up (never "0 min" while locked); 0 when not locked."""
+    if locked_until is None:
+        return 0
+    return max(0, -(-int((locked_until - now).total_seconds()) // 60))

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from app.i18n import SUPPORTED
 from app.members import errors
 from app.members.models import Member
-from app.members.pins import TRIVIAL_PINS, check_pin, hash_pin, is_pin_shaped
+from app.members.pins import TRIVIAL_PINS, hash_pin, is_pin_shaped, lock_minutes_left, pin_matches
 from app.phones import currency_for
 
 NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
@@ -85,10 +85,7 @@ class MemberService:
 
     def locked_minutes_left(self, member):
         """Minutes until the PIN lock lifts, or 0 when the member is not locked."""
-        if member.pin_locked_until is None:
-            return 0
-        left = member.pin_locked_until - self.clock.now()
-        return max(0, -(-int(left.total_seconds()) // 60))
+        return lock_minutes_left(member.pin_locked_until, self.clock.now())
 
     def check_pin(self, member, pin):
         """Check a PIN; return None when right, else the MemberError to show.
@@ -103,7 +100,7 @@ class MemberService:
         minutes = self.locked_minutes_left(member)
         if minutes:
             return errors.PinLocked(member.pin_locked_until, minutes)
-        if is_pin_shaped(pin or "") and check_pin(pin, member.pin_hash, self.pepper):
+        if pin_matches(pin, member.pin_hash, self.pepper):
             if member.pin_failures or member.pin_locked_until:
                 member.pin_failures = 0
                 member.pin_locked_until = None
