@@ -166,5 +166,13 @@ def services(app):
     return build_services(app, db.session)
 
 
+@pytest.fixture
+def timed(app, clock):
+    """Services with the test module's `clock` fixture (see tests/clock_helpers.py)."""
+    from app.services import build_services
+
+    return build_services(app, db.session, clock=clock)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "committed: the test commits for real (no rollback wrapper)")

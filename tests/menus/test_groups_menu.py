@@ -2,14 +2,12 @@
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
-from app.clock import FixedClock
-from app.extensions import db
 from app.money import Money
 from app.payments.models import Payment
-from app.services import build_services
+from tests.clock_helpers import app_clock
+from tests.money_helpers import fund_savings
 from tests.ussd_helpers import UssdPhone, register
 
 WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -27,16 +25,7 @@ class CheckedPhone(UssdPhone):
         return body
 
 
-@pytest.fixture
-def clock(app, monkeypatch):
-    fixed = FixedClock(WEDNESDAY)
-    monkeypatch.setitem(app.extensions, "clock", fixed)
-    return fixed
-
-
-@pytest.fixture
-def timed(app, clock):
-    return build_services(app, db.session, clock=clock)
+clock = app_clock(WEDNESDAY)
 
 
 def member_menu(client, phone, name="Amina Wanjiru", language="1"):
@@ -69,13 +58,7 @@ def created(client, timed, phone=AMINA):
 
 
 def fund(timed, phone, minor):
-    member = timed.members.by_phone(phone)
-    ledger = timed.ledger
-    money = Money(minor, "KES")
-    ledger.post(f"test-fund:{member.id}:{minor}", [(ledger.clearing_account("sandbox", "KES"), money),
-                                                   (ledger.account("member", member.id, "member_savings", "KES"),
-                                                    -money)],
-                kind="deposit", initiated_by="system", channel="system")
+    fund_savings(timed, timed.members.by_phone(phone), minor)
 
 
 def join(client, timed, group, phone=BARAKA, name="Baraka Otieno", approve=True):

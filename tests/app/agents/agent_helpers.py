@@ -3,6 +3,7 @@
 from itertools import count
 
 from app.money import Money
+from tests.money_helpers import credit_from_clearing
 
 AGENT_PHONE = "+254722000001"
 AGENT_PIN = "7391"
@@ -20,11 +21,9 @@ def new_agent(services, *, phone=AGENT_PHONE, code="A001", limit="5000", daily_l
 def fund(services, agent, minor):
     """Credit the float as a settled agent_float_topup does: clearing -> agent float, one entry."""
     ledger = services.ledger
-    amount = Money(minor, agent.currency)
-    ledger.post(f"test-float:{agent.id}:{next(_numbers)}",
-                [(ledger.clearing_account("sandbox", agent.currency), amount),
-                 (ledger.account("agent", agent.id, "agent_float", agent.currency), -amount)],
-                kind="agent_float_topup", initiated_by="test", channel="system")
+    credit_from_clearing(ledger, ledger.account("agent", agent.id, "agent_float", agent.currency),
+                         Money(minor, agent.currency), f"test-float:{agent.id}:{next(_numbers)}",
+                         kind="agent_float_topup", initiated_by="test")
 
 
 def new_member(services, phone=None, name="Amina Wanjiru"):

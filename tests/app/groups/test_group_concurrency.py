@@ -3,8 +3,6 @@
 Runs committed, on real connections from threads; phones and codes are unique per run.
 """
 
-import threading
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -20,25 +18,12 @@ from app.ledger.services import LedgerService
 from app.ledger.verify import verify_ledger
 from app.members.models import Member
 from app.money import Money
+from tests.concurrency_helpers import run_in_threads
+from tests.member_helpers import make_member, unique_phone
+from tests.money_helpers import credit_from_clearing
 
 WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 THREADS = 8
-
-
-def run_in_threads(target, count):
-    start = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        start.wait()
-        results[index] = target(index)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def service(session):
@@ -50,18 +35,13 @@ def service(session):
 def setup_group(make_session, savings_minor):
     """A committed member with savings, chair of a fresh weekly group; returns (member id, group id)."""
     with make_session() as session:
-        member = Member(phone=f"+2547{uuid.uuid4().int % 10**8:08d}", name="Amina Wanjiru", national_id="12345678",
-                        locale="en", currency="KES", pin_failures=0, kyc_level=2)
-        session.add(member)
-        session.flush()
+        member = make_member(session, unique_phone(), "Amina Wanjiru")
         groups = service(session)
         group = groups.create_group(member, name="Umoja Women", contribution="500", frequency="weekly",
                                     meeting_day=3)
-        ledger, money = groups.ledger, Money(savings_minor, "KES")
-        ledger.post(f"conc-group-fund:{member.id}", [(ledger.clearing_account("sandbox", "KES"), money),
-                                                     (ledger.account("member", member.id, "member_savings", "KES"),
-                                                      -money)],
-                    kind="deposit", initiated_by="system", channel="system")
+        ledger = groups.ledger
+        credit_from_clearing(ledger, ledger.account("member", member.id, "member_savings", "KES"),
+                             Money(savings_minor, "KES"), f"conc-group-fund:{member.id}")
         session.commit()
         return member.id, group.id
 

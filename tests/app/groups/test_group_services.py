@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FixedClock
 from app.groups import errors
 from app.groups.membership import CODE_ALPHABET
 from app.groups.models import GroupContribution, GroupFine
@@ -13,10 +12,11 @@ from app.groups.postings import pool_account, share_register
 from app.groups.services import GroupService, parse_limits
 from app.ledger.models import LedgerEntry
 from app.ledger.services import LedgerService
-from app.members.models import Member
 from app.money import Money
 from app.payments.providers.base import Ack, ProviderResult
-from app.phones import currency_for
+from tests.clock_helpers import fixed_clock
+from tests.member_helpers import make_member
+from tests.money_helpers import credit_from_clearing
 
 WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 """2026-11-25 is the Wednesday of ISO week 2026-W48."""
@@ -30,9 +30,7 @@ class Recorder:
         self.calls.append((member.id, kind, key, params))
 
 
-@pytest.fixture
-def clock():
-    return FixedClock(WEDNESDAY)
+clock = fixed_clock(WEDNESDAY)
 
 
 @pytest.fixture
@@ -48,12 +46,7 @@ def groups(services, session, clock, told, app):
 
 
 def person(services, phone, name):
-    """A member row as registration leaves it (made directly: registration's welcome SMS is not under test)."""
-    member = Member(phone=phone, name=name, national_id="12345678", locale="en", currency=currency_for(phone, "KES"),
-                    pin_failures=0, kyc_level=2)
-    services.session.add(member)
-    services.session.flush()
-    return member
+    return make_member(services.session, phone, name)
 
 
 @pytest.fixture
@@ -74,11 +67,9 @@ def chebet(services):
 def fund(groups, member, minor):
     """Savings the way a confirmed deposit posts them: clearing debited, member savings credited."""
     ledger = groups.ledger
-    money = Money(minor, member.currency)
-    ledger.post(f"test-fund:{member.id}:{minor}:{ledger.session.scalar(select(func.count(LedgerEntry.id)))}",
-                [(ledger.clearing_account("sandbox", member.currency), money),
-                 (ledger.account("member", member.id, "member_savings", member.currency), -money)],
-                kind="deposit", initiated_by="system", channel="system")
+    credit_from_clearing(ledger, ledger.account("member", member.id, "member_savings", member.currency),
+                         Money(minor, member.currency),
+                         f"test-fund:{member.id}:{minor}:{ledger.session.scalar(select(func.count(LedgerEntry.id)))}")
 
 
 def savings(groups, member):

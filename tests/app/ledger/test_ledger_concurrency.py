@@ -4,7 +4,6 @@ Runs committed, on real connections from threads; owners are unique per run so t
 rows never collide with other tests, and the ledger stays balanced for the final verify.
 """
 
-import threading
 import uuid
 
 import pytest
@@ -16,25 +15,10 @@ from app.ledger.errors import InsufficientFunds
 from app.ledger.services import LedgerService
 from app.ledger.verify import verify_ledger
 from app.money import Money
+from tests.concurrency_helpers import run_in_threads
 
 AUDIT = {"initiated_by": "system", "channel": "system"}
 THREADS = 12
-
-
-def run_in_threads(target, count):
-    start = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        start.wait()
-        results[index] = target(index)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.committed

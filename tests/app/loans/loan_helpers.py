@@ -53,6 +53,13 @@ def regular_saver(services, member, minor_per_month, months=6):
         deposit(services, member, minor_per_month, at=at)
 
 
+def new_saver(services, **member_options):
+    """A new member with KES 10,000 saved each of the last six months (a full score for saving)."""
+    member = new_member(services, **member_options)
+    regular_saver(services, member, 1000000)
+    return member
+
+
 def savings(services, member, currency="KES"):
     ledger = services.ledger
     return ledger.balance(ledger.account("member", member.id, "member_savings", currency))

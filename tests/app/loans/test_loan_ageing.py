@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from app.loans.ageing import Ageing, portfolio_at_risk
 from app.loans.models import LoanInstalment
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver
+from tests.app.loans.loan_helpers import kes, loan_services, new_saver, product
 
 
 @pytest.fixture
@@ -17,8 +17,7 @@ def services(app):
 
 
 def borrow(services, biz, major, term, key):
-    member = new_member(services)
-    regular_saver(services, member, 1000000)
+    member = new_saver(services)
     return services.loans.apply_for(member, biz, kes(major), term, idempotency_key=key, destination="savings")
 
 

@@ -10,7 +10,14 @@ from app.loans import errors
 from app.loans.ageing import Ageing
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.models import LoanRepayment
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_member, product, regular_saver, savings
+from tests.app.loans.loan_helpers import (
+    deposit,
+    kes,
+    loan_services,
+    new_saver,
+    product,
+    savings,
+)
 
 
 @dataclass
@@ -75,8 +82,7 @@ def services(app):
 
 @pytest.fixture
 def disbursed(services):
-    member = new_member(services)
-    regular_saver(services, member, 1000000)
+    member = new_saver(services)
     loan = services.loans.apply_for(member, product(services), kes(10000), 6, idempotency_key="a1",
                                     destination="savings")
     return member, loan

@@ -7,7 +7,7 @@ from app.groups.models import GroupMember
 from app.loans import errors
 from app.loans.models import LoanDecision
 from app.payments.providers.base import ProviderResult
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver, savings
+from tests.app.loans.loan_helpers import kes, loan_services, new_member, new_saver, product, savings
 
 
 @pytest.fixture
@@ -17,9 +17,7 @@ def services(app):
 
 @pytest.fixture
 def saver(services):
-    member = new_member(services)
-    regular_saver(services, member, 1000000)
-    return member
+    return new_saver(services)
 
 
 def decisions(session, loan):

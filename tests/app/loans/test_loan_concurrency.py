@@ -1,7 +1,6 @@
 """Concurrent repayments of one loan, committed on real connections from threads: the loan row lock
 serialises them, so no shilling is allocated twice and a loan is never paid beyond its payoff."""
 
-import threading
 import uuid
 
 import pytest
@@ -14,22 +13,8 @@ from app.loans import errors
 from app.loans.models import Loan, LoanRepayment
 from app.services import build_services
 from tests.app.loans.loan_helpers import START, kes, new_member, product, regular_saver, savings
-
-
-def run_in_threads(target, count):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        barrier.wait()
-        results[index] = target(index)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.concurrency_helpers import run_in_threads
+from tests.member_helpers import unique_phone
 
 
 @pytest.fixture
@@ -41,7 +26,7 @@ def disbursed_loan(app, make_session):
     tag = uuid.uuid4().hex[:8]
     with make_session() as session:
         services = build_services(app, session, clock=FixedClock(START))
-        member = new_member(services, phone=f"+2547{uuid.uuid4().int % 10**8:08d}")
+        member = new_member(services, phone=unique_phone())
         regular_saver(services, member, 1000000)
         biz = product(services, code=f"C{tag}")
         loan = services.loans.apply_for(member, biz, kes(10000), 6, idempotency_key=f"conc:{tag}",
@@ -66,7 +51,8 @@ def repay(app, make_session, loan_id, amount, key):
 @pytest.mark.committed
 def test_many_full_payoffs_at_once_pay_the_loan_exactly_once(app, make_session):
     loan_id, member_id, payoff = disbursed_loan(app, make_session)
-    results = run_in_threads(lambda i: repay(app, make_session, loan_id, payoff, f"full:{loan_id}:{i}"), 6)
+    results = run_in_threads(lambda i: repay(app, make_session, loan_id, payoff, f"full:{loan_id}:{i}"), 6,
+                             timeout=None)
     assert sorted(results) == ["no_loan"] * 5 + ["ok"]
     with make_session() as session:
         services = build_services(app, session, clock=FixedClock(START))
@@ -83,7 +69,8 @@ def test_partial_repayments_at_once_all_count(app, make_session):
     loan_id, _member_id, payoff = disbursed_loan(app, make_session)
     part = kes(1000)
     count = 8
-    results = run_in_threads(lambda i: repay(app, make_session, loan_id, part, f"part:{loan_id}:{i}"), count)
+    results = run_in_threads(lambda i: repay(app, make_session, loan_id, part, f"part:{loan_id}:{i}"), count,
+                             timeout=None)
     assert results == ["ok"] * count
     with make_session() as session:
         services = build_services(app, session, clock=FixedClock(START))

@@ -6,7 +6,7 @@ import pytest
 
 from app.i18n import render
 from app.loans import errors
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_member, product, regular_saver
+from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_member, new_saver, product, regular_saver
 
 
 @pytest.fixture
@@ -56,8 +56,7 @@ def test_every_refusal_says_why(services):
     assert refusal(lambda: services.loans.apply_for(newcomer, biz, kes(5000), 3, idempotency_key="n"))[:2] == (
         "too_new", "You can borrow after 20 more days as a member.")
 
-    member = new_member(services)
-    regular_saver(services, member, 1000000)
+    member = new_saver(services)
     apply = services.loans.apply_for
     assert refusal(lambda: apply(member, biz, kes(500), 3, idempotency_key="a"))[:2] == (
         "below_min", "The smallest loan is KES 1,000.")
@@ -90,8 +89,7 @@ def test_above_limit_without_guarantors_is_refused_with_the_limit(services):
 
 
 def test_defaulted_borrower_cannot_borrow(services, session):
-    member = new_member(services)
-    regular_saver(services, member, 1000000)
+    member = new_saver(services)
     biz = product(services)
     loan = services.loans.apply_for(member, biz, kes(5000), 3, idempotency_key="d", destination="savings")
     loan.state = "defaulted"

@@ -5,18 +5,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.clock import FixedClock
 from app.members import errors
 from app.members.pins import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
 from app.members.services import MemberService
+from tests.clock_helpers import fixed_clock
 
 PHONE = "+254712345678"
 PEPPER = "service-test-pepper"
 
 
-@pytest.fixture
-def clock():
-    return FixedClock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
+clock = fixed_clock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

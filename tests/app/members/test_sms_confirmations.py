@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.clock import FixedClock
 from app.keys import sms_confirmation_key
 from app.members.confirmations import CodeExpired, NothingPending, SmsConfirmations, WrongCode
 from app.payments.models import Payment
+from tests.clock_helpers import fixed_clock
 from tests.messaging_helpers import providers  # noqa: F401 - fixture
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import Handset, register
@@ -17,9 +17,7 @@ PHONE = "+254711000001"
 OTHER = "+254711000002"
 
 
-@pytest.fixture
-def clock():
-    return FixedClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+clock = fixed_clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -2,28 +2,13 @@
 
 from datetime import UTC, datetime
 
-import pytest
-
-from app.clock import FixedClock
-from app.extensions import db
-from app.services import build_services
+from tests.clock_helpers import app_clock
 
 MORNING = datetime(2026, 12, 1, 7, 0, tzinfo=UTC).replace(hour=4)
 """07:00 in Nairobi (UTC+3) on 1 Dec 2026."""
 
 
-@pytest.fixture
-def clock(app, monkeypatch):
-    """A FixedClock installed as the app's clock, so RQ jobs run in this test see the same time."""
-    fixed = FixedClock(MORNING)
-    monkeypatch.setitem(app.extensions, "clock", fixed)
-    return fixed
-
-
-@pytest.fixture
-def timed(app, clock):
-    """Services on the test's session with the fixed clock."""
-    return build_services(app, db.session, clock=clock)
+clock = app_clock(MORNING)
 
 
 def member(services, phone, *, locale="en", name="Amina Wanjiru", **fields):

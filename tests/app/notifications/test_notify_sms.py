@@ -6,7 +6,7 @@ from rq.registry import ScheduledJobRegistry
 
 from app.money import Money
 from app.notifications.models import DISPATCHED, QUEUED, Notification
-from tests.app.notifications.notify_helpers import clock, member, timed  # noqa: F401 - fixtures
+from tests.app.notifications.notify_helpers import clock, member  # noqa: F401 - fixtures
 from tests.messaging_helpers import messages_to, providers, run_jobs, sent_sms  # noqa: F401 - fixture
 
 PHONE = "+254711000001"

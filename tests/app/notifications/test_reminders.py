@@ -6,7 +6,7 @@ from app.loans.models import LoanInstalment
 from app.notifications.models import Notification
 from app.scheduler import tick
 from tests.app.loans.loan_helpers import kes, new_member, product, regular_saver
-from tests.app.notifications.notify_helpers import clock, timed  # noqa: F401 - fixtures
+from tests.app.notifications.notify_helpers import clock  # noqa: F401 - fixture
 from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
 
 

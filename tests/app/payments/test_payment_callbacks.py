@@ -11,21 +11,11 @@ import pytest
 import responses
 from rq import SimpleWorker
 
-from app.members.models import Member
 from app.money import Money
 from app.payments.providers.sandbox import outcome
-from app.phones import currency_for
+from tests.member_helpers import make_member
 
 PHONE = "+254712000444"
-
-def make_member(session, phone, name, locale="en"):
-    """A member row without the member service (whose welcome notification is not under test here)."""
-    member = Member(phone=phone, name=name, national_id="12345678", locale=locale, currency=currency_for(phone),
-                    pin_failures=0, kyc_level=2, preferred_channel="sms", sms_opted_out=False)
-    session.add(member)
-    session.flush()
-    return member
-
 
 
 @pytest.fixture

@@ -6,23 +6,14 @@ import pytest
 
 from app.keys import payment_job_id
 from app.ledger.errors import InsufficientFunds
-from app.members.models import Member
 from app.money import Money
 from app.payments import errors
 from app.payments.providers.base import Ack, ProviderRejected, ProviderResult, TransientProviderError
 from app.payments.providers.circuit import CircuitOpen
-from app.phones import currency_for
+from tests.member_helpers import make_member
+from tests.money_helpers import fund_savings
 
 PHONE = "+254712000111"
-
-def make_member(session, phone, name, locale="en"):
-    """A member row without the member service (whose welcome notification is not under test here)."""
-    member = Member(phone=phone, name=name, national_id="12345678", locale=locale, currency=currency_for(phone),
-                    pin_failures=0, kyc_level=2, preferred_channel="sms", sms_opted_out=False)
-    session.add(member)
-    session.flush()
-    return member
-
 
 
 class FakeProvider:
@@ -65,15 +56,6 @@ def fake(services):
 @pytest.fixture
 def member(services):
     return make_member(services.session, PHONE, "Amina Otieno")
-
-
-def fund(services, member, minor):
-    ledger = services.ledger
-    savings = ledger.account("member", member.id, "member_savings", "KES")
-    ledger.post(f"fund:{member.id}:{minor}", [(ledger.clearing_account("fake", "KES"), Money(minor, "KES")),
-                                                (savings, Money(-minor, "KES"))],
-                kind="deposit", initiated_by="system", channel="system")
-    return savings
 
 
 def deposit(services, member, minor=500_00, key="deposit:1:s1"):
@@ -208,7 +190,7 @@ def test_worker_death_with_a_deduping_provider_resends_the_same_reference(servic
 
 
 def test_withdrawal_reserves_and_a_failure_releases(services, fake, member):
-    fund(services, member, 1000_00)
+    fund_savings(services, member, 1000_00, provider="fake")
     payments = services.payments
     payment = payments.start("wd:1", member, "disbursement", "withdrawal", Money(600_00, "KES"), PHONE,
                              provider="fake", fee=Money(30_00, "KES"))
@@ -223,7 +205,7 @@ def test_withdrawal_reserves_and_a_failure_releases(services, fake, member):
 
 
 def test_withdrawal_success_clears_the_money_in_flight(services, fake, member):
-    fund(services, member, 1000_00)
+    fund_savings(services, member, 1000_00, provider="fake")
     payment = services.payments.start("wd:3", member, "disbursement", "withdrawal", Money(600_00, "KES"), PHONE,
                                       provider="fake")
     send(services, payment)

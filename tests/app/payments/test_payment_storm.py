@@ -1,34 +1,23 @@
 """A storm of identical callbacks from many threads, committed for real: one success, one posting."""
 
 import threading
-import uuid
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from app.extensions import db
 from app.ledger.verify import verify_ledger
-from app.members.models import Member
 from app.money import Money
-from app.phones import currency_for
 from app.services import build_services
+from tests.member_helpers import make_member, unique_phone
 
 THREADS = 16
-
-def make_member(session, phone, name, locale="en"):
-    """A member row without the member service (whose welcome notification is not under test here)."""
-    member = Member(phone=phone, name=name, national_id="12345678", locale=locale, currency=currency_for(phone),
-                    pin_failures=0, kyc_level=2, preferred_channel="sms", sms_opted_out=False)
-    session.add(member)
-    session.flush()
-    return member
-
 
 
 @pytest.mark.committed
 def test_duplicate_callback_storm_posts_once(app):
     make_session = sessionmaker(bind=db.engine)
-    phone = f"+25471{uuid.uuid4().int % 10**7:07d}"
+    phone = unique_phone("+25471")
     with make_session() as session:
         services = build_services(app, session)
         member = make_member(session, phone, "Storm Tester")

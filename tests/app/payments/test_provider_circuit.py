@@ -1,34 +1,23 @@
-"""The per-provider circuit breaker on real Redis db 15, driven through the guarded HTTP call."""
+"""The per-provider circuit breaker on the run's Redis db, driven through the guarded HTTP call."""
 
 from datetime import UTC, datetime
 
 import pytest
-import redis
 import responses
 
-from app.clock import FixedClock
 from app.payments.providers.base import ProviderRejected, TransientProviderError
 from app.payments.providers.circuit import CircuitBreaker, CircuitOpen, ProviderHttp
+from tests.clock_helpers import fixed_clock
 
 URL = "https://operator.test/ping"
 
 
-@pytest.fixture
-def store():
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    client.flushdb()
-    yield client
-    client.flushdb()
+clock = fixed_clock(datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def clock():
-    return FixedClock(datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def breaker(store, clock):
-    return CircuitBreaker(store, "mpesa", threshold=5, cooldown=60, clock=clock)
+def breaker(redis, clock):
+    return CircuitBreaker(redis, "mpesa", threshold=5, cooldown=60, clock=clock)
 
 
 @pytest.fixture
@@ -132,10 +121,10 @@ def test_a_trial_whose_process_died_is_given_up_after_a_cooldown(breaker, clock)
     breaker.before_call()  # a new trial
 
 
-def test_circuits_are_per_provider(store, clock, breaker):
+def test_circuits_are_per_provider(redis, clock, breaker):
     for _ in range(5):
         breaker.record_failure()
-    other = CircuitBreaker(store, "momo", clock=clock)
+    other = CircuitBreaker(redis, "momo", clock=clock)
 
     with pytest.raises(CircuitOpen):
         breaker.before_call()

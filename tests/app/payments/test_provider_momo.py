@@ -1,11 +1,10 @@
-"""MTN MoMo client against MoMo's documented payloads (HTTP faked by `responses`), real Redis db 15."""
+"""MTN MoMo client against MoMo's documented payloads (HTTP faked by `responses`), the run's Redis db."""
 
 import base64
 import json
 import uuid
 
 import pytest
-import redis
 import requests
 import responses
 
@@ -35,14 +34,6 @@ REF_ID = reference_uuid(REFERENCE)
 
 
 @pytest.fixture
-def store():
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
 def fake():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.post(f"{BASE}/collection/token/", json={"access_token": "col-tok", "token_type": "access_token",
@@ -53,8 +44,8 @@ def fake():
 
 
 @pytest.fixture
-def momo(store):
-    return MtnMomo(CONFIG, store)
+def momo(redis):
+    return MtnMomo(CONFIG, redis)
 
 
 def calls_to(fake, url):
@@ -141,8 +132,8 @@ def test_a_currency_momo_is_not_configured_for_is_refused_before_any_call(fake, 
     assert not fake.calls
 
 
-def test_expired_token_mid_flight_is_refreshed_once(fake, momo, store):
-    store.set(provider_token_key("momo", "collection"), "stale")
+def test_expired_token_mid_flight_is_refreshed_once(fake, momo, redis):
+    redis.set(provider_token_key("momo", "collection"), "stale")
     fake.post(RTP_URL, status=401, json={"statusCode": 401, "message": "Access denied due to invalid access token."})
     fake.post(RTP_URL, status=202)
 

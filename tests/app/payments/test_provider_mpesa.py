@@ -1,4 +1,4 @@
-"""M-Pesa Daraja client against Daraja's documented payloads (HTTP faked by `responses`), real Redis db 15."""
+"""M-Pesa Daraja client against Daraja's documented payloads (HTTP faked by `responses`), the run's Redis db."""
 
 import base64
 import json
@@ -7,11 +7,9 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-import redis
 import requests
 import responses
 
-from app.clock import FixedClock
 from app.keys import provider_token_key
 from app.money import Money
 from app.payments.providers.base import (
@@ -21,6 +19,7 @@ from app.payments.providers.base import (
     TransientProviderError,
 )
 from app.payments.providers.mpesa import MpesaDaraja
+from tests.clock_helpers import fixed_clock
 
 BASE = "https://daraja.test"
 TOKEN_URL = f"{BASE}/oauth/v1/generate"
@@ -52,17 +51,7 @@ STK_ACCEPTED = {
 INVALID_TOKEN = {"requestId": "1459-15094918-1", "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"}
 
 
-@pytest.fixture
-def store():
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
-def clock():
-    return FixedClock(datetime(2024, 5, 1, 9, 30, 0, tzinfo=UTC))
+clock = fixed_clock(datetime(2024, 5, 1, 9, 30, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -72,8 +61,8 @@ def fake():
 
 
 @pytest.fixture
-def mpesa(store, clock):
-    return MpesaDaraja(CONFIG, store, clock=clock)
+def mpesa(redis, clock):
+    return MpesaDaraja(CONFIG, redis, clock=clock)
 
 
 def token_ok(fake, token="tok-1"):
@@ -96,7 +85,7 @@ def disbursement(reference="wd-7f3a1c"):
 # -- token -----------------------------------------------------------------------------
 
 
-def test_token_is_cached_and_reused(fake, mpesa, store):
+def test_token_is_cached_and_reused(fake, mpesa, redis):
     token_ok(fake)
     fake.post(STK_URL, json=STK_ACCEPTED)
 
@@ -108,16 +97,16 @@ def test_token_is_cached_and_reused(fake, mpesa, store):
     assert token_call.url == f"{TOKEN_URL}?grant_type=client_credentials"
     assert token_call.headers["Authorization"] == "Basic " + base64.b64encode(b"ck:cs").decode()
     assert [c.request.headers["Authorization"] for c in calls_to(fake, STK_URL)] == ["Bearer tok-1"] * 2
-    assert 3400 < store.ttl(provider_token_key("mpesa")) <= 3599
+    assert 3400 < redis.ttl(provider_token_key("mpesa")) <= 3599
 
 
-def test_token_refreshed_once_when_ten_processes_ask_at_once(fake, store, clock):
+def test_token_refreshed_once_when_ten_processes_ask_at_once(fake, redis, clock):
     def slow_token(request):
         time.sleep(0.2)
         return 200, {}, json.dumps({"access_token": "tok-1", "expires_in": "3599"})
 
     fake.add_callback(responses.GET, TOKEN_URL, callback=slow_token)
-    clients = [MpesaDaraja(CONFIG, store, clock=clock) for _ in range(10)]
+    clients = [MpesaDaraja(CONFIG, redis, clock=clock) for _ in range(10)]
     tokens, barrier = [], threading.Barrier(10)
 
     def ask(client):
@@ -134,8 +123,8 @@ def test_token_refreshed_once_when_ten_processes_ask_at_once(fake, store, clock)
     assert len(calls_to(fake, TOKEN_URL)) == 1
 
 
-def test_token_refused_mid_flight_is_refreshed_once_and_the_call_retried_once(fake, mpesa, store):
-    store.set(provider_token_key("mpesa"), "stale")
+def test_token_refused_mid_flight_is_refreshed_once_and_the_call_retried_once(fake, mpesa, redis):
+    redis.set(provider_token_key("mpesa"), "stale")
     token_ok(fake, "fresh")
     fake.post(STK_URL, status=401, json=INVALID_TOKEN)
     fake.post(STK_URL, json=STK_ACCEPTED)
@@ -145,7 +134,7 @@ def test_token_refused_mid_flight_is_refreshed_once_and_the_call_retried_once(fa
     assert ack.provider_ref == CHECKOUT_ID
     assert len(calls_to(fake, TOKEN_URL)) == 1
     assert [c.request.headers["Authorization"] for c in calls_to(fake, STK_URL)] == ["Bearer stale", "Bearer fresh"]
-    assert store.get(provider_token_key("mpesa")) == b"fresh"
+    assert redis.get(provider_token_key("mpesa")) == b"fresh"
 
 
 def test_a_fresh_token_refused_again_is_a_rejection_not_a_loop(fake, mpesa):

@@ -2,33 +2,16 @@
 
 import pytest
 
-from app.members.models import Member
 from app.money import Money, parse_amount
-from app.phones import currency_for
 from app.savings import errors
+from tests.member_helpers import make_member
+from tests.money_helpers import fund_savings
 
 KE_PHONE, KE_OTHER, UG_PHONE = "+254712000222", "+254712000333", "+256772123456"
-
-def make_member(session, phone, name, locale="en"):
-    """A member row without the member service (whose welcome notification is not under test here)."""
-    member = Member(phone=phone, name=name, national_id="12345678", locale=locale, currency=currency_for(phone),
-                    pin_failures=0, kyc_level=2, preferred_channel="sms", sms_opted_out=False)
-    session.add(member)
-    session.flush()
-    return member
-
 
 
 def register(services, phone, name="Amina Otieno"):
     return make_member(services.session, phone, name)
-
-
-def fund(services, member, amount):
-    ledger = services.ledger
-    ledger.post(f"fund:{member.id}:{amount.minor}",
-                [(ledger.clearing_account("sandbox", amount.currency), amount),
-                 (services.savings.account_for(member), -amount)],
-                kind="deposit", initiated_by="system", channel="system")
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def test_fee_table(services):
 
 def test_limits_stop_small_large_and_daily(services, amina):
     savings = services.savings
-    fund(services, amina, kes(200_000))
+    fund_savings(services, amina, 200_000_00)
     with pytest.raises(errors.BelowMinimum) as small:
         savings.withdraw(amina, kes(9), "wd:a", channel="ussd")
     assert small.value.message.render("en") == "The smallest amount is KES 10."
@@ -68,7 +51,7 @@ def test_limits_stop_small_large_and_daily(services, amina):
 
 
 def test_withdraw_needs_amount_plus_fee(services, amina):
-    fund(services, amina, kes(1_000))
+    fund_savings(services, amina, 1_000_00)
     with pytest.raises(errors.InsufficientBalance) as refused:
         services.savings.withdraw(amina, kes(1_000), "wd:1", channel="ussd")
     assert refused.value.message.render("en") == "Not enough savings. You need KES 1,015, you have KES 1,000."
@@ -87,7 +70,7 @@ def test_deposit_starts_a_collection_and_posts_nothing_yet(services, amina):
 
 
 def test_transfer_is_one_entry_with_fee(services, amina, baraka):
-    fund(services, amina, kes(2_000))
+    fund_savings(services, amina, 2_000_00)
     assert services.savings.recipient(amina, "0712 000 333").id == baraka.id
     entry = services.savings.transfer(amina, "0712000333", kes(1_000), "tr:1", channel="ussd")
     assert len(entry.postings) == 3
@@ -101,7 +84,7 @@ def test_transfer_is_one_entry_with_fee(services, amina, baraka):
 
 
 def test_transfer_refusals(services, amina):
-    fund(services, amina, kes(100))
+    fund_savings(services, amina, 100_00)
     with pytest.raises(errors.UnknownRecipient):
         services.savings.transfer(amina, "0799 111 222", kes(50), "tr:x", channel="ussd")
     with pytest.raises(errors.UnknownRecipient):
@@ -118,7 +101,7 @@ def test_ugx_has_no_minor_units(services):
     assert okello.currency == "UGX"
     amount = parse_amount("50,000", "UGX")
     assert amount == Money(50_000, "UGX")
-    fund(services, okello, Money(60_000, "UGX"))
+    fund_savings(services, okello, 60_000)
     payment = services.savings.withdraw(okello, amount, "wd:ug", channel="ussd")
     assert payment.fee == Money(500, "UGX")
     assert services.savings.balance(okello) == Money(9_500, "UGX")
