@@ -10,14 +10,7 @@ from app.loans import errors
 from app.loans.ageing import Ageing
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.models import LoanRepayment
-from tests.app.loans.loan_helpers import (
-    deposit,
-    kes,
-    loan_services,
-    new_saver,
-    product,
-    savings,
-)
+from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_saver, product, savings
 
 
 @dataclass
