@@ -9,9 +9,9 @@ the service's reason and the savepoint undoes anything written.
 from app.agents.errors import AgentError
 from app.i18n import N_, T
 from app.members.errors import MemberError
-from app.money import AmountError, Money, parse_amount
+from app.money import Money
 from app.phones import masked
-from menus.member.amounts import AMOUNT_MISTAKES
+from menus.member.amounts import amount_in
 from menus.screens import Confirm, Input, Invalid, Paged, Stop
 
 
@@ -35,10 +35,7 @@ def member_by_phone(ctx, raw):
 
 
 def agent_amount(ctx, raw):
-    try:
-        amount = parse_amount(raw, agent_of(ctx).currency)
-    except AmountError as error:
-        raise Invalid(AMOUNT_MISTAKES[error.reason]) from None
+    amount = amount_in(agent_of(ctx).currency, raw)
     ctx.data["amount_minor"] = amount.minor
     return amount.minor
 

@@ -9,13 +9,13 @@ A service that is missing (not configured in app/services.py, or without the met
 raises NotImplementedError and the reply is "coming soon"; the command stays wired.
 """
 
+from app.amounts import amount_mistake
 from app.i18n import N_, T
 from app.money import AmountError, parse_amount
 
 CHANNEL = "sms"
 CONFIRMED = "yes"
 
-BAD_AMOUNT = T(N_("That amount is not valid. Use digits only, like 1500."))
 BALANCE = N_("Your savings balance is {amount}.")
 STATEMENT_EMPTY = T(N_("No movements yet."))
 STATEMENT_HEAD = T(N_("Last movements:"))
@@ -53,8 +53,8 @@ class BadArgument(ValueError):
 def amount_of(member, raw):
     try:
         return parse_amount(raw, member.currency)
-    except AmountError:
-        raise BadArgument(BAD_AMOUNT) from None
+    except AmountError as error:
+        raise BadArgument(amount_mistake(error.reason)) from None
 
 
 def ask_code(services, member, command_name, args, prompt, **params):

@@ -1,5 +1,6 @@
 """What the group service refuses, each with a message the member reads in their language."""
 
+from app.amounts import amount_mistake
 from app.i18n import N_, T
 
 
@@ -22,18 +23,10 @@ class InvalidAmount(GroupError):
     """A typed amount that is not money; `reason` is the parser's code."""
 
     def __init__(self, reason):
-        super().__init__(AMOUNT_MESSAGES.get(reason, AMOUNT_MESSAGES["not_a_number"]))
+        super().__init__(amount_mistake(reason))
         self.reason = reason
 
 
-AMOUNT_MESSAGES = {
-    "empty": T(N_("Enter an amount.")),
-    "not_a_number": T(N_("Enter the amount in digits only, e.g. 500.")),
-    "negative": T(N_("The amount must be more than zero.")),
-    "zero": T(N_("The amount must be more than zero.")),
-    "too_many_decimals": T(N_("Too many decimals for this currency.")),
-    "too_large": T(N_("That amount is too large.")),
-}
 
 
 class AmountAboveLimit(GroupError):

@@ -1,25 +1,21 @@
-"""Reading an amount a member types, with one translated message per kind of mistake."""
+"""Reading an amount a member types on a menu screen (messages: app/amounts.py)."""
 
-from app.i18n import N_, T
+from app.amounts import amount_mistake
 from app.money import AmountError, parse_amount
 from menus.screens import Invalid
 
-AMOUNT_MISTAKES = {
-    "empty": T(N_("Enter an amount.")),
-    "negative": T(N_("Enter an amount without a minus sign.")),
-    "zero": T(N_("Enter an amount above zero.")),
-    "too_large": T(N_("That amount is too large.")),
-    "too_many_decimals": T(N_("Too many decimals for this currency.")),
-    "not_a_number": T(N_("Enter the amount in digits, like 1500.")),
-}
+
+def amount_in(currency, raw):
+    """`raw` as Money in `currency`, or Invalid saying what is wrong with it."""
+    try:
+        return parse_amount(raw, currency)
+    except AmountError as error:
+        raise Invalid(amount_mistake(error.reason)) from None
 
 
 def typed_amount(ctx, raw):
     """The member's amount in their currency, or Invalid with what is wrong."""
-    try:
-        return parse_amount(raw, ctx.member.currency)
-    except AmountError as error:
-        raise Invalid(AMOUNT_MISTAKES[error.reason]) from None
+    return amount_in(ctx.member.currency, raw)
 
 
 def amount_with(check):

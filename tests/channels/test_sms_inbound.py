@@ -253,10 +253,13 @@ def test_hostile_text_gets_a_polite_answer(phone, amina, text):
     assert phone.last_reply().encoding == "GSM-7"
 
 
-@pytest.mark.parametrize("amount", ["abc", "-500", "0", "1.5.5", "999999999999999"])
-def test_bad_amounts(phone, amina, amount):
+@pytest.mark.parametrize("amount, says", [
+    ("abc", "Enter the amount in digits"), ("-500", "without a minus sign"), ("0", "above zero"),
+    ("1.5.5", "Enter the amount in digits"), ("999999999999999", "too large"),
+])
+def test_bad_amounts(phone, amina, amount, says):
     reply = phone.send(f"SAVE {amount}")
-    assert reply.startswith(("That amount is not valid.", "Please send it like this:", "The most you can move"))
+    assert says in reply
 
 
 def test_requests_without_the_callback_token_are_refused(client):
