@@ -121,10 +121,12 @@ class MemberService:
     def set_pin(self, member, new_pin):
         """Set a PIN: the first one of an agent-registered member, or a change after `check_pin`."""
         self.check_new_pin(new_pin)
+        first_pin = member.pin_hash is None
         member.pin_hash = hash_pin(new_pin, self.pepper)
         member.pin_failures = 0
         member.pin_locked_until = None
-        self.notify(member, "pin_changed")
+        if not first_pin:  # a first PIN is no change: "if this was not you" would only alarm a new member
+            self.notify(member, "pin_changed")
         return member
 
     def set_locale(self, member, locale):

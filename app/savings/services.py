@@ -23,12 +23,19 @@ from app.savings.limits import limits_for, parse_overrides
 
 MOVEMENT_LABELS = {
     "deposit": N_("Deposit"),
+    "withdrawal": N_("Withdrawal"),
     "withdrawal_reserve": N_("Withdrawal"),
     "withdrawal_release": N_("Withdrawal refund"),
     "transfer": N_("Transfer"),
     "contribution": N_("Contribution"),
     "loan_repayment": N_("Loan repayment"),
     "loan_disbursement": N_("Loan"),
+    "loan_recovery": N_("Loan recovery"),
+    "cash_deposit": N_("Cash deposit"),
+    "group_payout": N_("Group payout"),
+    "group_fine": N_("Group fine"),
+    "guarantee_pledge": N_("Loan guarantee"),
+    "guarantee_release": N_("Guarantee released"),
 }
 """Ledger entry kind / payment purpose -> what the member reads on a statement."""
 
