@@ -33,6 +33,11 @@ class Services:
         """Tell a member something through the notification service (see app/notifications)."""
         return self.notifications.notify(member, kind, key, **params)
 
+    def notify_member(self, member_id, kind, key=None, **params):
+        """`notify` for services that hold a member's id, not the member (payments)."""
+        member = self.members.get(member_id)
+        return self.notify(member, kind, key, **params) if member is not None else None
+
     @cached_property
     def members(self):
         from app.members.services import MemberService
@@ -67,7 +72,7 @@ class Services:
         from app.payments.services import PaymentService
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
-                              enqueue=self.enqueue)
+                              enqueue=self.enqueue, notify=self.notify_member)
 
     @cached_property
     def savings(self):

@@ -10,6 +10,10 @@
   final payments record the event as a duplicate; amount or phone mismatches park
   the payment in `review`; a success posts its ledger entry (key `payment:<id>`) in
   the same transaction that marks it succeeded. Every result is kept in payment_events.
+- The member hears the outcome through `notify(member_id, kind, key, **params)`: a
+  settled deposit or withdrawal (with the savings balance) and any failure, with the
+  operator's reason in words (providers/reasons.py); other purposes tell their own
+  success (contributions, repayments). The key `payment:<id>:...` says it once.
 """
 
 import json
@@ -30,8 +34,12 @@ from app.payments.providers.base import (
     TransientProviderError,
 )
 from app.payments.providers.circuit import CircuitOpen
+from app.payments.providers.reasons import reason_message
 from app.payments.reconcile import reconcile
 from app.payments.settlement import RESERVATION_HANDLERS, SETTLEMENT_HANDLERS, released_postings, reservation_postings
+
+SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent"}
+"""Purposes whose success the payments service announces (the others announce their own)."""
 
 
 def _jsonable(raw):
@@ -39,12 +47,13 @@ def _jsonable(raw):
 
 
 class PaymentService:
-    def __init__(self, session, *, clock, ledger, providers, enqueue):
+    def __init__(self, session, *, clock, ledger, providers, enqueue, notify=None):
         self.session = session
         self.clock = clock
         self.ledger = ledger
         self.providers = providers
         self.enqueue = enqueue
+        self.notify = notify or (lambda member_id, kind, key=None, **params: None)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -241,10 +250,18 @@ class PaymentService:
         payment.receipt = result.receipt or payment.receipt
         payment.provider_ref = payment.provider_ref or result.provider_ref
         states.move(payment, states.SUCCEEDED, self.clock.now())
+        kind = SUCCESS_NOTICES.get(payment.purpose)
+        if kind and payment.member_id:
+            savings = self.ledger.account("member", payment.member_id, "member_savings", payment.currency)
+            self.notify(payment.member_id, kind, f"payment:{payment.id}:succeeded", amount=payment.amount,
+                        balance=self.ledger.balance(savings))
 
     def _fail(self, payment, reason):
         payment.failure_reason = reason
         states.move(payment, states.FAILED, self.clock.now())
+        if payment.member_id:
+            self.notify(payment.member_id, "payment_failed", f"payment:{payment.id}:failed", amount=payment.amount,
+                        reason=reason_message(reason, provider=payment.provider))
         reservation = self.ledger.entry(f"payment:{payment.id}:reserve")
         if reservation is not None:
             accounts = {a.id: a for a in self.session.scalars(
