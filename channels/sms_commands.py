@@ -31,6 +31,7 @@ COMMANDS = {
     "stop": (("STOP", "UNSUBSCRIBE"), ("SIMAMISHA", "ACHA"), (0, 9), ""),
     "start": (("START", "SUBSCRIBE"), ("ANZA",), (0, 9), ""),
     "confirm": (("YES", "Y"), ("NDIO", "NDIYO"), (1, 1), "4821"),
+    "dispute": (("DISPUTE",), ("PINGA",), (1, 1), "AB12CD34"),
 }
 
 KEYWORDS = {word: (name, language)

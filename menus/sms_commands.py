@@ -36,6 +36,8 @@ STOPPED = T(N_("You will no longer get reminders or offers by SMS. Replies to yo
                "Send START to get them again."))
 STARTED = T(N_("You will get reminders by SMS again. Send STOP to stop them."))
 LANGUAGE_SET = N_("Language set to {language}.")
+DISPUTED = N_("Pamoja: we received your dispute of receipt {receipt}. We will call you.")
+"""The agents service also sends this as a notification (the record); the reply answers the SMS itself."""
 COMING_SOON = T(N_("This service is coming soon. Thank you for your patience."))
 """The member menus' own words for a section not built yet (spine.po)."""
 
@@ -49,6 +51,11 @@ class Answer(NamedTuple):
     text: object
     locale: str
     member_id: int | None = None
+
+
+def dispute_receipt(services, member, args, ref, *, confirmed):
+    transaction = services.agents.dispute(member, args[0])
+    return T(DISPUTED, receipt=transaction.receipt)
 
 
 class SmsCommands:
@@ -83,6 +90,8 @@ class SmsCommands:
             return STOPPED if name == "stop" else STARTED
         if name == "confirm":
             return self._confirm(member, command.args[0], ref)
+        if name == "dispute":  # the receipt SMS of every agent transaction tells the member to send this
+            return self._guarded(dispute_receipt, member, command.args, ref, confirmed=False)
         handler = MONEY_COMMANDS.get(name)
         if handler is None:
             return UNKNOWN
