@@ -181,6 +181,9 @@ class Engine:
             return self._enter(ctx, self.tree.home if state.authenticated else self.tree.start)
         if raw == BACK and len(state.stack) > 1:
             state.stack.pop()
+            # Back never lands on a PIN screen: the PIN was given; asking again is a trap.
+            while len(state.stack) > 1 and isinstance(self.tree[state.stack[-1]], Pin):
+                state.stack.pop()
             state.page, state.errors = 0, 0
             return self._enter(ctx, state.stack.pop(), going_back=True)
         if raw == MORE and isinstance(screen, Paged):

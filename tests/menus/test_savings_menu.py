@@ -22,6 +22,9 @@ def test_balance_and_statement(client, services):
     handset.send("1")
     assert "PIN" in handset.send("1")
     assert "Available: KES 1,500" in handset.send("4821")
+    assert "1. Balance" in handset.send("0")  # back skips the PIN screen
+    handset.send("1")
+    handset.send("4821")
     assert "1. Savings" in handset.send("00")
     handset.send("1")
     handset.send("2")
