@@ -30,7 +30,10 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 FLOW = ["", "2580", "5", "1", "0", "00", "6"]
 MEMBERS = 200
-GUNICORN = ["--workers", "2", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"]
+def gunicorn_settings(workers, threads):
+    """The same settings for both servers, so the ratio compares code, not configuration."""
+    return ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+            "--log-level", "warning"]
 
 
 def reachable(port):
@@ -89,8 +92,8 @@ def phone_of(index):
     return f"+2547100{index:05d}"
 
 
-def serve(target, env, port):
-    return subprocess.Popen([str(BIN / "gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}", target],
+def serve(target, env, port, settings):
+    return subprocess.Popen([str(BIN / "gunicorn"), *settings, "--bind", f"127.0.0.1:{port}", target],
                             env=env, cwd=ROOT)
 
 
@@ -142,8 +145,8 @@ def drive(port, path, concurrency, seconds, results):
     results.put((latencies, len(errors), seconds))
 
 
-def measure(name, target, env, port, path, concurrency, seconds):
-    server = serve(target, env, port)
+def measure(name, target, env, port, path, concurrency, seconds, settings):
+    server = serve(target, env, port, settings)
     try:
         wait_up(port, path)
         results = multiprocessing.Queue()
@@ -173,13 +176,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
+    settings = gunicorn_settings(args.workers, args.threads)
     db_url, redis_url = servers()
     env = prepare(db_url, redis_url)
-    print(f"gunicorn {' '.join(GUNICORN)}; {args.concurrency} concurrent sessions, {args.seconds} s each; "
+    print(f"gunicorn {' '.join(settings)}; {args.concurrency} concurrent sessions, {args.seconds} s each; "
           f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
-    bare = measure("bare", "bench.bare_app:create_bare_app()", env, 5601, "/bare", args.concurrency, args.seconds)
-    ours = measure("pamoja", "app:create_app()", env, 5602, "/ussd", args.concurrency, args.seconds)
+    bare = measure("bare", "bench.bare_app:create_bare_app()", env, 5601, "/bare", args.concurrency, args.seconds,
+                   settings)
+    ours = measure("pamoja", "app:create_app()", env, 5602, "/ussd", args.concurrency, args.seconds, settings)
     ratio = bare["hops_per_s"] / ours["hops_per_s"]
     print(f"cost ratio (bare hops/s / our hops/s): {ratio:.2f}x  (target <= 1.5x)")
     print(f"p99 at {args.concurrency} sessions: {ours['p99_ms']:.1f} ms  (target < 50 ms)")
