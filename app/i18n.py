@@ -44,6 +44,13 @@ class Text(NamedTuple):
         return translate(locale, self.msgid, **self.params)
 
 
+class DatePattern(NamedTuple):
+    """A date parameter shown with a Babel pattern (`d MMM`, `MMM y`) where the medium format says too much."""
+
+    value: date
+    pattern: str
+
+
 def T(msgid, **params):
     """Build a Text; `T(N_("Balance: {amount}"), amount=money)` reads naturally."""
     return Text(msgid, params)
@@ -67,6 +74,8 @@ def format_param(value, locale):
     """Format one message parameter for the locale, GSM-7 safe."""
     if isinstance(value, Money):
         return format_money(value, locale)
+    if isinstance(value, DatePattern):
+        return gsm_safe(format_date(value.value, format=value.pattern, locale=locale))
     if isinstance(value, date):
         return gsm_safe(format_date(value, format="medium", locale=locale))
     if isinstance(value, Text):

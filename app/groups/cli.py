@@ -1,4 +1,5 @@
-"""`flask groups payouts --date D` and `flask groups fines --date D`: the groups' due work of a day.
+"""`flask groups payouts --date D` and `flask groups fines --date D`: the groups' due work of a day;
+`flask groups roles --code C --phone P --role R`: an operator names a group's official.
 
 Both run "as of" the end of local day D (default today) with a FixedClock, so a
 day can be replayed, and both are safe to run twice: a payout is unique per group
@@ -13,6 +14,10 @@ from flask.cli import with_appcontext
 
 from app.clock import FixedClock, SystemClock
 from app.extensions import db
+from app.groups.errors import GroupError
+from app.groups.models import ROLES
+from app.i18n import render
+from app.phones import InvalidPhone, normalize_phone
 
 END_OF_DAY = time(23, 0)
 """Late enough that the day's meetings have happened."""
@@ -20,7 +25,7 @@ END_OF_DAY = time(23, 0)
 
 @click.group("groups")
 def groups_cli():
-    """Savings groups: rotating payouts and late fines."""
+    """Savings groups: rotating payouts, late fines and officials' roles."""
 
 
 def services_as_of(day):
@@ -66,3 +71,32 @@ def fines_command(day, services):
     db.session.commit()
     unpaid = sum(1 for fine in fines if fine.ledger_entry_id is None)
     click.echo(f"{len(fines)} fine(s) for {day.isoformat()}, {unpaid} not yet paid from savings")
+
+
+@groups_cli.command("roles")
+@click.option("--code", required=True, help="The group's join code.")
+@click.option("--phone", required=True, help="The member's phone number.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="chair hands the chair over.")
+@with_appcontext
+def roles_command(code, phone, role):
+    """Give a member of a group a role, on the chair's behalf (the service's rules apply)."""
+    from app.services import build_services
+
+    services = build_services(current_app, db.session)
+    group = services.groups.by_code(code)
+    if group is None:
+        raise click.ClickException(f"no group has the code {code}")
+    try:
+        member = services.members.by_phone(normalize_phone(phone))
+    except InvalidPhone:
+        raise click.ClickException(f"not a valid mobile number: {phone}") from None
+    chair = services.groups.chair_of(group)
+    if member is None or chair is None:
+        raise click.ClickException(f"{phone} is not a member of {group.code}" if member is None
+                                   else f"{group.code} has no chair")
+    try:
+        services.groups.set_role(group, chair, member.id, role)
+    except GroupError as error:
+        raise click.ClickException(render(error.message, "en")) from None
+    db.session.commit()
+    click.echo(f"{member.name} is now {role} of {group.name} ({group.code})")

@@ -1,6 +1,8 @@
 """What the group service refuses, each with a message the member reads in their language."""
 
 from app.amounts import amount_mistake
+from app.groups.models import ROLE_LABELS
+from app.groups.periods import period_name
 from app.i18n import N_, T
 
 
@@ -83,6 +85,15 @@ class ChairMustHandOver(GroupError):
     message = T(N_("Choose a new chair before you step down."))
 
 
+class RoleTaken(GroupError):
+    """A group has one treasurer and one secretary: the holder steps down before another is named."""
+
+    def __init__(self, role, holder_name):
+        super().__init__(T(N_("{name} is already {role}. Make them a member first."), name=holder_name,
+                           role=T(ROLE_LABELS[role])))
+        self.role = role
+
+
 class PayoutsNotEnabled(GroupError):
     message = T(N_("This group has no payout order yet."))
 
@@ -93,12 +104,12 @@ class PayoutNotDue(GroupError):
 
 class AlreadyPaidOut(GroupError):
     def __init__(self, period):
-        super().__init__(T(N_("The payout for {period} was already made."), period=period))
+        super().__init__(T(N_("The payout for {period} was already made."), period=period_name(period)))
 
 
 class NothingToPayOut(GroupError):
     def __init__(self, period):
-        super().__init__(T(N_("Nothing was contributed for {period}."), period=period))
+        super().__init__(T(N_("Nothing was contributed for {period}."), period=period_name(period)))
 
 
 class NotEnoughSavings(GroupError):

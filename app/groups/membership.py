@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.groups import errors, periods
-from app.groups.models import ROLES, Group, GroupMember
+from app.groups.models import ROLES, SINGLE_ROLES, Group, GroupMember
 from app.members.models import Member
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -189,21 +189,65 @@ class MembershipMixin:
     def decline(self, group, actor, member_id):
         return self.decide_request(group, actor, member_id, approve=False)
 
-    def set_role(self, group, actor, member_id, role):
-        """The chair gives a member a role; giving "chair" hands the chair over (the old chair becomes member)."""
-        chair = self.active_membership(group, actor)
-        if chair.role != "chair":
+    def chair_row(self, group, actor):
+        """The actor's row if they are the group's active chair, or raise NotTheChair."""
+        row = self.membership(group, actor)
+        if row is None or row.status != "active" or row.role != "chair":
             raise errors.NotTheChair()
+        return row
+
+    def is_chair(self, group, member):
+        row = self.membership(group, member)
+        return row is not None and row.status == "active" and row.role == "chair"
+
+    def role_candidates(self, group, actor):
+        """[(GroupMember, Member)] the chair may give a role to: every other active member."""
+        chair = self.chair_row(group, actor)
+        return [(row, person) for row, person in self.members(group) if row.id != chair.id]
+
+    def check_role(self, group, actor, member_id, role):
+        """Raise why the chair may not give `member_id` this role; returns (chair row, member row).
+
+        A group has one chair, one treasurer and one secretary: naming a treasurer or
+        secretary while another holds the role is refused (RoleTaken), so nobody loses
+        an official's duties without the chair deciding it. The chair steps down only
+        by handing the chair over, so a group is never left without one.
+        """
+        chair = self.chair_row(group, actor)
         if role not in ROLES:
             raise errors.InvalidRole()
         row = self.active_membership(group, member_id)
         if row.id == chair.id and role != "chair":
             raise errors.ChairMustHandOver()
+        if role in SINGLE_ROLES and role != "chair" and row.role != role:
+            holder = self.holder_of(group, role)
+            if holder is not None:
+                raise errors.RoleTaken(role, holder[1].name)
+        return chair, row
+
+    def set_role(self, group, actor, member_id, role):
+        """The chair gives an active member a role (rules: check_role); returns the member's row.
+
+        Giving "chair" hands the chair over (the old chair becomes a member). Role changes
+        of a group are serialised by a lock on its row, so two never name two treasurers.
+        """
+        self.session.execute(select(Group.id).where(Group.id == group.id).with_for_update())
+        chair, row = self.check_role(group, actor, member_id, role)
         if role == "chair" and row.id != chair.id:
             chair.role = "member"
         row.role = role
         self.session.flush()
         return row
+
+    def holder_of(self, group, role):
+        """(GroupMember, Member) of the active member holding `role`, or None (the first for "member")."""
+        holders = [pair for pair in self.members(group) if pair[0].role == role]
+        return holders[0] if holders else None
+
+    def chair_of(self, group):
+        """The group's chair (a Member), for operators acting on the chair's behalf."""
+        holder = self.holder_of(group, "chair")
+        return None if holder is None else holder[1]
 
     def leave(self, group, member):
         """Leave the group; the chair must hand over first. Shares stay in the ledger."""

@@ -22,9 +22,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.i18n import N_
 from app.money import Money
 
 ROLES = ("chair", "treasurer", "secretary", "member")
+ROLE_LABELS = {"chair": N_("chair"), "treasurer": N_("treasurer"), "secretary": N_("secretary"),
+               "member": N_("member")}
+"""Each role as members read it (msgids)."""
+SINGLE_ROLES = frozenset({"chair", "treasurer", "secretary"})
+"""Roles a group has at most one of."""
 OFFICIALS = frozenset({"chair", "treasurer"})
 """Roles that approve joiners, see everyone's arrears and run payouts."""
 STATUSES = ("pending", "active", "declined", "left")

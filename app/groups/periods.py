@@ -5,9 +5,14 @@ A weekly group's period is an ISO week (`2026-W48`), a monthly group's a month
 (weekly: ISO weekday 1-7 within the week; monthly: day 1-28, which every month has).
 A contribution is late when it is paid after that day, and a period is in arrears
 once its meeting day has passed without the full contribution.
+
+Members never read the codes: `period_name` words them in their language
+("week of 23 Nov", "Dec 2026"; "wiki ya 23 Nov", "Des 2026").
 """
 
 from datetime import date, timedelta
+
+from app.i18n import N_, DatePattern, T
 
 WEEKDAYS = 7
 LAST_MONTHLY_DAY = 28
@@ -76,3 +81,11 @@ def last_due_period(today, frequency, meeting_day):
     if due_date(period, meeting_day) <= today:
         return period
     return period_of(first_day(period) - timedelta(days=1), frequency)
+
+
+def period_name(period):
+    """A period as members read it, a message parameter: the week by its Monday, the month by name and year."""
+    start = first_day(period)
+    if "W" in period:
+        return T(N_("week of {date}"), date=DatePattern(start, "d MMM"))
+    return DatePattern(start, "MMM y")

@@ -5,14 +5,14 @@ service checks the role again, so a member demoted mid-session is refused, not s
 """
 
 from app.groups.errors import GroupError
+from app.groups.models import ROLE_LABELS
+from app.groups.periods import period_name
 from app.i18n import N_, T
 from menus.engine import Finish
 from menus.member.group_common import current, ends_on_refusal, final, is_official, refused, service
 from menus.member.pins import pin_check
 from menus.screens import Branch, Confirm, End, Input, Invalid, Paged, Pin
 
-ROLE_LABELS = {"chair": N_("chair"), "treasurer": N_("treasurer"), "secretary": N_("secretary"),
-               "member": N_("member")}
 DECISIONS = {"1": True, "2": False}
 
 
@@ -86,7 +86,8 @@ SCREENS = [
     Pin("group_payout_pin", N_("Enter your PIN:"), action=pin_check, next="group_payout_confirm"),
     Confirm("group_payout_confirm", lambda ctx: T(N_("Pay {amount} for {period} to {name}?"),
                                                   amount=ctx.data["payout_amount"],
-                                                  period=ctx.data["payout_period"], name=ctx.data["payout_name"]),
+                                                  period=period_name(ctx.data["payout_period"]),
+                                                  name=ctx.data["payout_name"]),
             on_yes=run_payout, next="group_paid_out"),
     End("group_paid_out", lambda ctx: T(N_("{amount} paid into {name}'s savings."),
                                         amount=ctx.data["payout_amount"], name=ctx.data["payout_name"])),

@@ -6,8 +6,9 @@ with arrears, join requests, payouts: group_officials.py) are hidden from ordina
 members. Creating and joining are in group_joining.py. Money screens ask the PIN.
 """
 
+from app.groups.periods import period_name
 from app.i18n import N_, T
-from menus.member import group_joining, group_officials
+from menus.member import group_joining, group_officials, group_roles
 from menus.member.group_common import current, ends_on_refusal, final, frequency_text, is_official, refused, service
 from menus.member.group_officials import payouts_off, payouts_on
 from menus.member.pins import pin_check
@@ -55,7 +56,8 @@ def summary_lines(ctx):
 
 @ends_on_refusal
 def history_lines(ctx):
-    return [T(N_("{period} {name} {amount}"), period=row.period, name=person.name.split()[0], amount=row.amount)
+    return [T(N_("{period} {name} {amount}"), period=period_name(row.period), name=person.name.split()[0],
+              amount=row.amount)
             for row, person in service(ctx).last_contributions(current(ctx), ctx.member, limit=20)]
 
 
@@ -103,6 +105,7 @@ SCREENS = [
         Option(N_("Join requests"), "group_joiners", visible=is_official),
         Option(N_("Pay out"), "group_payout", visible=payouts_on),
         Option(N_("Start payouts"), "group_payout_start", visible=payouts_off),
+        Option(N_("Set roles"), "group_roles", visible=group_roles.is_chair),
     ]),
     Pin("group_balance_pin", N_("Enter your PIN:"), action=pin_check, next="group_summary"),
     Paged("group_summary", group_title, items=summary_lines, next="main"),
@@ -118,4 +121,4 @@ SCREENS = [
     End("group_contribute_sent", N_("Request sent. Enter your mobile money PIN on the prompt. We will SMS you.")),
     Paged("group_history", N_("Last contributions"), items=history_lines, next="main",
           empty=N_("No contributions yet.")),
-] + group_officials.SCREENS + group_joining.SCREENS
+] + group_officials.SCREENS + group_joining.SCREENS + group_roles.SCREENS

@@ -188,7 +188,7 @@ def test_contribute_the_group_amount_from_savings(client, timed):
     assert body.startswith(f"CON Umoja Women ({group.code})\nGroup balance: KES 500\nMy share: KES 500\n"
                            "My arrears: KES 0\nContribution: KES 500 weekly")
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
-    assert handset.send("3").startswith("CON Last contributions\n2026-W48 Baraka KES 500")
+    assert handset.send("3").startswith("CON Last contributions\nweek of 23 Nov Baraka KES 500")
 
 
 def test_contribution_refusals(client, timed):
@@ -228,20 +228,20 @@ def test_chair_starts_payouts_and_pays_out(client, timed):
     body = chair.send("1")
     assert body.startswith("CON Payouts are on.\nUmoja Women")
     assert "6. Pay out" in body
-    assert chair.send("6") == "END Nothing was contributed for 2026-W48."
+    assert chair.send("6") == "END Nothing was contributed for week of 23 Nov."
     for phone in (AMINA, BARAKA):
         fund(timed, phone, 500_00)
         member = timed.members.by_phone(phone)
         timed.groups.contribute_from_savings(member, group, "500", f"k{member.id}")
     chair, _ = open_group(client, AMINA)
     assert chair.send("6").startswith("CON Enter your PIN:")
-    assert chair.send(PIN).startswith("CON Pay KES 1,000 for 2026-W48 to Amina Wanjiru?\n1. Yes\n2. No")
+    assert chair.send(PIN).startswith("CON Pay KES 1,000 for week of 23 Nov to Amina Wanjiru?\n1. Yes\n2. No")
     assert chair.send("1") == "END KES 1,000 paid into Amina Wanjiru's savings."
     amina = timed.members.by_phone(AMINA)
     assert timed.groups.savings_balance(amina, "KES") == Money(1_000_00, "KES")
     assert timed.groups.group_balance(group, amina) == Money(0, "KES")
     chair, _ = open_group(client, AMINA)
-    assert chair.send("6") == "END The payout for 2026-W48 was already made."
+    assert chair.send("6") == "END The payout for week of 23 Nov was already made."
     chair, _ = open_group(client, AMINA)
     assert chair.send("4").startswith("CON Members and arrears\nAmina Wanjiru, chair: owes KES 0\n"
                                       "Baraka Otieno, member: owes KES 0")
@@ -260,7 +260,7 @@ def test_screens_fit_in_kiswahili_with_a_long_group_name(client, timed):
     assert "kimeundwa" in body
     chair, body = open_group(client, AMINA)
     assert body.startswith("CON Chama cha Akina Mama wa Umoja (")
-    assert "6. Anzisha malipo ya zamu" in body
+    assert "6. Anzisha zamu" in body
 
 
 def test_a_member_who_left_meanwhile_is_told_not_crashed(client, timed):
@@ -280,3 +280,85 @@ def test_ugx_group_amounts_have_no_decimals(client, timed):
     handset.send("5,000")
     handset.send("2")
     assert handset.send("10").startswith("CON Create Bataka Savers: UGX 5,000 monthly, meeting on day 10?")
+
+
+# -- roles ------------------------------------------------------------------------------------------
+
+CHEBET = "+254712000003"
+
+
+def test_the_chair_names_a_treasurer_step_by_step(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    join(client, timed, group, phone=CHEBET, name="Chebet Koech")
+    member, body = open_group(client, BARAKA, "Baraka Otieno")
+    assert "Set roles" not in body
+    chair, body = open_group(client, AMINA)
+    assert body.endswith("6. Start payouts\n7. Set roles\n0 Back 00 Menu")
+    assert chair.send("7").startswith("CON Set roles\n1. Baraka Otieno (member)\n2. Chebet Koech (member)")
+    assert chair.send("1").startswith("CON Role for Baraka Otieno:\n1. Treasurer\n2. Secretary\n3. Member")
+    assert chair.send("4").startswith("CON Choose a number from the list.\nRole for Baraka Otieno:")
+    assert chair.send("1").startswith("CON Enter your PIN:")
+    assert chair.send(PIN).startswith("CON Make Baraka Otieno treasurer of Umoja Women?\n1. Yes\n2. No")
+    assert chair.send("1") == "END Baraka Otieno is now treasurer of Umoja Women."
+    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).role == "treasurer"
+
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("7").startswith("CON Set roles\n1. Baraka Otieno (treasurer)\n2. Chebet Koech (member)")
+    chair.send("2")
+    assert chair.send("1").startswith("CON Baraka Otieno is already treasurer. Make them a member first.\n"
+                                      "Role for Chebet Koech:")
+    chair.send("2")
+    chair.send(PIN)
+    assert chair.send("1") == "END Chebet Koech is now secretary of Umoja Women."
+
+    treasurer, body = open_group(client, BARAKA, "Baraka Otieno")
+    assert "4. Members and arrears" in body and "Set roles" not in body
+
+
+def test_a_role_refused_after_confirming_ends_the_session_unchanged(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    chair, _ = open_group(client, AMINA)
+    chair.send("7")
+    chair.send("1")
+    chair.send("2")
+    chair.send(PIN)
+    timed.groups.set_role(group, timed.members.by_phone(AMINA), timed.members.by_phone(BARAKA).id, "chair")
+    timed.session.flush()
+    assert chair.send("1") == "END Only the chair can do this."
+    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).role == "chair"
+
+
+def test_a_chair_alone_has_nobody_to_name(client, timed):
+    created(client, timed)
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("7").startswith("CON Set roles\nNo other members yet.")
+
+
+def test_role_and_period_screens_fit_in_kiswahili_with_a_30_character_group_name(client, timed):
+    name = "Akiba ya Wakulima wa Kirinyaga"
+    assert len(name) == 30
+    handset = member_menu(client, AMINA, language="2")
+    handset.send("4")
+    handset.send("1")
+    handset.send(name)
+    handset.send("1500")
+    handset.send("1")
+    handset.send("3")
+    group = timed.groups.by_code(handset.send("1").split(": ")[-1][:6]) or \
+        timed.groups.groups_of(timed.members.by_phone(AMINA))[0][0]
+    join(client, timed, group, name="Baraka Otieno Mwangi Kamau")
+    fund(timed, BARAKA, 1_500_00)
+    baraka = timed.members.by_phone(BARAKA)
+    timed.groups.contribute_from_savings(baraka, group, "1500", "k-baraka")
+    chair, body = open_group(client, AMINA)
+    assert body.startswith(f"CON {name} (") and body.endswith("\n6. Anzisha zamu\n7. Weka vyeo")  # whole, not cut
+    assert chair.send("7").startswith("CON Weka vyeo\n1. Baraka Otieno Mwangi Kamau (mwanachama)")
+    assert chair.send("1").startswith("CON Cheo cha Baraka Otieno Mwangi Kamau:\n1. Mweka hazina\n2. Katibu")
+    chair.send("2")
+    assert chair.send(PIN).endswith(f"Mfanye Baraka Otieno Mwangi Kamau kuwa katibu wa {name}?\n1. Ndiyo\n"
+                                    "2. Hapana\n0 Rudi 00 Menyu")
+    assert chair.send("1") == f"END Baraka Otieno Mwangi Kamau sasa ni katibu wa {name}."
+    chair, _ = open_group(client, AMINA)
+    assert chair.send("3").startswith("CON Michango ya karibuni\nwiki ya 23 Nov Baraka KES 1,500")
