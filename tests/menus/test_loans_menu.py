@@ -127,7 +127,7 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
 
 
 def test_guarantor_phones_typed_with_spaces():
-    from menus.member.loans import split_phones
+    from menus.member.loan_apply_guarantors import split_phones
 
     assert split_phones("0722 000 111 0733 123456", "KE") == ["+254722000111", "+254733123456"]
     assert split_phones("+254722000111", "KE") == ["+254722000111"]

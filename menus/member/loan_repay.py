@@ -1,0 +1,74 @@
+"""Repaying the loan on the books: amount -> savings or mobile money -> PIN -> confirm.
+
+The amount is refused beyond the payoff before anything moves. From savings the
+repayment is booked at once and the new balance shown; from mobile money only a
+request is sent, and the member hears back by SMS.
+"""
+
+from app.i18n import N_, T
+from app.loans import errors
+from menus.member.amounts import amount_with
+from menus.member.loan_common import loans, on_books, refused
+from menus.member.pins import pin_check
+from menus.screens import Branch, Confirm, End, Input, Invalid, Pin, Stop
+
+SOURCES = {"1": "savings", "2": "mobile_money"}
+
+
+def start_repayment(ctx):
+    loan = on_books(ctx)
+    if loan is None:
+        raise Stop(errors.NoLoan.message)
+    ctx.data["loan_id"] = loan.id
+    return "ok"
+
+
+def repay_prompt(ctx):
+    summary = loans(ctx).summary(loans(ctx).get(ctx.data["loan_id"]))
+    return T(N_("You owe {payoff}. Next payment {amount}.\nEnter amount to pay:"), payoff=summary.payoff,
+             amount=summary.next_due)
+
+
+def check_repayment(ctx, amount):
+    owed = loans(ctx).repayments.payoff(loans(ctx).get(ctx.data["loan_id"]))
+    if amount > owed:
+        raise errors.PaysTooMuch(owed)
+
+
+def parse_source(ctx, raw):
+    if raw not in SOURCES:
+        raise Invalid(T(N_("Choose a number from the list.")))
+    return SOURCES[raw]
+
+
+def confirm_repayment(ctx):
+    source = T(N_("your savings")) if ctx.data["source"] == "savings" else T(N_("mobile money"))
+    return T(N_("Pay {amount} to your loan from {source}?"), amount=ctx.data["amount"], source=source)
+
+
+def repay(ctx):
+    service, key = loans(ctx), ctx.idempotency_key("repay")
+    audit = {"actor": f"member:{ctx.member.id}", "channel": ctx.state.channel, "session_ref": ctx.session_ref}
+    if ctx.data["source"] == "savings":
+        refused(lambda: service.repay_from_savings(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
+                                                   **audit))
+        ctx.data["balance"] = service.repayments.payoff(service.get(ctx.data["loan_id"]))
+        return "paid"
+    refused(lambda: service.start_mobile_repayment(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
+                                                   **audit))
+    return "sent"
+
+
+SCREENS = [
+    Branch("loan_repay", decide=start_repayment, next="loan_repay_amount"),
+    Input("loan_repay_amount", repay_prompt, key="amount", parse=amount_with(check_repayment),
+          next="loan_repay_source"),
+    Input("loan_repay_source", N_("Pay from:\n1. My savings\n2. Mobile money"), key="source", parse=parse_source,
+          next="loan_repay_pin"),
+    Pin("loan_repay_pin", N_("Enter your PIN:"), action=pin_check, next="loan_repay_confirm"),
+    Confirm("loan_repay_confirm", confirm_repayment, on_yes=repay,
+            next={"paid": "loan_repay_paid", "sent": "loan_repay_sent"}),
+    End("loan_repay_paid", lambda ctx: T(N_("Paid {amount}. Your loan balance is {balance}."),
+                                         amount=ctx.data["amount"], balance=ctx.data["balance"])),
+    End("loan_repay_sent", N_("Approve the payment on your phone with your mobile money PIN. We will SMS you.")),
+]

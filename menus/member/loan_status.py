@@ -1,0 +1,58 @@
+"""Loans, read-only: my limit per product, my loan's balance and its schedule.
+
+Each is one paged list built from the loan service's figures; a member with no
+product or no loan sees the screen's `empty` line instead.
+"""
+
+from app.i18n import N_, T
+from menus.member.loan_common import loans, on_books
+from menus.screens import Paged
+
+STATUS = {"paid": N_("paid"), "late": N_("late"), "due": N_("due")}
+
+
+def limit_lines(ctx):
+    products = loans(ctx).products(ctx.member)
+    credits = [(product, loans(ctx).limit(ctx.member, product)) for product in products]
+    lines = [T(N_("{product}: up to {limit}"), product=product.name, limit=credit.limit) for product, credit in credits]
+    if credits:
+        lines.append(max(credits, key=lambda pair: pair[1].limit.minor)[1].reason)
+    return lines
+
+
+def my_loan_lines(ctx):
+    loan = loans(ctx).current(ctx.member)
+    if loan is None or loan.state in ("closed", "declined"):
+        return []
+    if loan.state in ("applied", "approved"):
+        return [T(N_("Your loan of {amount} is waiting for approval."), amount=loan.money(loan.principal))]
+    summary = loans(ctx).summary(loan)
+    lines = [T(N_("Balance: {amount}"), amount=summary.outstanding)]
+    if summary.next_due_date:
+        lines.append(T(N_("Next: {amount} by {date}"), amount=summary.next_due, date=summary.next_due_date))
+    if summary.arrears:
+        lines.append(T(N_("Overdue: {amount}"), amount=summary.arrears))
+    lines.append(T(N_("To clear today: {amount}"), amount=summary.payoff))
+    return lines
+
+
+def schedule_lines(ctx):
+    loan = on_books(ctx)
+    if loan is None:
+        return []
+    today = ctx.services.clock.today()
+    lines = []
+    for row in loans(ctx).schedule(loan):
+        status = "paid" if row.paid else ("late" if row.due_date < today else "due")
+        lines.append(T(N_("{number}. {date} {amount} {status}"), number=row.number,
+                       date=row.due_date.strftime("%d/%m/%y"), amount=loan.money(row.total_due),
+                       status=T(STATUS[status])))
+    return lines
+
+
+SCREENS = [
+    Paged("loan_limit", N_("My loan limit"), items=limit_lines, next="main",
+          empty=N_("No loan product is available for you yet.")),
+    Paged("loan_mine", N_("My loan"), items=my_loan_lines, next="main", empty=N_("You have no loan now.")),
+    Paged("loan_schedule", N_("Schedule"), items=schedule_lines, next="main", empty=N_("You have no loan now.")),
+]
