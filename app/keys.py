@@ -67,3 +67,8 @@ def inbound_sms_job_id(message_id):
     import hashlib
 
     return f"{PREFIX}-sms-in-{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"
+
+
+def invitation_key(sender_id, phone, day):
+    """Marks that a member invited a number on a (local) day: one invitation SMS per sender, number and day."""
+    return f"{PREFIX}:invited:{sender_id}:{phone}:{day.isoformat()}"

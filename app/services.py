@@ -92,6 +92,13 @@ class Services:
                       text_fitter=to_gsm7, segment_counter=segments)
 
     @cached_property
+    def invitations(self):
+        from app.members.invitations import Invitations
+
+        return Invitations(redis=self.redis, outbox=self.outbox, members=self.members, clock=self.clock,
+                           ussd_code=self.config["USSD_CODE"], default_region=self.config["DEFAULT_REGION"])
+
+    @cached_property
     def confirmations(self):
         from app.members.confirmations import SmsConfirmations
 

@@ -8,7 +8,7 @@ with the reason and writes nothing. Session data holds ids and minor units only.
 """
 
 from app.agents.errors import AgentError, WrongAgentPin
-from app.i18n import N_, T
+from app.i18n import LANGUAGE_NAMES, N_, T
 from app.members.errors import MemberError
 from app.phones import InvalidPhone, normalize_phone
 from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
@@ -60,10 +60,20 @@ def member_rule(rule):
     return parse
 
 
+MEMBER_LANGUAGES = {"1": "en", "2": "sw"}
+"""The new member's own language (their SMS and menus), not the agent's."""
+
+
+def member_language(ctx, raw):
+    if raw.strip() not in MEMBER_LANGUAGES:
+        raise Invalid(T(N_("Reply 1 for English or 2 for Kiswahili.")))
+    return MEMBER_LANGUAGES[raw.strip()]
+
+
 def register_member(ctx):
     try:
         ctx.services.agents.register_member(agent_of(ctx), phone=ctx.data["new_phone"], name=ctx.data["new_name"],
-                                            national_id=ctx.data["new_id"], locale=ctx.locale)
+                                            national_id=ctx.data["new_id"], locale=ctx.data["new_locale"])
     except (AgentError, MemberError) as error:
         refused(error)
 
@@ -121,10 +131,13 @@ SCREENS = [
     Input("agent_register_name", N_("Member's full name:"), parse=member_rule("clean_name"), key="new_name",
           next="agent_register_id"),
     Input("agent_register_id", N_("Member's national ID number:"), parse=member_rule("clean_national_id"),
-          key="new_id", next="agent_register_confirm"),
-    Confirm("agent_register_confirm", lambda ctx: T(N_("Register {name}, ID {national_id}, {phone}?"),
+          key="new_id", next="agent_register_language"),
+    Input("agent_register_language", N_("Member's language:\n1. English\n2. Kiswahili"), parse=member_language,
+          key="new_locale", next="agent_register_confirm"),
+    Confirm("agent_register_confirm", lambda ctx: T(N_("Register {name}, ID {national_id}, {phone}, {language}?"),
                                                     name=ctx.data["new_name"], national_id=ctx.data["new_id"],
-                                                    phone=ctx.data["new_phone"]),
+                                                    phone=ctx.data["new_phone"],
+                                                    language=LANGUAGE_NAMES[ctx.data["new_locale"]]),
             on_yes=register_member, next="agent_registered", cancel="agent_cancelled"),
     End("agent_registered", N_("Registered. The member gets an SMS and sets a PIN on first dial.")),
     End("agent_float", float_text),

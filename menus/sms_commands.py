@@ -37,7 +37,7 @@ STOPPED = T(N_("You will no longer get reminders or offers by SMS. Replies to yo
 STARTED = T(N_("You will get reminders by SMS again. Send STOP to stop them."))
 LANGUAGE_SET = N_("Language set to {language}.")
 DISPUTED = N_("Pamoja: we received your dispute of receipt {receipt}. We will call you.")
-"""The agents service also sends this as a notification (the record); the reply answers the SMS itself."""
+"""The member's only acknowledgement of a dispute: the agents service notifies the agent alone."""
 COMING_SOON = T(N_("This service is coming soon. Thank you for your patience."))
 """The member menus' own words for a section not built yet (spine.po)."""
 

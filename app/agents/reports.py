@@ -52,7 +52,8 @@ class ReportsMixin:
         """Flag the member's agent transaction for review (within 24 h); return it.
 
         Raises ReceiptNotFound (no such receipt for this member), DisputeTooLate, AlreadyDisputed.
-        Notifies the member (acknowledgement) and the agent.
+        Notifies the agent; the member's acknowledgement is the reply to their DISPUTE SMS
+        (menus/sms_commands.py), so the member gets one SMS, not two.
         """
         code = (receipt_code or "").strip().upper()
         transaction = self.session.scalar(
@@ -66,7 +67,6 @@ class ReportsMixin:
         if now - transaction.created_at > DISPUTE_WINDOW:
             raise errors.DisputeTooLate()
         transaction.status, transaction.disputed_at = DISPUTED, now
-        self.notify(member, "dispute_received", f"dispute_received:{transaction.id}", receipt=code)
         self.notify(self.get(transaction.agent_id), "agent_dispute", f"agent_dispute:{transaction.id}", receipt=code)
         return transaction
 

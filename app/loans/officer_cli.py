@@ -51,6 +51,13 @@ def _money(minor, currency):
     return format_money(Money(minor, currency), "en", decimals=True)
 
 
+def _charge(kind, value, currency):
+    """A fee or penalty as the officer typed it: `5%` of the amount, or a flat `KES 50.00` (stored in minor units)."""
+    if kind == "percent":
+        return f"{value.normalize():f}%"
+    return _money(int(value), currency)
+
+
 products_cli = click.Group("products", help="Loan products.")
 loans_cli.add_command(products_cli)
 
@@ -113,8 +120,8 @@ def list_products():
     for p in db.session.scalars(select(LoanProduct).order_by(LoanProduct.id)):
         click.echo(f"{p.id:>3} {p.code:<10} {p.name:<14} {p.currency} {_money(p.min_amount, p.currency)}-"
                    f"{_money(p.max_amount, p.currency)} terms {p.terms} {p.frequency} {p.interest_method} "
-                   f"{p.annual_rate.normalize():f}% fee {p.fee_value.normalize():f}"
-                   f"{'%' if p.fee_type == 'percent' else ''} ({p.fee_timing}) "
+                   f"{p.annual_rate.normalize():f}% fee {_charge(p.fee_type, p.fee_value, p.currency)} "
+                   f"({p.fee_timing}) penalty {_charge(p.penalty_type, p.penalty_value, p.currency)} "
                    f"approval {p.approval}{'' if p.active else ' INACTIVE'}")
 
 

@@ -40,6 +40,10 @@ MOVEMENT_LABELS = {
 """Ledger entry kind / payment purpose -> what the member reads on a statement."""
 
 OTHER = N_("Other")
+PURPOSE_SIGNS = {"deposit": 1, "loan_disbursement": 1, "withdrawal": -1, "contribution": -1, "loan_repayment": -1}
+"""Payment purpose -> +1 when money comes to the member, -1 when it leaves them (history rows)."""
+DIRECTION_SIGNS = {"collection": -1, "disbursement": 1}
+"""For a purpose not listed above: a collection takes the member's money, a disbursement pays them."""
 OUTFLOW_KINDS = ("withdrawal_reserve", "transfer", "withdrawal_release")
 """Entry kinds that count against the daily limit (a release gives back its reservation)."""
 
@@ -59,6 +63,12 @@ class HistoryRow(NamedTuple):
 
 def label(kind):
     return T(MOVEMENT_LABELS.get(kind, OTHER))
+
+
+def payment_amount_for_member(payment):
+    """The payment's amount, negative when the money left the member."""
+    sign = PURPOSE_SIGNS.get(payment.purpose, DIRECTION_SIGNS.get(payment.direction, 1))
+    return payment.amount if sign > 0 else -payment.amount
 
 
 class SavingsService:
@@ -159,8 +169,11 @@ class SavingsService:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
 
     def history(self, member, limit=5):
-        """Recent mobile-money payments and transfers with their state, newest first."""
-        rows = [HistoryRow(p.created_at, label(p.purpose), p.amount, p.state)
+        """Recent mobile-money payments and transfers with their state, newest first.
+
+        Amounts are signed from the member's point of view: money in +, money out -.
+        """
+        rows = [HistoryRow(p.created_at, label(p.purpose), payment_amount_for_member(p), p.state)
                 for p in self.payments.recent(member.id, limit)]
         account = self.account_for(member)
         transfers = self.session.execute(

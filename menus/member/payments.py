@@ -1,16 +1,17 @@
 """Payments: send money to another member, and the history of payments and transfers.
 
 The recipient's registered name, the amount and the fee are shown before the PIN;
-the transfer is one ledger entry under the session's idempotency key.
+the transfer is one ledger entry under the session's idempotency key. A valid number
+that is not on Pamoja is offered an invitation SMS (rule in app/members/invitations.py).
 """
 
 from app.i18n import N_, T
 from app.phones import masked
-from app.savings.errors import SavingsError
+from app.savings.errors import SavingsError, UnknownRecipient
 from menus.member.amounts import amount_with
 from menus.member.pins import pin_check
 from menus.member.savings import move_money
-from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
+from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
 
 STATE_LABELS = {
     "initiated": N_("pending"), "pending": N_("pending"), "in_doubt": N_("pending"), "review": N_("in review"),
@@ -20,12 +21,27 @@ STATE_LABELS = {
 
 
 def find_recipient(ctx, raw):
+    """The member's phone; a valid number not on Pamoja is kept too, for the invitation offer."""
+    ctx.data["recipient_name"] = None
     try:
         recipient = ctx.services.savings.recipient(ctx.member, raw)
+    except UnknownRecipient as error:
+        invitee = ctx.services.invitations.invitable(ctx.member, raw)
+        if invitee is None:
+            raise Invalid(error.message) from None
+        return invitee
     except SavingsError as error:
         raise Invalid(error.message) from None
     ctx.data["recipient_name"] = recipient.name
     return recipient.phone
+
+
+def registered_or_not(ctx, phone):
+    return "ok" if ctx.data.get("recipient_name") else "unregistered"
+
+
+def send_invitation(ctx):
+    return "ok" if ctx.services.invitations.invite(ctx.member, ctx.data["recipient"]) else "already"
 
 
 def check_transfer(ctx, amount):
@@ -56,7 +72,17 @@ SCREENS = [
         Option(N_("Send money"), "pay_recipient"),
         Option(N_("Payment history"), "pay_history"),
     ]),
-    Input("pay_recipient", N_("Recipient phone number:"), key="recipient", parse=find_recipient, next="pay_amount"),
+    Input("pay_recipient", N_("Recipient phone number:"), key="recipient", parse=find_recipient,
+          action=registered_or_not, next={"ok": "pay_amount", "unregistered": "pay_invite_offer"}),
+    Menu("pay_invite_offer", lambda ctx: T(N_("{phone} is not registered with Pamoja."),
+                                           phone=ctx.data["recipient"]), options=[
+        Option(N_("Invite them by SMS"), "pay_invite"),
+        Option(N_("Try another number"), "pay_recipient"),
+    ]),
+    Branch("pay_invite", decide=send_invitation, next={"ok": "pay_invited", "already": "pay_invited_already"}),
+    End("pay_invited", lambda ctx: T(N_("We sent {phone} an invitation to join Pamoja."),
+                                     phone=ctx.data["recipient"])),
+    End("pay_invited_already", lambda ctx: T(N_("You already invited {phone} today."), phone=ctx.data["recipient"])),
     Input("pay_amount", lambda ctx: T(N_("Amount to send to {name}:"), name=ctx.data["recipient_name"]),
           key="amount", parse=amount_with(check_transfer), next="pay_confirm"),
     Confirm("pay_confirm",

@@ -52,7 +52,7 @@ def test_agent_registers_a_member_in_kiswahili_within_160_characters(app, client
     session.commit()
     agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
     screens = [agent.dial(), agent.send(AGENT_PIN), agent.send("1"), agent.send("0733000123"),
-               agent.send("Juma Hamisi"), agent.send("55667788")]
+               agent.send("Juma Hamisi"), agent.send("55667788"), agent.send("2")]
     assert "Sajili Juma Hamisi" in screens[-1]
     screens.append(agent.send("1"))
     assert screens[-1].startswith("END Amesajiliwa")

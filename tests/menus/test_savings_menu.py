@@ -90,6 +90,7 @@ def test_send_money_to_member_shows_name_fee_then_pin(client, services):
     handset.send("3")
     handset.send("1")
     assert "not registered" in handset.send("0799999999")
+    assert "Recipient phone number" in handset.send("2")  # 2. Try another number
     assert "Baraka" in handset.send("0722000111")
     confirm = handset.send("500")
     assert "Baraka Otieno" in confirm and "Fee:" in confirm
