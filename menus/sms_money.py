@@ -12,6 +12,7 @@ raises NotImplementedError and the reply is "coming soon"; the command stays wir
 from app.amounts import amount_mistake
 from app.i18n import N_, T
 from app.money import AmountError, parse_amount
+from app.savings.errors import UnknownRecipient
 
 CHANNEL = "sms"
 CONFIRMED = "yes"
@@ -23,6 +24,10 @@ STATEMENT_LINE = N_("{date} {kind} {amount}")
 APPROVE_ON_PHONE = N_("Approve the payment of {amount} on your phone with your mobile money PIN.")
 CODE_WITHDRAW = N_("Reply YES {code} to withdraw {amount} (fee {fee}). The code expires in {minutes} min.")
 CODE_TRANSFER = N_("Reply YES {code} to send {amount} to {name} (fee {fee}). The code expires in {minutes} min.")
+CODE_INVITE = N_("{phone} is not registered with Pamoja. Reply YES {code} to invite them by SMS. "
+                 "The code expires in {minutes} min.")
+INVITED = N_("We sent {phone} an invitation to join Pamoja.")
+ALREADY_INVITED = N_("You already invited {phone} today.")
 CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
 WITHDRAWN = N_("{amount} is on its way to your mobile money.")
 TRANSFERRED = N_("You sent {amount} to {name}.")
@@ -100,13 +105,25 @@ def withdraw(services, member, args, ref, *, confirmed):
 def transfer(services, member, args, ref, *, confirmed):
     savings = service(services, "savings", "transfer", "recipient", "transfer_fee", "check_amount")
     amount = amount_of(member, args[1])
-    recipient = savings.recipient(member, args[0])
+    try:
+        recipient = savings.recipient(member, args[0])
+    except UnknownRecipient:
+        invitee = None if confirmed else services.invitations.invitable(member, args[0])
+        if invitee is None:
+            raise
+        return ask_code(services, member, "invite", (invitee,), CODE_INVITE, phone=invitee)
     if not confirmed:
         savings.check_amount(member, amount)
         return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount, name=recipient.name,
                         fee=savings.transfer_fee(amount))
     savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(TRANSFERRED, amount=amount, name=recipient.name)
+
+
+def invite(services, member, args, ref, *, confirmed):
+    """Only reached by YES <code> after SEND to a number not on Pamoja (no SMS keyword parses to it)."""
+    sent = services.invitations.invite(member, args[0])
+    return T(INVITED if sent else ALREADY_INVITED, phone=args[0])
 
 
 def contribute(services, member, args, ref, *, confirmed):
@@ -152,6 +169,7 @@ def join(services, member, args, ref, *, confirmed):
 
 MONEY_COMMANDS = {
     "balance": balance, "statement": statement, "deposit": deposit, "withdraw": withdraw, "transfer": transfer,
-    "contribute": contribute, "loan": loan, "repay": repay, "loan_balance": loan_balance, "join": join,
+    "invite": invite, "contribute": contribute, "loan": loan, "repay": repay, "loan_balance": loan_balance,
+    "join": join,
 }
-"""Command name -> handler; names are channels/sms_commands.py's."""
+"""Command name -> handler; names are channels/sms_commands.py's ("invite" only follows a YES <code>)."""

@@ -146,8 +146,13 @@ def test_transfer_to_another_member(phone, services, locale, ask, yes, done):
     assert services.savings.balance(receiver) == Money(30000, "KES")
 
 
-def test_transfer_to_an_unregistered_number(phone, amina):
-    assert phone.send("SEND 0799000009 300") == "This number is not registered with Pamoja."
+def test_transfer_to_an_unregistered_number_offers_an_invitation(phone, amina):
+    offer = phone.send("SEND 0799000009 300")
+    assert offer.startswith("+254799000009 is not registered with Pamoja. Reply YES ")
+    assert phone.send(f"YES {code_in(offer)}") == "We sent +254799000009 an invitation to join Pamoja."
+    again = phone.send("SEND 0799000009 300")
+    assert phone.send(f"YES {code_in(again)}") == "You already invited +254799000009 today."
+    assert phone.send("SEND 12 300") == "This number is not registered with Pamoja."
 
 
 @pytest.fixture
