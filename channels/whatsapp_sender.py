@@ -1,0 +1,110 @@
+"""WhatsApp through Twilio's Messages API: free-form text inside the 24-hour window, or a template.
+
+Twilio error 63016 (outside the window) becomes OutsideWindowError, a 5xx, a 429 or
+a network failure a TransientSendError; any other refusal is a FAILED result with
+Twilio's error code. `api_url` repoints the SDK at a sandbox or a fake.
+"""
+
+import json
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from channels.send_result import (
+    ACCEPTED,
+    FAILED,
+    TIMEOUT_SECONDS,
+    OutsideWindowError,
+    SendResult,
+    TransientSendError,
+)
+
+TWILIO_OUTSIDE_WINDOW = 63016
+"""Twilio error: a free-form WhatsApp message outside the 24-hour customer-service window."""
+
+
+class RebasedTwilioHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client with every *.twilio.com URL moved to `base_url` (a sandbox or a fake).
+
+    The SDK builds absolute URLs per product (api.twilio.com, plus edge/region
+    variants), so rewriting at the one place every request passes is the narrowest hook.
+    """
+
+    def __init__(self, base_url, **options):
+        super().__init__(**options)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        if (parts.hostname or "").endswith("twilio.com"):
+            url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, url, *args, **kwargs)
+
+
+def whatsapp_address(phone):
+    """Twilio's WhatsApp addressing: "whatsapp:+2547..."."""
+    return phone if phone.startswith("whatsapp:") else f"whatsapp:{phone}"
+
+
+class TwilioWhatsAppSender:
+    """WhatsApp through the `twilio` SDK's Messages API: free-form text, or an approved template."""
+
+    def __init__(self, account_sid, auth_token, from_number, *, api_url=None, timeout=TIMEOUT_SECONDS[1],
+                 status_callback=None):
+        self.status_callback = status_callback
+        if api_url:
+            http_client = RebasedTwilioHttpClient(api_url, timeout=timeout)
+        else:
+            http_client = TwilioHttpClient(timeout=timeout)
+        # A non-empty `environment` stops the SDK reading TWILIO_* from os.environ: config comes from app/config.py.
+        self.client = Client(account_sid, auth_token, http_client=http_client, environment={"PAMOJA": "1"})
+        self.from_ = whatsapp_address(from_number)
+
+    def send(self, phone, text=None, content_sid=None, content_variables=None):
+        """Send free-form `text` (inside the 24-hour window) or the template `content_sid`.
+
+        `content_variables` may be a dict or Twilio's JSON string. Raises
+        `OutsideWindowError` on 63016, `TransientSendError` on 5xx, 429 or a network
+        failure; any other refusal is a FAILED result carrying Twilio's error code.
+        """
+        if (text is None) == (content_sid is None):
+            raise ValueError("send either text or content_sid")
+        options = {"from_": self.from_, "to": whatsapp_address(phone)}
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
+        if content_sid:
+            options["content_sid"] = content_sid
+            if content_variables is not None:
+                is_json = isinstance(content_variables, str)
+                options["content_variables"] = content_variables if is_json else json.dumps(content_variables)
+        else:
+            options["body"] = text
+        try:
+            message = self.client.messages.create(**options)
+        except TwilioRestException as error:
+            return self._refused(phone, error)
+        except requests.RequestException as error:
+            raise TransientSendError(f"Twilio request failed: {error}") from error
+        if message.error_code == TWILIO_OUTSIDE_WINDOW:
+            raise OutsideWindowError(message.error_message or "outside the WhatsApp 24-hour window")
+        failed = message.status in ("failed", "undelivered")
+        return SendResult(
+            phone,
+            FAILED if failed else ACCEPTED,
+            provider_id=message.sid,
+            provider_status=message.status,
+            status_code=message.error_code,
+            segments=int(message.num_segments or 1),
+            reason=message.error_message if failed else None,
+        )
+
+    @staticmethod
+    def _refused(phone, error):
+        if error.code == TWILIO_OUTSIDE_WINDOW:
+            raise OutsideWindowError(error.msg) from error
+        if error.status >= 500 or error.status == 429:
+            raise TransientSendError(f"Twilio answered {error.status}: {error.msg}") from error
+        return SendResult(phone, FAILED, provider_status="refused", status_code=error.code, reason=error.msg)
