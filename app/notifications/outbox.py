@@ -9,10 +9,9 @@
   Twilio still answers 63016 (at send time or in a status callback) the text goes by SMS.
 - The senders come from the composition root (`channels/senders.py` via Services):
   this package never imports `channels/`.
-- Reports (`apply_sms_delivery_report`, `apply_whatsapp_status`) are stored once per
-  report and applied once; a report that overtakes the send job waits in
-  `message_reports` until the job stores the provider id. An advisory lock per
-  provider id orders the two transactions, so neither can miss the other.
+- Reports (`apply_sms_delivery_report`, `apply_whatsapp_status`) are stored once and
+  applied once by `DeliveryReports` (delivery_reports.py), in whatever order they and
+  the send job arrive; the send job hands it each provider id it stores.
 
 The notification service (kinds, quiet hours, templates per kind) builds on this API.
 """
@@ -21,28 +20,19 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
 from app.jobs import job
 from app.keys import message_job_id
 from app.members.models import Member
 from app.notifications import messages as m
-from app.notifications.messages import MessageReport, OutboundMessage
+from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, set_status
+from app.notifications.messages import OutboundMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 """Free-form WhatsApp text is allowed this long after the member's last message."""
 BATCH_SIZE = 1000
 """Recipients per Africa's Talking request when many get the same text."""
-OUTSIDE_WINDOW_CODE = "63016"
-"""Twilio's error for free-form WhatsApp text outside the window."""
-
-AT_STATUSES = {"Sent": m.SENT, "Submitted": m.SENT, "Buffered": m.SENT, "Success": m.DELIVERED,
-               "Rejected": m.FAILED, "Failed": m.FAILED, "AbsentSubscriber": m.FAILED, "Expired": m.FAILED}
-"""Africa's Talking delivery-report words -> our statuses; unknown words are kept in the history only."""
-TWILIO_STATUSES = {"queued": m.ACCEPTED, "accepted": m.ACCEPTED, "scheduled": m.ACCEPTED, "sending": m.SENT,
-                   "sent": m.SENT, "delivered": m.DELIVERED, "read": m.READ, "failed": m.FAILED,
-                   "undelivered": m.FAILED, "canceled": m.FAILED}
 
 
 class TransientDeliveryError(Exception):
@@ -62,6 +52,7 @@ class Outbox:
         self.outside_window_errors = tuple(outside_window_errors)
         self.fit_text = text_fitter or (lambda text: text)
         self.count_segments = segment_counter
+        self.reports = DeliveryReports(session, clock=clock, fall_back_to_sms=self._fall_back_to_sms)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -216,8 +207,8 @@ class Outbox:
         status = m.ACCEPTED if result.ok else m.FAILED
         self._set_status(message, status, result.reason, "send", provider=result.provider_status)
         if result.provider_id:
-            self._lock_provider_id(result.provider_id)
-            self._apply_pending(message)
+            self.reports.lock_provider_id(result.provider_id)
+            self.reports.apply_pending(message)
 
     def _fall_back_to_sms(self, message):
         text = message.sms_text or message.text
@@ -227,79 +218,18 @@ class Outbox:
                                  urgent=message.urgent, fallback_of=message.id)
         return None
 
-    # -- reports ----------------------------------------------------------------------------------
+    # -- reports (see delivery_reports.py) ----------------------------------------------------------
 
     def apply_sms_delivery_report(self, form):
         """Apply an Africa's Talking delivery report once; returns applied/pending/duplicate/malformed."""
-        provider_id = (form.get("id") or "").strip()
-        word = (form.get("status") or "").strip()
-        reason = (form.get("failureReason") or "").strip() or None
-        key = f"sms|{provider_id}|{word}|{form.get('retryCount', '')}|{reason or ''}"
-        return self._report(m.SMS, provider_id, key, AT_STATUSES.get(word), word, reason, form)
+        return self.reports.apply_sms_delivery_report(form)
 
     def apply_whatsapp_status(self, form):
         """Apply a Twilio status callback once; a 63016 failure sends the text by SMS instead."""
-        provider_id = (form.get("MessageSid") or "").strip()
-        word = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-        code = (form.get("ErrorCode") or "").strip() or None
-        key = f"whatsapp|{provider_id}|{word}|{code or ''}"
-        return self._report(m.WHATSAPP, provider_id, key, TWILIO_STATUSES.get(word), word, code, form)
-
-    def _report(self, channel, provider_id, key, status, word, reason, form):
-        if not provider_id or not word or len(provider_id) > 100:
-            return "malformed"
-        raw = {name: str(form.get(name))[:200] for name in list(form.keys())[:30]}
-        self._lock_provider_id(provider_id)
-        report_id = self.session.scalar(
-            insert(MessageReport).values(channel=channel, provider_id=provider_id, dedupe_key=key[:300],
-                                         status=(status or word)[:12], reason=(reason or "")[:200] or None,
-                                         raw=raw, received_at=self.clock.now())
-            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(MessageReport.id))
-        if report_id is None:
-            return "duplicate"
-        targets = list(self.session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.channel == channel, OutboundMessage.provider_id == provider_id)
-            .with_for_update()))
-        if not targets:
-            return "pending"
-        report = self.session.get(MessageReport, report_id)
-        for message in targets:
-            self._apply_report(message, report)
-        return "applied"
-
-    def _apply_pending(self, message):
-        pending = self.session.scalars(
-            select(MessageReport).where(MessageReport.channel == message.channel,
-                                        MessageReport.provider_id == message.provider_id,
-                                        MessageReport.applied_at.is_(None)).order_by(MessageReport.id))
-        for report in pending:
-            self._apply_report(message, report)
-
-    def _apply_report(self, message, report):
-        status = report.status if report.status in m.STATUS_RANK else None
-        self._set_status(message, status, report.reason, "report", provider=report.raw.get("status")
-                         or report.raw.get("MessageStatus"))
-        report.applied_at = self.clock.now()
-        if message.channel == m.WHATSAPP and status == m.FAILED and report.reason == OUTSIDE_WINDOW_CODE:
-            self._fall_back_to_sms(message)
-
-    def _lock_provider_id(self, provider_id):
-        """Serialise a report and the send job storing the same provider id (see the module docstring)."""
-        self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"message:{provider_id}"))))
+        return self.reports.apply_whatsapp_status(form)
 
     def _set_status(self, message, status, reason, source, provider=None):
-        now = self.clock.now()
-        entry = {"status": status, "at": now.isoformat(), "source": source}
-        if reason:
-            entry["reason"] = str(reason)[:200]
-        if provider:
-            entry["provider"] = str(provider)[:40]
-        message.status_history = [*(message.status_history or []), entry]
-        if status is not None and m.STATUS_RANK[status] > m.STATUS_RANK[message.status]:
-            message.status = status
-            message.status_reason = str(reason)[:200] if reason else None
-        message.updated_at = now
+        set_status(message, status, reason, source, now=self.clock.now(), provider=provider)
 
 
 @job

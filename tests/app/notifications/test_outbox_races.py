@@ -16,8 +16,9 @@ import responses
 
 from app.extensions import db
 from app.notifications import messages as m
+from app.notifications.delivery_reports import DeliveryReports
 from app.notifications.messages import OutboundMessage
-from app.notifications.outbox import Outbox, send_sms_job
+from app.notifications.outbox import send_sms_job
 from app.services import build_services
 from channels.senders import build_senders
 from tests.messaging_helpers import AT_URL
@@ -84,14 +85,14 @@ def test_report_committed_while_the_job_waits_for_the_provider(app, race):
 def test_report_arriving_while_the_job_holds_the_lock_waits_for_it(app, race, monkeypatch):
     message_id, phone, provider_id = race
     holding, go = threading.Event(), threading.Event()
-    original = Outbox._apply_pending
+    original = DeliveryReports.apply_pending
 
     def slow_apply_pending(self, message):
         original(self, message)
         holding.set()
         go.wait(10)  # the job still holds the advisory lock and has not committed
 
-    monkeypatch.setattr(Outbox, "_apply_pending", slow_apply_pending)
+    monkeypatch.setattr(DeliveryReports, "apply_pending", slow_apply_pending)
     with responses.RequestsMock() as fake:
         fake.add_callback(responses.POST, AT_URL, callback=lambda request: at_answer(provider_id, phone))
         job = run_in_app(app, lambda: send_sms_job(message_id))
