@@ -76,8 +76,12 @@ def sent_sms(fake):
     return found
 
 
-def messages_to(session, phone):
-    return list(session.query(OutboundMessage).filter_by(recipient=phone).order_by(OutboundMessage.id))
+def messages_to(session, phone, kind=None):
+    """The outbox rows for `phone`, oldest first; only those of `kind` when given."""
+    query = session.query(OutboundMessage).filter_by(recipient=phone)
+    if kind is not None:
+        query = query.filter_by(kind=kind)
+    return list(query.order_by(OutboundMessage.id))
 
 
 def signed_post(client, path, data, token=TWILIO_TOKEN, base="http://127.0.0.1:5000", signature=None):

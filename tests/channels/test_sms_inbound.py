@@ -4,9 +4,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.agents.models import DISPUTED
 from app.money import Money
+from app.notifications.messages import OutboundMessage
 from app.payments.models import Payment
+from channels.sms_commands import Command, parse_command
+from menus.sms_commands import SmsCommands
+from tests.app.agents.agent_helpers import kes, new_agent
 from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import Handset, register
@@ -284,3 +290,29 @@ def test_a_service_not_wired_yet_answers_coming_soon(phone, amina, monkeypatch):
 
     monkeypatch.delattr(Services, "loans")
     assert phone.send("LOANBAL") == "This service is coming soon. Thank you for your patience."
+
+
+def test_the_dispute_sms_the_receipt_advertises_is_understood_in_both_languages(services, amina):
+    assert parse_command("DISPUTE ab12cd34") == Command("dispute", ("ab12cd34",), "en")
+    assert parse_command("pinga AB12CD34") == Command("dispute", ("AB12CD34",), "sw")
+    agent = new_agent(services, float_minor=1_000_000)
+    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="review-dispute")
+    commands = SmsCommands(services, ussd_code="*384*1#")
+    reply = commands.answer(amina.phone, parse_command(f"DISPUTE {row.receipt}"), "in-1")
+    assert reply.text.render("en") == f"Pamoja: we received your dispute of receipt {row.receipt}. We will call you."
+    assert row.status == DISPUTED
+    again = commands.answer(amina.phone, parse_command(f"PINGA {row.receipt}"), "in-2")
+    assert again.text.render("en") == "This receipt is already under review."
+
+
+def test_an_accepted_dispute_sends_the_member_exactly_one_acknowledgement(phone, app, session, services, amina):
+    agent = new_agent(services, float_minor=1_000_000)
+    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="gap-dispute")
+    session.commit()
+    run_jobs(app)
+    reply = phone.send(f"DISPUTE {row.receipt}")
+    assert reply == f"Pamoja: we received your dispute of receipt {row.receipt}. We will call you."
+    texts = session.scalars(select(OutboundMessage.text).where(OutboundMessage.recipient == amina.phone)).all()
+    assert sum("dispute" in text for text in texts) == 1
+    assert sum("disputed receipt" in text for text in session.scalars(
+        select(OutboundMessage.text).where(OutboundMessage.recipient == agent.phone))) == 1

@@ -61,3 +61,21 @@ def test_agent_registers_a_member_in_kiswahili_within_160_characters(app, client
     assert member.needs_pin and member.registered_by_agent_id == agent_row.id
     today = agent.dial(), agent.send(AGENT_PIN), agent.send("6")
     assert "Bado hakuna makusanyo leo" in today[-1]
+
+
+def test_agent_asks_the_new_members_language(app, client, session):
+    services = build_services(app, db.session)
+    agent_row = new_agent(services)
+    agent_row.locale = "sw"
+    session.commit()
+    agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
+    agent.dial()
+    for value in (AGENT_PIN, "1", "0733000456", "Wanjiku Kamau"):
+        agent.send(value)
+    assert "Lugha ya mwanachama:\n1. English\n2. Kiswahili" in agent.send("55667788")
+    assert "Jibu 1 kwa English au 2 kwa Kiswahili." in agent.send("3")
+    confirm = agent.send("1")
+    assert "Sajili Wanjiku Kamau" in confirm and "English?" in confirm and len(confirm) - 4 <= 160
+    assert agent.send("1").startswith("END Amesajiliwa")
+    member = services.members.by_phone("+254733000456")
+    assert member.locale == "en" and member.registered_by_agent_id == agent_row.id

@@ -2,10 +2,12 @@
 
 from app.money import Money
 from app.payments.models import Payment
+from tests.messaging_helpers import messages_to
 from tests.money_helpers import fund_savings
 from tests.ussd_helpers import UssdPhone, register
 
 AMINA, BARAKA = "+254712345678", "+254722000111"
+STRANGER = "+254799000321"
 
 
 def signed_in(client, phone=AMINA, pin="4821"):
@@ -110,3 +112,23 @@ def test_cannot_send_to_self(client, services):
     handset.send("3")
     handset.send("1")
     assert "yourself" in handset.send("0712345678")
+
+
+def test_member_invites_an_unregistered_number_once_a_day(client, services):
+    register(client, phone=AMINA)
+    handset = UssdPhone(client, AMINA)
+    screens = [handset.dial(), handset.send("4821"), handset.send("3"), handset.send("1")]
+    offer = handset.send("0799 000 321")
+    screens.append(offer)
+    assert "+254799000321 is not registered with Pamoja.\n1. Invite them by SMS\n2. Try another number" in offer
+    done = handset.send("1")
+    assert done == "END We sent +254799000321 an invitation to join Pamoja."
+    [sent] = messages_to(services.session, STRANGER, kind="invitation")
+    assert sent.text == "Amina Wanjiru invites you to Pamoja. Dial *384*1# to save and get paid."
+    assert not sent.urgent
+    again = signed_in(client)
+    for value in ("3", "1", "0799000321"):
+        again.send(value)
+    assert again.send("1") == "END You already invited +254799000321 today."
+    assert len(messages_to(services.session, STRANGER, kind="invitation")) == 1
+    assert all(len(screen) - 4 <= 160 for screen in screens)

@@ -31,6 +31,14 @@ def test_products_create_and_list(app, services):
     assert len(seed_demo_products(services)) == 3  # idempotent
 
 
+def test_products_list_prints_money_and_percents(app):
+    created = run(app, "products", "create", "--code", "mavuno", "--name", "Mavuno", "--currency", "KES", "--min",
+                  "1000", "--max", "50000", "--terms", "3", "--fee-type", "flat", "--fee", "50", "--penalty", "2.5")
+    assert created.exit_code == 0, created.output
+    line = next(line for line in run(app, "products", "list").output.splitlines() if "MAVUNO" in line)
+    assert "fee KES 50.00 (deducted)" in line and "penalty 2.5%" in line and "5000" not in line
+
+
 def test_approve_decline_show_and_recover(app, services, session):
     officer_product = product(services, approval="officer")
     member, other = new_member(services), new_member(services)

@@ -120,6 +120,14 @@ def test_agent_registration_without_pin(members):
     assert members.check_pin(member, "5739") is None
 
 
+def test_first_pin_of_an_agent_registered_member_sends_no_pin_changed_alert(members, notices):
+    member = members.register(phone=PHONE, name="Wanjiku Kamau", national_id="22334455", locale="en")
+    members.set_pin(member, "4829")
+    assert [kind for kind, _params in notices] == ["welcome"]
+    members.set_pin(member, "5739")
+    assert [kind for kind, _params in notices] == ["welcome", "pin_changed"]
+
+
 def test_unknown_lookups_return_none(members):
     assert members.by_phone("+254700000999") is None
     assert members.get(987654321) is None

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.keys import payment_job_id
 from app.ledger.errors import InsufficientFunds
 from app.money import Money
+from app.notifications.models import Notification
 from app.payments import errors
 from app.payments.providers.base import Ack, ProviderRejected, ProviderResult, TransientProviderError
 from app.payments.providers.circuit import CircuitOpen
@@ -242,3 +244,20 @@ def test_reconcile_times_out_a_silent_collection(services, fake, member):
     assert [(c.before, c.after) for c in changes] == [("pending", "timed_out")]
     callback(services, payment)
     assert payment.state == "succeeded"
+
+
+def test_member_is_told_a_deposit_arrived_and_a_payment_failed_once(services, fake, member):
+    def settle(key, status, **extra):
+        payment = deposit(services, member, key=key)
+        send(services, payment)
+        for _ in range(2):  # a duplicate callback tells nobody twice
+            callback(services, payment, status, **extra)
+
+    settle("deposit:review:1", "succeeded", receipt="R1")
+    settle("deposit:review:2", "failed", reason="cancelled", receipt=None)
+    texts = [n.text for n in services.session.scalars(
+        select(Notification).where(Notification.member_id == member.id).order_by(Notification.id))]
+    assert [t for t in texts if "Welcome" not in t] == [
+        "Pamoja: KES 500 received into your savings. Balance: KES 500.",
+        "Pamoja: your payment of KES 500 did not go through. You cancelled the fake request.",
+    ]

@@ -3,7 +3,10 @@
 import pytest
 
 from app.money import Money, parse_amount
+from app.payments.models import Payment
 from app.savings import errors
+from app.savings.services import label
+from tests.app.payments.test_payment_service import FakeProvider
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings
 
@@ -112,3 +115,42 @@ def test_history_shows_payment_states(services, amina):
     services.savings.deposit(amina, kes(500), "deposit:h:1", channel="ussd")
     rows = services.savings.history(amina)
     assert [(row.kind.render("en"), row.state) for row in rows] == [("Deposit", "initiated")]
+
+
+def test_history_names_a_withdrawal(services, amina):
+    fund_savings(services, amina, 2_000_00)
+    services.savings.withdraw(amina, kes(500), "wd:history", channel="ussd")
+    rows = services.savings.history(amina)
+    assert [row.kind.render("en") for row in rows] == ["Withdrawal"]
+    assert rows[0].kind.render("sw") == "Kutoa pesa"
+
+
+def test_history_signs_money_in_plus_and_money_out_minus(services, amina, baraka):
+    services.providers.install(FakeProvider())
+    fund_savings(services, amina, 5_000_00)
+    fund_savings(services, baraka, 5_000_00)
+
+    def start(key, direction, purpose, major):
+        services.payments.start(key, amina, direction, purpose, kes(major), amina.phone, provider="fake")
+
+    start("h:deposit", "collection", "deposit", 100)
+    services.savings.withdraw(amina, kes(200), "h:withdraw", channel="ussd")
+    start("h:contribution", "collection", "contribution", 300)
+    now = services.clock.now()  # a loan's payout needs a loan to reserve against: the payment row is enough here
+    services.session.add(Payment(idempotency_key="h:loan", member_id=amina.id, provider="fake",
+                                 direction="disbursement", purpose="loan_disbursement", purpose_ref="1",
+                                 amount_minor=400_00, currency="KES", phone=amina.phone, state="succeeded",
+                                 created_at=now, updated_at=now))
+    start("h:repay", "collection", "loan_repayment", 500)
+    services.savings.transfer(amina, baraka.phone, kes(600), "h:out", channel="ussd")
+    services.savings.transfer(baraka, amina.phone, kes(700), "h:in", channel="ussd")
+    rows = services.savings.history(amina, limit=10)
+    assert sorted((row.kind.render("en"), row.amount.major) for row in rows) == sorted([
+        ("Deposit", 100), ("Withdrawal", -200), ("Contribution", -300), ("Loan", 400), ("Loan repayment", -500),
+        ("Transfer", -610), ("Transfer", 700)])  # what left savings: KES 600 and the KES 10 fee
+
+
+def test_statement_names_cash_deposits_and_pledges():
+    assert label("cash_deposit").render("sw") == "Kuweka pesa taslimu"
+    assert label("guarantee_pledge").render("en") == "Loan guarantee"
+    assert label("group_payout").render("sw") == "Mgao wa kikundi"
