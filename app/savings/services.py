@@ -121,13 +121,18 @@ class SavingsService:
         return self.payments.start(idempotency_key, member, "collection", "deposit", amount, member.phone,
                                    initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
 
+    def check_withdrawal(self, member, amount):
+        """The fee of withdrawing `amount`, or raise: limits, daily limit, balance for amount + fee."""
+        fee = self.withdrawal_fee(amount)
+        self._check_outflow(member, amount, fee)
+        return fee
+
     def withdraw(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Reserve amount + fee and send `amount` to the member's mobile money; returns the Payment."""
         existing = self.payments.by_key(idempotency_key)
         if existing is not None:
             return existing
-        fee = self.withdrawal_fee(amount)
-        self._check_outflow(member, amount, fee)
+        fee = self.check_withdrawal(member, amount)
         try:
             return self.payments.start(idempotency_key, member, "disbursement", "withdrawal", amount, member.phone,
                                        fee=fee, initiated_by=f"member:{member.id}", channel=channel,

@@ -11,7 +11,7 @@ or double-tapped confirmation start nothing twice.
 
 from app.i18n import N_, T
 from app.payments.errors import PaymentError
-from app.savings.errors import InsufficientBalance, SavingsError
+from app.savings.errors import SavingsError
 from menus.member.amounts import amount_with
 from menus.member.pins import pin_check
 from menus.screens import Confirm, End, Input, Menu, Option, Paged, Pin, Stop
@@ -42,13 +42,7 @@ def check_deposit(ctx, amount):
 
 
 def check_withdrawal(ctx, amount):
-    service = savings(ctx)
-    service.check_amount(ctx.member, amount)
-    fee = service.withdrawal_fee(amount)
-    ctx.data["fee"] = fee
-    available = service.balance(ctx.member)
-    if available < amount + fee:
-        raise InsufficientBalance(available, amount + fee)
+    ctx.data["fee"] = savings(ctx).check_withdrawal(ctx.member, amount)
 
 
 def deposit(ctx):
