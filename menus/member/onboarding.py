@@ -5,9 +5,10 @@ two hops the session keeps only a keyed digest of the first entry, never the PIN
 """
 
 from app.i18n import N_, T
-from app.members.errors import MemberError, NoPin, PinLocked
+from app.members.errors import MemberError, PinLocked
 from app.members.pins import pin_digest_for_session
-from menus.engine import Finish, Reprompt
+from menus.engine import Finish
+from menus.member.pins import pin_check
 from menus.screens import Branch, Input, Invalid, Pin
 
 LANGUAGE_CHOICES = {"1": "en", "2": "sw"}
@@ -81,15 +82,11 @@ def register(ctx, pin):
 
 
 def login(ctx, pin):
-    error = ctx.services.members.check_pin(ctx.member, pin)
-    if error is None:
+    """The dial-in PIN (arrival already sent PIN-less members to set one)."""
+    refused = pin_check(ctx, pin)
+    if refused is None:
         ctx.state.authenticated = True
-        return "ok"
-    if isinstance(error, PinLocked):
-        return Finish(error.message)
-    if isinstance(error, NoPin):
-        return "first_pin"
-    return Reprompt(error.message)
+    return refused
 
 
 def set_first_pin(ctx, pin):
@@ -111,7 +108,7 @@ SCREENS = [
     Pin("reg_pin", N_("Choose a 4-digit PIN:"), action=remember_new_pin, next="reg_pin_confirm"),
     Pin("reg_pin_confirm", N_("Enter the PIN again:"), action=register, next={"ok": "main", "mismatch": "reg_pin"}),
     Pin("login", lambda ctx: T(N_("Welcome back, {name}. Enter your PIN:"), name=ctx.member.name), action=login,
-        next={"ok": "main", "first_pin": "first_pin"}),
+        next="main"),
     Pin("first_pin", lambda ctx: T(N_("Welcome, {name}. Choose a 4-digit PIN:"), name=ctx.member.name),
         action=remember_new_pin, next="first_pin_confirm"),
     Pin("first_pin_confirm", N_("Enter the PIN again:"), action=set_first_pin,
