@@ -39,11 +39,18 @@ class Services:
         return self.notify(member, kind, key, **params) if member is not None else None
 
     @cached_property
+    def peppers(self):
+        """The PIN peppers (current and old, by id) members and agents hash with."""
+        from app.members.pins import Peppers
+
+        return Peppers.from_config(self.config)
+
+    @cached_property
     def members(self):
         from app.members.services import MemberService
 
         return MemberService(
-            self.session, clock=self.clock, pepper=self.config["PIN_PEPPER"],
+            self.session, clock=self.clock, pepper=self.peppers,
             max_attempts=self.setting("PIN_MAX_ATTEMPTS"), lock_minutes=self.setting("PIN_LOCK_MINUTES"),
             default_currency=self.config["DEFAULT_CURRENCY"], notify=self.notify,
         )
@@ -84,12 +91,13 @@ class Services:
     @cached_property
     def outbox(self):
         from app.notifications.outbox import Outbox
+        from channels.send_result import UnknownOutcomeError
         from channels.senders import OutsideWindowError, TransientSendError
         from channels.textfit import segments, to_gsm7
 
         return Outbox(self.session, clock=self.clock, senders=self.senders, enqueue=self.enqueue,
                       transient_errors=(TransientSendError,), outside_window_errors=(OutsideWindowError,),
-                      text_fitter=to_gsm7, segment_counter=segments)
+                      unknown_outcome_errors=(UnknownOutcomeError,), text_fitter=to_gsm7, segment_counter=segments)
 
     @cached_property
     def invitations(self):
@@ -119,7 +127,7 @@ class Services:
 
         return AgentService(
             self.session, clock=self.clock, ledger=self.ledger, members=self.members, notify=self.notify,
-            pepper=self.config["PIN_PEPPER"], payments=self.payments, loans=self.loans,
+            pepper=self.peppers, payments=self.payments, loans=self.loans,
             groups=self.groups, max_attempts=self.setting("PIN_MAX_ATTEMPTS"),
             lock_minutes=self.setting("PIN_LOCK_MINUTES"), default_region=self.config["DEFAULT_REGION"],
             default_currency=self.config["DEFAULT_CURRENCY"])

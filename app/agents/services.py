@@ -16,7 +16,7 @@ from app.agents.cash import CashMixin
 from app.agents.models import ACTIVE, Agent
 from app.agents.reports import ReportsMixin
 from app.agents.settlement import FLOAT_TOPUP, float_account
-from app.members.pins import hash_pin, lock_minutes_left, pin_matches
+from app.members.pins import as_peppers, hash_pin, lock_minutes_left, needs_rehash, pin_matches
 from app.money import Money
 from app.phones import InvalidPhone, currency_for, normalize_phone
 
@@ -29,7 +29,7 @@ class AgentService(CashMixin, ReportsMixin):
         self.ledger = ledger
         self.members = members
         self.notify = notify
-        self.pepper = pepper
+        self.pepper = as_peppers(pepper)
         self.payments = payments
         self.loans = loans
         self.groups = groups
@@ -74,7 +74,12 @@ class AgentService(CashMixin, ReportsMixin):
         return lock_minutes_left(agent.pin_locked_until, self.clock.now())
 
     def check_pin(self, agent, pin):
-        """None when right, else the AgentError to show (returned, so the failure count is committed)."""
+        """None when right, else the AgentError to show (returned, so the failure count is committed).
+
+        As for members (MemberService.check_pin): the row lock is taken before the
+        lock state is read and held across the check and the count, so parallel
+        guesses queue and at most `max_attempts` are evaluated per lock window.
+        """
         agent = self._lock(agent.id)
         if agent.status != ACTIVE:
             return errors.AgentInactive()
@@ -83,6 +88,8 @@ class AgentService(CashMixin, ReportsMixin):
             return errors.AgentLocked(minutes)
         if pin_matches(pin, agent.pin_hash, self.pepper):
             agent.pin_failures, agent.pin_locked_until = 0, None
+            if needs_rehash(agent.pin_hash, self.pepper):
+                agent.pin_hash = hash_pin(pin, self.pepper)
             return None
         agent.pin_failures += 1
         if agent.pin_failures < self.max_attempts:

@@ -1,19 +1,29 @@
 """The member service: registration, PIN checks with lockout, language, profile.
 
-Knows nothing of Flask or channels. A wrong PIN is counted on the member's row
-under a row lock, so three wrong PINs lock the account across sessions and
-channels, whichever web process serves them. Callers commit once per request.
+Knows nothing of Flask or channels. Every PIN check, right or wrong, runs under
+the member's row lock held until the caller commits, so three wrong PINs lock the
+account across sessions and channels, whichever web process serves them, and no
+burst of parallel guesses gets more than three evaluated. Callers commit once per
+request.
 """
 
 import re
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.i18n import SUPPORTED
 from app.members import errors
 from app.members.models import Member
-from app.members.pins import TRIVIAL_PINS, hash_pin, is_pin_shaped, lock_minutes_left, pin_matches
+from app.members.pins import (
+    TRIVIAL_PINS,
+    as_peppers,
+    hash_pin,
+    is_pin_shaped,
+    lock_minutes_left,
+    needs_rehash,
+    pin_matches,
+)
 from app.phones import currency_for
 
 NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
@@ -25,7 +35,7 @@ class MemberService:
                  default_currency="KES", notify=None):
         self.session = session
         self.clock = clock
-        self.pepper = pepper
+        self.pepper = as_peppers(pepper)
         self.max_attempts = max_attempts
         self.lock_minutes = lock_minutes
         self.default_currency = default_currency
@@ -91,10 +101,16 @@ class MemberService:
         """Check a PIN; return None when right, else the MemberError to show.
 
         Returns rather than raises so the caller still commits the failure count:
-        a rolled-back wrong PIN would never lock anyone out. A right PIN costs no
-        write and no lock; a wrong one is counted by one atomic UPDATE, so
-        concurrent sessions on other channels cannot lose a failure.
+        a rolled-back wrong PIN would never lock anyone out. The member's row is
+        locked (`FOR NO KEY UPDATE`, until the caller commits) before the lock
+        state is read and held across the hash check and the count, so parallel
+        sessions queue here: each sees the count the previous one committed, at
+        most `max_attempts` guesses are evaluated per lock window, the right PIN
+        after the lock is refused, and only the guess that sets the lock alerts.
+        A right PIN costs that one locking read (bench/pin_hash.py measures it)
+        and re-hashes only when the pepper or work factor changed.
         """
+        member = self._lock(member)
         if member.pin_hash is None:
             return errors.NoPin()
         minutes = self.locked_minutes_left(member)
@@ -104,19 +120,21 @@ class MemberService:
             if member.pin_failures or member.pin_locked_until:
                 member.pin_failures = 0
                 member.pin_locked_until = None
+            if needs_rehash(member.pin_hash, self.pepper):
+                member.pin_hash = hash_pin(pin, self.pepper)
             return None
-        failures = self.session.execute(
-            update(Member).where(Member.id == member.id)
-            .values(pin_failures=Member.pin_failures + 1).returning(Member.pin_failures),
-            execution_options={"synchronize_session": False},
-        ).scalar_one()
-        if failures < self.max_attempts:
-            member.pin_failures = failures
-            return errors.WrongPin(self.max_attempts - failures)
+        member.pin_failures += 1
+        if member.pin_failures < self.max_attempts:
+            return errors.WrongPin(self.max_attempts - member.pin_failures)
         member.pin_failures = 0
         member.pin_locked_until = self.clock.now() + timedelta(minutes=self.lock_minutes)
         self.notify(member, "pin_locked", minutes=self.lock_minutes)
         return errors.PinLocked(member.pin_locked_until, self.lock_minutes)
+
+    def _lock(self, member):
+        """The member's row, locked and re-read (another session may have counted a failure since)."""
+        return self.session.scalar(select(Member).where(Member.id == member.id)
+                                   .with_for_update(key_share=True).execution_options(populate_existing=True))
 
     def set_pin(self, member, new_pin):
         """Set a PIN: the first one of an agent-registered member, or a change after `check_pin`."""

@@ -223,8 +223,8 @@ def test_wrong_pin_message_in_kiswahili():
 
 def test_hash_format():
     stored = hash_pin("4821", PEPPER)
-    scheme, iterations, salt, digest = stored.split("$")
-    assert scheme == "pbkdf2_sha256" and int(iterations) > 0
+    scheme, pepper_id, iterations, salt, digest = stored.split("$")
+    assert scheme == "pbkdf2_sha256" and pepper_id == "1" and int(iterations) > 0
     assert len(salt) == 32 and len(digest) == 64
     assert len(stored) <= 128  # the members.pin_hash column
 
