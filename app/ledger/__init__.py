@@ -34,10 +34,19 @@ Posting (LedgerService.post), in one savepoint of the caller's transaction
     1. validate: Money only (no floats, no bare ints), no zero, one currency matching every
        account, sum zero, at least two postings;
     2. insert the entry with ``ON CONFLICT (idempotency_key) DO NOTHING``: a second post of
-       the same key (or a concurrent one, which waits for the first to commit) gets the
-       first entry back and changes nothing;
-    3. lock the accounts ``SELECT ... FOR UPDATE`` in id order (no deadlocks), refuse an
-       overdraft (InsufficientFunds), insert the postings, update the cached balances.
+       the same key (or a concurrent one, which waits for the first to commit) with the same
+       kind and postings gets the first entry back and changes nothing; the same key with
+       another kind, accounts or amounts raises IdempotencyConflict (never a silent success).
+       The comparison runs only when the key exists: no extra round trip on a new key;
+    3. lock the accounts ``SELECT ... FOR UPDATE`` in the one lock order (no deadlocks):
+       holders (member and agent accounts) first, then shared counter-accounts, each by id;
+       refuse an overdraft (InsufficientFunds), insert the postings, update the balances.
+
+Checking before posting (LedgerService.lock)
+    A service that checks a balance or a limit before posting (a transfer, a withdrawal)
+    first locks, ONCE, every member/agent account the entry will touch, in the same lock
+    order; `post` then only adds the shared accounts. Locking the sender for the checks and
+    the recipient later is what deadlocked opposite transfers (A->B while B->A).
 
 Database enforcement (migration 0002)
     CHECK amount <> 0; the balance CHECK above; a DEFERRABLE INITIALLY DEFERRED constraint

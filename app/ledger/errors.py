@@ -47,3 +47,17 @@ class InsufficientFunds(LedgerError, ValueError):
         super().__init__(f"account {account.id} ({account.kind}) would go below zero; available {available}")
         self.account = account
         self.available = available
+
+
+class IdempotencyConflict(LedgerError):
+    """An idempotency key already used for a different movement (other kind, accounts or amounts).
+
+    A real replay (same key, same movement) returns the first entry; this is the other case,
+    a key collision, refused so it can never pass for a success. `entry` is the first entry.
+    """
+
+    message = T(N_("This request was already used for another transaction. Nothing was moved. Please try again."))
+
+    def __init__(self, entry):
+        super().__init__(f"idempotency key {entry.idempotency_key!r} already posted entry {entry.id} ({entry.kind})")
+        self.entry = entry

@@ -52,6 +52,24 @@ def clearing_kind(provider):
     return f"mobile_money_clearing:{provider}"
 
 
+HOLDER_OWNERS = ("member", "agent")
+"""Owners whose accounts callers check before posting (savings, pledges, float): locked first.
+
+Every other account (system, provider clearing, group, group member share, loan) is a
+counter-account many movements share; it is locked after the holders. See `lock_order_clause`.
+"""
+
+
+def lock_order_clause():
+    """ORDER BY for every account lock: holders first, then shared counter-accounts, each by id.
+
+    One global order for every transaction is what makes row locks deadlock-free; holders
+    come first so a caller can lock them for its checks (LedgerService.lock) without
+    holding a hot shared account any longer than the posting itself.
+    """
+    return (LedgerAccount.owner_type.not_in(HOLDER_OWNERS), LedgerAccount.id)
+
+
 class LedgerAccount(db.Model):
     __tablename__ = "ledger_accounts"
     __table_args__ = (

@@ -1,8 +1,15 @@
 """The ledger service: the only code that writes ledger rows (design: app/ledger/__init__.py).
 
 Posting runs in a savepoint of the caller's transaction, so a refused entry leaves
-the caller's other work intact; the caller commits once. Account rows are locked
-in id order, which is what makes concurrent withdrawals safe and deadlock-free.
+the caller's other work intact; the caller commits once.
+
+Lock order (what keeps opposite movements deadlock-free): account rows are locked
+holders first (members' and agents' accounts, whose balances callers check), then
+the shared counter-accounts (system, provider clearing, groups, loans), each group
+in id order (`lock_order`). A caller that checks balances or limits before posting
+takes `lock(accounts)` ONCE, with every holder account the entry will touch, before
+its checks; `post` then locks the rest in the same order, so the locks of every
+transaction are taken in one global order whether or not it pre-locked.
 """
 
 from collections import defaultdict
@@ -12,7 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.ledger import errors
-from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting, clearing_kind, normal_sign_of
+from app.ledger.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    clearing_kind,
+    lock_order_clause,
+    normal_sign_of,
+)
 from app.money import Money
 
 
@@ -81,17 +95,43 @@ class LedgerService:
         return [StatementLine(entry_id, created_at, kind, memo, Money(amount * account.normal_sign, account.currency))
                 for entry_id, created_at, kind, memo, amount in rows]
 
-    def post(self, idempotency_key, postings, *, kind, memo="", initiated_by, channel, session_ref=None):
-        """Post one balanced entry; the same key again returns the first entry and changes nothing.
+    def lock(self, accounts):
+        """Lock these accounts (SELECT ... FOR UPDATE) in lock order; return them refreshed, in the order given.
 
-        `postings` is a list of (LedgerAccount, Money), debit positive. Raises an
-        InvalidEntry/NotMoney for a malformed entry and InsufficientFunds when a
-        no-overdraft account would go below zero (nothing is written then).
+        Call it once per transaction, before checking balances or limits, with every
+        member/agent account the coming entry touches (sender AND recipient): locking
+        one now and another later is what deadlocks opposite transfers. Shared
+        counter-accounts need not be passed; `post` locks them after these.
+        """
+        ids = {account.id for account in accounts}
+        locked = {account.id: account for account in self.session.scalars(
+            select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(*lock_order_clause())
+            .with_for_update().execution_options(populate_existing=True))}
+        return [locked[account.id] for account in accounts]
+
+    def replay(self, idempotency_key, postings, *, kind):
+        """The entry already posted under this key for this same movement, or None if the key is new.
+
+        Raises IdempotencyConflict when the key was used for a different movement (another
+        kind, accounts or amounts): a reused key must never pass for a success.
         """
         existing = self.entry(idempotency_key)
         if existing is not None:
-            return existing
+            self._check_same(existing, postings, kind)
+        return existing
+
+    def post(self, idempotency_key, postings, *, kind, memo="", initiated_by, channel, session_ref=None):
+        """Post one balanced entry; the same key and movement again returns the first entry, changing nothing.
+
+        `postings` is a list of (LedgerAccount, Money), debit positive. Raises an
+        InvalidEntry/NotMoney for a malformed entry, InsufficientFunds when a
+        no-overdraft account would go below zero, and IdempotencyConflict when the key
+        was already used for a different movement (nothing is written then).
+        """
         net = self._validate(postings)
+        existing = self.replay(idempotency_key, postings, kind=kind)
+        if existing is not None:
+            return existing
         with self.session.begin_nested():
             entry_id = self.session.scalar(
                 insert(LedgerEntry)
@@ -101,11 +141,19 @@ class LedgerService:
                 .returning(LedgerEntry.id)
             )
             if entry_id is None:  # a concurrent post of the same key committed first
-                return self.entry(idempotency_key)
+                return self.replay(idempotency_key, postings, kind=kind)
             self._apply(net)
             self.session.add_all(LedgerPosting(entry_id=entry_id, account_id=account.id, amount=money.minor)
                                  for account, money in postings)
         return self.session.get(LedgerEntry, entry_id)
+
+    @staticmethod
+    def _check_same(entry, postings, kind):
+        """Refuse a replay whose kind or postings (accounts and amounts) differ from the posted entry."""
+        wanted = sorted((account.id, money.minor) for account, money in postings)
+        posted = sorted((posting.account_id, posting.amount) for posting in entry.postings)
+        if entry.kind != kind or wanted != posted:
+            raise errors.IdempotencyConflict(entry)
 
     def _validate(self, postings):
         """Check the entry's shape; return the net amount per account id."""
@@ -129,9 +177,10 @@ class LedgerService:
         return net
 
     def _apply(self, net):
-        """Lock the accounts in id order, refuse an overdraft, update the cached balances."""
+        """Lock the accounts in lock order (those `lock` holds already are kept), refuse an overdraft,
+        update the cached balances."""
         locked = self.session.scalars(
-            select(LedgerAccount).where(LedgerAccount.id.in_(net)).order_by(LedgerAccount.id)
+            select(LedgerAccount).where(LedgerAccount.id.in_(net)).order_by(*lock_order_clause())
             .with_for_update().execution_options(populate_existing=True)
         ).all()
         for account in locked:

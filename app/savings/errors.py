@@ -43,3 +43,8 @@ class SelfTransfer(SavingsError):
 
 class CurrencyNotServed(SavingsError):
     message = T(N_("Transfers are only possible within the same country."))
+
+
+class ConflictingRequest(SavingsError):
+    """The movement's idempotency key was already used for another movement (the ledger's
+    IdempotencyConflict); the message is the ledger's."""

@@ -3,8 +3,9 @@
 Deposits and withdrawals go through the payments service (the ledger posts a deposit
 only when the operator confirms; a withdrawal reserves amount + fee at once). A
 transfer between members is one ledger entry. Limit and balance checks run after
-locking the member's savings row, so two sessions of one member are serialised and
-cannot both pass a limit. Available balance = member_savings (pledged money lives in
+locking the member's savings row (a transfer locks sender and recipient together, in
+the ledger's lock order, so opposite transfers cannot deadlock), so two sessions of
+one member are serialised and cannot both pass a limit. Available balance = member_savings (pledged money lives in
 guarantee_pledged; see app/ledger). Callers commit.
 """
 
@@ -14,8 +15,8 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from app.i18n import N_, T
-from app.ledger.errors import InsufficientFunds
-from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
+from app.ledger.errors import IdempotencyConflict, InsufficientFunds
+from app.ledger.models import LedgerEntry, LedgerPosting
 from app.money import Money
 from app.phones import InvalidPhone, normalize_phone
 from app.savings import errors, fees
@@ -118,18 +119,23 @@ class SavingsService:
     def deposit(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Ask the member's mobile money for `amount`; savings grow when the operator confirms."""
         self.check_amount(member, amount)
+        self._replayed_payment(idempotency_key, member, "deposit", amount)
         return self.payments.start(idempotency_key, member, "collection", "deposit", amount, member.phone,
                                    initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
 
     def check_withdrawal(self, member, amount):
-        """The fee of withdrawing `amount`, or raise: limits, daily limit, balance for amount + fee."""
+        """The fee of withdrawing `amount`, or raise: limits, daily limit, balance for amount + fee.
+
+        Locks the member's savings (a withdrawal touches no other holder account), so the
+        checks hold until the caller commits.
+        """
         fee = self.withdrawal_fee(amount)
-        self._check_outflow(member, amount, fee)
+        self._check_outflow(member, amount, fee, self.ledger.lock([self.account_for(member)])[0])
         return fee
 
     def withdraw(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Reserve amount + fee and send `amount` to the member's mobile money; returns the Payment."""
-        existing = self.payments.by_key(idempotency_key)
+        existing = self._replayed_payment(idempotency_key, member, "withdrawal", amount)
         if existing is not None:
             return existing
         fee = self.check_withdrawal(member, amount)
@@ -139,6 +145,18 @@ class SavingsService:
                                        session_ref=session_ref)
         except InsufficientFunds as exc:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
+
+    def _replayed_payment(self, idempotency_key, member, purpose, amount):
+        """The payment already started under this key for this same movement, or None.
+
+        The same key for another member, purpose or amount is refused (ConflictingRequest),
+        never answered with the first payment as if this one had been started.
+        """
+        existing = self.payments.by_key(idempotency_key)
+        if existing is not None and (existing.member_id, existing.purpose, existing.amount) != (
+                member.id, purpose, amount):
+            raise errors.ConflictingRequest(IdempotencyConflict.message)
+        return existing
 
     def recipient(self, sender, recipient_phone):
         """The member a transfer would go to (for the confirmation screen), or raise."""
@@ -156,22 +174,30 @@ class SavingsService:
         return recipient
 
     def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None):
-        """Move `amount` to another member's savings (fee to fee_income) as one ledger entry."""
-        existing = self.ledger.entry(idempotency_key)
-        if existing is not None:
-            return existing
+        """Move `amount` to another member's savings (fee to fee_income) as one ledger entry.
+
+        The same key for the same transfer returns the first entry (a replayed confirmation);
+        the same key for another amount or recipient is refused (ConflictingRequest).
+        """
         recipient = self.recipient(sender, recipient_phone)
         fee = self.transfer_fee(amount)
-        self._check_outflow(sender, amount, fee)
-        postings = [(self.account_for(sender), amount + fee), (self.account_for(recipient), -amount)]
+        source, destination = self.account_for(sender), self.account_for(recipient)
+        postings = [(source, amount + fee), (destination, -amount)]
         if fee:
             postings.append((self.ledger.system_account("fee_income", amount.currency), -fee))
         try:
+            existing = self.ledger.replay(idempotency_key, postings, kind="transfer")
+            if existing is not None:
+                return existing
+            source, _destination = self.ledger.lock([source, destination])
+            self._check_outflow(sender, amount, fee, source)
             return self.ledger.post(idempotency_key, postings, kind="transfer",
                                     memo=f"{sender.phone} -> {recipient.phone}",
                                     initiated_by=f"member:{sender.id}", channel=channel, session_ref=session_ref)
         except InsufficientFunds as exc:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
+        except IdempotencyConflict as exc:
+            raise errors.ConflictingRequest(exc.message) from exc
 
     def history(self, member, limit=5):
         """Recent mobile-money payments and transfers with their state, newest first.
@@ -190,11 +216,9 @@ class SavingsService:
                             "succeeded") for created_at, amount in transfers]
         return sorted(rows, key=lambda row: row.when, reverse=True)[:limit]
 
-    def _check_outflow(self, member, amount, fee):
-        """Limits, daily limit and balance, under a lock on the member's savings row."""
+    def _check_outflow(self, member, amount, fee, account):
+        """Limits, daily limit and balance of `account`, the member's savings the caller locked (ledger.lock)."""
         limits = self.check_amount(member, amount)
-        account = self.session.scalars(select(LedgerAccount).where(LedgerAccount.id == self.account_for(member).id)
-                                       .with_for_update().execution_options(populate_existing=True)).one()
         used = Money(int(self._spent_today(account)), member.currency)
         if used + amount > limits.per_day:
             raise errors.DailyLimitReached(max(limits.per_day - used, Money.zero(member.currency)))

@@ -47,9 +47,83 @@ def test_deposit_credits_the_member_in_natural_sign(ledger, savings, clearing):
 
 def test_same_key_twice_returns_the_first_entry_and_changes_nothing(ledger, savings, clearing):
     first = deposit(ledger, savings, clearing, 100_00, "dep:dup")
-    again = deposit(ledger, savings, clearing, 999_00, "dep:dup")
+    again = deposit(ledger, savings, clearing, 100_00, "dep:dup")
     assert again.id == first.id
     assert ledger.balance(savings) == kes(100_00)
+
+
+def test_a_replay_may_list_its_postings_in_another_order(ledger, savings, clearing):
+    first = deposit(ledger, savings, clearing, 100_00, "dep:order")
+    again = ledger.post("dep:order", [(savings, kes(-100_00)), (clearing, kes(100_00))], kind="deposit", **AUDIT)
+    assert again.id == first.id
+
+
+def test_same_key_with_another_amount_is_a_conflict_not_a_success(ledger, savings, clearing):
+    first = deposit(ledger, savings, clearing, 100_00, "dep:amount")
+    with pytest.raises(errors.IdempotencyConflict) as raised:
+        deposit(ledger, savings, clearing, 999_00, "dep:amount")
+    assert raised.value.entry.id == first.id
+    assert ledger.balance(savings) == kes(100_00)
+
+
+def test_same_key_with_another_account_is_a_conflict(ledger, savings, clearing):
+    deposit(ledger, savings, clearing, 100_00, "dep:account")
+    other = ledger.account("member", 2, "member_savings", "KES")
+    with pytest.raises(errors.IdempotencyConflict):
+        deposit(ledger, other, clearing, 100_00, "dep:account")
+    assert ledger.balance(other) == kes(0)
+
+
+def test_same_key_with_another_kind_is_a_conflict(ledger, savings, clearing):
+    deposit(ledger, savings, clearing, 100_00, "dep:kind")
+    with pytest.raises(errors.IdempotencyConflict):
+        ledger.post("dep:kind", [(clearing, kes(100_00)), (savings, kes(-100_00))], kind="cash_deposit", **AUDIT)
+
+
+def test_same_key_with_an_extra_posting_is_a_conflict(ledger, savings, clearing):
+    fees = ledger.system_account("fee_income", "KES")
+    deposit(ledger, savings, clearing, 100_00, "dep:extra")
+    with pytest.raises(errors.IdempotencyConflict):
+        ledger.post("dep:extra", [(clearing, kes(100_00)), (savings, kes(-90_00)), (fees, kes(-10_00))],
+                    kind="deposit", **AUDIT)
+
+
+def test_a_new_key_costs_no_extra_query(ledger, savings, clearing, session):
+    """The replay comparison reads the first entry's postings only when the key already exists."""
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        deposit(ledger, savings, clearing, 100_00, "dep:queries")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert any("INSERT INTO ledger_entries" in statement for statement in statements)
+    assert not any("FROM ledger_postings" in statement for statement in statements)
+
+
+def test_lock_returns_the_accounts_in_the_order_given_refreshed(ledger, savings, clearing, session):
+    other = ledger.account("member", 2, "member_savings", "KES")
+    deposit(ledger, savings, clearing, 100_00, "dep:lock")
+    locked = ledger.lock([other, savings])
+    assert [account.id for account in locked] == [other.id, savings.id]
+    assert locked[1].balance * locked[1].normal_sign == 100_00
+
+
+def test_lock_order_puts_members_and_agents_before_shared_accounts(ledger, session):
+    from sqlalchemy import select
+
+    from app.ledger.models import LedgerAccount, lock_order_clause
+
+    fees = ledger.system_account("fee_income", "KES")  # may be older (smaller id) than the holders
+    agent = ledger.account("agent", 7, "agent_float", "KES")
+    member = ledger.account("member", 3, "member_savings", "KES")
+    ids = [fees.id, agent.id, member.id]
+    ordered = session.scalars(select(LedgerAccount.id).where(LedgerAccount.id.in_(ids))
+                              .order_by(*lock_order_clause())).all()
+    assert ordered == sorted([agent.id, member.id]) + [fees.id]
 
 
 def test_account_is_get_or_create(ledger, savings):
