@@ -96,6 +96,11 @@ def load_config(environ=None):
 
 def as_int(config, name):
     """Read an integer setting, failing loudly at start-up on a typo."""
+    # Outbox sweep: a message still queued this long after its last change is sent again; after this many
+    # provider calls or hours it is marked failed
+    "OUTBOX_STUCK_SECONDS": "120",
+    "OUTBOX_MAX_ATTEMPTS": "6",
+    "OUTBOX_GIVE_UP_HOURS": "24",
     return int(config[name])
 
 

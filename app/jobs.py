@@ -9,6 +9,8 @@ for a row that is not there yet. Retries use RQ's `Retry` with backoff.
 """
 
 import functools
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from rq import Retry
@@ -16,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.observability import ERRORS
 
 DEFAULT_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 """Backoff for transient failures: 5 s, 30 s, 2 min, 10 min, 30 min."""
@@ -56,31 +59,58 @@ def job(func):
     return run
 
 
+class PendingJob(NamedTuple):
+    """A job waiting for its transaction to commit; `func` is a function or its dotted path."""
+
+    queue: object
+    func: object
+    args: tuple
+    kwargs: dict
+    job_id: str | None = None
+    at: datetime | None = None
+    retry: Retry | None = DEFAULT_RETRY
+
+
+def submit(pending):
+    """Enqueue `pending` now, unless a job with its id is already queued, running or finished."""
+    queue = pending.queue
+    options = {"job_id": pending.job_id, "retry": pending.retry, "args": pending.args, "kwargs": pending.kwargs}
+    if pending.job_id is not None:
+        existing = queue.fetch_job(pending.job_id)
+        if existing is not None and existing.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
+            return
+    if pending.at is not None:
+        queue.enqueue_at(pending.at, pending.func, **options)
+    else:
+        queue.enqueue(pending.func, **options)
+
+
 def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT_RETRY, at=None, **kwargs):
     """Enqueue `func(*args)` once `session` commits; a stable `job_id` makes it idempotent.
 
     A job whose id is already queued, running or finished is not enqueued again;
-    a failed one may be. `at` (aware datetime) schedules it for later.
+    a failed one may be. `at` (aware datetime) schedules it for later. If the
+    enqueue fails after the commit (Redis away), the job is kept in `deferred_jobs`
+    for the sweep: the commit stands and the caller is not told otherwise.
     """
-
-    def send():
-        options = {"job_id": job_id, "retry": retry, "args": args, "kwargs": kwargs}
-        if job_id is not None:
-            existing = queue.fetch_job(job_id)
-            if existing is not None and existing.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
-                return
-        if at is not None:
-            queue.enqueue_at(at, func, **options)
-        else:
-            queue.enqueue(func, **options)
-
-    session.info.setdefault("pending_jobs", []).append(send)
+    session.info.setdefault("pending_jobs", []).append(PendingJob(queue, func, args, kwargs, job_id, at, retry))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending_jobs(session):
-    for send in session.info.pop("pending_jobs", []):
-        send()
+    pending_jobs = session.info.pop("pending_jobs", [])
+    for index, pending in enumerate(pending_jobs):
+        try:
+            submit(pending)
+        except Exception as error:  # noqa: BLE001 - the data is committed: keep the job, never raise from here
+            from app.deferred_jobs import record
+
+            ERRORS.labels("jobs", "enqueue").inc()
+            bind = session.get_bind()
+            now = datetime.now(UTC)
+            for rest in pending_jobs[index:]:  # Redis is away: the rest would fail the same way, slowly
+                record(bind, rest, error, now)
+            return
 
 
 @event.listens_for(Session, "after_rollback")

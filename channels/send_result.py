@@ -28,6 +28,10 @@ class TransientSendError(SendError):
     """The provider or the network failed; the same send may succeed later."""
 
 
+class UnknownOutcomeError(TransientSendError):
+    """The request may have reached the provider but no answer came (a read timeout): it may have gone out."""
+
+
 class OutsideWindowError(SendError):
     """WhatsApp refused free-form text outside the 24-hour window: send a template or use SMS."""
 

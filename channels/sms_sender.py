@@ -1,7 +1,8 @@
 """SMS through Africa's Talking: one SDK request for every recipient of the same text.
 
 The provider's per-recipient status codes become our ACCEPTED, RETRY or FAILED;
-a failed request as a whole (timeout, network, HTTP error) is a TransientSendError.
+a failed request as a whole (network, HTTP error) is a TransientSendError, a read
+timeout an UnknownOutcomeError (it may have gone out: Africa's Talking has no API to ask).
 Numbers the SDK would reject fail alone so they cannot sink the rest of the batch.
 """
 
@@ -12,7 +13,16 @@ import requests
 from africastalking.Service import AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
 
-from channels.send_result import ACCEPTED, FAILED, RETRY, TIMEOUT_SECONDS, SendError, SendResult, TransientSendError
+from channels.send_result import (
+    ACCEPTED,
+    FAILED,
+    RETRY,
+    TIMEOUT_SECONDS,
+    SendError,
+    SendResult,
+    TransientSendError,
+    UnknownOutcomeError,
+)
 from channels.textfit import segments
 
 AT_ACCEPTED_CODES = frozenset({100, 101, 102})
@@ -52,8 +62,9 @@ class AfricasTalkingSmsSender:
     def send(self, recipients, text):
         """Send `text` to every recipient; one `SendResult` per distinct recipient, in order.
 
-        Raises `TransientSendError` when the request as a whole failed (timeout, network,
-        any HTTP error: the SDK hides the status code), and `SendError` for a 2xx answer
+        Raises `TransientSendError` when the request as a whole failed (network, any HTTP
+        error: the SDK hides the status code), `UnknownOutcomeError` (a TransientSendError)
+        when it was sent but no answer came in time, and `SendError` for a 2xx answer
         that is not the documented JSON.
         """
         recipients = list(dict.fromkeys([recipients] if isinstance(recipients, str) else recipients))
@@ -74,6 +85,9 @@ class AfricasTalkingSmsSender:
     def _send_batch(self, recipients, text, parts):
         try:
             answer = self.service.send(text, recipients, sender_id=self.sender_id, timeout=self.timeout)
+        except requests.ReadTimeout as error:
+            # Sent, but no answer: Africa's Talking may have taken it, and it has no API to ask.
+            raise UnknownOutcomeError(f"Africa's Talking SMS request timed out: {error}") from error
         except (AfricasTalkingException, requests.RequestException) as error:
             raise TransientSendError(f"Africa's Talking SMS request failed: {error}") from error
         try:

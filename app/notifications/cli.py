@@ -1,4 +1,4 @@
-"""`flask reminders run --date D` and `flask scheduler run|tick`.
+"""`flask reminders run --date D`, `flask notifications sweep` and `flask scheduler run|tick`.
 
 `reminders run` builds the services with a clock stopped at REMINDERS_AT on D, so
 it sends exactly what the scheduler would have sent that morning (quiet hours and
@@ -39,6 +39,23 @@ def run_reminders_command(day):
         result = services.reminders.run(day, checkpoint=db.session.commit, progress=bar.update)
     db.session.commit()
     click.echo(f"computed {result.computed}, new {result.made}, handed to the outbox {result.dispatched}")
+
+
+@click.group("notifications")
+def notifications_cli():
+    """Outbound notifications and messages."""
+
+
+@notifications_cli.command("sweep")
+@with_appcontext
+def sweep_command():
+    """Enqueue lost jobs again and send (or fail) messages stuck in `queued`, now."""
+    from app.notifications.tasks import sweep
+    from app.services import build_services
+
+    found = sweep(build_services(current_app, db.session))
+    db.session.commit()
+    click.echo(", ".join(f"{name} {count}" for name, count in found.items()))
 
 
 @click.group("scheduler")

@@ -64,6 +64,15 @@ KINDS = {
 }
 """kind -> Kind. `notify` refuses a kind not listed here."""
 
+RESEND_WHEN_UNKNOWN = frozenset({
+    "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
+    "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
+})
+"""Outbox kinds sent again when a send's outcome is unknown (a killed worker, a timeout) and the provider
+cannot say: money confirmations, security alarms and command replies (they carry `YES <code>` codes).
+A member told twice is better than one never told. Everything else (reminders, news, invitations) is
+marked failed instead: a reminder twice is the harm, a reminder lost is not."""
+
 
 def parse_templates(setting):
     """`"repayment_due:en=HX1,repayment_due:sw=HX2"` -> {("repayment_due", "en"): "HX1", ...}."""

@@ -67,6 +67,9 @@ class OutboundMessage(db.Model):
     status_history: Mapped[list] = mapped_column(JSONB, default=list)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+    sending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set and committed just before the provider is called, cleared with its answer: still set
+    after the call means the outcome is unknown (a killed worker, a read timeout)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -27,12 +27,19 @@ from app.keys import message_job_id
 from app.members.models import Member
 from app.notifications import messages as m
 from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, set_status
+from app.notifications.kinds import RESEND_WHEN_UNKNOWN
 from app.notifications.messages import OutboundMessage
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 """Free-form WhatsApp text is allowed this long after the member's last message."""
 BATCH_SIZE = 1000
 """Recipients per Africa's Talking request when many get the same text."""
+IN_FLIGHT = timedelta(seconds=20)
+"""A send marked this recently may still be waiting for the provider (timeouts are 3 s + 10 s)."""
+UNKNOWN_OUTCOME = "outcome unknown: not sent again"
+"""Why a message that may have gone out (no answer came) was not sent again (see RESEND_WHEN_UNKNOWN)."""
+SWEEP_LIMIT = 5000
+"""Stuck messages looked at per sweep."""
 
 
 class TransientDeliveryError(Exception):
@@ -41,7 +48,7 @@ class TransientDeliveryError(Exception):
 
 class Outbox:
     def __init__(self, session, *, clock, senders, enqueue, transient_errors=(), outside_window_errors=(),
-                 text_fitter=None, segment_counter=None):
+                 unknown_outcome_errors=(), text_fitter=None, segment_counter=None):
         self.session = session
         self.clock = clock
         self.senders = senders
@@ -50,6 +57,7 @@ class Outbox:
         # handed in by the composition root (app/services.py) so this package never imports channels/.
         self.transient_errors = tuple(transient_errors)
         self.outside_window_errors = tuple(outside_window_errors)
+        self.unknown_outcome_errors = tuple(unknown_outcome_errors)
         self.fit_text = text_fitter or (lambda text: text)
         self.count_segments = segment_counter
         self.reports = DeliveryReports(session, clock=clock, fall_back_to_sms=self._fall_back_to_sms)
@@ -150,56 +158,167 @@ class Outbox:
     def deliver_sms(self, message_ids, *, checkpoint):
         """Send the queued SMS among `message_ids`, one provider request per distinct text.
 
-        A transient failure raises TransientDeliveryError after `checkpoint()` keeps what
-        went out, so RQ's retry sends only the rest.
+        Each message is marked `sending_since` and committed before its request, and its
+        answer is committed as soon as it comes (per request, not at the end of the
+        batch), so a worker killed mid-batch never sends what the provider accepted
+        again. A send left marked from an earlier attempt has an unknown outcome
+        (`_settle_unknown`). A transient failure raises TransientDeliveryError after
+        `checkpoint()` kept what went out, so RQ's retry sends only the rest.
         """
-        from_sender = self.senders["sms"]
-        queued = self._lock_queued(message_ids)
-        by_text = {}
-        for message in queued:
-            by_text.setdefault(message.text or "", []).append(message)
-        retry = False
-        for text, batch in by_text.items():
-            for message in batch:
-                message.attempts += 1
-            try:
-                results = {result.phone: result for result in from_sender.send([x.recipient for x in batch], text)}
-            except self.transient_errors:
-                retry = True
+        sender = self.senders["sms"]
+        batch_of_text, retry = {}, False
+        for message in self._claim(self._lock_queued(message_ids), sender):
+            if message is None:
+                retry = True  # another job is still waiting for the provider: look again later
                 continue
-            for message in batch:
-                result = results.get(message.recipient)
-                if result is None or result.status not in (m.ACCEPTED, m.FAILED):  # the sender's RETRY
-                    retry = True
-                else:
-                    self._store_result(message, result)
-        if retry:
+            batch_of_text.setdefault(message.text or "", []).append((message.id, message.recipient))
+        checkpoint()  # the marks are on disk before any provider hears of these messages
+        for text, batch in batch_of_text.items():
+            retry = self._send_sms_request(sender, text, batch) or retry
             checkpoint()
+        if retry:
             raise TransientDeliveryError(f"some of messages {message_ids} must be retried")
 
-    def deliver_whatsapp(self, message_id):
-        """Send one queued WhatsApp message; outside the window its text goes by SMS instead."""
-        message = next(iter(self._lock_queued([message_id])), None)
-        if message is None:
-            return None
-        message.attempts += 1
+    def _send_sms_request(self, sender, text, batch):
+        """One provider request for `batch` [(id, phone)]; store its answers. True when some must be retried."""
         try:
-            result = self.senders["whatsapp"].send(message.recipient, text=message.text,
-                                                   content_sid=message.content_sid,
-                                                   content_variables=message.content_variables)
+            answers = {result.phone: result for result in sender.send([phone for _, phone in batch], text)}
+        except self.unknown_outcome_errors:
+            messages = self._lock_ids([message_id for message_id, _ in batch])
+            return any([self._settle_unknown(message, sender) for message in messages])
+        except self.transient_errors:
+            for message in self._lock_ids([message_id for message_id, _ in batch]):
+                message.sending_since = None  # nothing went out: a plain retry
+            return True
+        retry = False
+        for message in self._lock_ids([message_id for message_id, _ in batch]):
+            result = answers.get(message.recipient)
+            if result is None or result.status not in (m.ACCEPTED, m.FAILED):  # the sender's RETRY
+                message.sending_since = None
+                retry = True
+            else:
+                self._store_result(message, result)
+        return retry
+
+    def deliver_whatsapp(self, message_id, *, checkpoint=lambda: None):
+        """Send one queued WhatsApp message; outside the window its text goes by SMS instead.
+
+        Marked and committed before the request like `deliver_sms`; a transient failure
+        raises after `checkpoint()` kept what is known, so RQ retries with backoff.
+        """
+        sender = self.senders["whatsapp"]
+        claimed = self._claim(self._lock_queued([message_id]), sender)
+        if not claimed or claimed[0] is None:
+            checkpoint()
+            if claimed:
+                raise TransientDeliveryError(f"message {message_id} is still being sent by another job")
+            return None
+        checkpoint()
+        message = self._lock_ids([message_id])[0]
+        try:
+            result = sender.send(message.recipient, text=message.text, content_sid=message.content_sid,
+                                 content_variables=message.content_variables)
         except self.outside_window_errors:
+            message.sending_since = None
             self._set_status(message, m.FAILED, OUTSIDE_WINDOW_CODE, "send")
             self._fall_back_to_sms(message)
             return message
+        except self.unknown_outcome_errors:
+            if self._settle_unknown(message, sender):
+                checkpoint()
+                raise TransientDeliveryError(f"message {message_id} must be sent again") from None
+            return message
+        except self.transient_errors:
+            message.sending_since = None
+            checkpoint()
+            raise
         self._store_result(message, result)
         return message
+
+    def _claim(self, queued, sender):
+        """Mark the sendable messages among `queued` (locked rows) as being sent; return them.
+
+        A message marked by an attempt still within IN_FLIGHT may be waiting for the
+        provider's answer in another job: it comes back as None (look again later). One
+        marked longer ago lost its answer: `_settle_unknown` decides whether it goes again.
+        """
+        now, claimed = self.clock.now(), []
+        for message in queued:
+            if message.sending_since is not None:
+                if now - message.sending_since < IN_FLIGHT:
+                    claimed.append(None)
+                    continue
+                if not self._settle_unknown(message, sender):
+                    continue
+            message.attempts += 1
+            message.sending_since = now
+            message.updated_at = now
+            claimed.append(message)
+        return claimed
+
+    def _settle_unknown(self, message, sender):
+        """A send whose answer never came: ask the provider, else re-send only what must not be lost.
+
+        Returns True when the message is to be sent again (left queued, unmarked).
+        Twilio can be asked (`find_sent`); Africa's Talking cannot, so there a reminder
+        is marked failed ("outcome unknown") rather than risk sending it twice.
+        """
+        since, message.sending_since = message.sending_since, None
+        find_sent = getattr(sender, "find_sent", None)
+        found = None
+        if find_sent is not None and since is not None:
+            try:
+                found = find_sent(message.recipient, since, text=message.text, content_sid=message.content_sid)
+            except self.transient_errors:
+                found = None
+        if found is not None:
+            self._store_result(message, found)
+            return False
+        if message.kind in RESEND_WHEN_UNKNOWN:
+            self._set_status(message, None, "outcome unknown: sending again", "send")
+            return True
+        self._set_status(message, m.FAILED, UNKNOWN_OUTCOME, "send")
+        return False
 
     def _lock_queued(self, message_ids):
         return list(self.session.scalars(
             select(OutboundMessage).where(OutboundMessage.id.in_(list(message_ids)), OutboundMessage.status == m.QUEUED)
             .order_by(OutboundMessage.id).with_for_update().execution_options(populate_existing=True)))
 
+    def _lock_ids(self, message_ids):
+        """The messages again after a commit, locked, in one query (not one refresh per message)."""
+        return list(self.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.id.in_(list(message_ids)))
+            .order_by(OutboundMessage.id).with_for_update().execution_options(populate_existing=True)))
+
+    # -- the sweep ------------------------------------------------------------------------------
+
+    def sweep_stuck(self, *, grace, max_attempts, give_up_after, limit=SWEEP_LIMIT):
+        """Send again every message still `queued` `grace` after its last change; fail the hopeless.
+
+        A message gets stuck when its job was never enqueued (Redis away after the
+        commit), was lost, or its worker died. Past `max_attempts` provider calls or
+        `give_up_after` since it was made, it is marked failed. Returns (resent, failed).
+        """
+        now = self.clock.now()
+        stuck = list(self.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.status == m.QUEUED, OutboundMessage.updated_at < now - grace)
+            .order_by(OutboundMessage.id).limit(limit).with_for_update(skip_locked=True)))
+        resent = failed = 0
+        slot = now.strftime("%Y%m%dT%H%M")
+        for message in stuck:
+            if message.attempts >= max_attempts or message.created_at < now - give_up_after:
+                message.sending_since = None
+                self._set_status(message, m.FAILED, f"gave up after {message.attempts} attempts", "sweep")
+                failed += 1
+                continue
+            job = send_whatsapp_job if message.channel == m.WHATSAPP else send_sms_job
+            self.enqueue("default", job, message.id, job_id=message_job_id(f"{message.id}-sweep-{slot}"))
+            resent += 1
+        return resent, failed
+
     def _store_result(self, message, result):
+        message.sending_since = None
         message.provider_id = result.provider_id
         message.segments = result.segments or message.segments
         message.cost_currency = result.cost_currency
@@ -247,4 +366,4 @@ def send_sms_batch_job(services, message_ids):
 @job
 def send_whatsapp_job(services, message_id):
     """Send one recorded WhatsApp message; 63016 falls back to SMS."""
-    services.outbox.deliver_whatsapp(message_id)
+    services.outbox.deliver_whatsapp(message_id, checkpoint=services.session.commit)

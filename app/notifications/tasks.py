@@ -1,7 +1,14 @@
-"""Notification jobs (queue `default`): dispatch what waited for quiet hours, and sweep lost ones."""
+"""Notification jobs (queue `default`): dispatch what waited for quiet hours, and sweep lost ones.
+
+The sweep re-enqueues after-commit jobs whose enqueue failed (app/deferred_jobs.py),
+dispatches notifications whose job never ran, and sends again (or, past a limit,
+fails) outbox messages stuck in `queued`: after a Redis outage or a killed worker,
+nothing waits forever.
+"""
 
 from datetime import timedelta
 
+from app.config import as_int
 from app.jobs import job
 
 STALE_AFTER = timedelta(minutes=15)
@@ -16,13 +23,29 @@ def dispatch_notifications(services, notification_ids):
     return services.notifications.dispatch(notification_ids)
 
 
-@job
-def sweep_notifications(services):
-    """Dispatch notifications whose job never ran (scheduled every few minutes); returns how many."""
+def sweep(services):
+    """Everything that lost its job, in order: deferred enqueues, stale notifications, stuck messages.
+
+    Returns {"deferred": n, "notifications": n, "resent": n, "failed": n}.
+    """
+    from app.deferred_jobs import replay
+
+    config = services.config
+    deferred = replay(services.session, services.queues)
     ids = services.notifications.stale_queued(STALE_AFTER)
     for start in range(0, len(ids), DISPATCH_CHUNK):
         services.notifications.dispatch(ids[start:start + DISPATCH_CHUNK])
-    return len(ids)
+    resent, failed = services.outbox.sweep_stuck(
+        grace=timedelta(seconds=as_int(config, "OUTBOX_STUCK_SECONDS")),
+        max_attempts=as_int(config, "OUTBOX_MAX_ATTEMPTS"),
+        give_up_after=timedelta(hours=as_int(config, "OUTBOX_GIVE_UP_HOURS")))
+    return {"deferred": deferred, "notifications": len(ids), "resent": resent, "failed": failed}
+
+
+@job
+def sweep_notifications(services):
+    """The periodic sweep (scheduled every RECONCILE_EVERY_MINUTES); returns what it found (see `sweep`)."""
+    return sweep(services)
 
 
 @job

@@ -98,9 +98,9 @@ def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, sessio
     row = timed.notifications.prepare(amina, "repayment_due_today", "r:lost", amount=Money(50000, "KES"))
     [lost] = timed.notifications.insert([row])  # recorded, but the process died before dispatching it
     session.commit()
-    assert sweep_notifications() == 0  # not stale yet
+    assert sweep_notifications()["notifications"] == 0  # not stale yet
     clock.advance(minutes=20)
-    assert sweep_notifications() == 1
+    assert sweep_notifications()["notifications"] == 1
     run_jobs(app)
     made = session.get(Notification, lost)
     session.refresh(made)
