@@ -22,9 +22,9 @@ def inbound_message_key(channel, message_id):
     return f"{PREFIX}:inbound:{channel}:{message_id}"
 
 
-def sms_confirmation_key(phone):
-    """The pending one-time confirmation code of an SMS command for a phone."""
-    return f"{PREFIX}:sms-confirm:{phone}"
+def one_time_code_key(purpose, subject):
+    """The pending one-time code of a purpose (`sms-confirm`, ...) for a subject (a phone)."""
+    return f"{PREFIX}:otp:{purpose}:{subject}"
 
 
 def provider_token_key(provider, product="default"):

@@ -107,11 +107,16 @@ class Services:
                            ussd_code=self.config["USSD_CODE"], default_region=self.config["DEFAULT_REGION"])
 
     @cached_property
+    def one_time_codes(self):
+        from app.one_time_codes import OneTimeCodes
+
+        return OneTimeCodes(self.redis, clock=self.clock, master=self.config["SECRET_KEY"])
+
+    @cached_property
     def confirmations(self):
         from app.members.confirmations import SmsConfirmations
 
-        return SmsConfirmations(self.redis, clock=self.clock, secret=self.config["PIN_PEPPER"],
-                                ttl_seconds=self.setting("SMS_CONFIRMATION_TTL"),
+        return SmsConfirmations(self.one_time_codes, ttl_seconds=self.setting("SMS_CONFIRMATION_TTL"),
                                 max_attempts=self.setting("SMS_CONFIRMATION_ATTEMPTS"))
 
     @cached_property

@@ -101,11 +101,13 @@ class SmsCommands:
         from app.members.confirmations import ConfirmationError
 
         try:
-            stored = self.services.confirmations.redeem(member.phone, code)
+            redeemed = self.services.confirmations.redeem(member.phone, code)
         except ConfirmationError as error:
             return error.message
-        name, *args = stored.split()
-        return self._guarded(MONEY_COMMANDS[name], member, tuple(args), f"{ref}:{CONFIRMED}", confirmed=True)
+        name, *args = redeemed.payload.split()
+        # One code, one movement: the code's own ref keys it, whichever message carried the YES.
+        return self._guarded(MONEY_COMMANDS[name], member, tuple(args), f"{redeemed.ref}:{CONFIRMED}",
+                             confirmed=True)
 
     def _guarded(self, handler, member, args, ref, *, confirmed):
         """Run a money command; a domain refusal (any error carrying a Text `message`) is the reply."""

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.keys import sms_confirmation_key
-from app.members.confirmations import CodeExpired, NothingPending, SmsConfirmations, WrongCode
+from app.keys import one_time_code_key
+from app.members.confirmations import PURPOSE, CodeExpired, NothingPending, SmsConfirmations, WrongCode
+from app.one_time_codes import OneTimeCodes
 from app.payments.models import Payment
 from tests.clock_helpers import fixed_clock
 from tests.messaging_helpers import providers  # noqa: F401 - fixture
@@ -22,13 +23,13 @@ clock = fixed_clock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
 
 @pytest.fixture
 def codes(redis, clock):
-    return SmsConfirmations(redis, clock=clock, secret="pepper", ttl_seconds=300, max_attempts=3)
+    return SmsConfirmations(OneTimeCodes(redis, clock=clock, master="secret"), ttl_seconds=300, max_attempts=3)
 
 
 def test_a_code_is_four_digits_and_redeems_its_command(codes):
     code = codes.issue(PHONE, "withdraw 1500")
     assert re.fullmatch(r"\d{4}", code)
-    assert codes.redeem(PHONE, code) == "withdraw 1500"
+    assert codes.redeem(PHONE, code).payload == "withdraw 1500"
 
 
 def test_single_use(codes):
@@ -68,7 +69,7 @@ def test_bound_to_the_phone(codes):
     code = codes.issue(PHONE, "withdraw 1500")
     with pytest.raises(NothingPending):
         codes.redeem(OTHER, code)
-    assert codes.redeem(PHONE, code) == "withdraw 1500"
+    assert codes.redeem(PHONE, code).payload == "withdraw 1500"
 
 
 def test_a_new_command_replaces_the_pending_one(codes):
@@ -77,12 +78,12 @@ def test_a_new_command_replaces_the_pending_one(codes):
     if first != second:
         with pytest.raises(WrongCode):
             codes.redeem(PHONE, first)
-    assert codes.redeem(PHONE, second) == "loan 5000"
+    assert codes.redeem(PHONE, second).payload == "loan 5000"
 
 
 def test_only_a_digest_of_the_code_is_stored(codes, redis):
     code = codes.issue(PHONE, "withdraw 1500")
-    assert code.encode() not in redis.get(sms_confirmation_key(PHONE))
+    assert code.encode() not in redis.get(one_time_code_key(PURPOSE, PHONE))
 
 
 # -- through the SMS channel -------------------------------------------------------------------
