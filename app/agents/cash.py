@@ -18,7 +18,7 @@ from app.agents import collections, errors
 from app.agents.models import ACTIVE, CASH_DEPOSIT, COMPLETED, AgentTransaction
 from app.agents.settlement import float_account
 from app.i18n import N_, T
-from app.ledger.errors import InsufficientFunds
+from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.money import Money
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -71,6 +71,9 @@ class CashMixin:
     def _transact(self, agent, member, kind, amount, key, channel, session_ref, *, post):
         existing = self.session.scalar(select(AgentTransaction).where(AgentTransaction.idempotency_key == key))
         if existing is not None:
+            if (existing.agent_id, existing.member_id, existing.kind, existing.amount_minor, existing.currency) != (
+                    agent.id, member.id, kind, amount.minor, amount.currency):
+                raise errors.ConflictingRequest(IdempotencyConflict.message)
             return existing
         agent = self._lock(agent.id)
         self._check(agent, member, amount)
@@ -81,6 +84,8 @@ class CashMixin:
             if exc.account.id == float_.id:
                 raise errors.InsufficientFloat(exc.available) from None
             raise
+        except IdempotencyConflict as exc:
+            raise errors.ConflictingRequest(exc.message) from exc
         transaction = AgentTransaction(
             agent_id=agent.id, member_id=member.id, kind=kind, purpose_ref=purpose_ref, amount_minor=amount.minor,
             currency=amount.currency, receipt=self._receipt(), idempotency_key=key, ledger_entry_id=entry_id,

@@ -73,3 +73,8 @@ class DisputeTooLate(AgentError):
 
 class AlreadyDisputed(AgentError):
     message = T(N_("This receipt is already under review."))
+
+
+class ConflictingRequest(AgentError):
+    """The transaction's idempotency key was already used for another movement (another member,
+    kind or amount): refused, never answered with the first receipt. The message is the ledger's."""

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.groups import errors, periods
 from app.groups.models import GroupContribution
 from app.groups.postings import contribution_credits, pool_account, savings_account, share_account
-from app.ledger.errors import InsufficientFunds
+from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.members.models import Member
 from app.money import Money
 
@@ -90,19 +90,24 @@ class ContributionsMixin:
         """Contribute `amount` debited from the ledger account `source` (savings, an agent's float...).
 
         One entry: the source's debit and the group's credits (postings.py); one row per
-        period covered. Idempotent per key. Raises NotAMember, InvalidAmount/AmountAboveLimit,
-        and the ledger's InsufficientFunds when the source cannot pay (nothing is written).
+        period covered. Idempotent per key: the same contribution again returns its rows; the
+        key used for another movement raises ConflictingRequest. Raises NotAMember,
+        InvalidAmount/AmountAboveLimit, and the ledger's InsufficientFunds when the source
+        cannot pay (nothing is written).
         """
-        existing = self.ledger.entry(idempotency_key)
-        if existing is not None:
-            return self.rows_of_entry(existing.id)
         amount = self.check_amount(amount, group.currency)
         membership = self.lock_membership(group, member)
-        parts = allocate(self.session, self.clock, group, membership, amount)
-        entry = self.ledger.post(idempotency_key, [(source, amount),
-                                                   *contribution_credits(self.ledger, group, membership, amount)],
-                                 kind="contribution", memo=f"{group.code} {parts[0][0]} {memo}".strip(),
-                                 initiated_by=initiated_by, channel=channel, session_ref=session_ref)
+        postings = [(source, amount), *contribution_credits(self.ledger, group, membership, amount)]
+        try:
+            existing = self.ledger.replay(idempotency_key, postings, kind="contribution")
+            if existing is not None:
+                return self.rows_of_entry(existing.id)
+            parts = allocate(self.session, self.clock, group, membership, amount)
+            entry = self.ledger.post(idempotency_key, postings, kind="contribution",
+                                     memo=f"{group.code} {parts[0][0]} {memo}".strip(),
+                                     initiated_by=initiated_by, channel=channel, session_ref=session_ref)
+        except IdempotencyConflict as exc:
+            raise errors.ConflictingRequest(exc.message) from exc
         rows = self.rows_of_entry(entry.id)  # a concurrent post of this key may have recorded them
         if rows:
             return rows

@@ -116,3 +116,8 @@ class NotEnoughSavings(GroupError):
     def __init__(self, available):
         super().__init__(T(N_("Not enough savings. Available: {available}."), available=available))
         self.available = available
+
+
+class ConflictingRequest(GroupError):
+    """The contribution's idempotency key was already used for another movement (another amount,
+    group or member): refused, never a silent success. The message is the ledger's."""

@@ -139,3 +139,11 @@ class GuaranteeClosed(LoanError):
 class PledgeTooLarge(AmountRefusal):
     code = "pledge_too_large"
     template = N_("The loan needs at most {amount} more in pledges.")
+
+
+class ConflictingRequest(LoanError):
+    """The repayment's idempotency key was already used for another movement (another loan,
+    amount or source, or another kind of entry): refused, never a silent success. The message
+    is the ledger's (IdempotencyConflict)."""
+
+    code = "conflicting_request"

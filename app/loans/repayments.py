@@ -16,6 +16,7 @@ settlement handler (which is handed just the ledger) can use it too.
 
 from sqlalchemy import select
 
+from app.ledger.errors import IdempotencyConflict
 from app.loans import errors
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.models import Loan, LoanDecision, LoanInstalment, LoanRepayment
@@ -114,20 +115,27 @@ class Repayments:
                    states=("disbursed",)):
         """Repay from a ledger account (savings, a pledge): one entry, debit `debit_account`.
 
-        Raises NoLoan when the loan is not repayable, PaysTooMuch beyond the payoff, and
-        the ledger's InsufficientFunds when the account cannot pay (nothing is written then).
+        Raises NoLoan when the loan is not repayable, PaysTooMuch beyond the payoff, the
+        ledger's InsufficientFunds when the account cannot pay, and ConflictingRequest when
+        the key was used for another movement (nothing is written then). The same key for
+        the same repayment returns the first one.
         """
         loan = self.lock(loan_id)
         existing = self.by_key(key)
         if existing is not None:
+            if (existing.loan_id, existing.amount, existing.source) != (loan_id, amount.minor, source):
+                raise errors.ConflictingRequest(IdempotencyConflict.message)
             return existing
         if loan is None or loan.state not in states:
             raise errors.NoLoan()
         rows, allocation = self.allocate_locked(loan, amount, allow_excess=False)
-        entry = self.ledger.post(key, [(debit_account, amount), *self.credits(loan, allocation)],
-                                 kind="loan_recovery" if source.startswith("recovery") else "loan_repayment",
-                                 memo=f"loan {loan.id} repayment from {source}",
-                                 initiated_by=actor, channel=channel, session_ref=session_ref)
+        try:
+            entry = self.ledger.post(key, [(debit_account, amount), *self.credits(loan, allocation)],
+                                     kind="loan_recovery" if source.startswith("recovery") else "loan_repayment",
+                                     memo=f"loan {loan.id} repayment from {source}",
+                                     initiated_by=actor, channel=channel, session_ref=session_ref)
+        except IdempotencyConflict as exc:
+            raise errors.ConflictingRequest(exc.message) from exc
         return self.record(loan, rows, allocation, amount, key=key, source=source, channel=channel, entry=entry)
 
     def from_savings(self, loan_id, amount, *, key, actor, channel, session_ref=None):

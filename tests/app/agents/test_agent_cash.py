@@ -30,6 +30,30 @@ def test_cash_deposit_moves_float_to_savings_in_one_entry_and_sends_a_receipt(se
     assert verify_ledger(session) == []
 
 
+def test_a_cash_key_reused_for_another_member_or_amount_is_refused(services, session):
+    agent = new_agent(services, float_minor=1000000)
+    amina, baraka = new_member(services), new_member(services, name="Baraka Otieno")
+    row = services.agents.cash_deposit(agent, amina, kes(1500), idempotency_key="s2:dep")
+    with pytest.raises(errors.ConflictingRequest):
+        services.agents.cash_deposit(agent, amina, kes(2000), idempotency_key="s2:dep")
+    with pytest.raises(errors.ConflictingRequest):
+        services.agents.cash_deposit(agent, baraka, kes(1500), idempotency_key="s2:dep")
+    assert services.agents.cash_deposit(agent, amina, kes(1500), idempotency_key="s2:dep").id == row.id
+    assert balance(services, "member", baraka.id, "member_savings") == kes(0)
+    assert balance(services, "agent", agent.id, "agent_float") == kes(8500)
+
+
+def test_a_cash_key_already_used_by_another_ledger_movement_is_refused(services, session):
+    agent = new_agent(services, float_minor=1000000)
+    amina = new_member(services)
+    clearing = services.ledger.clearing_account("sandbox", "KES")
+    services.ledger.post("agent:s3:dep", [(clearing, kes(10)), (services.ledger.account(
+        "member", amina.id, "member_savings", "KES"), -kes(10))], kind="deposit", initiated_by="test", channel="system")
+    with pytest.raises(errors.ConflictingRequest):
+        services.agents.cash_deposit(agent, amina, kes(1500), idempotency_key="s3:dep")
+    assert balance(services, "agent", agent.id, "agent_float") == kes(10000)
+
+
 def test_limits_per_transaction_and_per_day(services):
     agent = new_agent(services, limit="5000", daily_limit="8000", float_minor=5000000)
     amina = new_member(services)

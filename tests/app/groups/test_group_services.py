@@ -239,6 +239,17 @@ def test_contribution_from_savings_credits_pool_and_share_once(groups, amina, ba
     assert (entry.initiated_by, entry.channel, entry.session_ref) == (f"member:{baraka.id}", "ussd", "ussd:s1")
 
 
+def test_a_contribution_key_reused_for_another_amount_is_refused(groups, amina):
+    group = chama(groups, amina)
+    fund(groups, amina, 2_000_00)
+    rows = groups.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
+    with pytest.raises(errors.ConflictingRequest):
+        groups.contribute_from_savings(amina, group, "1000", "key-reused", channel="whatsapp")
+    again = groups.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
+    assert [r.id for r in again] == [r.id for r in rows]
+    assert savings(groups, amina) == Money(1_500_00, "KES")
+
+
 def test_contribution_tells_the_member(groups, told, amina):
     group = chama(groups, amina)
     fund(groups, amina, 500_00)

@@ -68,7 +68,7 @@ def test_same_key_with_another_amount_is_a_conflict_not_a_success(ledger, saving
 
 def test_same_key_with_another_account_is_a_conflict(ledger, savings, clearing):
     deposit(ledger, savings, clearing, 100_00, "dep:account")
-    other = ledger.account("member", 2, "member_savings", "KES")
+    other = ledger.account("member", 10**12 + 2, "member_savings", "KES")  # no committed test's member
     with pytest.raises(errors.IdempotencyConflict):
         deposit(ledger, other, clearing, 100_00, "dep:account")
     assert ledger.balance(other) == kes(0)
@@ -105,7 +105,7 @@ def test_a_new_key_costs_no_extra_query(ledger, savings, clearing, session):
 
 
 def test_lock_returns_the_accounts_in_the_order_given_refreshed(ledger, savings, clearing, session):
-    other = ledger.account("member", 2, "member_savings", "KES")
+    other = ledger.account("member", 10**12 + 2, "member_savings", "KES")
     deposit(ledger, savings, clearing, 100_00, "dep:lock")
     locked = ledger.lock([other, savings])
     assert [account.id for account in locked] == [other.id, savings.id]

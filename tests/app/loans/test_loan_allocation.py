@@ -100,8 +100,10 @@ def test_repay_from_savings_with_penalty_partial_then_in_full(services, disburse
     assert refused.value.payoff == owed
     services.loans.repay_from_savings(loan.id, owed, idempotency_key="r3", actor="m", channel="ussd")
     assert loan.state == "closed"
-    assert services.loans.repay_from_savings(loan.id, kes(5), idempotency_key="r3", actor="m",
+    assert services.loans.repay_from_savings(loan.id, owed, idempotency_key="r3", actor="m",
                                              channel="ussd").amount == owed.minor  # a replay changes nothing
+    with pytest.raises(errors.ConflictingRequest):  # the key reused for another amount is no replay
+        services.loans.repay_from_savings(loan.id, kes(5), idempotency_key="r3", actor="m", channel="ussd")
 
 
 def test_repay_more_than_savings_is_refused_and_writes_nothing(services, disbursed, session):

@@ -86,6 +86,31 @@ def test_transfer_is_one_entry_with_fee(services, amina, baraka):
     assert history[0].amount == kes(1_000) and history[0].state == "succeeded"
 
 
+def test_a_transfer_key_reused_for_another_transfer_is_refused_not_a_success(services, amina, baraka):
+    fund_savings(services, amina, 2_000_00)
+    first = services.savings.transfer(amina, KE_OTHER, kes(200), "tr:reused", channel="whatsapp")
+    with pytest.raises(errors.ConflictingRequest) as refused:
+        services.savings.transfer(amina, KE_OTHER, kes(300), "tr:reused", channel="whatsapp")
+    assert refused.value.message.render("en").startswith("This request was already used for another transaction")
+    carol = register(services, "+254712000444", "Carol Njeri")
+    with pytest.raises(errors.ConflictingRequest):
+        services.savings.transfer(amina, carol.phone, kes(200), "tr:reused", channel="whatsapp")
+    assert services.savings.transfer(amina, KE_OTHER, kes(200), "tr:reused", channel="whatsapp").id == first.id
+    assert (services.savings.balance(amina), services.savings.balance(baraka)) == (kes(1_800), kes(200))
+    assert services.savings.balance(carol) == kes(0)
+
+
+def test_a_payment_key_reused_for_another_amount_or_purpose_is_refused(services, amina):
+    fund_savings(services, amina, 2_000_00)
+    payment = services.savings.withdraw(amina, kes(500), "wd:reused", channel="whatsapp")
+    with pytest.raises(errors.ConflictingRequest):
+        services.savings.withdraw(amina, kes(600), "wd:reused", channel="whatsapp")
+    with pytest.raises(errors.ConflictingRequest):
+        services.savings.deposit(amina, kes(500), "wd:reused", channel="whatsapp")
+    assert services.savings.withdraw(amina, kes(500), "wd:reused", channel="whatsapp").id == payment.id
+    assert services.savings.balance(amina) == kes(2_000 - 500 - 15)
+
+
 def test_transfer_refusals(services, amina):
     fund_savings(services, amina, 100_00)
     with pytest.raises(errors.UnknownRecipient):
