@@ -72,3 +72,13 @@ def inbound_sms_job_id(message_id):
 def invitation_key(sender_id, phone, day):
     """Marks that a member invited a number on a (local) day: one invitation SMS per sender, number and day."""
     return f"{PREFIX}:invited:{sender_id}:{phone}:{day.isoformat()}"
+
+
+def pin_chat_notice_key(member_id):
+    """Marks a member already told they may delete their PIN messages from their WhatsApp chat (kept for good)."""
+    return f"{PREFIX}:pin-chat-notice:{member_id}"
+
+
+def whatsapp_delete_job_id(message_sid):
+    """The RQ job id deleting one inbound WhatsApp message from Twilio (a MessageSid has no ':')."""
+    return f"{PREFIX}-whatsapp-delete-{message_sid}"

@@ -50,6 +50,10 @@ class ConsoleSender:
             return [self._print(phone, text) for phone in ([to] if isinstance(to, str) else to)]
         return self._print(to, text)
 
+    def delete_message(self, message_sid):
+        """Nothing to delete: a console stand-in keeps no provider log (the Twilio sender's no-op)."""
+        return None
+
     def _print(self, phone, text):
         print(f"[{self.channel} -> {phone}] {text}", file=self.stream or sys.stdout, flush=True)
         return SendResult(

@@ -14,6 +14,8 @@
 - `/whatsapp/status` hands Twilio's status callback to the outbox, applied once.
 """
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
@@ -25,6 +27,7 @@ from app.keys import chat_expired_key, inbound_message_key
 from app.observability import CALLBACKS, ERRORS, logger
 from app.phones import InvalidPhone, normalize_phone
 from app.services import request_services
+from channels.whatsapp_privacy import forget_pin_message
 from menus.engine import HOME, UNAVAILABLE, ChannelProfile
 
 bp = Blueprint("whatsapp", __name__)
@@ -101,7 +104,7 @@ def whatsapp_inbound():
             CALLBACKS.labels("twilio", "inbound_duplicate").inc()
             return twiml()  # a retry of a message already answered
         # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
-        return twiml(chat_reply(services, phone, form.get("ButtonPayload") or form.get("Body") or ""))
+        return twiml(chat_reply(services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid))
     except RedisError:
         ERRORS.labels(CHANNEL, "redis").inc()
         return twiml(UNAVAILABLE.render(locale))
@@ -112,8 +115,11 @@ def whatsapp_inbound():
         return twiml(FAILED.render(locale))
 
 
-def chat_reply(services, phone, body):
-    """Run one chat message through the member tree; return the reply text."""
+def chat_reply(services, phone, body, sid=None):
+    """Run one chat message through the member tree; return the reply text.
+
+    A message that answered a PIN screen is deleted from Twilio (channels/whatsapp_privacy.py).
+    """
     engine = current_app.extensions["engines"]["member"]
     member = services.members.by_phone(phone)
     if member is not None:
@@ -128,6 +134,8 @@ def chat_reply(services, phone, body):
         else:
             engine.store.delete(CHANNEL, phone)
     reply = engine.handle(chat_profile(services.config), phone, phone, body, services)
+    if reply.secret_input and sid:
+        reply = replace(reply, text=forget_pin_message(services, sid, phone, reply.text))
     if reply.end:
         services.redis.delete(expired_key)
     else:

@@ -24,6 +24,10 @@ from channels.send_result import (
 
 TWILIO_OUTSIDE_WINDOW = 63016
 """Twilio error: a free-form WhatsApp message outside the 24-hour customer-service window."""
+TWILIO_NOT_COMPLETE = 20009
+"""Twilio error: a message cannot be deleted before Twilio has finished with it (retry in a minute or so)."""
+DELETED, GONE, REFUSED = "deleted", "gone", "refused"
+"""What deleting a message came to: deleted now, already gone (404), or refused for good (auth, permissions)."""
 
 
 class RebasedTwilioHttpClient(TwilioHttpClient):
@@ -100,6 +104,24 @@ class TwilioWhatsAppSender:
             segments=int(message.num_segments or 1),
             reason=message.error_message if failed else None,
         )
+
+    def delete_message(self, message_sid):
+        """Delete a message and its body from Twilio's logs: DELETED (204), GONE (404) or REFUSED.
+
+        Raises `TransientSendError` on 429, 5xx, a network failure or error 20009
+        (Twilio still processing the message), so the job retries with backoff.
+        """
+        try:
+            self.client.messages(message_sid).delete()
+        except TwilioRestException as error:
+            if error.status == 404:
+                return GONE
+            if error.code == TWILIO_NOT_COMPLETE or error.status == 429 or error.status >= 500:
+                raise TransientSendError(f"Twilio answered {error.status} ({error.code}): {error.msg}") from error
+            return REFUSED
+        except requests.RequestException as error:
+            raise TransientSendError(f"Twilio request failed: {error}") from error
+        return DELETED
 
     @staticmethod
     def _refused(phone, error):

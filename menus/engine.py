@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from redis.exceptions import RedisError
@@ -76,6 +76,8 @@ class ChannelProfile:
 class Reply:
     text: str
     end: bool
+    secret_input: bool = False
+    """The input answered a secret screen (a PIN): a channel whose provider keeps messages deletes it."""
 
 
 class Engine:
@@ -89,10 +91,11 @@ class Engine:
     def handle(self, channel, session_id, phone, raw_text, services):
         """Answer one request: returns a Reply, never raises for bad input or lost dependencies."""
         started = time.perf_counter()
-        outcome, screen_name, state = "ok", None, None
+        outcome, screen_name, state, secret_input = "ok", None, None, False
         try:
             state = self.store.load(channel.name, session_id)
             raw_text = raw_text or ""
+            secret_input = self._answers_secret(channel, state, raw_text)
             if state is not None and channel.cumulative and self._is_replay(state, raw_text):
                 outcome = "replay"
                 return Reply(*state.last_reply)
@@ -104,13 +107,13 @@ class Engine:
                 self.store.delete(channel.name, session_id)
             else:
                 self.store.save(state, channel.session_ttl)
-            return reply
+            return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
             outcome = "unavailable"
             ERRORS.labels(channel.name, type(exc).__name__).inc()
             self._rollback(services)
             locale = state.locale if state else self.default_locale
-            return Reply(channel.normalize(UNAVAILABLE.render(locale)), True)
+            return Reply(channel.normalize(UNAVAILABLE.render(locale)), True, secret_input)
         finally:
             elapsed = time.perf_counter() - started
             HOPS.labels(channel.name, outcome).inc()
@@ -119,6 +122,22 @@ class Engine:
                       ms=round(elapsed * 1000, 2))
 
     # -- input ------------------------------------------------------------------------------------
+
+    def _answers_secret(self, channel, state, raw_text):
+        """True when a one-input message answered a secret screen, whatever the hop then does.
+
+        Decided before the hop runs, so a refused, locked or failed PIN is flagged too;
+        navigation (`0`, `00`) is not a secret. A four-digit message that finds no live
+        session was most likely typed at a PIN screen that expired, so it counts.
+        Cumulative channels (USSD) carry the whole path and keep nothing: never flagged.
+        """
+        if channel.cumulative:
+            return False
+        raw = raw_text.strip()
+        if state is None or state.ended:
+            return is_pin_shaped(raw)
+        screen = self.tree.screens.get(state.current)
+        return screen is not None and screen.sensitive and raw not in (BACK, HOME)
 
     def _digest(self, state, text):
         return hmac.new(self.pepper, f"{state.session_id}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
