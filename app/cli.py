@@ -7,9 +7,10 @@ def commands():
     from app.groups.cli import groups_cli
     from app.ledger.cli import ledger_command
     from app.loans.cli import loans_cli
+    from app.members.cli import members_cli
     from app.notifications.cli import notifications_cli, reminders_cli, scheduler_cli
     from app.payments.cli import payments_command
     from channels.simulate import simulate
 
     return [demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli, scheduler_cli,
-            notifications_cli, agents_cli, groups_cli]
+            notifications_cli, agents_cli, groups_cli, members_cli]

@@ -25,6 +25,14 @@ DEFAULTS = {
     "MAX_INPUT_ERRORS": "3",
     # Security
     "PIN_PEPPER": "dev-only-pepper-change-me",
+    # The id stored with each PIN hash made with PIN_PEPPER, and the previous peppers ("id=secret,id=secret")
+    # that still verify older hashes until each member's next right PIN re-hashes (app/members/pins.py)
+    "PIN_PEPPER_ID": "1",
+    "PIN_OLD_PEPPERS": "",
+    # National IDs at rest (app/members/identity.py): AES-256-GCM keys "kid=base64-32-bytes,..." (the first
+    # encrypts, all decrypt) and the HMAC key of the lookup hash; empty = published keys, development only
+    "ID_ENCRYPTION_KEYS": "",
+    "ID_LOOKUP_KEY": "",
     "PIN_MAX_ATTEMPTS": "3",
     "PIN_LOCK_MINUTES": "30",
     "SECRET_KEY": "dev-only-secret-change-me",

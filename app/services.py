@@ -46,11 +46,18 @@ class Services:
         return Peppers.from_config(self.config)
 
     @cached_property
+    def identity_keys(self):
+        """The national ID encryption and lookup keys (ID_ENCRYPTION_KEYS, ID_LOOKUP_KEY)."""
+        from app.members.identity import IdentityKeys
+
+        return IdentityKeys.from_config(self.config)
+
+    @cached_property
     def members(self):
         from app.members.services import MemberService
 
         return MemberService(
-            self.session, clock=self.clock, pepper=self.peppers,
+            self.session, clock=self.clock, pepper=self.peppers, identity=self.identity_keys,
             max_attempts=self.setting("PIN_MAX_ATTEMPTS"), lock_minutes=self.setting("PIN_LOCK_MINUTES"),
             default_currency=self.config["DEFAULT_CURRENCY"], notify=self.notify,
         )

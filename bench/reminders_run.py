@@ -38,13 +38,17 @@ AMOUNTS = 20
 def seed(engine, members):
     from sqlalchemy import text
 
+    from app.members.identity import DEVELOPMENT_KEYS, DEVELOPMENT_LOOKUP_KEY, IdentityKeys
+
+    keys = IdentityKeys.parse(DEVELOPMENT_KEYS, DEVELOPMENT_LOOKUP_KEY)  # one ID for all: reminders never read it
     with engine.begin() as conn:
         conn.execute(text("""
-            INSERT INTO members (phone, name, national_id, locale, currency, pin_failures, kyc_level,
-                                 preferred_channel, sms_opted_out)
-            SELECT '+2547' || lpad(n::text, 8, '0'), 'Member ' || n, lpad(n::text, 8, '0'),
+            INSERT INTO members (phone, name, national_id_encrypted, national_id_lookup, locale, currency,
+                                 pin_failures, kyc_level, preferred_channel, sms_opted_out)
+            SELECT '+2547' || lpad(n::text, 8, '0'), 'Member ' || n, :encrypted, :lookup,
                    CASE WHEN n % 3 = 0 THEN 'sw' ELSE 'en' END, 'KES', 0, 2, 'sms', n % 50 = 0
-            FROM generate_series(1, :members) AS n"""), {"members": members})
+            FROM generate_series(1, :members) AS n"""),
+            {"members": members, "encrypted": keys.encrypt("B0000000"), "lookup": keys.lookup_hash("B0000000")})
         conn.execute(text("""
             INSERT INTO loan_products (code, name, currency, min_amount, max_amount, terms, frequency,
                 interest_method, annual_rate, fee_type, fee_value, fee_timing, penalty_type, penalty_value,
@@ -111,7 +115,7 @@ def run(base, redis_url, members):
     from channels.senders import ConsoleSender
 
     app = create_app({"DATABASE_URL": f"{base}?options=-csearch_path%3D{SCHEMA}", "REDIS_URL": redis_url,
-                      "LOG_LEVEL": "WARNING"})
+                      "LOG_LEVEL": "WARNING", "APP_ENV": "development"})  # the dev defaults: no secrets here
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the run
     app.extensions["senders"] = {"sms": ConsoleSender("sms", sink), "whatsapp": ConsoleSender("whatsapp", sink)}
     app.extensions["redis"].flushdb()

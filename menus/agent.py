@@ -10,6 +10,7 @@ with the reason and writes nothing. Session data holds ids and minor units only.
 from app.agents.errors import AgentError, WrongAgentPin
 from app.i18n import LANGUAGE_NAMES, N_, T
 from app.members.errors import MemberError
+from app.members.identity import mask
 from app.phones import InvalidPhone, normalize_phone
 from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
 from menus.engine import Finish, Reprompt
@@ -135,7 +136,7 @@ SCREENS = [
     Input("agent_register_language", N_("Member's language:\n1. English\n2. Kiswahili"), parse=member_language,
           key="new_locale", next="agent_register_confirm"),
     Confirm("agent_register_confirm", lambda ctx: T(N_("Register {name}, ID {national_id}, {phone}, {language}?"),
-                                                    name=ctx.data["new_name"], national_id=ctx.data["new_id"],
+                                                    name=ctx.data["new_name"], national_id=mask(ctx.data["new_id"]),
                                                     phone=ctx.data["new_phone"],
                                                     language=LANGUAGE_NAMES[ctx.data["new_locale"]]),
             on_yes=register_member, next="agent_registered", cancel="agent_cancelled"),

@@ -2,14 +2,19 @@
 
 import uuid
 
+from app.members.identity import DEVELOPMENT_KEYS, DEVELOPMENT_LOOKUP_KEY, IdentityKeys
 from app.members.models import Member
 from app.phones import currency_for
 
+TEST_IDENTITY = IdentityKeys.parse(DEVELOPMENT_KEYS, DEVELOPMENT_LOOKUP_KEY)
+"""The keys the test app runs on (APP_ENV=test, no ID_ENCRYPTION_KEYS): the published development ones."""
 
-def make_member(session, phone, name, locale="en", **fields):
+
+def make_member(session, phone, name, locale="en", national_id="12345678", **fields):
     """A member row as registration leaves it, without the member service."""
-    values = {"national_id": "12345678", "pin_failures": 0, "kyc_level": 2, "preferred_channel": "sms",
-              "sms_opted_out": False, **fields}
+    values = {"national_id_encrypted": TEST_IDENTITY.encrypt(national_id),
+              "national_id_lookup": TEST_IDENTITY.lookup_hash(national_id),
+              "pin_failures": 0, "kyc_level": 2, "preferred_channel": "sms", "sms_opted_out": False, **fields}
     member = Member(phone=phone, name=name, locale=locale, currency=currency_for(phone), **values)
     session.add(member)
     session.flush()

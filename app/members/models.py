@@ -1,4 +1,8 @@
-"""The member: a person identified by an E.164 phone number."""
+"""The member: a person identified by an E.164 phone number.
+
+The national ID number is stored only encrypted, with a keyed hash to look it up
+(app/members/identity.py); the member service decrypts and masks it.
+"""
 
 from datetime import datetime
 
@@ -14,7 +18,9 @@ class Member(db.Model):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     phone: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(60))
-    national_id: Mapped[str] = mapped_column(String(20))
+    # AES-GCM ciphertext and keyed lookup hash (app/members/identity.py): never the ID number itself
+    national_id_encrypted: Mapped[str] = mapped_column(String(100))
+    national_id_lookup: Mapped[str] = mapped_column(String(64), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="en")
     currency: Mapped[str] = mapped_column(String(3))
     pin_hash: Mapped[str | None] = mapped_column(String(128))

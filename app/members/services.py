@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.i18n import SUPPORTED
 from app.members import errors
+from app.members.identity import mask
 from app.members.models import Member
 from app.members.pins import (
     TRIVIAL_PINS,
@@ -31,9 +32,10 @@ NATIONAL_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{5,12}$")
 
 
 class MemberService:
-    def __init__(self, session, *, clock, pepper, max_attempts=3, lock_minutes=30,
+    def __init__(self, session, *, clock, pepper, identity, max_attempts=3, lock_minutes=30,
                  default_currency="KES", notify=None):
         self.session = session
+        self.identity = identity
         self.clock = clock
         self.pepper = as_peppers(pepper)
         self.max_attempts = max_attempts
@@ -80,7 +82,7 @@ class MemberService:
         member = Member(
             phone=phone,
             name=self.clean_name(name),
-            national_id=self.clean_national_id(national_id),
+            **self._national_id_columns(self.clean_national_id(national_id)),
             locale=locale if locale in SUPPORTED else "en",
             currency=currency_for(phone, self.default_currency),
             pin_hash=hash_pin(pin, self.pepper) if pin is not None else None,
@@ -92,6 +94,41 @@ class MemberService:
         self.session.flush()
         self.notify(member, "welcome", name=member.name)
         return member
+
+    # -- national ID (encrypted at rest, app/members/identity.py) ------------------------
+
+    def _national_id_columns(self, national_id):
+        return {"national_id_encrypted": self.identity.encrypt(national_id),
+                "national_id_lookup": self.identity.lookup_hash(national_id)}
+
+    def national_id(self, member):
+        """The member's ID number, decrypted: for a check, never for display (see `masked_national_id`)."""
+        return self.identity.decrypt(member.national_id_encrypted)
+
+    def masked_national_id(self, member):
+        """The ID number as every screen, command and log line shows it."""
+        return mask(self.national_id(member))
+
+    def by_national_id(self, raw):
+        """Members registered with this ID number (by its keyed hash), oldest first; [] when none or malformed."""
+        try:
+            national_id = self.clean_national_id(raw)
+        except errors.InvalidNationalId:
+            return []
+        return list(self.session.scalars(select(Member).where(
+            Member.national_id_lookup == self.identity.lookup_hash(national_id)).order_by(Member.id)))
+
+    def reencrypt(self, member):
+        """Re-encrypt under the current key and recompute the lookup hash; True when the row changed."""
+        national_id = self.national_id(member)
+        lookup = self.identity.lookup_hash(national_id)
+        if not self.identity.needs_reencrypt(member.national_id_encrypted) and member.national_id_lookup == lookup:
+            return False
+        member.national_id_encrypted = self.identity.encrypt(national_id)
+        member.national_id_lookup = lookup
+        return True
+
+    # -- PIN -------------------------------------------------------------------------------
 
     def locked_minutes_left(self, member):
         """Minutes until the PIN lock lifts, or 0 when the member is not locked."""

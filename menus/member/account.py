@@ -12,7 +12,7 @@ def profile_lines(ctx):
     return [
         T(N_("Name: {name}"), name=member.name),
         T(N_("Phone: {phone}"), phone=masked(member.phone)),
-        T(N_("ID: {national_id}"), national_id="***" + member.national_id[-3:]),
+        T(N_("ID: {national_id}"), national_id=ctx.services.members.masked_national_id(member)),
         T(N_("Language: {language}"), language=LANGUAGE_NAMES[member.locale]),
         T(N_("Member since {date}"), date=member.created_at.astimezone(ctx.services.clock.zone).date()),
     ]

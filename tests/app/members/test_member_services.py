@@ -9,6 +9,7 @@ from app.members import errors
 from app.members.pins import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
 from app.members.services import MemberService
 from tests.clock_helpers import fixed_clock
+from tests.member_helpers import TEST_IDENTITY
 
 PHONE = "+254712345678"
 PEPPER = "service-test-pepper"
@@ -24,7 +25,7 @@ def notices():
 
 @pytest.fixture
 def members(session, clock, notices):
-    return MemberService(session, clock=clock, pepper=PEPPER, max_attempts=3, lock_minutes=30,
+    return MemberService(session, clock=clock, pepper=PEPPER, identity=TEST_IDENTITY, max_attempts=3, lock_minutes=30,
                          notify=lambda member, kind, **params: notices.append((kind, params)))
 
 
