@@ -13,6 +13,7 @@ from flask import Flask
 from app.config import load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import babel, db, init_redis, migrate
+from app.members.identity import check_settings as check_member_settings
 from app.observability import configure_logging
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -24,6 +25,7 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
     configure_logging(app.config["LOG_LEVEL"])
+    check_member_settings(app.config)
     ensure_servers(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {

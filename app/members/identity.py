@@ -119,3 +119,15 @@ class IdentityKeys:
 def mask(national_id):
     """What any screen, command or log line shows: three stars and the last three characters."""
     return "***" + (national_id or "")[-3:]
+
+
+def check_settings(config):
+    """Parse the member secrets once at start-up, so a malformed or missing one stops the app, named.
+
+    Covers ID_ENCRYPTION_KEYS / ID_LOOKUP_KEY here and PIN_PEPPER_ID / PIN_OLD_PEPPERS
+    (app/members/pins.py); without it a typo would surface as an error on every hop.
+    """
+    from app.members.pins import Peppers
+
+    Peppers.from_config(config)
+    IdentityKeys.from_config(config)

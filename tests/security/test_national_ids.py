@@ -178,3 +178,10 @@ def test_migration_0008_encrypts_existing_ids_and_names_the_pepper(scratch):
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT national_id, pin_hash FROM members")).one()
         assert back == (NATIONAL_ID, legacy)
+
+
+@pytest.mark.parametrize("setting, value", [("ID_ENCRYPTION_KEYS", "k1=not-a-key"), ("PIN_OLD_PEPPERS", "nonsense"),
+                                            ("PIN_PEPPER_ID", "has$dollar")])
+def test_a_malformed_member_secret_stops_start_up_naming_it(setting, value):
+    with pytest.raises(ValueError, match=setting):
+        create_app({"APP_ENV": "development", setting: value})
