@@ -90,13 +90,15 @@ def register_commands(app):
 def install_engines(app):
     """One menu engine per tree, sharing the Redis session store."""
     from app.config import as_int
+    from app.secrets import MENU_INPUT_DIGEST, app_key
     from menus.agent import AGENT_TREE
     from menus.engine import Engine
     from menus.member import MEMBER_TREE
     from menus.session import SessionStore
 
     store = SessionStore(app.extensions["redis"])
-    options = {"pepper": app.config["PIN_PEPPER"], "max_errors": as_int(app.config, "MAX_INPUT_ERRORS"),
+    options = {"secret": app_key(app.config, MENU_INPUT_DIGEST),
+               "max_errors": as_int(app.config, "MAX_INPUT_ERRORS"),
                "default_locale": app.config["DEFAULT_LOCALE"]}
     app.extensions["engines"] = {"member": Engine(MEMBER_TREE, store, **options),
                                  "agent": Engine(AGENT_TREE, store, **options)}

@@ -5,6 +5,9 @@ The member is loaded lazily, so a hop that shows a static screen costs no query.
 
 from app.i18n import render
 
+NONCE = "_nonce"
+"""Session data key of the current confirmation's nonce, drawn by the engine on entering a Confirm or Pin."""
+
 
 class Context:
     def __init__(self, state, services, channel):
@@ -54,5 +57,14 @@ class Context:
         return render(message, self.locale)
 
     def idempotency_key(self, purpose):
-        """A key unique to this session and purpose: a replayed hop reuses it."""
-        return f"{purpose}:{self.state.member_id}:{self.session_ref}:{self.data.get('_nonce', 0)}"
+        """A key unique to this movement: the confirmation's nonce, so a replayed hop reuses it.
+
+        The nonce is new each time the member reaches a Confirm or Pin screen, so the
+        second transfer of a WhatsApp chat (whose session id is the phone) is a new key.
+        The session id itself is not in the key (USSD ids may be 100 characters; the
+        entry's `session_ref` records it): purpose, member, channel and nonce suffice.
+        """
+        nonce = self.data.get(NONCE)
+        if not nonce:
+            raise LookupError(f"{purpose}: a money movement must follow a Confirm or Pin screen")
+        return f"{purpose}:{self.state.member_id}:{self.state.channel}:{nonce}"

@@ -11,6 +11,15 @@ follows the previous text, checked against a keyed digest of it (the text holds
 PINs, so it is never stored). The same text again is a network replay and gets
 the stored reply without running anything.
 
+A session belongs to the phone that opened it: a request carrying another phone's
+session id, or (on USSD) a text that neither repeats nor extends the previous one,
+is not this session's next hop. It ends with NOT_THIS_SESSION and leaves the
+session exactly as it was (nothing run, nothing saved), instead of guessing.
+
+Entering a screen that confirms something (Confirm, Pin) draws a new nonce into the
+session: every money movement's idempotency key carries it (menus/context.py), so
+each confirmation is its own movement while a replayed hop reuses the same key.
+
 A hop runs at most one action, so an `Invalid` or `Stop` raised by an action rolls
 the hop's transaction back: nothing it wrote survives (no savepoint needed, which
 saves three round trips on every action hop). Actions that must keep a write while
@@ -19,6 +28,7 @@ refusing (a wrong PIN is counted) return `Reprompt(...)` or `Finish(...)` instea
 
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,10 +38,11 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
+from app.deadline import hop_deadline
 from app.i18n import N_, T
 from app.members.pins import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
-from menus.context import Context
+from menus.context import NONCE, Context
 from menus.render import render_screen
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Paged, Pin, Stop, outcome_target
 from menus.session import MenuSession
@@ -45,6 +56,8 @@ TOO_MANY_ERRORS = T(N_("Too many invalid entries. Please dial again."))
 INPUT_TOO_LONG = T(N_("That is too long. Try again."))
 EMPTY_INPUT = T(N_("Please enter a choice."))
 PIN_SHAPE = T(N_("Enter 4 digits."))
+NOT_THIS_SESSION = T(N_("This session has ended. Please dial again."))
+"""The answer to a request that is not this session's next hop (another phone, an unknown text)."""
 
 
 class Reprompt(NamedTuple):
@@ -81,10 +94,11 @@ class Reply:
 
 
 class Engine:
-    def __init__(self, tree, store, *, pepper, max_errors=3, default_locale="en"):
+    def __init__(self, tree, store, *, secret, max_errors=3, default_locale="en"):
+        """`secret` keys the digest of the previous text (app.secrets.MENU_INPUT_DIGEST, never the PIN pepper)."""
         self.tree = tree
         self.store = store
-        self.pepper = pepper.encode()
+        self.secret = secret.encode() if isinstance(secret, str) else secret
         self.max_errors = max_errors
         self.default_locale = default_locale
 
@@ -93,21 +107,25 @@ class Engine:
         started = time.perf_counter()
         outcome, screen_name, state, secret_input = "ok", None, None, False
         try:
-            state = self.store.load(channel.name, session_id)
-            raw_text = raw_text or ""
-            secret_input = self._answers_secret(channel, state, raw_text)
-            if state is not None and channel.cumulative and self._is_replay(state, raw_text):
-                outcome = "replay"
-                return Reply(*state.last_reply)
-            reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services)
-            screen_name = state.current
-            services.session.commit()
-            self._remember(state, raw_text, reply)
-            if reply.end and not channel.cumulative:
-                self.store.delete(channel.name, session_id)
-            else:
-                self.store.save(state, channel.session_ttl)
-            return replace(reply, secret_input=secret_input)
+            with hop_deadline(services.setting("HOP_DEADLINE_MS")):
+                state = self.store.load(channel.name, session_id)
+                raw_text = raw_text or ""
+                secret_input = self._answers_secret(channel, state, raw_text)
+                if state is not None and not self._belongs(channel, state, phone, raw_text):
+                    outcome = "foreign"
+                    return Reply(channel.normalize(NOT_THIS_SESSION.render(self.default_locale)), True)
+                if state is not None and channel.cumulative and self._is_replay(state, raw_text):
+                    outcome = "replay"
+                    return Reply(*state.last_reply)
+                reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services)
+                screen_name = state.current
+                services.session.commit()
+                self._remember(state, raw_text, reply)
+                if reply.end and not channel.cumulative:
+                    self.store.delete(channel.name, session_id)
+                else:
+                    self.store.save(state, channel.session_ttl)
+                return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
             outcome = "unavailable"
             ERRORS.labels(channel.name, type(exc).__name__).inc()
@@ -140,7 +158,7 @@ class Engine:
         return screen is not None and screen.sensitive and raw not in (BACK, HOME)
 
     def _digest(self, state, text):
-        return hmac.new(self.pepper, f"{state.session_id}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self.secret, f"{state.session_id}:{text}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _is_replay(self, state, raw_text):
         return state.last_reply is not None and state.prev_len == len(raw_text) and \
@@ -152,21 +170,28 @@ class Engine:
         state.last_reply = [reply.text, reply.end]
         state.ended = reply.end
 
+    def _extends(self, state, raw_text):
+        """True when `raw_text` is the previous text, `*`, and one more input."""
+        return len(raw_text) > state.prev_len and raw_text[state.prev_len] == "*" and \
+            hmac.compare_digest(state.prev_digest or "", self._digest(state, raw_text[: state.prev_len]))
+
+    def _belongs(self, channel, state, phone, raw_text):
+        """True when this request may be `state`'s next hop: the same phone and, on USSD, a known text."""
+        if state.phone != phone:
+            return False
+        if not channel.cumulative or state.ended or state.prev_len == 0:
+            return True
+        return self._is_replay(state, raw_text) or self._extends(state, raw_text)
+
     def _new_inputs(self, channel, state, raw_text):
-        """The inputs this request carries, in order."""
+        """The inputs this request carries, in order (`_belongs` has vouched for the text)."""
         if state is None:
             # A new session starts at the start screen whatever it carries: replaying
             # a path into a session Redis lost would check a menu choice as a PIN.
             return []
-        if not channel.cumulative:
+        if not channel.cumulative or state.prev_len == 0:
             return [raw_text]
-        previous = raw_text[: state.prev_len]
-        if state.prev_len and len(raw_text) > state.prev_len and raw_text[state.prev_len] == "*" and \
-                hmac.compare_digest(state.prev_digest or "", self._digest(state, previous)):
-            return [raw_text[state.prev_len + 1:]]
-        if state.prev_len == 0:
-            return [raw_text]
-        return [raw_text.rsplit("*", 1)[-1]]
+        return [raw_text[state.prev_len + 1:]]
 
     # -- movement ---------------------------------------------------------------------------------
 
@@ -287,6 +312,8 @@ class Engine:
         if isinstance(screen, End):
             state.stack.append(screen.name)
             return screen
+        if isinstance(screen, (Confirm, Pin)):
+            state.data[NONCE] = secrets.token_hex(8)  # a new confirmation: a new movement
         if screen.home:
             state.stack = [screen.name]
         elif screen.name in state.stack:

@@ -7,6 +7,7 @@ two hops the session keeps only a keyed digest of the first entry, never the PIN
 from app.i18n import N_, T
 from app.members.errors import MemberError, PinLocked
 from app.members.pins import pin_digest_for_session
+from app.secrets import NEW_PIN_DIGEST, app_key
 from menus.engine import Finish
 from menus.member.pins import pin_check
 from menus.screens import Branch, Input, Invalid, Pin
@@ -54,7 +55,8 @@ def remember_new_pin(ctx, pin):
 
 
 def new_pin_digest(ctx, pin):
-    return pin_digest_for_session(pin, ctx.services.config["PIN_PEPPER"], ctx.session_ref)
+    """Keyed with its own derived key: the PIN pepper keys PIN hashes only (app/secrets.py)."""
+    return pin_digest_for_session(pin, app_key(ctx.services.config, NEW_PIN_DIGEST).hex(), ctx.session_ref)
 
 
 def repeated_pin_matches(ctx, pin):

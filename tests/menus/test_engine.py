@@ -118,7 +118,7 @@ def calls():
 
 @pytest.fixture
 def engine(calls, redis):
-    return Engine(build_tree(calls), SessionStore(redis), pepper="engine-test", max_errors=3)
+    return Engine(build_tree(calls), SessionStore(redis), secret="engine-test", max_errors=3)
 
 
 @pytest.fixture
@@ -292,7 +292,7 @@ def test_arriving_again_at_a_screen_unwinds_the_stack(engine, ussd, services, re
         Input("b", "B:", action=loop, next={"again": "a", "ok": "end"}),
         End("end", "bye"),
     ])
-    dialer = Dialer(Engine(tree, SessionStore(redis), pepper="p"), ussd, services, session_id="s-loop")
+    dialer = Dialer(Engine(tree, SessionStore(redis), secret="p"), ussd, services, session_id="s-loop")
     dialer.dial()
     dialer.send("1")
     dialer.send("x")
@@ -306,14 +306,14 @@ def test_error_line_never_pushes_out_the_options(ussd, services, redis):
     tree = MenuTree("t", start="ask", home="ask", screens=[
         Confirm("ask", summary, home=True, next="done", cancel="done"), End("done", "Done."),
     ])
-    dialer = Dialer(Engine(tree, SessionStore(redis), pepper="p"), ussd, services, session_id="s-long")
+    dialer = Dialer(Engine(tree, SessionStore(redis), secret="p"), ussd, services, session_id="s-long")
     assert dialer.dial().text.endswith("1. Yes\n2. No")
     reply = fits(dialer.send("maybe"))
     assert reply.text == summary + "\n1. Yes\n2. No"  # the error line did not fit: left out, not the options
     short = MenuTree("t", start="ask", home="ask", screens=[
         Confirm("ask", "Send KES 100?", home=True, next="done", cancel="done"), End("done", "Done."),
     ])
-    dialer = Dialer(Engine(short, SessionStore(redis), pepper="p"), ussd, services, session_id="s-short")
+    dialer = Dialer(Engine(short, SessionStore(redis), secret="p"), ussd, services, session_id="s-short")
     dialer.dial()
     assert dialer.send("maybe").text == "Reply 1 for Yes or 2 for No.\nSend KES 100?\n1. Yes\n2. No"
 

@@ -47,8 +47,7 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     services, amina = setup
     handset = signed_in(client)
     assert "Your limit: KES 75,000" in fits(handset.send("2"))
-    assert "Choose a number" in fits(handset.send("abc")) or True
-    handset.inputs.pop()
+    fits(handset.send("abc"))  # refused; Africa's Talking keeps it in the path: "...*abc*10000"
     term = fits(handset.send("10000"))
     assert "1. 3 months" in term and "2. 6 months" in term
     quote = fits(handset.send("2"))
@@ -77,7 +76,6 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     owe = fits(handset.send("5"))
     assert "You owe KES 10,352.91" in owe
     assert "more than you owe" in fits(handset.send("20000"))
-    handset.inputs.pop()
     handset.send("2000")
     handset.send("1")  # from savings
     assert "Pay KES 2,000 to your loan from your savings?" in fits(handset.send("4821"))
@@ -108,7 +106,6 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     asked = fits(handset.send("80000"))
     assert "Above your limit by KES 5,000" in asked
     assert "not a phone number" in handset.send("12ab")
-    handset.inputs.pop()
     for value in ("0722 000 111", "1", "1", "2", "4821"):
         handset.send(value)
     assert "guarantors have been asked" in handset.send("1")
