@@ -31,6 +31,7 @@ def create_app(test_config=None):
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
         "connect_args": {"connect_timeout": 1},
         "pool_size": 5,
+        "pool_timeout": float(app.config["DB_POOL_TIMEOUT"]),  # SQLAlchemy would wait 30 s for a free one
         "pool_recycle": 1800,
     })
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]

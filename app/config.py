@@ -11,6 +11,16 @@ DEFAULTS = {
     # Shared state. Empty means: start the embedded real servers under instance/.
     "DATABASE_URL": "",
     "REDIS_URL": "",
+    # Waiting on a dependency (issue 11: a hung database must not hang every request). The statement
+    # and lock timeouts are set on the database role by migration 0011 (0 = none; empty = leave the
+    # role as it is); the pool wait is for a free pooled connection; the hop deadline is the app's
+    # own, for a database that cannot answer at all (app/deadline.py)
+    "DB_STATEMENT_TIMEOUT_MS": "5000",
+    "DB_LOCK_TIMEOUT_MS": "2000",
+    "DB_POOL_TIMEOUT": "2",
+    "HOP_DEADLINE_MS": "1500",
+    # Longest wait for one Redis answer or connection: a request makes a few Redis calls in a row
+    "REDIS_TIMEOUT_MS": "500",
     # Product
     "USSD_CODE": "*384*1#",
     "AGENT_USSD_CODE": "*384*2#",

@@ -37,7 +37,8 @@ babel = Babel()
 
 def init_redis(app):
     """Bind a Redis client and the RQ queues to the app."""
-    client = Redis.from_url(app.config["REDIS_URL"], socket_timeout=1, socket_connect_timeout=1,
+    timeout = int(app.config["REDIS_TIMEOUT_MS"]) / 1000  # a frozen Redis costs a request this, per call
+    client = Redis.from_url(app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout,
                             health_check_interval=30)
     app.extensions["redis"] = client
     app.extensions["queues"] = {name: Queue(name, connection=client) for name in QUEUE_NAMES}

@@ -22,6 +22,12 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from app import create_app
 from app.extensions import db
 
+# Migration 0011 sets statement/lock timeouts on the database role; the local server and its role
+# are shared by every run, so tests leave the role alone (concurrent ALTER ROLEs collide, and
+# concurrency tests wait on row locks under load). tests/security/test_hangs.py checks the real
+# values on a role of its own.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "")
+os.environ.setdefault("DB_LOCK_TIMEOUT_MS", "")
 LOCAL_POSTGRES = ("127.0.0.1", 5432)
 LOCAL_REDIS = ("127.0.0.1", 6379)
 
