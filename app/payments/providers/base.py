@@ -63,7 +63,9 @@ class ProviderResult:
     """An outcome as the operator reports it (callback or status query).
 
     `status` is "succeeded", "failed" or "pending"; `provider_ref` finds our payment;
-    `amount` and `phone` are what the operator says, to be checked against the record.
+    `amount` and `phone` are what the operator says, to be checked against the record;
+    None when the operator did not say (a callback's success without an amount is a
+    mismatch, never a match: see PaymentService.apply_result).
     `completed_at` (aware datetime) is the operator's completion time when it gives one.
     """
 
@@ -109,6 +111,14 @@ class MalformedCallback(ProviderError, ValueError):
     """A callback body that is not the operator's shape; answer 200, log it, post nothing."""
 
     reason = "malformed"
+
+
+class UnreadableCallback(MalformedCallback):
+    """A body with a value that cannot be read (an amount that is not a plain decimal, an id that
+    is a list, JSON no operator sends): answer 400, post nothing, leave the payment as it was.
+    Never a 503, which an operator retries forever. See `inbound.py`."""
+
+    reason = "unreadable"
 
 
 class TokenRejected(ProviderError):
