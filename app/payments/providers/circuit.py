@@ -22,7 +22,14 @@ import requests
 
 from app.clock import SystemClock
 from app.keys import circuit_key
-from app.payments.providers.base import ProviderError, ProviderRejected, TokenRejected, TransientProviderError
+from app.payments.providers.base import (
+    ProviderError,
+    ProviderRejected,
+    TokenRejected,
+    TransientProviderError,
+    UnreadableCallback,
+)
+from app.payments.providers.inbound import read_json
 
 THRESHOLD = 5
 """Consecutive transient failures that open the circuit."""
@@ -161,10 +168,13 @@ class ProviderHttp:
 
 
 def json_object(response):
-    """The answer's JSON object; {} when the body is empty, not JSON or not an object."""
+    """The answer's JSON object; {} when the body is empty, not strict JSON (`inbound.read_json`) or not an object.
+
+    Read as strictly as a callback: an answer nested 10,000 deep must not escape as a RecursionError.
+    """
     try:
-        body = response.json()
-    except ValueError:
+        body = read_json(response.content)
+    except UnreadableCallback:
         body = None
     return body if isinstance(body, dict) else {}
 

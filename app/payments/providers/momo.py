@@ -14,10 +14,9 @@ token; tokens are cached per product. Every call goes through `ProviderHttp`.
 
 import hashlib
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from app.clock import SystemClock
-from app.money import Money
+from app.payments.providers import inbound
 from app.payments.providers.base import (
     COLLECTION,
     DISBURSEMENT,
@@ -60,7 +59,7 @@ def reference_uuid(reference):
 def _check_error(response):
     """Raise for an error answer (401 token, 5xx transient, 4xx rejected); return the JSON body otherwise."""
     body = json_object(response)
-    code = body.get("code")
+    code = body.get("code") if isinstance(body.get("code"), str) else None
     raise_for_http_error(response, body, code=code, message=body.get("message"),
                          reason=FAILURE_REASONS.get(code, "rejected"))
     return body
@@ -69,24 +68,23 @@ def _check_error(response):
 def _reason_code(reason):
     """MoMo gives `reason` as a string or as `{"code": ..., "message": ...}`."""
     if isinstance(reason, dict):
-        return reason.get("code")
-    return reason
+        return inbound.text(reason.get("code"), "reason.code")
+    return inbound.text(reason, "reason")
 
 
 def _parse_status(body, provider_ref):
-    """A requesttopay/transfer body (status answer or callback) -> ProviderResult."""
-    status = str(body.get("status", "")).upper()
+    """A requesttopay/transfer body (status answer or callback) -> ProviderResult.
+
+    Values are read by `inbound` (a missing amount is None, an unreadable one raises
+    UnreadableCallback); nothing here guesses what a strange value meant.
+    """
+    status = (inbound.text(body.get("status"), "status") or "").upper()
     direction = DISBURSEMENT if "payee" in body else COLLECTION
-    party = body.get(PARTY[direction]) or {}
-    party_id = str(party.get("partyId") or "").removeprefix("+")
-    phone = f"+{party_id}" if party_id.isdigit() else None
-    amount = None
-    try:
-        if body.get("amount") not in (None, "") and body.get("currency"):
-            amount = Money.from_major(Decimal(str(body["amount"])), body["currency"])
-    except (InvalidOperation, ValueError, TypeError):
-        amount = None
-    receipt = body.get("financialTransactionId") or None
+    party = inbound.mapping(body.get(PARTY[direction]), PARTY[direction])
+    party_id = (inbound.text(party.get("partyId"), "partyId") or "").removeprefix("+")
+    phone = f"+{party_id}" if party_id.isdigit() and party_id.isascii() else None
+    amount = inbound.major_amount(body.get("amount"), inbound.currency_code(body.get("currency")))
+    receipt = inbound.text(body.get("financialTransactionId"), "financialTransactionId")
     if status == "SUCCESSFUL":
         return ProviderResult("succeeded", provider_ref, None, receipt, amount, phone, body)
     if status == "FAILED":
@@ -196,9 +194,10 @@ class MtnMomo:
         """A MoMo callback (same body as the status answer, POST or PUT) -> ProviderResult."""
         if not isinstance(payload, dict) or "status" not in payload:
             raise MalformedCallback("MoMo callback without status")
-        ref = payload.get("referenceId")
-        if not ref and payload.get("externalId"):
-            ref = reference_uuid(str(payload["externalId"]))
+        ref = inbound.text(payload.get("referenceId"), "referenceId")
+        external_id = inbound.text(payload.get("externalId"), "externalId")
+        if not ref and external_id:
+            ref = reference_uuid(external_id)
         if not ref:
             raise MalformedCallback("MoMo callback without referenceId or externalId")
         return _parse_status(payload, ref)

@@ -18,11 +18,10 @@ still pending after reconciliation. Resending a B2C would risk paying twice.
 
 import base64
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.clock import SystemClock
-from app.money import Money
+from app.payments.providers import inbound
 from app.payments.providers.base import (
     DISBURSEMENT,
     Ack,
@@ -31,6 +30,7 @@ from app.payments.providers.base import (
     ProviderResult,
     TokenCache,
     TransientProviderError,
+    UnreadableCallback,
 )
 from app.payments.providers.circuit import CircuitBreaker, ProviderHttp, json_object, raise_for_http_error
 
@@ -86,10 +86,15 @@ def _check_answer(response):
 
 
 def _int(value):
-    try:
+    """An integer code as Daraja sends it (`0`, `"0"`, `"1032"`); None for anything else.
+
+    Strict on purpose: `int()` would read `False`, `0.5` and `" 0 "` as 0, which is success.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
         return int(value)
-    except (TypeError, ValueError):
-        return None
+    return None
 
 
 def _phone_digits(phone):
@@ -114,10 +119,26 @@ def _e164(number):
     return f"+{digits}" if digits.isdigit() else None
 
 
-def _kes(value):
-    if value in (None, ""):
-        return None
-    return Money.from_major(Decimal(str(value)), CURRENCY)
+def _kes(value, name):
+    """A Daraja amount (a number of shillings) as Money; None when missing, UnreadableCallback when unreadable."""
+    return inbound.major_amount(value, CURRENCY, name)
+
+
+def _values(entries, key_name, name):
+    """Daraja's `[{Name|Key, Value}]` list as a dict; UnreadableCallback when it is not that shape.
+
+    Daraja sends a lone entry as an object rather than a one-item list.
+    """
+    entries = [entries] if isinstance(entries, dict) else inbound.listing(entries, name)
+    values = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise UnreadableCallback(f"{name} entry is a {type(entry).__name__}")
+        key = inbound.text(entry.get(key_name), f"{name}.{key_name}")
+        if key in values:
+            raise UnreadableCallback(f"{name} gives {key} twice")
+        values[key] = entry.get("Value")
+    return values
 
 
 def _nairobi_time(value):
@@ -255,7 +276,8 @@ class MpesaDaraja:
     def parse_callback(self, payload, *, kind="stk"):
         """Read an STK callback, a B2C result or a B2C queue timeout (shape decides, `kind` hints).
 
-        Raises MalformedCallback for anything else.
+        Raises MalformedCallback for anything else, UnreadableCallback (a MalformedCallback)
+        for a value that cannot be read (see `inbound.py`).
         """
         if not isinstance(payload, dict):
             raise MalformedCallback("callback body is not a JSON object")
@@ -273,47 +295,54 @@ class MpesaDaraja:
 def _stk_outcome(result_code):
     code = _int(result_code)
     if code is None:
-        raise MalformedCallback(f"ResultCode {result_code!r}")
+        error = MalformedCallback if result_code is None else UnreadableCallback
+        raise error(f"ResultCode {result_code!r:.40}")
     if code == 0:
         return "succeeded", None
     return "failed", STK_RESULT_REASONS.get(code, "rejected")
 
 
+def _reference(value, name):
+    ref = inbound.text(value, name)
+    if not ref:
+        raise MalformedCallback(f"callback without {name}")
+    return ref
+
+
 def _parse_stk(stk, payload):
-    checkout_id = stk.get("CheckoutRequestID")
-    if not checkout_id:
-        raise MalformedCallback("stkCallback without CheckoutRequestID")
+    checkout_id = _reference(stk.get("CheckoutRequestID"), "CheckoutRequestID")
     status, reason = _stk_outcome(stk.get("ResultCode"))
-    items = {item.get("Name"): item.get("Value")
-             for item in ((stk.get("CallbackMetadata") or {}).get("Item") or []) if isinstance(item, dict)}
-    phone = items.get("PhoneNumber")
-    return ProviderResult(status, checkout_id, reason, items.get("MpesaReceiptNumber"), _kes(items.get("Amount")),
-                          _e164(phone) if phone is not None else None, payload,
-                          completed_at=_nairobi_time(items.get("TransactionDate")))
+    metadata = inbound.mapping(stk.get("CallbackMetadata"), "CallbackMetadata")
+    items = _values(metadata.get("Item"), "Name", "CallbackMetadata.Item")
+    phone = inbound.text(items.get("PhoneNumber"), "PhoneNumber")
+    receipt = inbound.text(items.get("MpesaReceiptNumber"), "MpesaReceiptNumber")
+    return ProviderResult(status, checkout_id, reason, receipt, _kes(items.get("Amount"), "Amount"),
+                          _e164(phone) if phone else None, payload,
+                          completed_at=_nairobi_time(inbound.text(items.get("TransactionDate"), "TransactionDate")))
 
 
 def _parse_b2c(result, payload):
-    ref = result.get("OriginatorConversationID") or result.get("ConversationID")
-    if not ref:
-        raise MalformedCallback("Result without OriginatorConversationID")
+    ref = _reference(result.get("OriginatorConversationID") or result.get("ConversationID"),
+                     "OriginatorConversationID")
     code = _int(result.get("ResultCode"))
     if code is None:
-        raise MalformedCallback(f"ResultCode {result.get('ResultCode')!r}")
-    params = ((result.get("ResultParameters") or {}).get("ResultParameter")) or []
-    if isinstance(params, dict):  # Daraja sends a lone parameter as an object, not a list
-        params = [params]
-    values = {p.get("Key"): p.get("Value") for p in params if isinstance(p, dict)}
+        error = MalformedCallback if result.get("ResultCode") is None else UnreadableCallback
+        raise error(f"ResultCode {result.get('ResultCode')!r:.40}")
+    parameters = inbound.mapping(result.get("ResultParameters"), "ResultParameters")
+    values = _values(parameters.get("ResultParameter"), "Key", "ResultParameters.ResultParameter")
     if code != 0:
         return ProviderResult("failed", ref, B2C_RESULT_REASONS.get(code, "rejected"), None, None, None, payload)
-    receiver = values.get("ReceiverPartyPublicName")
-    return ProviderResult("succeeded", ref, None, result.get("TransactionID") or values.get("TransactionReceipt"),
-                          _kes(values.get("TransactionAmount")), _e164(receiver) if receiver else None, payload,
-                          completed_at=_nairobi_time(values.get("TransactionCompletedDateTime")))
+    receiver = inbound.text(values.get("ReceiverPartyPublicName"), "ReceiverPartyPublicName", max_length=200)
+    receipt = inbound.text(result.get("TransactionID"), "TransactionID") or inbound.text(
+        values.get("TransactionReceipt"), "TransactionReceipt")
+    return ProviderResult("succeeded", ref, None, receipt, _kes(values.get("TransactionAmount"), "TransactionAmount"),
+                          _e164(receiver) if receiver else None, payload,
+                          completed_at=_nairobi_time(inbound.text(values.get("TransactionCompletedDateTime"),
+                                                                  "TransactionCompletedDateTime")))
 
 
 def _parse_timeout(result, payload):
     """A queue timeout is not a failure: Daraja may still complete the B2C. Status "pending", reason "timeout"."""
-    ref = result.get("OriginatorConversationID") or result.get("ConversationID")
-    if not ref:
-        raise MalformedCallback("timeout callback without OriginatorConversationID")
+    ref = _reference(result.get("OriginatorConversationID") or result.get("ConversationID"),
+                     "OriginatorConversationID")
     return ProviderResult("pending", ref, "timeout", None, None, None, payload)

@@ -21,7 +21,7 @@ import requests
 from rq import Queue
 
 from app.keys import sandbox_callback_job_id
-from app.money import Money
+from app.payments.providers import inbound
 from app.payments.providers.base import Ack, MalformedCallback, ProviderResult
 
 NAME = "sandbox"
@@ -41,9 +41,31 @@ def outcome(amount):
     return "succeeded", None
 
 
-def deliver_callback(url, payload):
-    """The delayed job: POST the result to our callback URL; an HTTP error raises so RQ retries."""
-    requests.post(url, json=payload, timeout=10).raise_for_status()
+class CallbackNotDelivered(Exception):
+    """The sandbox's callback POST failed; the message never names the URL (it carries the token)."""
+
+
+def callback_url(config):
+    return f"{config['PUBLIC_URL'].rstrip('/')}/payments/sandbox/callback?token={config['CALLBACK_TOKEN']}"
+
+
+def deliver_callback(*args):
+    """The delayed job: POST the result (`args[-1]`) to our callback URL; a failure raises so RQ retries.
+
+    The URL carries CALLBACK_TOKEN, so it is built here from the worker's configuration,
+    never passed as a job argument (Redis, job descriptions and RQ's logs would hold the
+    token), and a failure is re-raised without the URL requests puts in its messages.
+    Jobs queued before this change passed the URL first; it is ignored.
+    """
+    from app.jobs import worker_app
+
+    payload = args[-1]
+    try:
+        requests.post(callback_url(worker_app().config), json=payload, timeout=10).raise_for_status()
+    except requests.RequestException as error:
+        status = getattr(error.response, "status_code", None) or ""
+        raise CallbackNotDelivered(
+            f"sandbox callback for {payload.get('reference')} failed: {type(error).__name__} {status}") from None
 
 
 class SandboxProvider:
@@ -52,8 +74,6 @@ class SandboxProvider:
 
     def __init__(self, config, redis, *, queue=None):
         self.delay = int(config["SANDBOX_PAYMENT_DELAY"])
-        self.callback_url = (f"{config['PUBLIC_URL'].rstrip('/')}/payments/sandbox/callback"
-                             f"?token={config['CALLBACK_TOKEN']}")
         self.queue = queue or Queue("high", connection=redis)
 
     def _result_payload(self, req):
@@ -68,10 +88,10 @@ class SandboxProvider:
         job_id = sandbox_callback_job_id(req.reference)
         if payload["status"] != "pending" and self.queue.fetch_job(job_id) is None:
             if self.delay > 0:
-                self.queue.enqueue_in(timedelta(seconds=self.delay), deliver_callback, self.callback_url, payload,
+                self.queue.enqueue_in(timedelta(seconds=self.delay), deliver_callback, payload,
                                       job_id=job_id)
             else:
-                self.queue.enqueue(deliver_callback, self.callback_url, payload, job_id=job_id)
+                self.queue.enqueue(deliver_callback, payload, job_id=job_id)
         return Ack(provider_ref=req.reference, raw={"accepted": True, "reference": req.reference})
 
     def request_collection(self, req):
@@ -84,14 +104,18 @@ class SandboxProvider:
         return self.parse_callback(self._result_payload(req))
 
     def parse_callback(self, payload, *, kind="callback"):
-        """The sandbox's callback JSON -> ProviderResult; MalformedCallback for anything else."""
-        try:
-            status = payload["status"]
-            amount = Money(int(payload["amount_minor"]), payload["currency"])
-            reference = str(payload["reference"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedCallback(f"sandbox callback: {exc}") from exc
-        if status not in ("succeeded", "failed", "pending"):
-            raise MalformedCallback(f"sandbox status {status!r}")
-        return ProviderResult(status, reference, payload.get("reason"), payload.get("receipt"), amount,
-                              payload.get("phone"), payload)
+        """The sandbox's callback JSON -> ProviderResult; MalformedCallback for anything else.
+
+        Read like a real operator's (`inbound.py`): `amount_minor` is whole minor units,
+        never a float or a bool; a missing amount is None (a success then goes to review).
+        """
+        if not isinstance(payload, dict):
+            raise MalformedCallback("sandbox callback is not an object")
+        status = payload.get("status")
+        reference = inbound.text(payload.get("reference"), "reference")
+        if status not in ("succeeded", "failed", "pending") or not reference:
+            raise MalformedCallback(f"sandbox status {status!r:.40} or reference {reference!r}")
+        amount = inbound.minor_amount(payload.get("amount_minor"), inbound.currency_code(payload.get("currency")))
+        return ProviderResult(status, reference, inbound.text(payload.get("reason"), "reason", max_length=60),
+                              inbound.text(payload.get("receipt"), "receipt"), amount,
+                              inbound.text(payload.get("phone"), "phone", max_length=16), payload)

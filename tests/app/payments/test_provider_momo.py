@@ -10,7 +10,13 @@ import responses
 
 from app.keys import provider_token_key
 from app.money import Money
-from app.payments.providers.base import MalformedCallback, PaymentRequest, ProviderRejected, TransientProviderError
+from app.payments.providers.base import (
+    MalformedCallback,
+    PaymentRequest,
+    ProviderRejected,
+    TransientProviderError,
+    UnreadableCallback,
+)
 from app.payments.providers.momo import MtnMomo, reference_uuid
 
 BASE = "https://momo.test"
@@ -211,3 +217,27 @@ def test_callback_finds_the_payment_by_reference_id_or_external_id(momo):
 def test_unreadable_callbacks_are_malformed(momo, payload):
     with pytest.raises(MalformedCallback):
         momo.parse_callback(payload, kind="momo")
+
+
+@pytest.mark.parametrize("fields, amount", [({"amount": None}, None), ({"amount": ""}, None),
+                                            ({"amount": "15.00"}, Money(15_00, "EUR")),
+                                            ({"amount": 15}, Money(15_00, "EUR"))])
+def test_callback_amount_missing_is_none_and_readable_is_exact(momo, fields, amount):
+    result = momo.parse_callback({**status_body("SUCCESSFUL"), **fields}, kind="momo")
+    assert (result.status, result.amount) == ("succeeded", amount)
+
+
+@pytest.mark.parametrize("fields", [{"amount": "abc"}, {"amount": "NaN"}, {"amount": "Infinity"}, {"amount": "15.001"},
+                                    {"amount": "1e1"}, {"amount": True}, {"amount": ["15"]}, {"currency": None},
+                                    {"currency": "eur"}, {"payer": ["46733123453"]}, {"referenceId": ["x"]},
+                                    {"externalId": {"$ne": ""}}, {"reason": [1]}, {"status": ["SUCCESSFUL"]},
+                                    {"financialTransactionId": "9" * 101}])
+def test_callback_with_an_unreadable_value_is_unreadable(momo, fields):
+    with pytest.raises(UnreadableCallback):
+        momo.parse_callback({**status_body("FAILED", "EXPIRED"), **fields}, kind="momo")
+
+
+def test_a_status_answer_nested_too_deep_is_transient_not_a_crash(fake, momo):
+    fake.get(f"{RTP_URL}/{REF_ID}", body="[" * 10_000 + "]" * 10_000, content_type="application/json")
+    with pytest.raises(TransientProviderError):
+        momo.query_status(collection())

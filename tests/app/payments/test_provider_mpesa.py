@@ -17,6 +17,7 @@ from app.payments.providers.base import (
     PaymentRequest,
     ProviderRejected,
     TransientProviderError,
+    UnreadableCallback,
 )
 from app.payments.providers.mpesa import MpesaDaraja
 from tests.clock_helpers import fixed_clock
@@ -399,3 +400,36 @@ def test_b2c_status_is_pending_without_calling_daraja(fake, mpesa):
     result = mpesa.query_status(req)
     assert (result.status, result.provider_ref, result.reason) == ("pending", "wd-7f3a1c", "no_status_api")
     assert not fake.calls
+
+
+def test_b2c_success_without_an_amount_says_so_and_a_lone_parameter_is_read(mpesa):
+    lone = b2c_result(0, "The service request is processed successfully.", {"Key": "TransactionReceipt",
+                                                                             "Value": "NLJ41HAY6Q"})
+    result = mpesa.parse_callback(lone, kind="b2c")
+    assert (result.status, result.receipt, result.amount) == ("succeeded", "NLJ41HAY6Q", None)
+
+
+@pytest.mark.parametrize("params", [
+    [{"Key": "TransactionAmount", "Value": "abc"}], [{"Key": "TransactionAmount", "Value": 500.001}],
+    [{"Key": "TransactionAmount", "Value": True}], [{"Key": "TransactionAmount", "Value": "Infinity"}],
+    [{"Key": "TransactionAmount", "Value": 500}, {"Key": "TransactionAmount", "Value": 5}],
+    [{"Key": ["TransactionAmount"], "Value": 500}], ["TransactionAmount"], "TransactionAmount",
+])
+def test_b2c_unreadable_amounts_and_shapes(mpesa, params):
+    with pytest.raises(UnreadableCallback):
+        mpesa.parse_callback(b2c_result(0, "The service request is processed successfully.", params), kind="b2c")
+
+
+@pytest.mark.parametrize("code", [False, True, 0.0, 0.5, " 0", "0.0", [0], {"code": 0}])
+def test_a_result_code_is_an_integer_never_coerced_into_success(mpesa, code):
+    with pytest.raises(UnreadableCallback):
+        mpesa.parse_callback(stk_callback(code, "", [{"Name": "Amount", "Value": 1}]), kind="stk")
+    with pytest.raises(UnreadableCallback):
+        mpesa.parse_callback(b2c_result(code, "", [{"Key": "TransactionAmount", "Value": 500}]), kind="b2c")
+
+
+def test_an_stk_query_answer_nested_too_deep_is_transient_not_a_crash(fake, mpesa):
+    token_ok(fake)
+    fake.post(QUERY_URL, body="[" * 10_000 + "]" * 10_000, content_type="application/json")
+    with pytest.raises(TransientProviderError):
+        mpesa.query_status(collection(provider_ref=CHECKOUT_ID))
