@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.payments import states
 from app.payments.models import Payment
-from app.payments.providers.base import COLLECTION, TransientProviderError
+from app.payments.providers.base import COLLECTION, MalformedCallback, TransientProviderError
 
 GIVE_UP = timedelta(hours=24)
 """How long a payment may stay pending before it is timed out or sent to review."""
@@ -62,9 +62,14 @@ def _settle_one(service, payment, now):
         result = provider.query_status(service.request_for(payment))
     except TransientProviderError as exc:
         return f"query failed: {exc.reason}"
-    payment = service.apply_result(result, "query", provider=payment.provider, payment_id=payment.id)
+    except MalformedCallback as exc:  # one unreadable answer must not stop the run for every later payment
+        result, note = None, f"query answer unreadable: {str(exc)[:100]}"
+        payment = service._lock(payment.id)
+    if result is not None:
+        payment = service.apply_result(result, "query", provider=payment.provider, payment_id=payment.id)
+        note = f"query: {result.status}" + (f" ({result.reason})" if result.reason else "")
     if payment.state == states.PENDING and payment.created_at < now - GIVE_UP:
         payment.failure_reason = "no_answer"
         states.move(payment, states.TIMED_OUT if payment.direction == COLLECTION else states.REVIEW, now)
         return "no answer for too long"
-    return f"query: {result.status}" + (f" ({result.reason})" if result.reason else "")
+    return note

@@ -8,8 +8,13 @@
   attempt resends only to providers that dedupe by our reference, else parks for review.
 - `apply_result` locks the payment row and applies a callback or query result once:
   final payments record the event as a duplicate; amount or phone mismatches park
-  the payment in `review`; a success posts its ledger entry (key `payment:<id>`) in
-  the same transaction that marks it succeeded. Every result is kept in payment_events.
+  the payment in `review`, and so does a callback's success that gives no amount (a
+  missing amount is a mismatch, never a match; only our own status query, which
+  Daraja answers without one, is trusted without it); a success posts its ledger
+  entry (key `payment:<id>`) in the same transaction that marks it succeeded. Every
+  result is kept in payment_events. A callback with a value that cannot be read
+  (`providers/inbound.py`) is recorded as `unreadable` and raised, so the endpoint
+  answers 400 with the payment untouched.
 - The member hears the outcome through `notify(member_id, kind, key, **params)`: a
   settled deposit or withdrawal (with the savings balance) and any failure, with the
   operator's reason in words (providers/reasons.py); other purposes tell their own
@@ -32,6 +37,7 @@ from app.payments.providers.base import (
     PaymentRequest,
     ProviderRejected,
     TransientProviderError,
+    UnreadableCallback,
 )
 from app.payments.providers.circuit import CircuitOpen
 from app.payments.providers.reasons import reason_message
@@ -179,12 +185,21 @@ class PaymentService:
     # -- results ----------------------------------------------------------------------
 
     def apply_callback(self, provider_name, payload, kind="callback"):
-        """Parse an operator's callback and apply it once; malformed bodies are recorded, never raised."""
+        """Parse an operator's callback and apply it once.
+
+        A body of a shape we do not know is recorded and returns None. One with a value that
+        cannot be read is recorded as `unreadable` and UnreadableCallback is raised (the
+        caller commits the record and answers 400); nothing else changes.
+        """
         provider = self.providers.get(provider_name)
         try:
             result = provider.parse_callback(payload, kind=kind)
         except MalformedCallback as exc:
-            self._record(None, provider_name, "callback", {"error": str(exc), "payload": payload}, "malformed")
+            unreadable = isinstance(exc, UnreadableCallback)
+            self._record(None, provider_name, "callback", {"error": str(exc), "payload": payload},
+                         "unreadable" if unreadable else "malformed")
+            if unreadable:
+                raise
             return None
         return self.apply_result(result, "callback", provider=provider_name)
 
@@ -205,8 +220,8 @@ class PaymentService:
             outcome = "duplicate" if payment.state == expected else f"conflict_after_{payment.state}"
         elif payment.state == states.REVIEW:
             outcome = "held_for_review"
-        elif self._mismatch(payment, result):
-            payment.failure_reason = self._mismatch(payment, result)
+        elif mismatch := self._mismatch(payment, result, source):
+            payment.failure_reason = mismatch
             states.move(payment, states.REVIEW, now)
             outcome = "mismatch_review"
         elif result.status == "succeeded":
@@ -228,7 +243,15 @@ class PaymentService:
             .order_by(Payment.id).limit(1).with_for_update().execution_options(populate_existing=True))
 
     @staticmethod
-    def _mismatch(payment, result):
+    def _mismatch(payment, result, source):
+        """Why `result` does not fit `payment` (a reason code), or None.
+
+        A callback's success must say how much: a success callback without an amount is
+        `amount_missing`, never a match. Our own status query is asked over our
+        authenticated connection and Daraja's answers carry no amount, so it may omit it.
+        """
+        if result.amount is None and result.status == "succeeded" and source == "callback":
+            return "amount_missing"
         if result.amount is not None and result.amount != payment.amount:
             return "amount_mismatch"
         if result.phone is not None and result.phone != payment.phone:

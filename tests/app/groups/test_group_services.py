@@ -426,7 +426,9 @@ class FakeProvider:
         return Ack(provider_ref=f"FK-{req.reference}")
 
     def parse_callback(self, payload, *, kind="callback"):
-        return ProviderResult(payload["status"], payload["ref"], None, "R1", None, None, payload)
+        # An operator's success says how much; one without an amount goes to review.
+        return ProviderResult(payload["status"], payload["ref"], None, "R1", Money(payload["amount"], "KES"), None,
+                              payload)
 
 
 def test_mobile_money_contribution_posts_when_the_provider_confirms(services, groups, amina):
@@ -437,8 +439,9 @@ def test_mobile_money_contribution_posts_when_the_provider_confirms(services, gr
     assert payment.purpose == "contribution" and payment.amount == Money(500_00, "KES")
     assert groups.group_balance(group, amina) == Money(0, "KES")
     services.payments.send(payment.id, checkpoint=services.session.flush)
-    services.payments.apply_callback("fake", {"status": "succeeded", "ref": f"FK-{payment.reference}"})
-    services.payments.apply_callback("fake", {"status": "succeeded", "ref": f"FK-{payment.reference}"})
+    confirmation = {"status": "succeeded", "ref": f"FK-{payment.reference}", "amount": payment.amount_minor}
+    services.payments.apply_callback("fake", confirmation)
+    services.payments.apply_callback("fake", confirmation)
     assert payment.state == "succeeded"
     assert groups.group_balance(group, amina) == Money(500_00, "KES")
     assert groups.my_share(group, amina) == Money(500_00, "KES")

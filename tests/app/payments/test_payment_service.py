@@ -10,7 +10,14 @@ from app.ledger.errors import InsufficientFunds
 from app.money import Money
 from app.notifications.models import Notification
 from app.payments import errors
-from app.payments.providers.base import Ack, ProviderRejected, ProviderResult, TransientProviderError
+from app.payments.models import PaymentEvent
+from app.payments.providers.base import (
+    Ack,
+    ProviderRejected,
+    ProviderResult,
+    TransientProviderError,
+    UnreadableCallback,
+)
 from app.payments.providers.circuit import CircuitOpen
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings
@@ -135,6 +142,51 @@ def test_unknown_and_mismatched_callbacks(services, fake, member):
     send(services, other)
     callback(services, other, phone="+254799999999")
     assert other.failure_reason == "phone_mismatch"
+
+
+def test_a_success_callback_without_an_amount_is_a_mismatch_never_a_match(services, fake, member):
+    payment = deposit(services, member)
+    send(services, payment)
+    services.payments.apply_callback("fake", {"status": "succeeded", "ref": f"FK-{payment.reference}", "receipt": "R1"})
+    assert (payment.state, payment.failure_reason) == ("review", "amount_missing")
+    assert payment.ledger_entry_id is None and savings_balance(services, member) == Money(0, "KES")
+    assert outcomes(services, payment)[-1] == "mismatch_review"
+    other = deposit(services, member, key="deposit:1:s3")
+    send(services, other)
+    services.payments.apply_callback("fake", {"status": "failed", "ref": f"FK-{other.reference}",
+                                              "reason": "cancelled"})
+    assert (other.state, other.failure_reason) == ("failed", "cancelled")  # a failure needs no amount
+
+
+def test_an_unreadable_callback_is_recorded_and_raised_with_nothing_changed(services, fake, member, monkeypatch):
+    payment = deposit(services, member)
+    send(services, payment)
+
+    def unreadable(payload, *, kind="callback"):
+        raise UnreadableCallback("amount 'abc' is not a plain decimal")
+
+    monkeypatch.setattr(fake, "parse_callback", unreadable)
+    with pytest.raises(UnreadableCallback):
+        services.payments.apply_callback("fake", {"status": "succeeded", "ref": f"FK-{payment.reference}"})
+    assert payment.state == "pending" and savings_balance(services, member) == Money(0, "KES")
+    recorded = services.session.scalars(select(PaymentEvent).where(PaymentEvent.outcome == "unreadable")).one()
+    assert recorded.payment_id is None and "abc" in recorded.raw["error"]
+
+
+def test_reconcile_goes_on_past_an_unreadable_answer(services, fake, member, monkeypatch):
+    first, second = deposit(services, member, key="deposit:u:1"), deposit(services, member, key="deposit:u:2")
+    send(services, first)
+    send(services, second)
+
+    def query(req):
+        if req.reference == first.reference:
+            raise UnreadableCallback("amount 'Infinity' is not a plain decimal")
+        return ProviderResult("succeeded", f"FK-{req.reference}", None, "Q1", None, None, {"q": 1})
+
+    monkeypatch.setattr(fake, "query_status", query)
+    changes = services.payments.reconcile(timedelta(0))
+    assert [(c.before, c.after) for c in changes] == [("pending", "pending"), ("pending", "succeeded")]
+    assert changes[0].note.startswith("query answer unreadable")
 
 
 def test_late_callback_after_query_settled(services, fake, member):
