@@ -1,8 +1,20 @@
-"""Operations endpoints: liveness, readiness (which dependency failed) and metrics."""
+"""Operations endpoints: liveness, readiness (which dependency failed) and metrics.
 
-from flask import Blueprint, Response, jsonify
+Readiness answers within the hop deadline even when a dependency hangs: PostgreSQL
+is asked in a thread of its own under `hop_deadline` (a new connection to a frozen
+server may take libpq's 2-second minimum connect timeout, longer than the deadline)
+while Redis is pinged here (its socket timeout bounds it), and whatever has not
+answered when the deadline passes is reported as not ready.
+"""
+
+import threading
+import time
+
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
+from app.config import as_int
+from app.deadline import hop_deadline
 from app.extensions import db, redis_client
 from app.observability import metrics_payload
 
@@ -15,27 +27,40 @@ def healthz():
     return jsonify(status="ok")
 
 
-def check_dependencies():
-    """Return {"postgres": "ok" | error, "redis": "ok" | error}."""
-    results = {}
+def check_dependencies(deadline_ms):
+    """Return {"postgres": "ok" | error, "redis": "ok" | error}, within `deadline_ms`."""
+    started = time.monotonic()
+    postgres = {}
+    probe = threading.Thread(target=_ping_postgres, args=(db.engine, deadline_ms, postgres), daemon=True,
+                             name="readyz-postgres")
+    probe.start()
+    results = {"redis": _ping_redis()}
+    probe.join(max(0.0, deadline_ms / 1000 - (time.monotonic() - started)) if deadline_ms else None)
+    results["postgres"] = postgres.get("result", "error: no answer within the deadline")
+    return results
+
+
+def _ping_postgres(engine, deadline_ms, out):
     try:
-        db.session.execute(text("SELECT 1"))
-        results["postgres"] = "ok"
+        with hop_deadline(deadline_ms), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        out["result"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; reported, not raised
-        db.session.rollback()
-        results["postgres"] = f"error: {type(exc).__name__}"
+        out["result"] = f"error: {type(exc).__name__}"
+
+
+def _ping_redis():
     try:
         redis_client().ping()
-        results["redis"] = "ok"
+        return "ok"
     except Exception as exc:  # noqa: BLE001
-        results["redis"] = f"error: {type(exc).__name__}"
-    return results
+        return f"error: {type(exc).__name__}"
 
 
 @bp.get("/readyz")
 def readyz():
     """Ready when PostgreSQL and Redis both answer; 503 naming the one that failed."""
-    results = check_dependencies()
+    results = check_dependencies(as_int(current_app.config, "HOP_DEADLINE_MS"))
     ready = all(value == "ok" for value in results.values())
     return jsonify(status="ok" if ready else "unavailable", **results), (200 if ready else 503)
 
