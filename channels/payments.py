@@ -5,7 +5,9 @@ registered `PUBLIC_URL + path + ?token=CALLBACK_TOKEN`, so a wrong token is a 40
 (compared in constant time), a source outside CALLBACK_ALLOWED_IPS (when set) too.
 Anything we accept answers 200, unknown and duplicate payments included, so the
 operator does not keep retrying something we already recorded; a body that is not
-JSON is a 400. An unexpected failure answers 503 (never a 500 page): the operator
+strict JSON, or holds a value that cannot be read (app/payments/providers/inbound.py:
+an amount like "1.001" or "Infinity", an id that is a list), is a 400 with nothing
+posted or changed: a retry cannot fix it. An unexpected failure answers 503 (never a 500 page): the operator
 may retry, and reconciliation settles the payment anyway. One commit per callback.
 """
 
@@ -16,6 +18,8 @@ from flask import Blueprint, current_app, jsonify, request
 from app.config import as_list
 from app.observability import CALLBACKS, ERRORS, log_event, logger
 from app.payments.errors import UnknownProvider
+from app.payments.providers.base import UnreadableCallback
+from app.payments.providers.inbound import read_json
 from app.services import request_services
 
 bp = Blueprint("payments", __name__)
@@ -40,14 +44,21 @@ def receive(provider, kind):
     if not authorized():
         CALLBACKS.labels(label, "forbidden").inc()
         return jsonify(error="forbidden"), 403
-    payload = request.get_json(silent=True, force=True)
+    try:  # strict JSON: NaN, 1e400 or 10,000 levels of [[[ are a 400 here, never a 500 page
+        payload = read_json(request.get_data())
+    except UnreadableCallback:
+        payload = None
     if not isinstance(payload, dict):
         CALLBACKS.labels(label, "malformed").inc()
         log_event("payments.callback_malformed", provider=provider, body=request.get_data(as_text=True)[:500])
         return jsonify(error="malformed JSON"), 400
     services = request_services()
+    unreadable = None
     try:
-        payment = services.payments.apply_callback(provider, payload, kind)
+        try:
+            payment = services.payments.apply_callback(provider, payload, kind)
+        except UnreadableCallback as exc:  # recorded by the service; nothing else changed
+            payment, unreadable = None, exc
         services.session.commit()
     except UnknownProvider:
         services.session.rollback()
@@ -58,6 +69,9 @@ def receive(provider, kind):
         logger.exception("payment callback failed", extra={"provider": provider})
         ERRORS.labels("payments", "callback").inc()
         return jsonify(error="try again"), 503
+    if unreadable is not None:  # a retry cannot make it readable; the status query settles the payment
+        CALLBACKS.labels(label, "unreadable").inc()
+        return jsonify(error="unreadable callback", detail=str(unreadable)[:200]), 400
     CALLBACKS.labels(label, "applied" if payment is not None else "unmatched").inc()
     return jsonify(ACCEPTED), 200
 
