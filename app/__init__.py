@@ -3,14 +3,16 @@
 `create_app` is the composition root of the web process: it binds the database,
 Redis and queues, registers the channel blueprints, installs the outbound senders
 of `channels/` for the notification service, and adds the `flask` commands. With
-no DATABASE_URL / REDIS_URL it starts the embedded real servers under instance/.
+no DATABASE_URL / REDIS_URL it starts the embedded real servers under instance/, but
+only in development: outside APP_ENV=development/test it refuses to start on empty
+server URLs and on missing, default or short secrets (app/config.py check_production).
 """
 
 from pathlib import Path
 
 from flask import Flask
 
-from app.config import load_config
+from app.config import check_production, load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import babel, db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
@@ -25,6 +27,7 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
     configure_logging(app.config["LOG_LEVEL"])
+    check_production(app.config)
     check_member_settings(app.config)
     ensure_servers(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])

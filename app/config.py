@@ -106,6 +106,56 @@ DEFAULTS = {
 }
 
 
+DEVELOPMENT_ENVS = frozenset({"development", "test"})
+"""APP_ENV values that may run on the published development defaults and embedded servers."""
+
+SECRETS = ("CALLBACK_TOKEN", "PIN_PEPPER", "SECRET_KEY")
+"""Settings production must set to a long random value of its own (add new secret settings here)."""
+
+MIN_SECRET_LENGTH = 32
+"""Shortest secret accepted outside development: 32 random characters are out of reach of guessing."""
+
+SERVER_URLS = ("DATABASE_URL", "REDIS_URL")
+"""Empty means an embedded server: allowed only in development, never a silent default in production."""
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe to run with; the message names each setting at fault."""
+
+
+def is_development(config):
+    return str(config.get("APP_ENV", "production")).strip().lower() in DEVELOPMENT_ENVS
+
+
+def check_production(config):
+    """Refuse, outside development/test, missing/default/short secrets and empty server URLs.
+
+    The defaults in DEFAULTS are published in this repository, so a production that
+    runs on them can be forged by anyone who read it (a payment callback with the
+    default CALLBACK_TOKEN credits any payment). Raises ConfigError naming every
+    setting at fault; returns None when the configuration may start.
+    """
+    if is_development(config):
+        return
+    problems = []
+    for name in SECRETS:
+        value = str(config.get(name) or "")
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value == DEFAULTS.get(name):
+            problems.append(f"{name} is the published development default")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    problems += [f"{name} is not set (embedded servers run only in development)"
+                 for name in SERVER_URLS if not config.get(name)]
+    if problems:
+        raise ConfigError(
+            f"refusing to start with APP_ENV={config.get('APP_ENV')!s}: " + "; ".join(problems) + ". "
+            f"Set each secret to a random value of at least {MIN_SECRET_LENGTH} characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), or APP_ENV=development on a "
+            "developer's machine.")
+
+
 def load_config(environ=None):
     """Return the settings as a dict: environment values over the defaults."""
     environ = os.environ if environ is None else environ

@@ -61,7 +61,9 @@ def main():
     port = env.get("PORT", "5000")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("TWILIO_VALIDATE_SIGNATURE", "0")
-    env.setdefault("APP_ENV", "development")  # the signature switch above is honoured only outside production
+    # Development: the published default secrets and the embedded servers are refused anywhere else
+    # (app/config.py check_production); the signature switch above is honoured only here too.
+    env.setdefault("APP_ENV", "development")
     flask("db", "upgrade", env=env)
     flask("demo", "seed", env=env)
     children = [
@@ -74,7 +76,8 @@ def main():
         children.append(subprocess.Popen([str(BIN / "flask"), "--app", "app:create_app", "scheduler", "run"],
                                          env=env, cwd=ROOT))
     print(f"\nPamoja is running on http://127.0.0.1:{port}  (Ctrl-C to stop)\n"
-          "Dial it from another terminal:  .venv/bin/flask --app app:create_app simulate ussd --phone +254712345678\n"
+          "Dial it from another terminal:\n"
+          "  APP_ENV=development .venv/bin/flask --app app:create_app simulate ussd --phone +254712345678\n"
           "Demo members: +254700000001 and +254700000002, PIN 2580.\n", flush=True)
 
     def stop(*_):

@@ -69,13 +69,15 @@ def prepare(db_url, redis_url):
         conn.execute(text("CREATE SCHEMA bench"))
     separator = "&" if "?" in db_url else "?"
     url = f"{db_url}{separator}options=-csearch_path%3Dbench"
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench")
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench",
+               APP_ENV="development")  # the bench measures code, not secrets
     subprocess.run([str(BIN / "flask"), "--app", "app:create_app", "db", "upgrade"], env=env, check=True,
                    cwd=ROOT, capture_output=True)
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": redis_url, "PIN_PEPPER": "bench", "LOG_LEVEL": "WARNING"})
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": redis_url, "PIN_PEPPER": "bench", "LOG_LEVEL": "WARNING",
+                      "APP_ENV": "development"})
     with app.app_context():
         from app.services import request_services
 

@@ -28,6 +28,7 @@ from app.extensions import db
 # values on a role of its own.
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "")
 os.environ.setdefault("DB_LOCK_TIMEOUT_MS", "")
+os.environ["APP_ENV"] = "test"  # every app the tests build (and the processes they start) may use dev defaults
 LOCAL_POSTGRES = ("127.0.0.1", 5432)
 LOCAL_REDIS = ("127.0.0.1", 6379)
 
@@ -90,6 +91,7 @@ def app():
     redis_index = reserve_redis_db(reservations)
     application = create_app({
         "TESTING": True,
+        "APP_ENV": "test",
         "DATABASE_URL": with_schema(base_url, schema),
         "REDIS_URL": f"{redis_url}/{redis_index}" if redis_url.startswith("redis") else f"{redis_url}?db={redis_index}",
         "PIN_PEPPER": "test-pepper",
