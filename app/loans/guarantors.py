@@ -131,6 +131,9 @@ class Guarantees:
         pledged = sorted((g for g in self.of_loan(loan) if g.state == "pledged"), key=lambda g: (g.pledged_at, g.id))
         sources += [("guarantee", g.guarantor_id, self.accounts.pledged(g.guarantor_id, loan.currency), g)
                     for g in pledged]
+        # Every holder account read below, locked once and in the ledger's order before any is read
+        # (a balance read unlocked could be spent before its posting; one by one could deadlock).
+        self.ledger.lock([account for _source, _owner, account, _guarantee in sources])
         for source, owner_id, account, guarantee in sources:
             owed = repayments.payoff(loan).minor
             available = self.ledger.balance(account).minor
