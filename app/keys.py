@@ -82,3 +82,8 @@ def pin_chat_notice_key(member_id):
 def whatsapp_delete_job_id(message_sid):
     """The RQ job id deleting one inbound WhatsApp message from Twilio (a MessageSid has no ':')."""
     return f"{PREFIX}-whatsapp-delete-{message_sid}"
+
+
+def rate_limit_key(scope, subject, window):
+    """One fixed window's counter of a rate limit: scope (`phone:ussd`, `source`), who, and the window's number."""
+    return f"{PREFIX}:rate:{scope}:{subject}:{window}"

@@ -18,6 +18,7 @@ HOP_SECONDS = Histogram(
 )
 ERRORS = Counter("pamoja_errors_total", "Errors answered politely instead of crashing", ["channel", "kind"])
 CALLBACKS = Counter("pamoja_callbacks_total", "Provider callbacks received", ["provider", "outcome"])
+RATE_LIMITED = Counter("pamoja_rate_limited_total", "Requests refused by a rate limit", ["channel", "scope"])
 
 logger = logging.getLogger("pamoja")
 
