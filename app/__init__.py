@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import check_production, load_config
+from app.config import as_int, check_production, load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import babel, db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
@@ -40,6 +40,9 @@ def create_app(test_config=None):
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent.parent / "locales")
+    app.config["MAX_CONTENT_LENGTH"] = as_int(app.config, "MAX_CONTENT_LENGTH")
+    trust_proxies(app)
+    install_rate_limits(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -51,6 +54,28 @@ def create_app(test_config=None):
     install_senders(app)
     install_engines(app)
     return app
+
+
+def trust_proxies(app):
+    """Behind TRUSTED_PROXIES load balancers, `request.remote_addr` is the client they saw.
+
+    The allow-list of callback sources and the per-source rate limit must see the real
+    caller, not the balancer; only as many X-Forwarded-For hops as there are proxies of
+    ours are believed (a client can write any X-Forwarded-For it likes).
+    """
+    proxies = as_int(app.config, "TRUSTED_PROXIES")
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+
+
+def install_rate_limits(app):
+    """Parse the rate limits once, so a typo fails at start-up (channels/throttle.py applies them)."""
+    from app.ratelimit import Limit
+
+    app.extensions["rate_limits"] = {"phone": Limit.parse(app.config["RATE_LIMIT_PER_PHONE"]),
+                                     "source": Limit.parse(app.config["RATE_LIMIT_PER_SOURCE"])}
 
 
 def ensure_servers(app):

@@ -49,6 +49,14 @@ DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "CALLBACK_TOKEN": "dev-callback-token",
     "CALLBACK_ALLOWED_IPS": "",
+    # Load balancers in front of the app: how many X-Forwarded-For hops to trust (0: none, no ProxyFix)
+    "TRUSTED_PROXIES": "0",
+    # Largest request body in bytes (a /ussd hop is under 1 KiB; larger answers 413, or END on /ussd)
+    "MAX_CONTENT_LENGTH": "65536",
+    # Rate limits, "count/seconds": hops per phone per channel (USSD, SMS, WhatsApp), and failed
+    # token/signature checks per source address (over it, nothing from that address is answered)
+    "RATE_LIMIT_PER_PHONE": "30/60",
+    "RATE_LIMIT_PER_SOURCE": "20/60",
     # Africa's Talking
     "AT_USERNAME": "sandbox",
     "AT_API_KEY": "",

@@ -2,7 +2,8 @@
 
 This adapter authenticates and parses; the payments service decides. The operator
 registered `PUBLIC_URL + path + ?token=CALLBACK_TOKEN`, so a wrong token is a 403
-(compared in constant time), a source outside CALLBACK_ALLOWED_IPS (when set) too.
+(compared in constant time), a source outside CALLBACK_ALLOWED_IPS (when set) too
+(channels/callback_auth.py). Never rate-limited: a 429 to an operator can lose a result.
 Anything we accept answers 200, unknown and duplicate payments included, so the
 operator does not keep retrying something we already recorded; a body that is not
 strict JSON, or holds a value that cannot be read (app/payments/providers/inbound.py:
@@ -11,16 +12,14 @@ posted or changed: a retry cannot fix it. An unexpected failure answers 503 (nev
 may retry, and reconciliation settles the payment anyway. One commit per callback.
 """
 
-import hmac
+from flask import Blueprint, jsonify, request
 
-from flask import Blueprint, current_app, jsonify, request
-
-from app.config import as_list
 from app.observability import CALLBACKS, ERRORS, log_event, logger
 from app.payments.errors import UnknownProvider
 from app.payments.providers.base import UnreadableCallback
 from app.payments.providers.inbound import read_json
 from app.services import request_services
+from channels.callback_auth import authorized
 
 bp = Blueprint("payments", __name__)
 
@@ -29,14 +28,6 @@ KNOWN_PROVIDERS = ("sandbox", "mpesa", "momo")
 
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 """Daraja expects this body; the other operators only look at the status code."""
-
-
-def authorized():
-    token = request.args.get("token", "")
-    if not hmac.compare_digest(token.encode(), str(current_app.config["CALLBACK_TOKEN"]).encode()):
-        return False
-    allowed = as_list(current_app.config, "CALLBACK_ALLOWED_IPS")
-    return not allowed or request.remote_addr in allowed
 
 
 def receive(provider, kind):

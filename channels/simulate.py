@@ -65,9 +65,10 @@ def simulate_ussd(phone, code):
     code = code or current_app.config["USSD_CODE"]
     session_id = f"SIM_{uuid.uuid4().hex[:12]}"
     inputs = []
+    path = f"/ussd?token={current_app.config['CALLBACK_TOKEN']}"  # the URL registered with Africa's Talking
     click.echo(f"Dialling {code} from {phone}. Ctrl-D hangs up.\n")
     while True:
-        response = client.post("/ussd", data={"sessionId": session_id, "serviceCode": code, "phoneNumber": phone,
+        response = client.post(path, data={"sessionId": session_id, "serviceCode": code, "phoneNumber": phone,
                                               "networkCode": "63902", "text": "*".join(inputs)})
         body = response.get_data(as_text=True)
         kind, _, screen = body.partition(" ")

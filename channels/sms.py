@@ -9,6 +9,7 @@ reply through the outbox, so nothing talks to a provider inside the request.
 Africa's Talking does not sign its callbacks, so, like the mobile-money callbacks,
 the registered URLs carry `?token=CALLBACK_TOKEN` (and CALLBACK_ALLOWED_IPS applies):
 an unauthenticated inbound SMS could otherwise speak for any member's number.
+Each number's inbound SMS count against RATE_LIMIT_PER_PHONE (429 over it).
 """
 
 import contextlib
@@ -23,8 +24,9 @@ from app.keys import inbound_message_key, inbound_sms_job_id
 from app.observability import CALLBACKS, ERRORS, log_event, logger
 from app.phones import InvalidPhone, normalize_phone
 from app.services import request_services
-from channels.payments import authorized
+from channels.callback_auth import authorized
 from channels.sms_commands import parse_command
+from channels.throttle import failed_check, over_limit
 from menus.sms_commands import SmsCommands
 
 bp = Blueprint("sms", __name__)
@@ -33,10 +35,14 @@ MAX_MESSAGE_ID = 100
 MAX_KEPT_TEXT = 480
 """What is kept of an inbound text for the job: a command is far shorter; longer is refused anyway."""
 REPLY_KIND = "sms_reply"
+TOO_MANY = ("too many requests", 429)
 
 
 def forbidden(kind):
+    """A failed callback check: 403, or 429 once the source is over its limit (channels/throttle.py)."""
     CALLBACKS.labels("africastalking", f"{kind}_forbidden").inc()
+    if failed_check("sms"):
+        return TOO_MANY
     return "forbidden", 403
 
 
@@ -54,6 +60,8 @@ def sms_inbound():
         ERRORS.labels("sms", "bad_request").inc()
         log_event("sms.inbound_unreadable", message_id=message_id[:MAX_MESSAGE_ID])
         return "", 200  # a retry would not make it readable
+    if over_limit("sms", phone):
+        return TOO_MANY
     redis = current_app.extensions["redis"]
     seen_key = inbound_message_key("sms", message_id)
     try:
@@ -85,6 +93,8 @@ def answer_sms(services, phone, text, message_id):
 def apply_callback(kind, apply):
     if not authorized():
         return forbidden(kind)
+    if over_limit("sms"):
+        return TOO_MANY
     services = request_services()
     try:
         outcome = apply(services)

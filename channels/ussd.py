@@ -4,23 +4,35 @@ Africa's Talking ends the session on anything that does not start with `CON ` or
 `END `, so this adapter answers every request with one of them, whatever
 happens: a missing field, an unreadable number, a lost dependency or a bug.
 The agent service code routes to the agent tree; every other code to the member's.
+
+Only Africa's Talking may call: the registered URL carries `?token=CALLBACK_TOKEN`
+(and CALLBACK_ALLOWED_IPS applies, channels/callback_auth.py), anything else is a 403,
+so `phoneNumber` comes from the operator's network and can be trusted as the SIM.
+A body over MAX_CONTENT_LENGTH or a field over its cap is never processed: it gets
+the "could not read" END. A phone over its rate limit gets a polite END as well.
 """
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import as_int
 from app.i18n import N_, T
-from app.observability import ERRORS, logger
+from app.observability import CALLBACKS, ERRORS, logger
 from app.phones import InvalidPhone, normalize_phone
 from app.services import request_services
+from channels.callback_auth import authorized
 from channels.textfit import is_gsm7, septets, to_gsm7
+from channels.throttle import failed_check, over_limit
 from menus.engine import ChannelProfile
 
 bp = Blueprint("ussd", __name__)
 
 MAX_SESSION_ID = 100
+MAX_FIELDS = {"sessionId": MAX_SESSION_ID, "phoneNumber": 32, "serviceCode": 32, "networkCode": 16, "text": 2000}
+"""Caps per field: the cumulative `text` of a real session stays far under 2,000 characters."""
 BAD_REQUEST = T(N_("Sorry, we could not read your request. Please dial again."))
 FAILED = T(N_("Sorry, something went wrong. Please dial again."))
+TOO_MANY = T(N_("Too many requests from your phone. Please wait a minute and dial again."))
 
 
 def measure(text):
@@ -43,17 +55,49 @@ def default_locale():
     return current_app.config["DEFAULT_LOCALE"]
 
 
-@bp.post("/ussd")
-def ussd():
-    form = request.form
-    session_id = form.get("sessionId", "").strip()
+def end_with(message):
+    return ussd_text(to_gsm7(message.render(default_locale())), True)
+
+
+def refused(kind):
+    """A request that failed the callback check: 403, or 429 once its source is over its limit."""
+    CALLBACKS.labels("africastalking", f"{kind}_forbidden").inc()
+    if failed_check("ussd"):
+        return Response("too many requests", status=429, mimetype="text/plain")
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+def readable_form():
+    """The form when the body and every field are within their caps, else None (nothing is processed)."""
+    try:
+        form = request.form
+    except RequestEntityTooLarge:
+        return None
+    if any(len(form.get(name, "")) > cap for name, cap in MAX_FIELDS.items()):
+        return None
+    return form
+
+
+def caller(form):
+    """(sessionId, E.164 phone or None) of a readable form."""
     try:
         phone = normalize_phone(form.get("phoneNumber", ""), current_app.config["DEFAULT_REGION"])
     except InvalidPhone:
         phone = None
-    if not session_id or len(session_id) > MAX_SESSION_ID or phone is None:
+    return form.get("sessionId", "").strip(), phone
+
+
+@bp.post("/ussd")
+def ussd():
+    if not authorized():
+        return refused("ussd")
+    form = readable_form()
+    session_id, phone = caller(form) if form is not None else ("", None)
+    if not session_id or phone is None:
         ERRORS.labels("ussd", "bad_request").inc()
-        return ussd_text(to_gsm7(BAD_REQUEST.render(default_locale())), True)
+        return end_with(BAD_REQUEST)
+    if over_limit("ussd", phone):
+        return end_with(TOO_MANY)
     engine = current_app.extensions["engines"][engine_for(form.get("serviceCode", ""))]
     try:
         reply = engine.handle(ussd_profile(current_app.config), session_id, phone, form.get("text", ""),
@@ -62,7 +106,7 @@ def ussd():
         logger.exception("ussd hop failed", extra={"session": session_id})
         ERRORS.labels("ussd", "exception").inc()
         request_services().session.rollback()
-        return ussd_text(to_gsm7(FAILED.render(default_locale())), True)
+        return end_with(FAILED)
     return ussd_text(reply.text, reply.end)
 
 
@@ -77,7 +121,12 @@ def engine_for(service_code):
 @bp.post("/ussd/events")
 def ussd_events():
     """End-of-session notification: forget the session at once."""
-    session_id = request.form.get("sessionId", "").strip()
-    if session_id and len(session_id) <= MAX_SESSION_ID:
+    if not authorized():
+        return refused("ussd_events")
+    if over_limit("ussd"):
+        return Response("too many requests", status=429, mimetype="text/plain")
+    form = readable_form()
+    session_id = form.get("sessionId", "").strip() if form is not None else ""
+    if session_id:
         current_app.extensions["engines"]["member"].store.delete("ussd", session_id)
     return "", 200

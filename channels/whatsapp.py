@@ -27,6 +27,7 @@ from app.keys import chat_expired_key, inbound_message_key
 from app.observability import CALLBACKS, ERRORS, logger
 from app.phones import InvalidPhone, normalize_phone
 from app.services import request_services
+from channels.throttle import failed_check, over_limit
 from channels.whatsapp_privacy import forget_pin_message
 from menus.engine import HOME, UNAVAILABLE, ChannelProfile
 
@@ -80,7 +81,14 @@ def twiml(text=None):
 
 def forbidden(kind):
     CALLBACKS.labels("twilio", f"{kind}_forbidden").inc()
+    if failed_check(CHANNEL):
+        return too_many()
     return Response("forbidden", status=403, mimetype="text/plain")
+
+
+def too_many():
+    """Over a rate limit (channels/throttle.py): per phone, or a source that failed too many signatures."""
+    return Response("too many requests", status=429, mimetype="text/plain")
 
 
 @bp.post("/whatsapp/inbound")
@@ -97,6 +105,8 @@ def whatsapp_inbound():
     if phone is None or not sid or len(sid) > MAX_SID:
         ERRORS.labels(CHANNEL, "bad_request").inc()
         return twiml()
+    if over_limit(CHANNEL, phone):
+        return too_many()
     services = request_services()
     try:
         ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
@@ -150,6 +160,8 @@ def chat_reply(services, phone, body, sid=None):
 def whatsapp_status():
     if not signed_by_twilio():
         return forbidden("status")
+    if over_limit(CHANNEL):
+        return too_many()
     services = request_services()
     try:
         outcome = services.outbox.apply_whatsapp_status(request.form)

@@ -1,6 +1,11 @@
-"""Drive /ussd the way Africa's Talking does: one session, the cumulative text."""
+"""Drive /ussd the way Africa's Talking does: one session, the cumulative text, the registered token."""
 
 import uuid
+
+
+def ussd_path(client, path="/ussd"):
+    """The URL registered with Africa's Talking: the path with `?token=CALLBACK_TOKEN`."""
+    return f"{path}?token={client.application.config['CALLBACK_TOKEN']}"
 
 
 class UssdPhone:
@@ -18,7 +23,7 @@ class UssdPhone:
         return "*".join(self.inputs)
 
     def post(self, text):
-        response = self.client.post("/ussd", data={
+        response = self.client.post(ussd_path(self.client), data={
             "sessionId": self.session_id, "serviceCode": self.service_code,
             "phoneNumber": self.phone, "networkCode": "63902", "text": text,
         })

@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from tests.ussd_helpers import UssdPhone, register
+from tests.ussd_helpers import UssdPhone, register, ussd_path
 
 
 def test_first_dial_offers_languages(client):
@@ -34,7 +34,7 @@ def test_every_reply_is_con_or_end_under_160(client):
     {"sessionId": "x" * 500, "phoneNumber": "+254712345678", "text": ""},
 ])
 def test_malformed_requests_get_end(client, form):
-    response = client.post("/ussd", data=form)
+    response = client.post(ussd_path(client), data=form)
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("END ")
 
@@ -43,7 +43,8 @@ def test_events_callback_forgets_session(client, redis):
     handset = UssdPhone(client)
     handset.dial()
     assert redis.keys("pamoja:session:ussd:*")
-    response = client.post("/ussd/events", data={"sessionId": handset.session_id, "status": "Success"})
+    response = client.post(ussd_path(client, "/ussd/events"),
+                           data={"sessionId": handset.session_id, "status": "Success"})
     assert response.status_code == 200
     assert not redis.keys("pamoja:session:ussd:*")
 
@@ -51,8 +52,9 @@ def test_events_callback_forgets_session(client, redis):
 @pytest.mark.committed
 def test_redis_down_answers_end_unavailable(app):
     broken = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": "redis://127.0.0.1:1/0"})
-    body = broken.test_client().post("/ussd", data={"sessionId": "s1", "phoneNumber": "+254712345678",
-                                                   "text": ""}).get_data(as_text=True)
+    test_client = broken.test_client()
+    body = test_client.post(ussd_path(test_client), data={"sessionId": "s1", "phoneNumber": "+254712345678",
+                                                          "text": ""}).get_data(as_text=True)
     assert body == "END Service is temporarily unavailable. Please try again later."
 
 
@@ -61,8 +63,8 @@ def test_postgres_down_answers_end_unavailable_and_readyz_names_it(app):
     broken = create_app({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none",
                          "REDIS_URL": app.config["REDIS_URL"]})
     test_client = broken.test_client()
-    body = test_client.post("/ussd", data={"sessionId": "s2", "phoneNumber": "+254712345678",
-                                           "text": ""}).get_data(as_text=True)
+    body = test_client.post(ussd_path(test_client), data={"sessionId": "s2", "phoneNumber": "+254712345678",
+                                                          "text": ""}).get_data(as_text=True)
     assert body.startswith("END ") and "unavailable" in body
     ready = test_client.get("/readyz")
     assert ready.status_code == 503
