@@ -11,6 +11,8 @@ from app.ledger.models import LedgerEntry, LedgerPosting
 from app.money import Money
 
 AUDIT = {"initiated_by": "system", "channel": "system"}
+OWNER = 10**12 + 1
+"""A member id no committed test's member can have (their savings outlive their test)."""
 
 
 def kes(minor):
@@ -24,7 +26,7 @@ def ledger(services):
 
 @pytest.fixture
 def savings(ledger):
-    return ledger.account("member", 1, "member_savings", "KES")
+    return ledger.account("member", OWNER, "member_savings", "KES")
 
 
 @pytest.fixture
@@ -127,10 +129,10 @@ def test_lock_order_puts_members_and_agents_before_shared_accounts(ledger, sessi
 
 
 def test_account_is_get_or_create(ledger, savings):
-    assert ledger.account("member", 1, "member_savings", "KES").id == savings.id
+    assert ledger.account("member", OWNER, "member_savings", "KES").id == savings.id
     assert ledger.system_account("fee_income", "KES").id == ledger.system_account("fee_income", "KES").id
     with pytest.raises(errors.UnknownAccountKind):
-        ledger.account("member", 1, "pocket_money", "KES")
+        ledger.account("member", OWNER, "pocket_money", "KES")
 
 
 @pytest.mark.parametrize("amounts, error", [
@@ -153,7 +155,7 @@ def test_errors_are_value_and_type_errors():
 
 
 def test_single_posting_and_mixed_currency_are_refused(ledger, savings, clearing):
-    ugx = ledger.account("member", 1, "member_savings", "UGX")
+    ugx = ledger.account("member", OWNER, "member_savings", "UGX")
     with pytest.raises(errors.TooFewPostings):
         ledger.post("one", [(savings, kes(5))], kind="x", **AUDIT)
     with pytest.raises(errors.MixedCurrencies):
