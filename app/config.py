@@ -106,6 +106,11 @@ DEFAULTS = {
     "AGENT_SUMMARY_AT": "19:00",
     "LOANS_AGEING_AT": "00:30",
     "RECONCILE_EVERY_MINUTES": "5",
+    # Outbox sweep: a message still queued this long after its last change is sent again; after this many
+    # provider calls or hours it is marked failed
+    "OUTBOX_STUCK_SECONDS": "120",
+    "OUTBOX_MAX_ATTEMPTS": "6",
+    "OUTBOX_GIVE_UP_HOURS": "24",
     "APP_ENV": "production",
     "SMS_CONFIRMATION_TTL": "300",
     "SMS_CONFIRMATION_ATTEMPTS": "3",
@@ -172,11 +177,6 @@ def load_config(environ=None):
 
 def as_int(config, name):
     """Read an integer setting, failing loudly at start-up on a typo."""
-    # Outbox sweep: a message still queued this long after its last change is sent again; after this many
-    # provider calls or hours it is marked failed
-    "OUTBOX_STUCK_SECONDS": "120",
-    "OUTBOX_MAX_ATTEMPTS": "6",
-    "OUTBOX_GIVE_UP_HOURS": "24",
     return int(config[name])
 
 
