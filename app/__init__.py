@@ -16,7 +16,7 @@ from app.config import as_int, check_production, load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import babel, db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
-from app.observability import configure_logging
+from app.observability import configure_logging, secret_values
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -26,7 +26,7 @@ def create_app(test_config=None):
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], secrets=secret_values(app.config))
     check_production(app.config)
     check_member_settings(app.config)
     ensure_servers(app)
