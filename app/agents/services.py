@@ -16,7 +16,14 @@ from app.agents.cash import CashMixin
 from app.agents.models import ACTIVE, Agent
 from app.agents.reports import ReportsMixin
 from app.agents.settlement import FLOAT_TOPUP, float_account
-from app.members.pins import as_peppers, hash_pin, lock_minutes_left, needs_rehash, pin_matches
+from app.members.pins import (
+    as_peppers,
+    hash_pin,
+    lock_minutes_left,
+    needs_rehash,
+    pin_matches,
+    serialize_pin_checks,
+)
 from app.money import Money
 from app.phones import InvalidPhone, currency_for, normalize_phone
 
@@ -76,11 +83,14 @@ class AgentService(CashMixin, ReportsMixin):
     def check_pin(self, agent, pin):
         """None when right, else the AgentError to show (returned, so the failure count is committed).
 
-        As for members (MemberService.check_pin): the row lock is taken before the
-        lock state is read and held across the check and the count, so parallel
-        guesses queue and at most `max_attempts` are evaluated per lock window.
+        As for members (MemberService.check_pin): the per-agent guard is taken
+        before the lock state is re-read and held across the check and the count,
+        so parallel guesses queue and at most `max_attempts` are evaluated per lock
+        window; a right PIN writes nothing.
         """
-        agent = self._lock(agent.id)
+        serialize_pin_checks(self.session, "agent", agent.id)
+        agent = self.session.scalar(select(Agent).where(Agent.id == agent.id)
+                                    .execution_options(populate_existing=True))
         if agent.status != ACTIVE:
             return errors.AgentInactive()
         minutes = self.locked_minutes_left(agent)

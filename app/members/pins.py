@@ -25,8 +25,9 @@ names which pepper made the hash, so the pepper can rotate without a PIN reset:
 The pre-id form `pbkdf2_sha256$<iterations>$<salt>$<hash>` is read as made with the
 current pepper; migration 0008 rewrote every such hash with the `PIN_PEPPER_ID` of
 its day, so only a row written by older code during a rolling deploy has it.
-Members and agents share the check (`pin_matches`), the re-hash rule and the lockout
-arithmetic (`lock_minutes_left`); each service keeps its own failure counting.
+Members and agents share the check (`pin_matches`), the re-hash rule, the lockout
+arithmetic (`lock_minutes_left`) and the guard that serialises checks of one PIN
+(`serialize_pin_checks`); each service keeps its own failure counting.
 """
 
 import hashlib
@@ -161,6 +162,23 @@ def is_pin_shaped(text):
 def pin_matches(pin, stored, pepper):
     """True when `pin` (possibly None or mistyped) is four digits matching the stored form."""
     return is_pin_shaped(pin or "") and check_pin(pin, stored, pepper)
+
+
+def serialize_pin_checks(session, kind, row_id):
+    """Make every PIN check of one member (or agent) wait for the previous one's commit.
+
+    A transaction-scoped advisory lock, taken before the lock state and failure
+    count are read (in a later statement, so READ COMMITTED reads what the previous
+    check committed) and held until commit: parallel guesses queue, so at most
+    PIN_MAX_ATTEMPTS are ever evaluated per lock window and one guess sets the lock.
+    Unlike `SELECT ... FOR UPDATE` it writes nothing: a right PIN keeps a login hop
+    a read-only transaction (no transaction id, no WAL flush at commit, no dirtied
+    heap page) and it never blocks other writers of the row. Anything else that
+    writes `pin_failures` / `pin_locked_until` (a PIN reset) takes it too.
+    """
+    from sqlalchemy import func, select
+
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"pin:{kind}:{row_id}"))))
 
 
 def lock_minutes_left(locked_until, now):

@@ -1,7 +1,7 @@
 """The member service: registration, PIN checks with lockout, language, profile.
 
 Knows nothing of Flask or channels. Every PIN check, right or wrong, runs under
-the member's row lock held until the caller commits, so three wrong PINs lock the
+a per-member guard held until the caller commits, so three wrong PINs lock the
 account across sessions and channels, whichever web process serves them, and no
 burst of parallel guesses gets more than three evaluated. Callers commit once per
 request.
@@ -24,6 +24,7 @@ from app.members.pins import (
     lock_minutes_left,
     needs_rehash,
     pin_matches,
+    serialize_pin_checks,
 )
 from app.phones import currency_for
 
@@ -138,16 +139,17 @@ class MemberService:
         """Check a PIN; return None when right, else the MemberError to show.
 
         Returns rather than raises so the caller still commits the failure count:
-        a rolled-back wrong PIN would never lock anyone out. The member's row is
-        locked (`FOR NO KEY UPDATE`, until the caller commits) before the lock
-        state is read and held across the hash check and the count, so parallel
-        sessions queue here: each sees the count the previous one committed, at
-        most `max_attempts` guesses are evaluated per lock window, the right PIN
-        after the lock is refused, and only the guess that sets the lock alerts.
-        A right PIN costs that one locking read (bench/pin_hash.py measures it)
-        and re-hashes only when the pepper or work factor changed.
+        a rolled-back wrong PIN would never lock anyone out. Checks of one member
+        are serialised (`serialize_pin_checks`, held until the caller commits)
+        before the lock state is re-read, and the guard is held across the hash
+        check and the count: parallel sessions queue, each sees the count the
+        previous one committed, at most `max_attempts` guesses are evaluated per
+        lock window, the right PIN after the lock is refused, and only the guess
+        that sets the lock alerts. A right PIN writes nothing (the hop stays a
+        read-only transaction) unless it clears failures or re-hashes for a new
+        pepper or work factor; bench/pin_hash.py measures the hash.
         """
-        member = self._lock(member)
+        member = self._fresh_for_pin_check(member)
         if member.pin_hash is None:
             return errors.NoPin()
         minutes = self.locked_minutes_left(member)
@@ -168,10 +170,11 @@ class MemberService:
         self.notify(member, "pin_locked", minutes=self.lock_minutes)
         return errors.PinLocked(member.pin_locked_until, self.lock_minutes)
 
-    def _lock(self, member):
-        """The member's row, locked and re-read (another session may have counted a failure since)."""
+    def _fresh_for_pin_check(self, member):
+        """The member re-read under the PIN-check guard (another session may have counted a failure since)."""
+        serialize_pin_checks(self.session, "member", member.id)
         return self.session.scalar(select(Member).where(Member.id == member.id)
-                                   .with_for_update(key_share=True).execution_options(populate_existing=True))
+                                   .execution_options(populate_existing=True))
 
     def set_pin(self, member, new_pin):
         """Set a PIN: the first one of an agent-registered member, or a change after `check_pin`."""

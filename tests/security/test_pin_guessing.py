@@ -135,3 +135,14 @@ def test_agent_parallel_wrong_pins_evaluate_at_most_three(app, make_session, eva
     run_in_threads(lambda i: agent_guess(app, make_session, agent_id, f"{1000 + i:04d}"), BURST, timeout=None)
     assert len(evaluated) == 3
     assert agent_guess(app, make_session, agent_id, RIGHT) != "ok"
+
+
+@pytest.mark.committed
+def test_a_right_pin_keeps_the_login_hop_read_only(app, make_session):
+    """The guard writes nothing: no transaction id, so no WAL flush at commit on every login."""
+    member_id = new_member(app, make_session)
+    with make_session() as session:
+        services = build_services(app, session, clock=FixedClock(NOW))
+        assert services.members.check_pin(services.members.get(member_id), RIGHT) is None
+        assert session.scalar(select(func.pg_current_xact_id_if_assigned())) is None
+        session.commit()
