@@ -69,7 +69,7 @@ def main():
     children = [
         subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
                           "app:create_app()"], env=env, cwd=ROOT),
-        subprocess.Popen([str(BIN / "rq"), "worker", "--with-scheduler", "--url", env["REDIS_URL"],
+        subprocess.Popen([str(BIN / "python"), "-m", "app.worker", "--url", env["REDIS_URL"],
                           "high", "default", "low"], env=env, cwd=ROOT),
     ]
     if (ROOT / "app" / "scheduler.py").exists():
