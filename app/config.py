@@ -122,7 +122,7 @@ DEFAULTS = {
 DEVELOPMENT_ENVS = frozenset({"development", "test"})
 """APP_ENV values that may run on the published development defaults and embedded servers."""
 
-SECRETS = ("CALLBACK_TOKEN", "PIN_PEPPER", "SECRET_KEY")
+SECRETS = ("CALLBACK_TOKEN", "PIN_PEPPER", "SECRET_KEY", "ID_ENCRYPTION_KEYS", "ID_LOOKUP_KEY")
 """Settings production must set to a long random value of its own (add new secret settings here)."""
 
 MIN_SECRET_LENGTH = 32

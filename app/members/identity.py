@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.config import is_development
+
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
 NONCE_BYTES = 12
 PURPOSE = b"pamoja:national_id:"
 
-DEVELOPMENT_ENVS = frozenset({"development", "test"})
 DEVELOPMENT_KEYS = "dev=" + base64.b64encode(hashlib.sha256(b"pamoja development id key").digest()).decode()
 """Published, so only for APP_ENV development/test: anyone can decrypt what it encrypts."""
 DEVELOPMENT_LOOKUP_KEY = "pamoja-development-id-lookup-key-not-secret"
@@ -84,7 +85,7 @@ class IdentityKeys:
     @classmethod
     def from_config(cls, config):
         """From ID_ENCRYPTION_KEYS / ID_LOOKUP_KEY; the published development keys only in development/test."""
-        development = str(config.get("APP_ENV", "")).strip().lower() in DEVELOPMENT_ENVS
+        development = is_development(config)
         keys = config.get("ID_ENCRYPTION_KEYS") or (DEVELOPMENT_KEYS if development else "")
         lookup = config.get("ID_LOOKUP_KEY") or (DEVELOPMENT_LOOKUP_KEY if development else "")
         return cls.parse(keys, lookup)
