@@ -70,7 +70,8 @@ def sms_inbound():
             return "", 200
         current_app.extensions["queues"]["high"].enqueue(
             answer_sms, phone, (form.get("text") or "")[:MAX_KEPT_TEXT], message_id,
-            job_id=inbound_sms_job_id(message_id), retry=DEFAULT_RETRY)
+            job_id=inbound_sms_job_id(message_id), retry=DEFAULT_RETRY,
+            description=f"answer_sms({message_id})")  # RQ's default prints the text: it may be `YES <code>`
     except RedisError:
         ERRORS.labels("sms", "redis").inc()
         with contextlib.suppress(RedisError):
