@@ -7,7 +7,7 @@ Numbers the SDK would reject fail alone so they cannot sink the rest of the batc
 """
 
 import json
-from decimal import Decimal, InvalidOperation
+import re
 
 import requests
 from africastalking.Service import AfricasTalkingException, validate_phone
@@ -31,15 +31,33 @@ AT_TRANSIENT_CODES = frozenset({500, 501, 502})
 """InternalServerError, GatewayError, RejectedByGateway; 401-409 and anything unknown are definite."""
 
 
+COST = re.compile(r"(?:([A-Z]{3}) )?([0-9]{1,8}(?:\.[0-9]{1,4})?)", re.ASCII)
+"""A cost as Africa's Talking writes it, bounded to the Numeric(12, 4) column that keeps it."""
+
+
 def parse_cost(cost):
-    """Split Africa's Talking's "KES 0.8000" into ("KES", "0.8000"); failed recipients cost "0"."""
-    pieces = str(cost or "").split()
-    currency = pieces[0] if len(pieces) == 2 else None
-    try:
-        amount = str(Decimal(pieces[-1])) if pieces else None
-    except InvalidOperation:
-        amount = None
-    return currency, amount
+    """Split Africa's Talking's "KES 0.8000" into ("KES", "0.8000"); failed recipients cost "0".
+
+    Anything else ("KES NaN", "KES 1e400", "KES 123456789", a list) is (None, None): an
+    unknown cost, never a reason to fail after the provider accepted the message (the
+    column would refuse it and the job would crash into sending twice).
+    """
+    match = COST.fullmatch(cost.strip()) if isinstance(cost, str) else None
+    if match is None:
+        return None, None
+    return match.group(1), match.group(2)
+
+
+def status_code(value):
+    """Africa's Talking's per-recipient `statusCode` as an int; 0 (no known code: FAILED) when unreadable.
+
+    `int()` would crash on "abc" or a list after the provider accepted the batch, and read True as 1.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+        return int(value)
+    return 0
 
 
 class AfricasTalkingSmsSender:
@@ -90,12 +108,14 @@ class AfricasTalkingSmsSender:
             raise UnknownOutcomeError(f"Africa's Talking SMS request timed out: {error}") from error
         except (AfricasTalkingException, requests.RequestException) as error:
             raise TransientSendError(f"Africa's Talking SMS request failed: {error}") from error
+        except RecursionError as error:  # the SDK parsed an answer nested thousands deep
+            raise SendError("unreadable Africa's Talking answer: nested too deeply") from error
         try:
             # The SDK returns the body as text unless Content-Type is exactly "application/json".
             data = json.loads(answer) if isinstance(answer, str) else answer
             summary = data["SMSMessageData"]
             entries = {entry["number"]: entry for entry in summary.get("Recipients") or []}
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             raise SendError(f"unreadable Africa's Talking answer: {answer!r:.200}") from error
         return {phone: self._result(phone, entries.get(phone), summary.get("Message"), parts) for phone in recipients}
 
@@ -103,14 +123,15 @@ class AfricasTalkingSmsSender:
     def _result(phone, entry, message, parts):
         if entry is None:  # the whole batch was refused, e.g. Message "InvalidSenderId"
             return SendResult(phone, FAILED, segments=parts, reason=message or "not in the answer")
-        code = int(entry.get("statusCode", 0))
+        code = status_code(entry.get("statusCode"))
         status = ACCEPTED if code in AT_ACCEPTED_CODES else RETRY if code in AT_TRANSIENT_CODES else FAILED
         currency, amount = parse_cost(entry.get("cost"))
         message_id = entry.get("messageId")
+        readable_id = isinstance(message_id, str) and 0 < len(message_id) <= 100 and message_id != "None"
         return SendResult(
             phone,
             status,
-            provider_id=None if message_id in (None, "", "None") else message_id,
+            provider_id=message_id if readable_id else None,
             provider_status=entry.get("status"),
             status_code=code,
             cost_currency=currency,

@@ -164,10 +164,30 @@ def test_at_base_url_override_is_used(api_url):
 
 @pytest.mark.parametrize(
     ("cost", "expected"),
-    [("KES 0.8000", ("KES", "0.8000")), ("UGX 25", ("UGX", "25")), ("0", (None, "0")), (None, (None, None))],
+    [("KES 0.8000", ("KES", "0.8000")), ("UGX 25", ("UGX", "25")), ("0", (None, "0")), (None, (None, None)),
+     ("KES NaN", (None, None)), ("KES Infinity", (None, None)), ("KES 1e400", (None, None)),
+     ("KES 123456789", (None, None)), ("KES 0.80001", (None, None)), ("KES -1", (None, None)),
+     (["KES", "0.8"], (None, None)), (0.8, (None, None))],
 )
 def test_parse_cost(cost, expected):
     assert parse_cost(cost) == expected
+
+
+@responses.activate
+@pytest.mark.parametrize("code", ["abc", None, True, 101.5, [101], "1e2"])
+def test_an_unreadable_status_code_or_cost_is_never_success_and_never_a_crash(sms, code):
+    """Unreadable values after the provider took the batch: the recipient is FAILED, the cost unknown."""
+    responses.post(AT_URL, json=at_answer(at_recipient("+254711000001", code=code, cost="KES 1e400",
+                                                       message_id={"id": 1})))
+    (result,) = sms.send(["+254711000001"], "Habari")
+    assert (result.status, result.cost_amount, result.provider_id) == (FAILED, None, None)
+
+
+@responses.activate
+def test_an_answer_nested_too_deep_is_a_send_error_not_a_crash(sms):
+    responses.post(AT_URL, body="[" * 10_000 + "]" * 10_000, content_type="application/json")
+    with pytest.raises(SendError):
+        sms.send(["+254711000001"], "Habari")
 
 
 def twilio_message(status="queued", error_code=None, error_message=None, **fields):
