@@ -39,6 +39,11 @@ def set_status(message, status, reason, source, *, now, provider=None):
     message.updated_at = now
 
 
+def _has_nul(form):
+    """True when a field name or value holds a NUL character, which no PostgreSQL text or jsonb can keep."""
+    return any("\x00" in f"{name}{value}" for name, value in form.items())
+
+
 class DeliveryReports:
     def __init__(self, session, *, clock, fall_back_to_sms):
         self.session = session
@@ -62,8 +67,8 @@ class DeliveryReports:
         return self._report(m.WHATSAPP, provider_id, key, TWILIO_STATUSES.get(word), word, code, form)
 
     def _report(self, channel, provider_id, key, status, word, reason, form):
-        if not provider_id or not word or len(provider_id) > 100:
-            return "malformed"
+        if not provider_id or not word or len(provider_id) > 100 or _has_nul(form):
+            return "malformed"  # PostgreSQL refuses NUL in text: storing it would fail every retry
         raw = {name: str(form.get(name))[:200] for name in list(form.keys())[:30]}
         self.lock_provider_id(provider_id)
         report_id = self.session.scalar(

@@ -23,6 +23,7 @@ from app.ledger.verify import verify_ledger
 from app.money import Money
 from app.services import build_services
 from tests.member_helpers import make_member, unique_phone
+from tests.messaging_helpers import TWILIO_TOKEN, signed_post
 
 UGX_PHONE = "+256772000711"
 KES_PHONE = "+254712000711"
@@ -341,3 +342,21 @@ def test_callback_storm_with_hostile_payloads_credits_exactly_once(app, monkeypa
         assert services.ledger.balance(services.ledger.account("member", other_member, "member_savings", "UGX")) \
             == Money(0, "UGX")
         assert verify_ledger(session) == []
+
+
+# -- the same fault in other inbound callbacks ------------------------------------------
+
+@pytest.mark.parametrize("form", [{"id": "ATXid_nul\x00", "status": "Success"},
+                                  {"id": "ATXid_1", "status": "Failed", "failureReason": "x\x00y"},
+                                  {"id": "ATXid_2", "status": "Success", "networkCode": "63902\x00"}])
+def test_sms_delivery_report_with_a_nul_is_refused_not_retried_forever(app, client, form):
+    """PostgreSQL cannot keep NUL: storing it answered 503, which Africa's Talking retries forever."""
+    answer = client.post(f"/sms/delivery?token={app.config['CALLBACK_TOKEN']}", data=form)
+    assert answer.status_code == 200
+
+
+def test_whatsapp_status_with_a_nul_is_refused_not_retried_forever(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+    monkeypatch.setitem(app.config, "TWILIO_VALIDATE_SIGNATURE", "1")
+    status = {"MessageSid": "SM\x00" + "1" * 32, "MessageStatus": "delivered", "ErrorCode": ""}
+    assert signed_post(client, "/whatsapp/status", status).status_code == 200
