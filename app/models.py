@@ -1,6 +1,7 @@
 """Every domain's models, imported in one place for metadata and Alembic."""
 
 from app.agents.models import Agent, AgentTransaction  # noqa: F401  (the package registers agent_float_topup)
+from app.alerts.models import SecurityAlert  # noqa: F401
 from app.deferred_jobs import DeferredJob  # noqa: F401
 from app.groups import settlement as _group_settlement  # noqa: F401  (registers the "contribution" purpose)
 from app.groups.models import Group, GroupContribution, GroupFine, GroupMember, GroupPayout  # noqa: F401

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -95,6 +96,11 @@ class LedgerAccount(db.Model):
 
 class LedgerEntry(db.Model):
     __tablename__ = "ledger_entries"
+    __table_args__ = (
+        # BRIN: a few pages for the whole append-only table, so the velocity scan (app/alerts) can read
+        # "the last minutes" without a seq scan and without a B-tree to update on every posting.
+        Index("ix_ledger_entries_created_at", "created_at", postgresql_using="brin"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)

@@ -30,6 +30,10 @@ class Member(db.Model):
     preferred_channel: Mapped[str] = mapped_column(String(10), default="sms")
     sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     last_whatsapp_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pin_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the PIN was last changed or reset (not the first PIN): the velocity rules watch money out after it."""
+    phone_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the phone number was last changed (set by whatever changes it): watched like a PIN change."""
     registered_by_agent_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

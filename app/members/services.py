@@ -184,6 +184,7 @@ class MemberService:
         member.pin_failures = 0
         member.pin_locked_until = None
         if not first_pin:  # a first PIN is no change: "if this was not you" would only alarm a new member
+            member.pin_changed_at = self.clock.now()  # watched by the velocity rules (app/alerts)
             self.notify(member, "pin_changed")
         return member
 
