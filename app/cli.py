@@ -3,6 +3,7 @@
 
 def commands():
     from app.agents.cli import agents_cli
+    from app.alerts.cli import alerts_cli
     from app.demo import demo_command
     from app.groups.cli import groups_cli
     from app.ledger.cli import ledger_command
@@ -12,5 +13,6 @@ def commands():
     from app.payments.cli import payments_command
     from channels.simulate import simulate
 
-    return [demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli, scheduler_cli,
+    return [alerts_cli, demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli,
+            scheduler_cli,
             notifications_cli, agents_cli, groups_cli, members_cli]

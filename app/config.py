@@ -115,6 +115,17 @@ DEFAULTS = {
     "SMS_CONFIRMATION_TTL": "300",
     "SMS_CONFIRMATION_ATTEMPTS": "3",
     "INBOUND_DEDUPE_TTL": "172800",
+    # Compliance alerts (app/alerts): each velocity rule's window and threshold; the scheduler scans every
+    # ALERT_SCAN_EVERY_MINUTES the movements of the last ALERT_SCAN_LOOKBACK_MINUTES (overlaps raise nothing twice)
+    "ALERT_SCAN_EVERY_MINUTES": "5",
+    "ALERT_SCAN_LOOKBACK_MINUTES": "120",
+    "ALERT_STRUCTURING_COUNT": "3",
+    "ALERT_STRUCTURING_MARGIN_PERCENT": "10",
+    "ALERT_STRUCTURING_WINDOW_HOURS": "24",
+    "ALERT_PASS_THROUGH_PERCENT": "80",
+    "ALERT_PASS_THROUGH_WINDOW_MINUTES": "60",
+    "ALERT_CHANGE_WINDOW_HOURS": "48",
+    "ALERT_AGENT_MEMBER_MAX_PER_DAY": "5",
     "LOG_LEVEL": "INFO",
 }
 

@@ -48,6 +48,7 @@ JOBS = (
               every="RECONCILE_EVERY_MINUTES"),
     Recurring("agent_daily_summary", "app.agents.tasks:send_agent_summaries", "default", at="AGENT_SUMMARY_AT",
               passes_day=True),
+    Recurring("alerts_scan", "app.alerts.tasks:scan_alerts", "low", every="ALERT_SCAN_EVERY_MINUTES"),
 )
 
 

@@ -164,6 +164,12 @@ class Services:
         return group_officials(self.session, group_id)
 
     @cached_property
+    def alerts(self):
+        from app.alerts.services import AlertService
+
+        return AlertService(self.session, clock=self.clock, config=self.config)
+
+    @cached_property
     def reminders(self):
         from app.notifications.reminders import ReminderService
 
