@@ -6,6 +6,7 @@ Twilio's error code. `api_url` repoints the SDK at a sandbox or a fake.
 """
 
 import json
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -20,10 +21,15 @@ from channels.send_result import (
     OutsideWindowError,
     SendResult,
     TransientSendError,
+    UnknownOutcomeError,
 )
 
 TWILIO_OUTSIDE_WINDOW = 63016
 """Twilio error: a free-form WhatsApp message outside the 24-hour customer-service window."""
+FIND_SENT_LIMIT = 20
+"""Newest messages to one number looked through by `find_sent`."""
+FIND_SENT_SKEW = timedelta(minutes=1)
+"""Twilio's clock against ours: a message created this long before our attempt may still be it."""
 TWILIO_NOT_COMPLETE = 20009
 """Twilio error: a message cannot be deleted before Twilio has finished with it (retry in a minute or so)."""
 DELETED, GONE, REFUSED = "deleted", "gone", "refused"
@@ -90,6 +96,8 @@ class TwilioWhatsAppSender:
             message = self.client.messages.create(**options)
         except TwilioRestException as error:
             return self._refused(phone, error)
+        except requests.ReadTimeout as error:  # sent, no answer: the outbox asks `find_sent` before again
+            raise UnknownOutcomeError(f"Twilio request timed out: {error}") from error
         except requests.RequestException as error:
             raise TransientSendError(f"Twilio request failed: {error}") from error
         if message.error_code == TWILIO_OUTSIDE_WINDOW:
@@ -122,6 +130,30 @@ class TwilioWhatsAppSender:
         except requests.RequestException as error:
             raise TransientSendError(f"Twilio request failed: {error}") from error
         return DELETED
+
+    def find_sent(self, phone, since, text=None, content_sid=None):
+        """The message Twilio took for `phone` at or after `since` with this `text`, as a SendResult, or None.
+
+        Asked when a send's answer was lost (a killed worker, a timeout) before sending
+        again: Twilio keeps every message, so a text it already took is not sent twice.
+        A template's rendered body cannot be matched: None (the outbox decides by kind).
+        """
+        if text is None:
+            return None
+        try:
+            recent = self.client.messages.list(from_=self.from_, to=whatsapp_address(phone), limit=FIND_SENT_LIMIT)
+        except TwilioRestException as error:
+            raise TransientSendError(f"Twilio answered {error.status}: {error.msg}") from error
+        except requests.RequestException as error:
+            raise TransientSendError(f"Twilio request failed: {error}") from error
+        for message in recent:
+            if message.body == text and message.date_created and message.date_created >= since - FIND_SENT_SKEW:
+                failed = message.status in ("failed", "undelivered")
+                return SendResult(phone, FAILED if failed else ACCEPTED, provider_id=message.sid,
+                                  provider_status=message.status, status_code=message.error_code,
+                                  segments=int(message.num_segments or 1),
+                                  reason=message.error_message if failed else None)
+        return None
 
     @staticmethod
     def _refused(phone, error):

@@ -106,3 +106,25 @@ def test_each_answer_is_committed_before_the_next_request(services, session, pro
     session.refresh(second)
     assert first.status == m.ACCEPTED and first.sending_since is None
     assert second.status == m.QUEUED and second.sending_since is None
+
+
+def test_a_whatsapp_send_left_marked_is_looked_up_at_twilio_not_sent_again(services, session, providers):  # noqa: F811
+    from app.notifications.outbox import send_whatsapp_job
+    from tests.member_helpers import make_member
+    from tests.messaging_helpers import TWILIO_URL, twilio_message
+
+    make_member(session, PHONES[0], "Amina Wanjiru", last_whatsapp_at=services.clock.now())
+    message = services.outbox.send_whatsapp(PHONES[0], "Pamoja reminder: pay KES 500.", kind="repayment_due",
+                                            urgent=False)
+    message.sending_since = services.clock.now() - IN_FLIGHT - timedelta(seconds=1)
+    session.commit()
+    took = twilio_message(status="sent", body="Pamoja reminder: pay KES 500.")
+    took["date_created"] = "Thu, 24 Jul 2099 10:00:00 +0000"
+    providers.add(responses.GET, TWILIO_URL, json={"messages": [took], "next_page_uri": None, "page": 0,
+                                                   "page_size": 20, "first_page_uri": "", "uri": ""})
+
+    send_whatsapp_job(message.id)
+
+    session.refresh(message)
+    assert (message.status, message.provider_id) == (m.ACCEPTED, took["sid"])
+    assert [call.request.method for call in providers.calls] == ["GET"]
