@@ -1,6 +1,7 @@
 """What the payments service refuses; `message` is a Text the channel renders for the member."""
 
 from app.i18n import N_, T
+from app.ledger.errors import IdempotencyConflict as LedgerConflict
 from app.payments.providers.reasons import reason_message
 
 
@@ -35,3 +36,18 @@ class UnknownPurpose(PaymentError, ValueError):
 
 class UnknownProvider(PaymentError, KeyError):
     """A provider name that is not configured (a bad callback URL or a wiring bug)."""
+
+
+class IdempotencyConflict(PaymentError):
+    """The key already started a different payment (member, direction, purpose, purpose_ref, amount, fee or phone).
+
+    A key collision is refused so it can never pass for a started payment; `payment` is the first.
+    The member hears the ledger's words for it (one refusal for every reused key, whatever
+    it would have moved), so every channel that shows a PaymentError shows this one translated.
+    """
+
+    message = LedgerConflict.message
+
+    def __init__(self, payment):
+        super().__init__(f"idempotency key {payment.idempotency_key!r} already started payment {payment.id}")
+        self.payment = payment

@@ -1,8 +1,9 @@
 """The payment service: start a request once, send it from a job, apply every result exactly once.
 
 - `start` creates the record under the caller's idempotency key (a replay returns the
-  same payment, so no second provider request) and, for a disbursement, reserves the
-  money in the ledger at once; the provider call runs later in the `send_payment` job.
+  same payment, so no second provider request; the key reused for another movement is
+  refused, `replay`) and, for a disbursement, reserves the money in the ledger at once;
+  the provider call runs later in the `send_payment` job.
 - `send` marks the payment `in_doubt` and commits (through the `checkpoint` it is
   given) BEFORE calling the operator, so a worker dying mid-call is detected: the next
   attempt resends only to providers that dedupe by our reference, else parks for review.
@@ -86,10 +87,13 @@ class PaymentService:
               fee=None, initiated_by=None, channel="system", session_ref=None):
         """Create the payment (or return the one with this key) and enqueue its provider call.
 
-        Raises NoProviderForNumber, ProviderUnavailable (circuit open), UnknownPurpose, and
-        for a disbursement the ledger's InsufficientFunds (nothing is created then).
+        Raises NoProviderForNumber, ProviderUnavailable (circuit open), UnknownPurpose,
+        IdempotencyConflict (the key started another movement), and for a disbursement the
+        ledger's InsufficientFunds (nothing is created then).
         """
-        existing = self.by_key(idempotency_key)
+        member_id = getattr(member, "id", member)
+        existing = self.replay(idempotency_key, member_id, direction, purpose, amount, phone, purpose_ref=purpose_ref,
+                               fee=fee)
         if existing is not None:
             return existing
         handlers = SETTLEMENT_HANDLERS if direction == COLLECTION else RESERVATION_HANDLERS
@@ -99,7 +103,6 @@ class PaymentService:
             raise ValueError(f"bad payment amount {amount} / fee {fee}")
         provider = provider or self.providers.name_for(phone)
         self.providers.check_available(provider)
-        member_id = getattr(member, "id", member)
         initiated_by = initiated_by or (f"member:{member_id}" if member_id else "system")
         now = self.clock.now()
         with self.session.begin_nested():
@@ -112,7 +115,8 @@ class PaymentService:
                     channel=channel, session_ref=session_ref, created_at=now, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Payment.id))
             if payment_id is None:  # a concurrent start with this key won
-                return self.by_key(idempotency_key)
+                return self.replay(idempotency_key, member_id, direction, purpose, amount, phone,
+                                   purpose_ref=purpose_ref, fee=fee)
             payment = self.session.get(Payment, payment_id)
             payment.reference = f"PMJ{payment_id:09d}"
             if direction == DISBURSEMENT:
@@ -120,6 +124,24 @@ class PaymentService:
                                  kind=f"{purpose}_reserve", memo=f"{purpose} to {phone}", initiated_by=initiated_by,
                                  channel=channel, session_ref=session_ref)
         self.enqueue_send(payment)
+        return payment
+
+    def replay(self, idempotency_key, member, direction, purpose, amount, phone, *, purpose_ref=None, fee=None):
+        """The payment already started under this key for this same movement, or None if the key is new.
+
+        The one rule for a reused payment key (callers that check before `start`, like a
+        withdrawal's balance check, ask it first): the same member, direction, purpose,
+        purpose_ref, amount, fee and phone is a replay and gets the first payment; anything
+        else raises IdempotencyConflict, never passed off as started.
+        """
+        payment = self.by_key(idempotency_key)
+        if payment is None:
+            return None
+        asked = (getattr(member, "id", member), direction, purpose, None if purpose_ref is None else str(purpose_ref),
+                 amount.minor, amount.currency, fee.minor if fee else 0, phone)
+        if (payment.member_id, payment.direction, payment.purpose, payment.purpose_ref, payment.amount_minor,
+                payment.currency, payment.fee_minor, payment.phone) != asked:
+            raise errors.IdempotencyConflict(payment)
         return payment
 
     def enqueue_send(self, payment):
