@@ -114,6 +114,8 @@ DEFAULTS = {
     "APP_ENV": "production",
     "SMS_CONFIRMATION_TTL": "300",
     "SMS_CONFIRMATION_ATTEMPTS": "3",
+    # How many numbers a member may look up (Send money, SEND by SMS) per hour: no directory of names
+    "RECIPIENT_LOOKUPS_PER_HOUR": "30",
     "INBOUND_DEDUPE_TTL": "172800",
     # Compliance alerts (app/alerts): each velocity rule's window and threshold; the scheduler scans every
     # ALERT_SCAN_EVERY_MINUTES the movements of the last ALERT_SCAN_LOOKBACK_MINUTES (overlaps raise nothing twice)

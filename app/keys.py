@@ -27,6 +27,11 @@ def one_time_code_key(purpose, subject):
     return f"{PREFIX}:otp:{purpose}:{subject}"
 
 
+def recipient_lookups_key(member_id, window):
+    """How many numbers a member looked up in one hourly window (the hour's number since the epoch)."""
+    return f"{PREFIX}:recipient-lookups:{member_id}:{window}"
+
+
 def provider_token_key(provider, product="default"):
     """A cached OAuth token of a mobile-money provider."""
     return f"{PREFIX}:token:{provider}:{product}"

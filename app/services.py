@@ -120,6 +120,12 @@ class Services:
         return OneTimeCodes(self.redis, clock=self.clock, master=self.config["SECRET_KEY"])
 
     @cached_property
+    def recipient_lookups(self):
+        from app.members.lookups import RecipientLookups
+
+        return RecipientLookups(self.redis, clock=self.clock, per_hour=self.setting("RECIPIENT_LOOKUPS_PER_HOUR"))
+
+    @cached_property
     def confirmations(self):
         from app.members.confirmations import SmsConfirmations
 

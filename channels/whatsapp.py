@@ -151,8 +151,8 @@ def chat_reply(services, phone, body, sid=None):
     else:
         services.redis.set(expired_key, 1, ex=EXPIRED_MEMORY)
     if timed_out:
-        locale = member.locale if member is not None else services.config["DEFAULT_LOCALE"]
-        return f"{EXPIRED_NOTE.render(locale)}\n\n{reply.text}"
+        # Said with the restarted screen, before the PIN: in the default language, not the member's.
+        return f"{EXPIRED_NOTE.render(services.config['DEFAULT_LOCALE'])}\n\n{reply.text}"
     return reply.text
 
 

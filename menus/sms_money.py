@@ -11,6 +11,7 @@ raises NotImplementedError and the reply is "coming soon"; the command stays wir
 
 from app.amounts import amount_mistake
 from app.i18n import N_, T
+from app.members.names import short_name
 from app.money import AmountError, parse_amount
 from app.savings.errors import UnknownRecipient
 
@@ -30,7 +31,7 @@ INVITED = N_("We sent {phone} an invitation to join Pamoja.")
 ALREADY_INVITED = N_("You already invited {phone} today.")
 CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
 WITHDRAWN = N_("{amount} is on its way to your mobile money.")
-TRANSFERRED = N_("You sent {amount} to {name}.")
+TRANSFERRED = N_("You sent {amount} to {name}")  # the name ends "W."
 LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
@@ -105,6 +106,8 @@ def withdraw(services, member, args, ref, *, confirmed):
 def transfer(services, member, args, ref, *, confirmed):
     savings = service(services, "savings", "transfer", "recipient", "transfer_fee", "check_amount")
     amount = amount_of(member, args[1])
+    if not confirmed:  # the YES runs the look-up the member already asked for
+        services.recipient_lookups.count(member)
     try:
         recipient = savings.recipient(member, args[0])
     except UnknownRecipient:
@@ -114,10 +117,10 @@ def transfer(services, member, args, ref, *, confirmed):
         return ask_code(services, member, "invite", (invitee,), CODE_INVITE, phone=invitee)
     if not confirmed:
         savings.check_amount(member, amount)
-        return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount, name=recipient.name,
-                        fee=savings.transfer_fee(amount))
+        return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount,
+                        name=short_name(recipient.name), fee=savings.transfer_fee(amount))
     savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
-    return T(TRANSFERRED, amount=amount, name=recipient.name)
+    return T(TRANSFERRED, amount=amount, name=short_name(recipient.name))
 
 
 def invite(services, member, args, ref, *, confirmed):

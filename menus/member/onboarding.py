@@ -1,6 +1,9 @@
 """Arriving: choose a language and register, or greet a known member and ask the PIN.
 
-Nothing personal is shown before the PIN. A new PIN is typed twice; between the
+Nothing personal is shown before the PIN: the caller of a registered number sees a
+PIN screen (an unregistered one the registration), but no name and not the member's
+language. Screens before the PIN are in the default language; the member's own
+language applies once the PIN is right (`signed_in`). A new PIN is typed twice; between the
 two hops the session keeps only a keyed digest of the first entry, never the PIN.
 """
 
@@ -16,10 +19,9 @@ LANGUAGE_CHOICES = {"1": "en", "2": "sw"}
 
 
 def route_arrival(ctx):
-    member = ctx.member
+    member = ctx.member  # keeps the member's id in the session, not yet their language
     if member is None:
         return "new"
-    ctx.set_member(member)
     minutes = ctx.services.members.locked_minutes_left(member)
     if minutes:
         return Finish(PinLocked(member.pin_locked_until, minutes).message)
@@ -83,11 +85,17 @@ def register(ctx, pin):
     return "ok"
 
 
+def signed_in(ctx):
+    """The PIN was right: the session is the member's, in their language."""
+    ctx.state.authenticated = True
+    ctx.state.locale = ctx.member.locale
+
+
 def login(ctx, pin):
     """The dial-in PIN (arrival already sent PIN-less members to set one)."""
     refused = pin_check(ctx, pin)
     if refused is None:
-        ctx.state.authenticated = True
+        signed_in(ctx)
     return refused
 
 
@@ -95,7 +103,7 @@ def set_first_pin(ctx, pin):
     if not repeated_pin_matches(ctx, pin):
         return "mismatch"
     ctx.services.members.set_pin(ctx.member, pin)
-    ctx.state.authenticated = True
+    signed_in(ctx)
     ctx.notice = T(N_("Your PIN is set."))
     return "ok"
 
@@ -109,10 +117,9 @@ SCREENS = [
           parse=member_rule("clean_national_id"), next="reg_pin"),
     Pin("reg_pin", N_("Choose a 4-digit PIN:"), action=remember_new_pin, next="reg_pin_confirm"),
     Pin("reg_pin_confirm", N_("Enter the PIN again:"), action=register, next={"ok": "main", "mismatch": "reg_pin"}),
-    Pin("login", lambda ctx: T(N_("Welcome back, {name}. Enter your PIN:"), name=ctx.member.name), action=login,
-        next="main"),
-    Pin("first_pin", lambda ctx: T(N_("Welcome, {name}. Choose a 4-digit PIN:"), name=ctx.member.name),
-        action=remember_new_pin, next="first_pin_confirm"),
+    Pin("login", N_("Welcome to Pamoja. Enter your PIN:"), action=login, next="main"),
+    Pin("first_pin", N_("Welcome to Pamoja. Choose a 4-digit PIN:"), action=remember_new_pin,
+        next="first_pin_confirm"),
     Pin("first_pin_confirm", N_("Enter the PIN again:"), action=set_first_pin,
         next={"ok": "main", "mismatch": "first_pin"}),
 ]

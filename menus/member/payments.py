@@ -1,17 +1,21 @@
 """Payments: send money to another member, and the history of payments and transfers.
 
-The recipient's registered name, the amount and the fee are shown before the PIN;
-the transfer is one ledger entry under the session's idempotency key. A valid number
-that is not on Pamoja is offered an invitation SMS (rule in app/members/invitations.py).
+The recipient's first name and initial ("Jane W."), the amount and the fee are shown
+before the PIN; every number asked about counts against the member's hourly look-ups
+(app/members/lookups.py), so Send money is not a directory. The transfer is one ledger
+entry under the confirmation's idempotency key. A valid number that is not on Pamoja
+is offered an invitation SMS (rule in app/members/invitations.py).
 """
 
 from app.i18n import N_, T
+from app.members.lookups import TooManyLookups
+from app.members.names import short_name
 from app.phones import masked
 from app.savings.errors import SavingsError, UnknownRecipient
 from menus.member.amounts import amount_with
 from menus.member.pins import pin_check
 from menus.member.savings import move_money
-from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
+from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin, Stop
 
 STATE_LABELS = {
     "initiated": N_("pending"), "pending": N_("pending"), "in_doubt": N_("pending"), "review": N_("in review"),
@@ -24,6 +28,10 @@ def find_recipient(ctx, raw):
     """The member's phone; a valid number not on Pamoja is kept too, for the invitation offer."""
     ctx.data["recipient_name"] = None
     try:
+        ctx.services.recipient_lookups.count(ctx.member)
+    except TooManyLookups as error:
+        raise Stop(error.message) from None
+    try:
         recipient = ctx.services.savings.recipient(ctx.member, raw)
     except UnknownRecipient as error:
         invitee = ctx.services.invitations.invitable(ctx.member, raw)
@@ -32,7 +40,7 @@ def find_recipient(ctx, raw):
         return invitee
     except SavingsError as error:
         raise Invalid(error.message) from None
-    ctx.data["recipient_name"] = recipient.name
+    ctx.data["recipient_name"] = short_name(recipient.name)
     return recipient.phone
 
 
@@ -91,7 +99,7 @@ SCREENS = [
             next="pay_pin"),
     Pin("pay_pin", N_("Enter your PIN to send:"), action=transfer_after_pin,
         next="pay_sent"),
-    End("pay_sent", lambda ctx: T(N_("Sent {amount} to {name}."), amount=ctx.data["amount"],
+    End("pay_sent", lambda ctx: T(N_("Sent {amount} to {name}"), amount=ctx.data["amount"],  # the name ends "W."
                                   name=ctx.data["recipient_name"])),
     Paged("pay_history", N_("Recent payments"), items=history_lines, next="main", empty=N_("No payments yet.")),
 ]
