@@ -28,7 +28,7 @@ def test_notify_renders_in_the_members_language_and_sends_once(app, timed, sessi
     run_jobs(app)
     run_jobs(app)
     assert sent_sms(providers) == [(PHONE, first.text)]
-    assert session.query(Notification).filter_by(kind="deposit_received").count() == 1
+    assert session.query(Notification).filter_by(kind="deposit_received", member_id=amina.id).count() == 1
 
 
 def test_every_kind_fits_one_sms_segment_in_both_languages():
