@@ -46,6 +46,7 @@ def token(app, monkeypatch):
 def logs(caplog):
     """Every log line of the flow: the root logger's and the `pamoja` logger's (which does not propagate)."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="rq.worker")  # an earlier worker may have set it to WARNING
     pamoja_logger.addHandler(caplog.handler)
     yield caplog
     pamoja_logger.removeHandler(caplog.handler)
@@ -135,7 +136,7 @@ def test_a_full_flow_leaves_no_token_pin_code_or_id_number_in_logs_or_job_payloa
     assert answers == [503], "the sandbox's callback job ran and failed once (its traceback is stored)"
     assert session.query(Payment).filter_by(member_id=member.id, direction="disbursement").count() == 1
     logged = logs.text + "\n".join(record.getMessage() for record in logs.records)
-    assert "Job OK" in logged and "CallbackNotDelivered" in logged  # RQ's lines, its traceback, were captured
+    assert "CallbackNotDelivered" in logged  # RQ's lines (the failed job's traceback) were captured
     for name, secret in (("callback token", token), ("PIN", PIN), ("confirmation code", code),
                          ("ID number", NATIONAL_ID)):
         assert not re.search(rf"(?<![\d.]){re.escape(secret)}(?![\d.])", logged), f"{name} in the logs"
