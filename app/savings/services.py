@@ -18,6 +18,7 @@ from app.i18n import N_, T
 from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.ledger.models import LedgerEntry, LedgerPosting
 from app.money import Money
+from app.payments.errors import IdempotencyConflict as PaymentConflict
 from app.phones import InvalidPhone, normalize_phone
 from app.savings import errors, fees
 from app.savings.limits import limits_for, parse_overrides
@@ -119,7 +120,7 @@ class SavingsService:
     def deposit(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Ask the member's mobile money for `amount`; savings grow when the operator confirms."""
         self.check_amount(member, amount)
-        self._replayed_payment(idempotency_key, member, "deposit", amount)
+        self._replayed_payment(idempotency_key, member, "collection", "deposit", amount)
         return self.payments.start(idempotency_key, member, "collection", "deposit", amount, member.phone,
                                    initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
 
@@ -135,7 +136,8 @@ class SavingsService:
 
     def withdraw(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Reserve amount + fee and send `amount` to the member's mobile money; returns the Payment."""
-        existing = self._replayed_payment(idempotency_key, member, "withdrawal", amount)
+        existing = self._replayed_payment(idempotency_key, member, "disbursement", "withdrawal", amount,
+                                          fee=self.withdrawal_fee(amount))
         if existing is not None:
             return existing
         fee = self.check_withdrawal(member, amount)
@@ -146,17 +148,18 @@ class SavingsService:
         except InsufficientFunds as exc:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
 
-    def _replayed_payment(self, idempotency_key, member, purpose, amount):
+    def _replayed_payment(self, idempotency_key, member, direction, purpose, amount, fee=None):
         """The payment already started under this key for this same movement, or None.
 
-        The same key for another member, purpose or amount is refused (ConflictingRequest),
-        never answered with the first payment as if this one had been started.
+        Asked before the checks (a replayed withdrawal already holds its reservation, so
+        its balance check would refuse it). The rule is the payments service's `replay`;
+        the same key for another movement is refused here as ConflictingRequest, never
+        answered with the first payment as if this one had been started.
         """
-        existing = self.payments.by_key(idempotency_key)
-        if existing is not None and (existing.member_id, existing.purpose, existing.amount) != (
-                member.id, purpose, amount):
-            raise errors.ConflictingRequest(IdempotencyConflict.message)
-        return existing
+        try:
+            return self.payments.replay(idempotency_key, member, direction, purpose, amount, member.phone, fee=fee)
+        except PaymentConflict as exc:
+            raise errors.ConflictingRequest(exc.message) from exc
 
     def recipient(self, sender, recipient_phone):
         """The member a transfer would go to (for the confirmation screen), or raise."""
