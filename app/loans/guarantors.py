@@ -101,6 +101,15 @@ class Guarantees:
         guarantee.state, guarantee.settled_at = "declined", self.clock.now()
         return guarantee
 
+    def release_accounts(self, loan):
+        """The holder accounts `release_all` posts to: each pledging guarantor's pledge and savings.
+
+        Whoever may close the loan locks these with its own before its checks (Repayments).
+        """
+        return [account for guarantee in self.of_loan(loan) if guarantee.state == "pledged"
+                for account in (self.accounts.pledged(guarantee.guarantor_id, loan.currency),
+                                self.accounts.savings(guarantee.guarantor_id, loan.currency))]
+
     def release_all(self, loan, reason="released"):
         """Give every remaining pledge back (loan closed, declined or recovered); close open requests."""
         for guarantee in self.of_loan(loan):
@@ -131,9 +140,11 @@ class Guarantees:
         pledged = sorted((g for g in self.of_loan(loan) if g.state == "pledged"), key=lambda g: (g.pledged_at, g.id))
         sources += [("guarantee", g.guarantor_id, self.accounts.pledged(g.guarantor_id, loan.currency), g)
                     for g in pledged]
-        # Every holder account read below, locked once and in the ledger's order before any is read
-        # (a balance read unlocked could be spent before its posting; one by one could deadlock).
-        self.ledger.lock([account for _source, _owner, account, _guarantee in sources])
+        # Every holder account read below or released at the end (the guarantors' savings), locked
+        # once and in the ledger's order before any is read (a balance read unlocked could be spent
+        # before its posting; one by one, or a release after the shared income accounts, could deadlock).
+        self.ledger.lock([*(account for _source, _owner, account, _guarantee in sources),
+                          *self.release_accounts(loan)])
         for source, owner_id, account, guarantee in sources:
             owed = repayments.payoff(loan).minor
             available = self.ledger.balance(account).minor

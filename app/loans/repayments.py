@@ -10,6 +10,14 @@ penalty -> the loan's penalty_receivable (accrued by ageing); fee -> fee_income 
 interest -> interest_income (both recognised when paid); principal -> the loan's
 loan_principal_receivable; excess -> the member's savings (mobile money only).
 
+A repayment that may clear the loan also releases the guarantors' pledges (each
+guarantor's guarantee_pledged -> member_savings) after it has locked the shared
+income accounts; a guarantor's own transfer locks their savings and then fee_income.
+So before its checks such a repayment locks the paying account AND every account the
+release will touch in ONE `LedgerService.lock` (the ledger's one order): holders first,
+shared accounts after, as every other movement does. `closing_accounts(loan)` names
+those accounts (Guarantees.release_accounts).
+
 This class needs only the session, the ledger and the clock, so the payments
 settlement handler (which is handed just the ledger) can use it too.
 """
@@ -46,12 +54,13 @@ class LoanAccounts:
 
 
 class Repayments:
-    def __init__(self, session, *, ledger, clock, on_closed=None):
+    def __init__(self, session, *, ledger, clock, on_closed=None, closing_accounts=None):
         self.session = session
         self.ledger = ledger
         self.clock = clock
         self.accounts = LoanAccounts(ledger)
         self.on_closed = on_closed or (lambda loan: None)
+        self.closing_accounts = closing_accounts or (lambda loan: [])
 
     def lock(self, loan_id):
         """The loan row, locked for this transaction, with fresh values; None when unknown."""
@@ -92,6 +101,15 @@ class Repayments:
             raise errors.PaysTooMuch(loan.money(payoff(rows)))
         return rows, allocation
 
+    def lock_if_closing(self, loan, rows, amount, holders):
+        """Lock `holders` and what closing `loan` touches, once, when `amount` may clear it (see the module doc).
+
+        A part payment closes nothing, so it leaves the locking to `post` (one entry, one order).
+        """
+        closing = self.closing_accounts(loan)
+        if closing and amount.minor >= payoff(rows):
+            self.ledger.lock([*holders, *closing])
+
     def record(self, loan, rows, allocation, amount, *, key, source, channel, payment_id=None, entry=None):
         """Apply the allocation to the schedule, keep the repayment row, close a cleared loan."""
         apply_allocation(rows, allocation, self.clock.today())
@@ -129,6 +147,7 @@ class Repayments:
         if loan is None or loan.state not in states:
             raise errors.NoLoan()
         rows, allocation = self.allocate_locked(loan, amount, allow_excess=False)
+        self.lock_if_closing(loan, rows, amount, [debit_account])
         try:
             entry = self.ledger.post(key, [(debit_account, amount), *self.credits(loan, allocation)],
                                      kind="loan_recovery" if source.startswith("recovery") else "loan_repayment",
@@ -162,6 +181,7 @@ class Repayments:
         if existing is not None:  # a handler run again inside a retried transaction
             raise RuntimeError(f"payment {payment.id} already allocated to loan {loan.id}")
         rows, allocation = self.allocate_locked(loan, amount, allow_excess=True)
+        self.lock_if_closing(loan, rows, amount, [savings])
         credits = self.credits(loan, allocation)
         if allocation.excess:
             credits.append((savings, Money(-allocation.excess, amount.currency)))

@@ -76,7 +76,8 @@ class LoanService(DisbursementMixin, RepaymentMixin):
         self.eligibility = Eligibility(session, clock=clock, members=members, scorer=self.scorer,
                                        kyc_tiers=kyc_tiers or {})
         self.guarantees = Guarantees(session, ledger=ledger, clock=clock, notify=self.notify)
-        self.repayments = Repayments(session, ledger=ledger, clock=clock, on_closed=self._closed)
+        self.repayments = Repayments(session, ledger=ledger, clock=clock, on_closed=self._closed,
+                                     closing_accounts=self.guarantees.release_accounts)
         self.accounts = LoanAccounts(ledger)
 
     # -- reading ----------------------------------------------------------------------

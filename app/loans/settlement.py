@@ -21,7 +21,8 @@ from app.payments.settlement import reserves, settles
 def settle_loan_repayment(ledger, payment):
     guarantees = Guarantees(ledger.session, ledger=ledger, clock=ledger.clock)
     repayments = Repayments(ledger.session, ledger=ledger, clock=ledger.clock,
-                            on_closed=lambda loan: guarantees.release_all(loan, reason="repaid"))
+                            on_closed=lambda loan: guarantees.release_all(loan, reason="repaid"),
+                            closing_accounts=guarantees.release_accounts)
     return repayments.settle_mobile_money(payment)
 
 

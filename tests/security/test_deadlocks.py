@@ -8,11 +8,13 @@ fee account made it worse: whoever locked it first waited for a member held by t
 other. Committed, on real connections from threads; phones are unique per run.
 """
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from app.agents.models import AgentTransaction
-from app.clock import SystemClock
+from app.clock import FixedClock, SystemClock
 from app.extensions import db
 from app.ledger.verify import verify_ledger
 from app.members.models import Member
@@ -20,6 +22,8 @@ from app.money import Money
 from app.savings.errors import InsufficientBalance
 from app.services import build_services
 from tests.app.agents.agent_helpers import fund
+from tests.app.loans.loan_helpers import START, product
+from tests.app.loans.loan_helpers import deposit as saved
 from tests.concurrency_helpers import run_in_threads
 from tests.member_helpers import make_member, unique_phone
 from tests.money_helpers import fund_savings
@@ -163,4 +167,82 @@ def test_agent_cash_deposits_during_opposite_transfers_never_deadlock(app):
     with make_session() as session:
         deposits = session.query(AgentTransaction).filter_by(agent_id=agent_id).count()
         assert deposits == sum(1 for index in range(TRANSFERS) if index % 3 == 2)
+        assert verify_ledger(session) == []
+
+
+# -- a repayment that closes a guaranteed loan, while the guarantor sends money ---------------------------------------
+
+LOANS = 8
+SENDS_PER_GUARANTOR = 3
+
+
+def guaranteed_loans(app, make_session, count):
+    """`count` disbursed loans, each with one guarantor whose savings were opened BEFORE the borrower's.
+
+    The guarantor's lower account id is what made the release (pledge -> guarantor's
+    savings, after the shared income accounts) meet the guarantor's transfer to the
+    borrower (guarantor's savings, then the borrower's, then fee_income) head on. The
+    product adds its fee to the first instalment, so closing the loan credits fee_income
+    too, the account every transfer's fee goes to. Returns [(loan, borrower, guarantor, other)] ids.
+    """
+    made = []
+    with make_session() as session:
+        services = build_services(app, session, clock=FixedClock(START))
+        biz = product(services, code=f"DL{unique_phone('')[-6:]}", approval="officer", fee_timing="first_instalment")
+        for _ in range(count):
+            people = [make_member(session, unique_phone(), name)
+                      for name in ("Chausiku Wairimu", "Baraka Otieno", "Jane Mwangi")]
+            guarantor, borrower, other = people
+            for member in people:
+                member.created_at, member.kyc_level = services.clock.now() - timedelta(days=400), 2
+            saved(services, guarantor, 1_000_000)  # the guarantor's savings account first: the lower id
+            saved(services, borrower, 100_000)
+            loan = services.loans.apply_for(borrower, biz, Money.from_major(5_000, "KES"), 3,
+                                            idempotency_key=f"deadlock-loan:{borrower.id}", destination="savings",
+                                            guarantors=[guarantor], channel="ussd")
+            request = services.loans.guarantees.open_requests(guarantor)[0]
+            services.loans.guarantees.pledge(request.id, guarantor, Money.from_major(2_000, "KES"),
+                                             key=f"deadlock-pledge:{request.id}", channel="ussd")
+            services.loans.approve(loan.id, actor="operator:ann", channel="cli", reason="pledged")
+            saved(services, borrower, services.loans.repayments.payoff(loan).minor)  # it can clear the loan
+            made.append((loan.id, borrower.id, guarantor.id, other.id))
+        session.commit()
+    return made
+
+
+@pytest.mark.committed
+def test_repayments_that_close_guaranteed_loans_never_deadlock_with_the_guarantors_transfers(app):
+    make_session = sessionmaker(bind=db.engine)
+    loans = guaranteed_loans(app, make_session, LOANS)
+    per_loan = 1 + SENDS_PER_GUARANTOR
+
+    def move(index):
+        loan_id, borrower_id, guarantor_id, other_id = loans[index // per_loan]
+        step = index % per_loan
+        with make_session() as session:
+            services = build_services(app, session, clock=FixedClock(START))
+            if step == 0:  # the borrower clears the loan: fee, interest, principal, then the pledge comes back
+                def call():
+                    owed = services.loans.repayments.payoff(services.loans.get(loan_id))
+                    services.loans.repay_from_savings(loan_id, owed, idempotency_key=f"deadlock-close:{loan_id}",
+                                                      actor=f"member:{borrower_id}", channel="ussd")
+                    session.commit()
+            else:  # the guarantor sends to the borrower (both holders, then fee_income) or to someone else
+                recipient = session.get(Member, borrower_id if step % 2 else other_id)
+
+                def call():
+                    services.savings.transfer(session.get(Member, guarantor_id), recipient.phone, AMOUNT,
+                                              f"deadlock-guarantor:{guarantor_id}:{step}", channel="ussd")
+                    session.commit()
+            return outcome(call)
+
+    results = run_in_threads(move, LOANS * per_loan)
+    assert results == ["ok"] * len(results), [r for r in results if r != "ok"][:3]
+    with make_session() as session:
+        services = build_services(app, session, clock=FixedClock(START))
+        for loan_id, _borrower_id, guarantor_id, _other_id in loans:
+            assert services.loans.get(loan_id).state == "closed"
+            guarantor = session.get(Member, guarantor_id)  # the pledge is back; what was sent is gone
+            sent = SENDS_PER_GUARANTOR * (AMOUNT + FEE).minor
+            assert services.savings.balance(guarantor) == Money(1_000_000 - sent, "KES")
         assert verify_ledger(session) == []
