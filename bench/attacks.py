@@ -12,7 +12,9 @@ signature checks on), against real PostgreSQL and Redis, seeds a few members in 
 - extra_pin_guesses / extra_lock_alerts / pin_accepted_while_locked: 20 parallel wrong PINs;
 - deadlocks: 50 opposite transfers A->B / B->A at once, answered "unavailable";
 - amounts_faked / callbacks_5xx: payment callbacks with a missing or unreadable amount;
-- names_leaked: the first USSD reply naming a registered member in full.
+- names_leaked: the first USSD reply naming a registered member in full;
+- reminders_sent_twice / batch_messages_never_settled / slow_worker_recovery: the Procfile's
+  worker killed with -9 while the provider holds a reminder batch, then restarted.
 
 Every count must be 0. The exit status is the total, so CI or a person sees it at once.
 
@@ -58,7 +60,12 @@ def environment(db_url, redis_url):
         APP_ENV="production", LOG_LEVEL="ERROR", PUBLIC_URL=f"http://127.0.0.1:{PORT}",
         TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_VALIDATE_SIGNATURE="1",
         TWILIO_WHATSAPP_FROM="+14155238886", PAYMENT_PROVIDERS="KE=mpesa,UG=momo", SANDBOX_PAYMENT_DELAY="3600",
-        ID_ENCRYPTION_KEYS=f"k1={ID_KEY}", ID_LOOKUP_KEY=secrets.token_urlsafe(32), **SECRETS)
+        ID_ENCRYPTION_KEYS=f"k1={ID_KEY}", ID_LOOKUP_KEY=secrets.token_urlsafe(32),
+        # The PIN burst and the opposite transfers send hundreds of hops from one phone: the per-phone
+        # limit (tests/security/test_edge.py) would answer them before the defences measured here.
+        RATE_LIMIT_PER_PHONE="1000000/60",
+        # The local server's role is shared with other databases' users: leave its timeouts alone.
+        DB_STATEMENT_TIMEOUT_MS="", DB_LOCK_TIMEOUT_MS="", **SECRETS)
 
 
 def prepare(env):
@@ -315,8 +322,66 @@ def start_collections(app, who, count):
         return references
 
 
+def worker_crash(app, recovery=60):
+    """kill -9 of the Procfile's worker while the provider holds a reminder batch; then a new worker.
+
+    Counts reminders the fake Africa's Talking received twice, batch messages never settled, and
+    whether a delayed job (a deposit SMS due 5 s later) waited more than a minute for the new
+    worker's scheduler.
+    """
+    import tempfile
+    from datetime import timedelta
+
+    from tests.worker_helpers import FakeAfricasTalking, Workers
+
+    for queue in app.extensions["queues"].values():
+        queue.empty()  # replies the earlier attacks queued are not this attack's
+    fake = FakeAfricasTalking()
+    log_dir = tempfile.mkdtemp(prefix="attack-worker-")
+    workers = Workers(dict(os.environ), log_dir, fake)
+    phones = [f"+2547002000{n:02d}" for n in range(6)]
+    try:
+        with app.app_context():
+            from app.extensions import db
+            from app.notifications.outbox import send_sms_job
+            from app.services import request_services
+
+            services = request_services()
+            first = workers.start()
+            fake.holding.set()
+            batch = [message.id for message in services.outbox.send_sms_many(
+                phones, "Pamoja reminder: KES 500 is due on 1 Dec.", kind="repayment_due", urgent=False)]
+            db.session.commit()
+            if not fake.held.wait(30):
+                raise RuntimeError("the worker never reached the provider:\n" + workers.logs())
+            delayed = services.outbox.send_sms(phones[0], "Pamoja: KES 500 received.", kind="deposit_received")
+            db.session.info.pop("pending_jobs", None)  # its job goes through the scheduler instead
+            db.session.commit()
+            app.extensions["queues"]["default"].enqueue_in(timedelta(seconds=5), send_sms_job, delayed.id,
+                                                           job_id=f"attack-delayed-{delayed.id}")
+            workers.kill_hard(first)
+            crashed_at = time.monotonic()
+            fake.release.set()
+            workers.start()
+            recovered, settled = None, False
+            while time.monotonic() - crashed_at < recovery + 30 and not (recovered and settled):
+                time.sleep(0.5)
+                rows = dict(sql(app, "SELECT id, status FROM outbound_messages WHERE id = ANY(:ids)",
+                                ids=[*batch, delayed.id]))
+                if recovered is None and rows[delayed.id] != "queued":
+                    recovered = time.monotonic() - crashed_at
+                settled = all(rows[message] != "queued" for message in batch)
+    finally:
+        workers.stop_all()
+        fake.close()
+    twice = sum(1 for phone in phones[1:] if fake.received[phone] > 1)
+    return {"reminders_sent_twice": twice, "batch_messages_never_settled": int(not settled),
+            "slow_worker_recovery": int(recovered is None or recovered > recovery),
+            "worker_recovery_s": round(recovered, 1) if recovered else -1}
+
+
 ATTACKS = (forged_ussd, hijack, names_leaked, whatsapp_repeats, parallel_pins, opposite_transfers,
-           hostile_callbacks)
+           hostile_callbacks, worker_crash)
 
 
 def serve(env):
@@ -363,7 +428,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=10)
-    informational = {"whatsapp_transfers_said_sent", "slowest_transfer_s"}
+    informational = {"whatsapp_transfers_said_sent", "slowest_transfer_s", "worker_recovery_s"}
     bad = sum(value for name, value in totals.items() if name not in informational)
     print(f"TOTAL let in, lost or doubled: {bad}")
     return min(int(bad), 100)

@@ -10,18 +10,9 @@ Talking cannot be asked what it accepted, so a reminder whose answer was lost is
 marked failed, never re-sent). Run it alone with `-m worker_crash`.
 """
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 import time
-from collections import Counter
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
@@ -30,116 +21,12 @@ from app.notifications import messages as m
 from app.notifications.messages import OutboundMessage
 from app.notifications.outbox import UNKNOWN_OUTCOME, send_sms_job
 from tests.member_helpers import make_member, unique_phone
+from tests.worker_helpers import FakeAfricasTalking, Workers
 
 pytestmark = [pytest.mark.committed, pytest.mark.worker_crash]
 
-ROOT = Path(__file__).resolve().parents[2]
 RECOVERY = 60
 """Issue 11: delayed jobs run within a minute of the crash."""
-
-
-class FakeAfricasTalking:
-    """Africa's Talking's bulk SMS endpoint on 127.0.0.1: counts each recipient; can hold an answer."""
-
-    def __init__(self):
-        self.received = Counter()
-        self.holding = threading.Event()  # set: the next batch request is held (the provider is slow)
-        self.held = threading.Event()  # set once a request is being held
-        self.release = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
-                recipients = form["to"][0].split(",")
-                fake.received.update(recipients)
-                if fake.holding.is_set() and len(recipients) > 1:
-                    fake.holding.clear()
-                    fake.held.set()
-                    fake.release.wait(30)
-                body = {"SMSMessageData": {"Message": f"Sent to {len(recipients)}/{len(recipients)}",
-                                           "Recipients": [{"statusCode": 101, "number": phone, "status": "Success",
-                                                           "cost": "KES 0.8000", "messageId": f"ATXid_{phone}"}
-                                                          for phone in recipients]}}
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(201)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the worker that asked is dead
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def descendants(pid):
-    """Every process under `pid` (the work horse runs in its own process group, so killpg would miss it)."""
-    found = []
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return found
-    for child in map(int, children):
-        found += [child, *descendants(child)]
-    return found
-
-
-class Workers:
-    """`python -m app.worker` processes on this run's database and Redis, logging to files."""
-
-    def __init__(self, app, tmp_path, fake):
-        self.env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
-                    "APP_ENV": "test", "PIN_PEPPER": app.config["PIN_PEPPER"], "AT_USERNAME": "pamoja",
-                    "AT_API_KEY": "fake-at-key", "AFRICASTALKING_API_URL": fake.url, "TWILIO_ACCOUNT_SID": "",
-                    "QUIET_HOURS": ""}
-        self.tmp_path = tmp_path
-        self.processes = []
-
-    def start(self):
-        log = open(self.tmp_path / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115 - kept until stop
-        process = subprocess.Popen([sys.executable, "-m", "app.worker", "--url", self.env["REDIS_URL"],
-                                    "high", "default", "low"], env=self.env, cwd=ROOT, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes.append(process)
-        return process
-
-    def kill_hard(self, process):
-        """SIGKILL the worker and everything under it (scheduler, work horse), as a crashed host would."""
-        for pid in [process.pid, *descendants(process.pid)]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=5)
-
-    def stop_all(self):
-        for process in self.processes:
-            if process.poll() is None:
-                for pid in descendants(process.pid):
-                    try:
-                        os.kill(pid, signal.SIGTERM)
-                    except ProcessLookupError:
-                        pass
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.kill_hard(process)
-
-    def logs(self):
-        return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
 
 
 @pytest.fixture
@@ -151,7 +38,9 @@ def fake():
 
 @pytest.fixture
 def workers(app, tmp_path, fake):
-    pool = Workers(app, tmp_path, fake)
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
+           "APP_ENV": "test", "PIN_PEPPER": app.config["PIN_PEPPER"]}
+    pool = Workers(env, tmp_path, fake)
     yield pool
     pool.stop_all()
 
