@@ -100,18 +100,11 @@ class TwilioWhatsAppSender:
             raise UnknownOutcomeError(f"Twilio request timed out: {error}") from error
         except requests.RequestException as error:
             raise TransientSendError(f"Twilio request failed: {error}") from error
+        except ValueError as error:  # a 2xx whose body is not JSON: Twilio may well have taken it
+            raise UnknownOutcomeError(f"Twilio's answer could not be read: {error}") from error
         if message.error_code == TWILIO_OUTSIDE_WINDOW:
             raise OutsideWindowError(message.error_message or "outside the WhatsApp 24-hour window")
-        failed = message.status in ("failed", "undelivered")
-        return SendResult(
-            phone,
-            FAILED if failed else ACCEPTED,
-            provider_id=message.sid,
-            provider_status=message.status,
-            status_code=message.error_code,
-            segments=int(message.num_segments or 1),
-            reason=message.error_message if failed else None,
-        )
+        return self._result(phone, message)
 
     def delete_message(self, message_sid):
         """Delete a message and its body from Twilio's logs: DELETED (204), GONE (404) or REFUSED.
@@ -148,12 +141,18 @@ class TwilioWhatsAppSender:
             raise TransientSendError(f"Twilio request failed: {error}") from error
         for message in recent:
             if message.body == text and message.date_created and message.date_created >= since - FIND_SENT_SKEW:
-                failed = message.status in ("failed", "undelivered")
-                return SendResult(phone, FAILED if failed else ACCEPTED, provider_id=message.sid,
-                                  provider_status=message.status, status_code=message.error_code,
-                                  segments=int(message.num_segments or 1),
-                                  reason=message.error_message if failed else None)
+                return self._result(phone, message)
         return None
+
+    @staticmethod
+    def _result(phone, message):
+        """The SendResult of a message Twilio took; an unreadable segment count is 1, never a crash after the send."""
+        failed = message.status in ("failed", "undelivered")
+        segments = str(message.num_segments or "").strip()
+        return SendResult(phone, FAILED if failed else ACCEPTED, provider_id=message.sid,
+                          provider_status=message.status, status_code=message.error_code,
+                          segments=int(segments) if segments.isdigit() and 0 < int(segments) < 100 else 1,
+                          reason=message.error_message if failed else None)
 
     @staticmethod
     def _refused(phone, error):

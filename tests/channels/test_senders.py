@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 
+from channels.send_result import UnknownOutcomeError
 from channels.senders import (
     ACCEPTED,
     FAILED,
@@ -340,3 +341,18 @@ def test_twilio_asks_for_status_callbacks_at_the_public_url():
     responses.post(TWILIO_URL, json=twilio_message(), status=201)
     sender.send("+254711000001", "Habari")
     assert form(responses.calls[0])["StatusCallback"] == "https://pamoja.example/whatsapp/status"
+
+
+@responses.activate
+@pytest.mark.parametrize("segments", ["abc", "", None, "1e9", "-2", True])
+def test_twilio_unreadable_segment_count_is_one_not_a_crash_after_the_send(whatsapp, segments):
+    responses.post(TWILIO_URL, json={**twilio_message(), "num_segments": segments}, status=201)
+    result = whatsapp.send("+254711000001", "Habari")
+    assert result.status == ACCEPTED and result.segments == 1
+
+
+@responses.activate
+def test_twilio_unreadable_success_answer_is_an_unknown_outcome_not_a_resend(whatsapp):
+    responses.post(TWILIO_URL, body="<html>gateway</html>", status=201, content_type="application/json")
+    with pytest.raises(UnknownOutcomeError):
+        whatsapp.send("+254711000001", "Habari")
