@@ -22,7 +22,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from app.money import Money, format_money, gsm_safe
+from app.money import Money, format_money
+from app.typography import plain_spaces
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("en", "sw")
@@ -75,9 +76,9 @@ def format_param(value, locale):
     if isinstance(value, Money):
         return format_money(value, locale)
     if isinstance(value, DatePattern):
-        return gsm_safe(format_date(value.value, format=value.pattern, locale=locale))
+        return plain_spaces(format_date(value.value, format=value.pattern, locale=locale))
     if isinstance(value, date):
-        return gsm_safe(format_date(value, format="medium", locale=locale))
+        return plain_spaces(format_date(value, format="medium", locale=locale))
     if isinstance(value, Text):
         return value.render(locale)
     return value
