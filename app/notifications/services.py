@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.i18n import format_param, translate
+from app.keys import notification_dispatch_job_id
 from app.notifications.kinds import KINDS, parse_templates
 from app.notifications.models import DISPATCHED, QUEUED, Notification
 from app.notifications.routing import QuietHours, wants_whatsapp
@@ -89,7 +90,7 @@ class NotificationService:
         from app.notifications.tasks import dispatch_notifications
 
         at = send_after if send_after > self.clock.now() else None
-        self.enqueue("default", dispatch_notifications, list(ids), job_id=f"notifications-{ids[0]}-{len(ids)}",
+        self.enqueue("default", dispatch_notifications, list(ids), job_id=notification_dispatch_job_id(ids),
                      at=at)
 
     # -- handing to the outbox ---------------------------------------------------------
