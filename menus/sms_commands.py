@@ -86,7 +86,7 @@ class SmsCommands:
             self.services.members.set_locale(member, command.args[0])
             return T(LANGUAGE_SET, language=LANGUAGE_NAMES[member.locale])
         if name in ("stop", "start"):
-            member.sms_opted_out = name == "stop"
+            self.services.members.set_sms_opt_out(member, name == "stop")
             return STOPPED if name == "stop" else STARTED
         if name == "confirm":
             return self._confirm(member, command.args[0], ref)

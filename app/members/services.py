@@ -188,6 +188,14 @@ class MemberService:
             self.notify(member, "pin_changed")
         return member
 
+    def set_sms_opt_out(self, member, opted_out):
+        """Stop (or restart) reminders and offers by SMS: the member's STOP/START, or the gateway's opt-out.
+
+        Replies to the member's own requests still go out (app/notifications/outbox.py decides).
+        """
+        member.sms_opted_out = opted_out
+        return member
+
     def set_locale(self, member, locale):
         if locale not in SUPPORTED:
             raise errors.MemberError()

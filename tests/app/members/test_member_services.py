@@ -75,8 +75,9 @@ def test_check_new_pin_refuses_weak_or_malformed(pin):
         MemberService.check_new_pin(pin)
 
 
-def test_check_new_pin_accepts_a_good_pin():
-    MemberService.check_new_pin("4821")
+@pytest.mark.parametrize("pin", ["4821", "1357", "0192"])
+def test_check_new_pin_accepts_a_good_pin(pin):
+    assert MemberService.check_new_pin(pin) is None  # no WeakPin raised
 
 
 # -- registration -----------------------------------------------------------------------------------
@@ -210,6 +211,17 @@ def test_set_locale_unsupported_is_refused(member, members):
     with pytest.raises(errors.MemberError):
         members.set_locale(member, "fr")
     assert member.locale == "sw"
+
+
+# -- SMS opt-out ------------------------------------------------------------------------------------
+
+
+def test_sms_opt_out_and_back_in(member, members):
+    assert member.sms_opted_out is False
+    members.set_sms_opt_out(member, True)
+    assert member.sms_opted_out is True
+    members.set_sms_opt_out(member, False)
+    assert member.sms_opted_out is False
 
 
 # -- errors render in both languages ----------------------------------------------------------------
