@@ -16,11 +16,4 @@ SCREENS = [
 ]
 
 CANCELLED = End("cancelled", N_("Cancelled. Nothing was changed."))
-"""Where every Confirm's "No" leads; added to the tree once a section confirms something."""
-
-COMING_SOON = N_("This service is coming soon. Thank you for your patience.")
-"""Sections whose services do not exist yet answer this, never a fake figure."""
-
-
-def coming_soon(*names):
-    return [End(name, COMING_SOON) for name in names]
+"""Where every Confirm's "No" leads (menus/member/__init__.py adds it to the tree)."""

@@ -290,13 +290,6 @@ def test_malformed_inbound_is_acknowledged_and_ignored(client, app, session, ami
     assert session.query(Payment).filter_by(member_id=amina.id).count() == 0  # no movement
 
 
-def test_a_service_not_wired_yet_answers_coming_soon(phone, amina, monkeypatch):
-    from app.services import Services
-
-    monkeypatch.delattr(Services, "loans")
-    assert phone.send("LOANBAL") == "This service is coming soon. Thank you for your patience."
-
-
 def test_the_dispute_sms_the_receipt_advertises_is_understood_in_both_languages(services, amina):
     assert parse_command("DISPUTE ab12cd34") == Command("dispute", ("ab12cd34",), "en")
     assert parse_command("pinga AB12CD34") == Command("dispute", ("AB12CD34",), "sw")
