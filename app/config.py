@@ -26,7 +26,6 @@ DEFAULTS = {
     "AGENT_USSD_CODE": "*384*2#",
     "DEFAULT_CURRENCY": "KES",
     "DEFAULT_LOCALE": "en",
-    "SUPPORTED_LOCALES": "en,sw",
     "DEFAULT_REGION": "KE",
     "TIMEZONE": "Africa/Nairobi",
     "USSD_MAX_CHARS": "160",

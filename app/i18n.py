@@ -2,7 +2,9 @@
 
 The locale is the member's, not the HTTP request's, and screens are rendered in
 jobs and CLI commands too, so the engine and services translate through
-`translate(locale, msgid, **params)` rather than Flask-Babel's request locale.
+`translate(locale, msgid, **params)`: there is no request locale to select (a
+gateway's request carries no language), so Flask-Babel is not used; Babel itself
+formats numbers, currencies and dates, and extracts msgids (tests/test_translations.py).
 Each domain keeps its own catalogue file (members.po, loans.po, ...); all files of
 a language are merged when first used. Strings are marked for extraction with
 `N_()` (no translation at definition time) and carried as `Text` values until a

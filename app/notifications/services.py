@@ -164,11 +164,6 @@ class NotificationService:
 
     # -- reading -----------------------------------------------------------------------
 
-    def for_member(self, member_id, limit=20):
-        """The member's latest notifications, newest first."""
-        return list(self.session.scalars(select(Notification).where(Notification.member_id == member_id)
-                                         .order_by(Notification.id.desc()).limit(limit)))
-
     def message_of(self, notification):
         """The OutboundMessage a dispatched notification became (its status and provider id), or None."""
         from app.notifications.messages import OutboundMessage

@@ -1,4 +1,4 @@
-"""The main menu, the common end screens, and sections still to come."""
+"""The main menu and the common end screens."""
 
 from app.i18n import N_
 from menus.screens import End, Menu, Option
