@@ -6,7 +6,7 @@ uses the code's reference in its idempotency key, so a repeated YES cannot pay t
 Domain refusals are raised with a translated `message` and become the reply.
 """
 
-from app.amounts import amount_mistake
+from app.amount_mistakes import amount_mistake
 from app.groups.errors import UnknownGroupCode
 from app.i18n import N_, T
 from app.members.names import short_name

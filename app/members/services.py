@@ -16,7 +16,7 @@ from app.i18n import SUPPORTED
 from app.members import errors
 from app.members.identity import mask
 from app.members.models import Member
-from app.members.pins import (
+from app.members.pin_hashing import (
     TRIVIAL_PINS,
     as_peppers,
     hash_pin,

@@ -1,4 +1,4 @@
-"""The member service (app/members/services.py) and PIN hashing (app/members/pins.py)."""
+"""The member service (app/members/services.py) and PIN hashing (app/members/pin_hashing.py)."""
 
 import time
 from datetime import UTC, datetime
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.members import errors
-from app.members.pins import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
+from app.members.pin_hashing import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
 from app.members.services import MemberService
 from tests.clock_helpers import fixed_clock
 from tests.member_helpers import TEST_IDENTITY
@@ -261,7 +261,7 @@ def test_check_pin_refuses_malformed_stored_forms(stored):
 @pytest.mark.parametrize("pin", ["4821", "0482", "5739", "1000"])
 def test_hash_never_contains_the_pin(pin, monkeypatch):
     # A fixed salt makes this exact: random hex could hold any four digits by chance.
-    monkeypatch.setattr("app.members.pins.secrets.token_hex", lambda size: "ab" * size)
+    monkeypatch.setattr("app.members.pin_hashing.secrets.token_hex", lambda size: "ab" * size)
     stored = hash_pin(pin, PEPPER)
     assert pin not in stored
     assert check_pin(pin, stored, PEPPER)
