@@ -14,7 +14,7 @@ from flask import Flask
 
 from app.config import as_int, check_production, load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
-from app.extensions import babel, db, init_redis, migrate
+from app.extensions import db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
 from app.observability import configure_logging, secret_values
 
@@ -37,16 +37,12 @@ def create_app(test_config=None):
         "pool_timeout": float(app.config["DB_POOL_TIMEOUT"]),  # SQLAlchemy would wait 30 s for a free one
         "pool_recycle": 1800,
     })
-    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
-    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent.parent / "locales")
     app.config["MAX_CONTENT_LENGTH"] = as_int(app.config, "MAX_CONTENT_LENGTH")
     trust_proxies(app)
     install_rate_limits(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    babel.init_app(app)
     init_redis(app)
     import_models()
     register_blueprints(app)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 
 class SystemClock:
-    """Real time, timezone-aware, in UTC; `local_today` in the deployment's zone."""
+    """Real time, timezone-aware, in UTC; `local_now` and `today` in the deployment's zone."""
 
     def __init__(self, timezone="Africa/Nairobi"):
         self.zone = ZoneInfo(timezone)

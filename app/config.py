@@ -26,7 +26,6 @@ DEFAULTS = {
     "AGENT_USSD_CODE": "*384*2#",
     "DEFAULT_CURRENCY": "KES",
     "DEFAULT_LOCALE": "en",
-    "SUPPORTED_LOCALES": "en,sw",
     "DEFAULT_REGION": "KE",
     "TIMEZONE": "Africa/Nairobi",
     "USSD_MAX_CHARS": "160",
@@ -36,7 +35,7 @@ DEFAULTS = {
     # Security
     "PIN_PEPPER": "dev-only-pepper-change-me",
     # The id stored with each PIN hash made with PIN_PEPPER, and the previous peppers ("id=secret,id=secret")
-    # that still verify older hashes until each member's next right PIN re-hashes (app/members/pins.py)
+    # that still verify older hashes until each member's next right PIN re-hashes (app/members/pin_hashing.py)
     "PIN_PEPPER_ID": "1",
     "PIN_OLD_PEPPERS": "",
     # National IDs at rest (app/members/identity.py): AES-256-GCM keys "kid=base64-32-bytes,..." (the first

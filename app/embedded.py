@@ -7,7 +7,6 @@ shutdown: a parent killed by SIGTERM can leave `postgres` running otherwise.
 
 import atexit
 import os
-import shutil
 from pathlib import Path
 
 
@@ -41,8 +40,3 @@ def sqlalchemy_url(url):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-def wipe(data_dir):
-    """Delete an embedded server's data directory (tests only)."""
-    shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,12 +1,11 @@
 """Extensions, created unbound and bound to an app in `create_app`.
 
 The Redis client and the RQ queues are per-app objects kept in
-`app.extensions["redis"]` and `app.extensions["queues"]`; `redis_client()` and
-`queue(name)` read them from the current app so nothing holds a global client.
+`app.extensions["redis"]` and `app.extensions["queues"]`; `redis_client()` reads
+the client from the current app so nothing holds a global one.
 """
 
 from flask import current_app
-from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
@@ -32,7 +31,6 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-babel = Babel()
 
 
 def init_redis(app):
@@ -47,8 +45,3 @@ def init_redis(app):
 def redis_client():
     """The current app's Redis client."""
     return current_app.extensions["redis"]
-
-
-def queue(name="default"):
-    """The current app's RQ queue called `name` (high, default or low)."""
-    return current_app.extensions["queues"][name]

@@ -2,7 +2,9 @@
 
 The locale is the member's, not the HTTP request's, and screens are rendered in
 jobs and CLI commands too, so the engine and services translate through
-`translate(locale, msgid, **params)` rather than Flask-Babel's request locale.
+`translate(locale, msgid, **params)`: there is no request locale to select (a
+gateway's request carries no language), so Flask-Babel is not used; Babel itself
+formats numbers, currencies and dates, and extracts msgids (tests/test_translations.py).
 Each domain keeps its own catalogue file (members.po, loans.po, ...); all files of
 a language are merged when first used. Strings are marked for extraction with
 `N_()` (no translation at definition time) and carried as `Text` values until a
@@ -22,7 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from app.money import Money, format_money, gsm_safe
+from app.money import Money, format_money
+from app.typography import plain_spaces
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("en", "sw")
@@ -75,9 +78,9 @@ def format_param(value, locale):
     if isinstance(value, Money):
         return format_money(value, locale)
     if isinstance(value, DatePattern):
-        return gsm_safe(format_date(value.value, format=value.pattern, locale=locale))
+        return plain_spaces(format_date(value.value, format=value.pattern, locale=locale))
     if isinstance(value, date):
-        return gsm_safe(format_date(value, format="medium", locale=locale))
+        return plain_spaces(format_date(value, format="medium", locale=locale))
     if isinstance(value, Text):
         return value.render(locale)
     return value

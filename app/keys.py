@@ -67,11 +67,31 @@ def message_job_id(message_id):
     return f"{PREFIX}-message-{message_id}"
 
 
+def message_batch_job_id(first_id, last_id):
+    """The RQ job id sending one batch of SMS, named by its first and last message ids."""
+    return message_job_id(f"{first_id}-{last_id}")
+
+
+def message_resend_job_id(message_id, slot):
+    """The RQ job id of the sweep's resend of a stuck message, once per sweep slot."""
+    return message_job_id(f"{message_id}-sweep-{slot}")
+
+
 def inbound_sms_job_id(message_id):
     """The RQ job id answering one inbound SMS; the provider's id is hashed (RQ ids may not contain ':')."""
     import hashlib
 
     return f"{PREFIX}-sms-in-{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"
+
+
+def notification_dispatch_job_id(notification_ids):
+    """The RQ job id dispatching one batch of notifications: its first id and its size."""
+    return f"notifications-{notification_ids[0]}-{len(notification_ids)}"
+
+
+def scheduled_job_id(job_name, slot):
+    """The RQ job id of one scheduled run (`cron-<job>-<slot>`, the slot's ':' dropped: RQ ids may not hold one)."""
+    return f"cron-{job_name}-{slot.replace(':', '')}"
 
 
 def invitation_key(sender_id, phone, day):

@@ -4,7 +4,7 @@ Floats are refused at the boundary; arithmetic refuses mixed currencies; splits
 hand out the remainder so the parts always add up. Parsing reads what a person
 types on a keypad in their locale (`1,500`, `1500`, `1 500`, `1500.50`), and
 formatting goes through Babel, then is made GSM-7 safe (Babel puts non-breaking
-spaces in some locales, which would turn a whole SMS into UCS-2).
+spaces in some locales, which would turn a whole SMS into UCS-2; app/typography.py).
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 
-GSM_UNSAFE_SPACES = {"\xa0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "}
+from app.typography import plain_spaces
 
 MAX_TYPED_DIGITS = 12
 """More digits than this is a typo or an attack, not an amount."""
@@ -152,13 +152,6 @@ def parse_amount(text, currency):
     return Money(minor, currency)
 
 
-def gsm_safe(text):
-    """Replace the typographic spaces Babel emits with plain spaces."""
-    for char, plain in GSM_UNSAFE_SPACES.items():
-        text = text.replace(char, plain)
-    return text
-
-
 def format_money(money, locale, *, decimals=None):
     """Format for a member: `KES 1,500.00` in en, GSM-7 safe for USSD and SMS.
 
@@ -170,4 +163,4 @@ def format_money(money, locale, *, decimals=None):
     pattern = "¤¤\xa0#,##0" + ("." + "0" * digits if digits and show_decimals else "")
     text = format_currency(money.major, money.currency, format=pattern, locale=locale,
                            currency_digits=False, format_type="standard")
-    return gsm_safe(text)
+    return plain_spaces(text)

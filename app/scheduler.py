@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from app.config import as_int
 from app.jobs import job
-from app.keys import scheduler_lock_key
+from app.keys import scheduled_job_id, scheduler_lock_key
 from app.observability import log_event
 
 CATCH_UP = timedelta(hours=3)
@@ -95,8 +95,8 @@ def tick(config, redis, queues, now, zone):
         if not redis.set(scheduler_lock_key(recurring.name, slot), now.isoformat(), nx=True, ex=LOCK_TTL):
             continue
         args = (slot,) if recurring.passes_day else ()
-        job_id = f"cron-{recurring.name}-{slot.replace(':', '')}"
-        queues[recurring.queue].enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
+        queues[recurring.queue].enqueue(func, *args, job_id=scheduled_job_id(recurring.name, slot),
+                                        job_timeout=JOB_TIMEOUT)
         log_event("scheduler.enqueued", job=recurring.name, slot=slot)
         enqueued.append(recurring.name)
     return enqueued

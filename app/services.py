@@ -41,7 +41,7 @@ class Services:
     @cached_property
     def peppers(self):
         """The PIN peppers (current and old, by id) members and agents hash with."""
-        from app.members.pins import Peppers
+        from app.members.pin_hashing import Peppers
 
         return Peppers.from_config(self.config)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.members.pins import ITERATIONS, check_pin, hash_pin  # noqa: E402
+from app.members.pin_hashing import ITERATIONS, check_pin, hash_pin  # noqa: E402
 
 
 def main(rounds=500):

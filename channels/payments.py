@@ -16,6 +16,7 @@ from flask import Blueprint, jsonify, request
 
 from app.observability import CALLBACKS, ERRORS, log_event, logger
 from app.payments.errors import UnknownProvider
+from app.payments.providers import PROVIDERS
 from app.payments.providers.base import UnreadableCallback
 from app.payments.providers.inbound import read_json
 from app.services import request_services
@@ -23,15 +24,12 @@ from channels.callback_auth import authorized
 
 bp = Blueprint("payments", __name__)
 
-KNOWN_PROVIDERS = ("sandbox", "mpesa", "momo")
-"""Provider names used as metric labels; anything else is counted as "unknown"."""
-
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 """Daraja expects this body; the other operators only look at the status code."""
 
 
 def receive(provider, kind):
-    label = provider if provider in KNOWN_PROVIDERS else "unknown"  # the URL must not grow metric labels
+    label = provider if provider in PROVIDERS else "unknown"  # the URL must not grow metric labels
     if not authorized():
         CALLBACKS.labels(label, "forbidden").inc()
         return jsonify(error="forbidden"), 403

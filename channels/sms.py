@@ -126,7 +126,7 @@ def sms_optout():
         member = services.members.by_phone(phone)
         if member is None:
             return "unknown"
-        member.sms_opted_out = True
+        services.members.set_sms_opt_out(member, True)
         return "opted_out"
 
     return apply_callback("optout", opt_out)

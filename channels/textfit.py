@@ -1,19 +1,21 @@
-"""Fit text to SMS and USSD: GSM-7 or UCS-2, how many parts, clean splits.
+"""Fit text to SMS and USSD: GSM-7 or UCS-2, and how many parts the network bills.
 
 An SMS is billed per part, and one character outside the GSM-7 alphabet (a curly
 quote, Babel's non-breaking spaces, an emoji) silently turns the whole message into
 UCS-2: 70 characters instead of 160. So the channels count with the same rules the
 network uses and clean typography before sending. Whether a text is GSM-7, and its
 width in septets, comes from the `gsm0338` codec (extension characters such as
-`€ { } [ ]` count two); only the packing into parts is ours, because no library
-packs at word boundaries without splitting an escape or a surrogate pair.
+`€ { } [ ]` count two); only the counting of parts is ours, because an escape or a
+surrogate pair never straddles two parts. (USSD screens are fitted by menus/render.py
+with the USSD channel's `measure` and `to_gsm7`.)
 """
 
-import re
 import unicodedata
 from typing import NamedTuple
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+
+from app.typography import TYPOGRAPHIC_SPACES
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -21,16 +23,13 @@ UCS2 = "UCS-2"
 LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
 """Units in a single-part message, and per part once a message is split (the rest is the concatenation header)."""
 
-ELLIPSIS = "..."
-
 # Typography that GSM-7 lacks but has a plain equivalent for; "" drops invisible characters.
 _REPLACEMENTS = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u00d7": "x", "\u2044": "/",
-    "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ", "\u2002": " ", "\u2003": " ",
-    "\t": " ",
+    **TYPOGRAPHIC_SPACES, "\t": " ",
     "\u200b": "", "\u200e": "", "\u200f": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
 }  # fmt: skip
 
@@ -135,78 +134,3 @@ def to_gsm7(text):
     if _plain_ascii(text):
         return text
     return "".join(_to_gsm7_char(char) for char in unicodedata.normalize("NFC", text))
-
-
-def _take(text, limit, width):
-    """The longest prefix of `text` within `limit` units, and the rest (code points are never cut)."""
-    used = 0
-    for index, char in enumerate(text):
-        used += width(char)
-        if used > limit:
-            return text[:index], text[index:]
-    return text, ""
-
-
-def _truncate(text, limit, width):
-    """`text` cut at a word boundary to fit `limit` units with an ellipsis; unchanged if it fits."""
-    if _width(text, width) <= limit:
-        return text
-    if limit <= len(ELLIPSIS):
-        return ELLIPSIS[:limit]
-    head, rest = _take(text, limit - len(ELLIPSIS), width)
-    if rest and not rest[0].isspace():
-        boundary = max(head.rfind(" "), head.rfind("\n"))
-        if boundary > 0:
-            head = head[:boundary]
-    return head.rstrip() + ELLIPSIS
-
-
-def split_message(text, max_parts=None):
-    """Split a text into messages that each fit one part, at word boundaries.
-
-    For texts that will be read as separate messages (a phone that does not join
-    concatenated SMS, or sends spread over time): a gateway's own split cuts
-    mid-word. Every part stays within the per-part limit of the whole text's
-    encoding (153 septets, or 67 UTF-16 units), so each part is one billed segment
-    either way. Whitespace at a cut is dropped; a word longer than a part is cut
-    between characters, never inside an escape or a surrogate pair. With
-    `max_parts`, the last part kept ends in "..." when text was left out.
-    A text that fits one message comes back as it is; an empty text as no parts.
-    """
-    if not text.strip():
-        return []
-    if segments(text).parts == 1:
-        return [text]
-    encoding, width = _width_function(text)
-    limit = LIMITS[encoding][1]
-    parts, current, used = [], "", 0
-    for match in re.finditer(r"(\s*)(\S+)", text):
-        gap, word = match.groups()
-        gap = gap if current else ""
-        size = _width(gap + word, width)
-        if current and used + size <= limit:
-            current, used = current + gap + word, used + size
-            continue
-        if current:
-            parts.append(current)
-        while _width(word, width) > limit:
-            head, word = _take(word, limit, width)
-            parts.append(head)
-        current, used = word, _width(word, width)
-    if current:
-        parts.append(current)
-    if max_parts is not None and len(parts) > max_parts:
-        tail = _truncate(" ".join(parts[max_parts - 1 :]), limit, width)
-        parts = parts[: max_parts - 1] + [tail]
-    return parts
-
-
-def fit_screen(text, max_chars):
-    """Fit a USSD screen: at most `max_chars`, counted in septets for GSM-7 text, else in UTF-16 units.
-
-    Menus page long content themselves; this is the last guard so a screen is never
-    cut off by the gateway mid-word. Over the limit, the text is cut at a word
-    boundary and ends in "...".
-    """
-    _encoding, width = _width_function(text)
-    return _truncate(text, max_chars, width)

@@ -11,7 +11,7 @@ from app.i18n import N_, T
 from app.members.errors import MemberError
 from app.money import Money
 from app.phones import masked
-from menus.member.amounts import amount_in
+from menus.member.amount_input import amount_in
 from menus.screens import Confirm, Input, Invalid, Paged, Stop
 
 

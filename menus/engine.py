@@ -40,7 +40,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
 from app.i18n import N_, T
-from app.members.pins import is_pin_shaped
+from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
 from menus.context import NONCE, Context
 from menus.render import render_screen

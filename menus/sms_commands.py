@@ -10,9 +10,6 @@ a translatable Text in the member's language. No PIN ever travels by SMS, so:
   where the member's own mobile-money PIN confirms them;
 - an unregistered number is invited to dial the USSD code; a locked account gets
   the lock message (only STOP/START still work, opting out is always allowed).
-
-Services that have not landed yet (groups, loans) answer "coming soon"; the commands
-stay wired (see menus/sms_money.py) and work once the service exists.
 """
 
 from typing import NamedTuple
@@ -38,8 +35,6 @@ STARTED = T(N_("You will get reminders by SMS again. Send STOP to stop them."))
 LANGUAGE_SET = N_("Language set to {language}.")
 DISPUTED = N_("Pamoja: we received your dispute of receipt {receipt}. We will call you.")
 """The member's only acknowledgement of a dispute: the agents service notifies the agent alone."""
-COMING_SOON = T(N_("This service is coming soon. Thank you for your patience."))
-"""The member menus' own words for a section not built yet (spine.po)."""
 
 ALWAYS_ALLOWED = frozenset({"stop", "start"})
 """What a locked account may still do by SMS."""
@@ -86,7 +81,7 @@ class SmsCommands:
             self.services.members.set_locale(member, command.args[0])
             return T(LANGUAGE_SET, language=LANGUAGE_NAMES[member.locale])
         if name in ("stop", "start"):
-            member.sms_opted_out = name == "stop"
+            self.services.members.set_sms_opt_out(member, name == "stop")
             return STOPPED if name == "stop" else STARTED
         if name == "confirm":
             return self._confirm(member, command.args[0], ref)
@@ -119,8 +114,6 @@ class SmsCommands:
             message = getattr(error, "message", None)
             if isinstance(message, Text):
                 return message
-            if isinstance(error, NotImplementedError):
-                return COMING_SOON
             raise
         savepoint.commit()
         return reply

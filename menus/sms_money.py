@@ -4,12 +4,10 @@ A handler is `handler(services, member, args, ref, *, confirmed) -> Text`. Comma
 that move money out return a one-time code until `confirmed`; the confirmed run
 uses the code's reference in its idempotency key, so a repeated YES cannot pay twice.
 Domain refusals are raised with a translated `message` and become the reply.
-
-A service that is missing (not configured in app/services.py, or without the method)
-raises NotImplementedError and the reply is "coming soon"; the command stays wired.
 """
 
-from app.amounts import amount_mistake
+from app.amount_mistakes import amount_mistake
+from app.groups.errors import UnknownGroupCode
 from app.i18n import N_, T
 from app.members.names import short_name
 from app.money import AmountError, parse_amount
@@ -36,16 +34,6 @@ LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you 
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
 NO_LOAN = T(N_("You have no loan."))
-
-
-def service(services, name, *methods):
-    """The domain service `name` if it exists with `methods`, else NotImplementedError ("coming soon")."""
-    if not hasattr(type(services), name):  # not wired in app/services.py (yet)
-        raise NotImplementedError(name)
-    found = getattr(services, name)
-    if not all(callable(getattr(found, method, None)) for method in methods):
-        raise NotImplementedError(name)
-    return found
 
 
 class BadArgument(ValueError):
@@ -75,11 +63,11 @@ def key(name, member, ref):
 
 
 def balance(services, member, args, ref, *, confirmed):
-    return T(BALANCE, amount=service(services, "savings", "balance").balance(member))
+    return T(BALANCE, amount=services.savings.balance(member))
 
 
 def statement(services, member, args, ref, *, confirmed):
-    rows = service(services, "savings", "statement").statement(member, limit=5)
+    rows = services.savings.statement(member, limit=5)
     if not rows:
         return STATEMENT_EMPTY
     return [STATEMENT_HEAD] + [T(STATEMENT_LINE, date=row.date, kind=row.kind, amount=row.amount) for row in rows]
@@ -87,13 +75,12 @@ def statement(services, member, args, ref, *, confirmed):
 
 def deposit(services, member, args, ref, *, confirmed):
     amount = amount_of(member, args[0])
-    service(services, "savings", "deposit").deposit(member, amount, key("deposit", member, ref), channel=CHANNEL,
-                                                    session_ref=f"sms:{ref}")
+    services.savings.deposit(member, amount, key("deposit", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(APPROVE_ON_PHONE, amount=amount)
 
 
 def withdraw(services, member, args, ref, *, confirmed):
-    savings = service(services, "savings", "withdraw", "withdrawal_fee", "check_amount")
+    savings = services.savings
     amount = amount_of(member, args[0])
     if not confirmed:
         savings.check_amount(member, amount)
@@ -104,7 +91,7 @@ def withdraw(services, member, args, ref, *, confirmed):
 
 
 def transfer(services, member, args, ref, *, confirmed):
-    savings = service(services, "savings", "transfer", "recipient", "transfer_fee", "check_amount")
+    savings = services.savings
     amount = amount_of(member, args[1])
     if not confirmed:  # the YES runs the look-up the member already asked for
         services.recipient_lookups.count(member)
@@ -130,11 +117,9 @@ def invite(services, member, args, ref, *, confirmed):
 
 
 def contribute(services, member, args, ref, *, confirmed):
-    groups = service(services, "groups", "by_code", "contribute_by_mobile_money")
+    groups = services.groups
     group = groups.by_code(args[0])
     if group is None:
-        from app.groups.errors import UnknownGroupCode
-
         raise UnknownGroupCode()
     payment = groups.contribute_by_mobile_money(member, group, args[1], key("contribute", member, ref),
                                                 channel=CHANNEL, session_ref=f"sms:{ref}")
@@ -142,31 +127,29 @@ def contribute(services, member, args, ref, *, confirmed):
 
 
 def loan(services, member, args, ref, *, confirmed):
-    loans = service(services, "loans", "apply")
+    loans = services.loans
     amount = amount_of(member, args[0])
     term = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
     if not confirmed:
-        if callable(getattr(loans, "check_member", None)):
-            loans.check_member(member)
+        loans.check_member(member)
         return ask_code(services, member, "loan", args, CODE_LOAN, amount=amount)
     loans.apply(member, amount, term, key("loan", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(LOAN_APPLIED, amount=amount)
 
 
 def repay(services, member, args, ref, *, confirmed):
-    loans = service(services, "loans", "repay")
     amount = amount_of(member, args[0])
-    loans.repay(member, amount, key("repay", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
+    services.loans.repay(member, amount, key("repay", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(APPROVE_ON_PHONE, amount=amount)
 
 
 def loan_balance(services, member, args, ref, *, confirmed):
-    owed = service(services, "loans", "balance").balance(member)
+    owed = services.loans.balance(member)
     return T(LOAN_BALANCE, amount=owed) if owed else NO_LOAN
 
 
 def join(services, member, args, ref, *, confirmed):
-    group, _membership = service(services, "groups", "join_by_code").join_by_code(member, args[0])
+    group, _membership = services.groups.join_by_code(member, args[0])
     return T(JOINED, group=group.name)
 
 

@@ -1,6 +1,6 @@
 """The agent and every cash transaction an agent makes for a member.
 
-An agent is not a member: their own PIN (hashed like members', app/members/pins.py),
+An agent is not a member: their own PIN (hashed like members', app/members/pin_hashing.py),
 their own lockout, a float account in the ledger (owner "agent", kind
 `agent_float`) and limits per transaction and per day. An agent transaction is one
 ledger entry plus this row, which carries the receipt code the member gets by SMS

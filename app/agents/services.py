@@ -2,7 +2,7 @@
 
 Cash transactions are in cash.py (CashMixin), the day's figures and disputes in
 reports.py (ReportsMixin); this module holds what makes an agent an agent. An
-agent's PIN is hashed and locked out like a member's (app/members/pins.py), on the
+agent's PIN is hashed and locked out like a member's (app/members/pin_hashing.py), on the
 agent's own row. Knows nothing of Flask or channels; callers commit.
 """
 
@@ -16,7 +16,7 @@ from app.agents.cash import CashMixin
 from app.agents.models import ACTIVE, Agent
 from app.agents.reports import ReportsMixin
 from app.agents.settlement import FLOAT_TOPUP, float_account
-from app.members.pins import (
+from app.members.pin_hashing import (
     as_peppers,
     hash_pin,
     lock_minutes_left,

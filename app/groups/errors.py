@@ -1,6 +1,6 @@
 """What the group service refuses, each with a message the member reads in their language."""
 
-from app.amounts import amount_mistake
+from app.amount_mistakes import amount_mistake
 from app.groups.models import ROLE_LABELS
 from app.groups.periods import period_name
 from app.i18n import N_, T

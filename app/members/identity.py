@@ -126,9 +126,9 @@ def check_settings(config):
     """Parse the member secrets once at start-up, so a malformed or missing one stops the app, named.
 
     Covers ID_ENCRYPTION_KEYS / ID_LOOKUP_KEY here and PIN_PEPPER_ID / PIN_OLD_PEPPERS
-    (app/members/pins.py); without it a typo would surface as an error on every hop.
+    (app/members/pin_hashing.py); without it a typo would surface as an error on every hop.
     """
-    from app.members.pins import Peppers
+    from app.members.pin_hashing import Peppers
 
     Peppers.from_config(config)
     IdentityKeys.from_config(config)

@@ -16,7 +16,7 @@ from app.i18n import SUPPORTED
 from app.members import errors
 from app.members.identity import mask
 from app.members.models import Member
-from app.members.pins import (
+from app.members.pin_hashing import (
     TRIVIAL_PINS,
     as_peppers,
     hash_pin,
@@ -186,6 +186,14 @@ class MemberService:
         if not first_pin:  # a first PIN is no change: "if this was not you" would only alarm a new member
             member.pin_changed_at = self.clock.now()  # watched by the velocity rules (app/alerts)
             self.notify(member, "pin_changed")
+        return member
+
+    def set_sms_opt_out(self, member, opted_out):
+        """Stop (or restart) reminders and offers by SMS: the member's STOP/START, or the gateway's opt-out.
+
+        Replies to the member's own requests still go out (app/notifications/outbox.py decides).
+        """
+        member.sms_opted_out = opted_out
         return member
 
     def set_locale(self, member, locale):

@@ -23,7 +23,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.jobs import job
-from app.keys import message_job_id
+from app.keys import message_batch_job_id, message_job_id, message_resend_job_id
 from app.members.models import Member
 from app.notifications import messages as m
 from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, set_status
@@ -94,7 +94,7 @@ class Outbox:
         sendable = [message.id for message in to_send]
         for start in range(0, len(sendable), BATCH_SIZE):
             batch = sendable[start:start + BATCH_SIZE]
-            self.enqueue("default", send_sms_batch_job, batch, job_id=message_job_id(f"{batch[0]}-{batch[-1]}"))
+            self.enqueue("default", send_sms_batch_job, batch, job_id=message_batch_job_id(batch[0], batch[-1]))
         return records
 
     def send_whatsapp(self, phone, text=None, content_sid=None, content_variables=None, *, kind,
@@ -313,7 +313,7 @@ class Outbox:
                 failed += 1
                 continue
             job = send_whatsapp_job if message.channel == m.WHATSAPP else send_sms_job
-            self.enqueue("default", job, message.id, job_id=message_job_id(f"{message.id}-sweep-{slot}"))
+            self.enqueue("default", job, message.id, job_id=message_resend_job_id(message.id, slot))
             resent += 1
         return resent, failed
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.i18n import format_param, translate
+from app.keys import notification_dispatch_job_id
 from app.notifications.kinds import KINDS, parse_templates
 from app.notifications.models import DISPATCHED, QUEUED, Notification
 from app.notifications.routing import QuietHours, wants_whatsapp
@@ -89,7 +90,7 @@ class NotificationService:
         from app.notifications.tasks import dispatch_notifications
 
         at = send_after if send_after > self.clock.now() else None
-        self.enqueue("default", dispatch_notifications, list(ids), job_id=f"notifications-{ids[0]}-{len(ids)}",
+        self.enqueue("default", dispatch_notifications, list(ids), job_id=notification_dispatch_job_id(ids),
                      at=at)
 
     # -- handing to the outbox ---------------------------------------------------------
@@ -162,11 +163,6 @@ class NotificationService:
         return {row.id: members.get(row.member_id) if row.member_id else agents.get(row.agent_id) for row in rows}
 
     # -- reading -----------------------------------------------------------------------
-
-    def for_member(self, member_id, limit=20):
-        """The member's latest notifications, newest first."""
-        return list(self.session.scalars(select(Notification).where(Notification.member_id == member_id)
-                                         .order_by(Notification.id.desc()).limit(limit)))
 
     def message_of(self, notification):
         """The OutboundMessage a dispatched notification became (its status and provider id), or None."""

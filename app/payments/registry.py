@@ -4,31 +4,23 @@
 (`KE=mpesa,UG=momo,GH=sandbox`). Provider objects are built on first use and kept
 for this Services' lifetime. A provider is "resend safe" when the operator dedupes
 requests by our reference (sandbox, MTN MoMo's X-Reference-Id), so a request whose
-answer was lost may be sent again; M-Pesa Daraja is not, so it never is.
+answer was lost may be sent again; M-Pesa Daraja is not, so it never is. Which
+providers exist, and which are resend safe, is app/payments/providers/__init__.py's PROVIDERS.
 """
+
+from importlib import import_module
 
 from app.config import as_list
 from app.payments import errors
+from app.payments.providers import PROVIDERS
 from app.phones import country_of
-
-RESEND_SAFE = frozenset({"sandbox", "momo"})
-"""Providers that recognise a repeated request by our reference."""
 
 
 def _build(name, config, redis):
-    if name == "sandbox":
-        from app.payments.providers.sandbox import SandboxProvider
-
-        return SandboxProvider(config, redis)
-    if name == "mpesa":
-        from app.payments.providers.mpesa import MpesaDaraja
-
-        return MpesaDaraja(config, redis)
-    if name == "momo":
-        from app.payments.providers.momo import MtnMomo
-
-        return MtnMomo(config, redis)
-    raise errors.UnknownProvider(name)
+    info = PROVIDERS.get(name)
+    if info is None:
+        raise errors.UnknownProvider(name)
+    return getattr(import_module(info.module), info.client)(config, redis)
 
 
 class Providers:
@@ -57,7 +49,8 @@ class Providers:
         return self.instances[name]
 
     def resend_safe(self, name):
-        return getattr(self.get(name), "resend_safe", name in RESEND_SAFE)
+        info = PROVIDERS.get(name)
+        return getattr(self.get(name), "resend_safe", info is not None and info.resend_safe)
 
     def check_available(self, name):
         """Raise ProviderUnavailable while the provider's circuit breaker is open."""

@@ -1,7 +1,7 @@
 """The member menu tree, assembled from one module per section.
 
-Each section module exports SCREENS; a section whose service does not exist yet
-is a "coming soon" End screen named after the main menu's target.
+Each section module exports SCREENS, one screen named after each of the main
+menu's targets; CANCELLED is where every Confirm's "No" leads.
 """
 
 from menus.member import account, groups, loans, main, onboarding, payments, savings

@@ -3,7 +3,7 @@
 from app.i18n import LANGUAGE_NAMES, N_, T
 from app.phones import masked
 from menus.member.onboarding import choose_language, remember_new_pin, repeated_pin_matches
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import End, Input, Menu, Option, Paged, Pin
 
 

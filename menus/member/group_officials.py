@@ -10,7 +10,7 @@ from app.groups.periods import period_name
 from app.i18n import N_, T
 from menus.engine import Finish
 from menus.member.group_common import current, ends_on_refusal, final, is_official, refused, service
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Branch, Confirm, End, Input, Invalid, Paged, Pin
 
 DECISIONS = {"1": True, "2": False}

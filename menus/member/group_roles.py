@@ -10,7 +10,7 @@ shown on the role screen, one that arises meanwhile ends the session.
 from app.groups.models import ROLE_LABELS
 from app.i18n import N_, T
 from menus.member.group_common import current, ends_on_refusal, final, refused, service
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Invalid, Paged, Pin
 
 ROLE_CHOICES = {"1": "treasurer", "2": "secretary", "3": "member"}

@@ -11,7 +11,7 @@ from app.i18n import N_, T
 from menus.member import group_joining, group_officials, group_roles
 from menus.member.group_common import current, ends_on_refusal, final, frequency_text, is_official, refused, service
 from menus.member.group_officials import payouts_off, payouts_on
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
 
 SOURCES = {"1": "savings", "2": "mobile"}

@@ -11,10 +11,10 @@ from datetime import date
 from app.i18n import N_, T
 from app.loans import errors
 from app.loans.models import LoanProduct
-from menus.member.amounts import amount_with
+from menus.member.amount_input import amount_with
 from menus.member.loan_apply_guarantors import guarantors_prompt, parse_guarantors
 from menus.member.loan_common import loans, refused
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin, Stop
 
 FREQUENCY = {"monthly": N_("monthly"), "weekly": N_("weekly")}

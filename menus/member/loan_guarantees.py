@@ -8,9 +8,9 @@ repaid. The chosen request's id is kept in ctx.data and reloaded on each screen.
 from app.i18n import N_, T
 from app.ledger.errors import InsufficientFunds
 from app.loans import errors
-from menus.member.amounts import amount_with
+from menus.member.amount_input import amount_with
 from menus.member.loan_common import loans, refused
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
 
 

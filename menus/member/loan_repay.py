@@ -7,9 +7,9 @@ request is sent, and the member hears back by SMS.
 
 from app.i18n import N_, T
 from app.loans import errors
-from menus.member.amounts import amount_with
+from menus.member.amount_input import amount_with
 from menus.member.loan_common import loans, on_books, refused
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Branch, Confirm, End, Input, Invalid, Pin, Stop
 
 SOURCES = {"1": "savings", "2": "mobile_money"}

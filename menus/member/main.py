@@ -1,4 +1,4 @@
-"""The main menu, the common end screens, and sections still to come."""
+"""The main menu and the common end screens."""
 
 from app.i18n import N_
 from menus.screens import End, Menu, Option
@@ -16,11 +16,4 @@ SCREENS = [
 ]
 
 CANCELLED = End("cancelled", N_("Cancelled. Nothing was changed."))
-"""Where every Confirm's "No" leads; added to the tree once a section confirms something."""
-
-COMING_SOON = N_("This service is coming soon. Thank you for your patience.")
-"""Sections whose services do not exist yet answer this, never a fake figure."""
-
-
-def coming_soon(*names):
-    return [End(name, COMING_SOON) for name in names]
+"""Where every Confirm's "No" leads (menus/member/__init__.py adds it to the tree)."""

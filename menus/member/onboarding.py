@@ -9,10 +9,10 @@ two hops the session keeps only a keyed digest of the first entry, never the PIN
 
 from app.i18n import N_, T
 from app.members.errors import MemberError, PinLocked
-from app.members.pins import pin_digest_for_session
+from app.members.pin_hashing import pin_digest_for_session
 from app.secrets import NEW_PIN_DIGEST, app_key
 from menus.engine import Finish
-from menus.member.pins import pin_check
+from menus.member.pin_check import pin_check
 from menus.screens import Branch, Input, Invalid, Pin
 
 LANGUAGE_CHOICES = {"1": "en", "2": "sw"}

@@ -12,8 +12,8 @@ from app.members.lookups import TooManyLookups
 from app.members.names import short_name
 from app.phones import masked
 from app.savings.errors import SavingsError, UnknownRecipient
-from menus.member.amounts import amount_with
-from menus.member.pins import pin_check
+from menus.member.amount_input import amount_with
+from menus.member.pin_check import pin_check
 from menus.member.savings import move_money
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin, Stop
 

@@ -12,8 +12,8 @@ or double-tapped confirmation start nothing twice.
 from app.i18n import N_, T
 from app.payments.errors import PaymentError
 from app.savings.errors import SavingsError
-from menus.member.amounts import amount_with
-from menus.member.pins import pin_check
+from menus.member.amount_input import amount_with
+from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Menu, Option, Paged, Pin, Stop
 
 MONEY_ERRORS = (SavingsError, PaymentError)

@@ -41,7 +41,7 @@ def _identity_keys():
 
 
 def _pepper_id():
-    from app.members.pins import DEFAULT_PEPPER_ID
+    from app.members.pin_hashing import DEFAULT_PEPPER_ID
 
     return (_config().get("PIN_PEPPER_ID") or DEFAULT_PEPPER_ID).strip()
 

@@ -1,4 +1,4 @@
-"""GSM-7 / UCS-2 counting, typography cleanup, splitting and USSD fitting."""
+"""GSM-7 / UCS-2 counting and typography cleanup."""
 
 import pytest
 from babel.numbers import format_currency, format_decimal
@@ -7,11 +7,9 @@ from channels.textfit import (
     GSM7,
     UCS2,
     SegmentCount,
-    fit_screen,
     is_gsm7,
     segments,
     septets,
-    split_message,
     to_gsm7,
 )
 
@@ -84,69 +82,3 @@ def test_to_gsm7_replaces_typography_and_accents_it_can():
 def test_to_gsm7_leaves_what_has_no_equivalent():
     assert to_gsm7("Asante 🙏") == "Asante 🙏"
     assert to_gsm7("日本") == "日本"
-
-
-def test_split_short_text_is_one_part():
-    assert split_message("Salio lako ni KES 1,500.") == ["Salio lako ni KES 1,500."]
-    assert split_message("a" * 160) == ["a" * 160]
-    assert split_message("   ") == []
-
-
-def test_split_at_word_boundaries_within_the_per_part_limit():
-    words = [f"word{i:03d}" for i in range(60)]
-    text = " ".join(words)
-    parts = split_message(text)
-    assert len(parts) > 1
-    assert all(septets(part) <= 153 for part in parts)
-    assert " ".join(parts).split() == words  # no word was cut or lost
-    assert all(part == part.strip() for part in parts)
-
-
-def test_split_counts_extension_characters_and_keeps_escapes_whole():
-    text = " ".join(["€€€€"] * 50)  # 8 septets per word
-    parts = split_message(text)
-    assert all(septets(part) <= 153 for part in parts)
-    assert all(set(part) <= {"€", " "} for part in parts)
-    assert "".join(parts).replace(" ", "") == "€" * 200
-
-
-def test_split_ucs2_uses_67_units_and_keeps_emoji_whole():
-    text = " ".join(["ndiyo😀"] * 40)
-    parts = split_message(text)
-    assert all(len(part.encode("utf-16-le")) // 2 <= 67 for part in parts)
-    assert " ".join(parts).split() == text.split()
-
-
-def test_split_cuts_a_word_longer_than_a_part():
-    parts = split_message("x" * 400)
-    assert parts == ["x" * 153, "x" * 153, "x" * 94]
-
-
-def test_split_with_max_parts_ends_in_ellipsis():
-    text = " ".join(f"word{i:03d}" for i in range(100))
-    parts = split_message(text, max_parts=2)
-    assert len(parts) == 2
-    assert parts[1].endswith("...")
-    assert all(septets(part) <= 153 for part in parts)
-
-
-def test_fit_screen_leaves_short_text():
-    assert fit_screen("CON Karibu\n1. Salio", 160) == "CON Karibu\n1. Salio"
-
-
-def test_fit_screen_cuts_at_a_word_boundary():
-    assert fit_screen("one two three four", 12) == "one two..."
-    assert len(fit_screen("word " * 50, 160)) <= 160
-
-
-def test_fit_screen_counts_septets_for_gsm7():
-    text = "{}" * 50  # 100 characters, 200 septets
-    fitted = fit_screen(text, 160)
-    assert septets(fitted) <= 160
-    assert fitted.endswith("...")
-
-
-def test_fit_screen_counts_characters_for_ucs2():
-    text = "ç" * 100
-    assert fit_screen(text, 160) == text
-    assert fit_screen(text, 50) == "ç" * 47 + "..."

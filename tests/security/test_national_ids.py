@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.extensions import db
 from app.members.identity import DEVELOPMENT_KEYS, IdentityError, IdentityKeys
-from app.members.pins import check_pin
+from app.members.pin_hashing import check_pin
 from app.services import build_services
 from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, new_agent
 from tests.ussd_helpers import UssdPhone, register
@@ -149,7 +149,7 @@ def scratch(app):
 
 
 def test_migration_0008_encrypts_existing_ids_and_names_the_pepper(scratch):
-    from app.members.pins import Peppers, hash_pin
+    from app.members.pin_hashing import Peppers, hash_pin
 
     legacy = hash_pin("4821", Peppers.parse("p" * 40, "7")).replace("pbkdf2_sha256$7$", "pbkdf2_sha256$", 1)
     with scratch.app_context():

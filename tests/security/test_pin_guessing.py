@@ -19,7 +19,7 @@ from app.agents.models import Agent
 from app.clock import FixedClock
 from app.extensions import db
 from app.members.models import Member
-from app.members.pins import hash_pin
+from app.members.pin_hashing import hash_pin
 from app.notifications.models import Notification
 from app.services import build_services
 from tests.concurrency_helpers import run_in_threads

@@ -9,3 +9,26 @@ service owns records, idempotency and the ledger. What the clients share lives i
 time) and `circuit.py` (the per-provider circuit breaker and the one guarded HTTP
 call, with timeouts and a single token refresh on 401).
 """
+
+from typing import NamedTuple
+
+
+class ProviderInfo(NamedTuple):
+    """What the rest of the service knows of a provider before building its client."""
+
+    module: str
+    """The module of its client class."""
+    client: str
+    """The client class's name."""
+    label: str
+    """How members know the operator (the {provider} of app/payments/providers/reasons.py)."""
+    resend_safe: bool
+    """The operator dedupes requests by our reference, so a request whose answer was lost may be sent again."""
+
+
+PROVIDERS = {
+    "sandbox": ProviderInfo("app.payments.providers.sandbox", "SandboxProvider", "sandbox", True),
+    "mpesa": ProviderInfo("app.payments.providers.mpesa", "MpesaDaraja", "M-Pesa", False),
+    "momo": ProviderInfo("app.payments.providers.momo", "MtnMomo", "MTN MoMo", True),
+}
+"""Every provider by the name PAYMENT_PROVIDERS, callback URLs and payment records use: the one list."""

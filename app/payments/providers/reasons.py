@@ -7,9 +7,7 @@ one sentence serves M-Pesa and MTN MoMo alike.
 """
 
 from app.i18n import N_, T
-
-PROVIDER_NAMES = {"mpesa": "M-Pesa", "momo": "MTN MoMo"}
-"""How members know each operator."""
+from app.payments.providers import PROVIDERS
 
 REASON_MESSAGES = {
     "cancelled": N_("You cancelled the {provider} request."),
@@ -39,5 +37,6 @@ FALLBACK = N_("The payment did not go through. Please try again later.")
 
 def reason_message(reason, *, provider=None):
     """The member's message for `reason`, naming the operator (`mpesa`, `momo`) when given."""
-    name = PROVIDER_NAMES.get(provider, provider) if provider else T(N_("mobile money"))
+    info = PROVIDERS.get(provider)
+    name = info.label if info else (provider or T(N_("mobile money")))
     return T(REASON_MESSAGES.get(reason, FALLBACK), provider=name)

@@ -1,4 +1,4 @@
-"""The member service (app/members/services.py) and PIN hashing (app/members/pins.py)."""
+"""The member service (app/members/services.py) and PIN hashing (app/members/pin_hashing.py)."""
 
 import time
 from datetime import UTC, datetime
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.members import errors
-from app.members.pins import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
+from app.members.pin_hashing import check_pin, hash_pin, is_pin_shaped, pin_digest_for_session
 from app.members.services import MemberService
 from tests.clock_helpers import fixed_clock
 from tests.member_helpers import TEST_IDENTITY
@@ -75,8 +75,9 @@ def test_check_new_pin_refuses_weak_or_malformed(pin):
         MemberService.check_new_pin(pin)
 
 
-def test_check_new_pin_accepts_a_good_pin():
-    MemberService.check_new_pin("4821")
+@pytest.mark.parametrize("pin", ["4821", "1357", "0192"])
+def test_check_new_pin_accepts_a_good_pin(pin):
+    assert MemberService.check_new_pin(pin) is None  # no WeakPin raised
 
 
 # -- registration -----------------------------------------------------------------------------------
@@ -212,6 +213,17 @@ def test_set_locale_unsupported_is_refused(member, members):
     assert member.locale == "sw"
 
 
+# -- SMS opt-out ------------------------------------------------------------------------------------
+
+
+def test_sms_opt_out_and_back_in(member, members):
+    assert member.sms_opted_out is False
+    members.set_sms_opt_out(member, True)
+    assert member.sms_opted_out is True
+    members.set_sms_opt_out(member, False)
+    assert member.sms_opted_out is False
+
+
 # -- errors render in both languages ----------------------------------------------------------------
 
 
@@ -249,7 +261,7 @@ def test_check_pin_refuses_malformed_stored_forms(stored):
 @pytest.mark.parametrize("pin", ["4821", "0482", "5739", "1000"])
 def test_hash_never_contains_the_pin(pin, monkeypatch):
     # A fixed salt makes this exact: random hex could hold any four digits by chance.
-    monkeypatch.setattr("app.members.pins.secrets.token_hex", lambda size: "ab" * size)
+    monkeypatch.setattr("app.members.pin_hashing.secrets.token_hex", lambda size: "ab" * size)
     stored = hash_pin(pin, PEPPER)
     assert pin not in stored
     assert check_pin(pin, stored, PEPPER)

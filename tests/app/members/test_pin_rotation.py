@@ -1,6 +1,6 @@
 """Rotating the PIN pepper: old hashes still open, and the next right PIN re-hashes with the current pepper."""
 
-from app.members.pins import Peppers, check_pin, hash_pin
+from app.members.pin_hashing import Peppers, check_pin, hash_pin
 from app.services import build_services
 from tests.app.agents.agent_helpers import AGENT_PIN, new_agent
 from tests.member_helpers import make_member

@@ -1,6 +1,6 @@
-"""Reading an amount a member types on a menu screen (messages: app/amounts.py)."""
+"""Reading an amount a member types on a menu screen (messages: app/amount_mistakes.py)."""
 
-from app.amounts import amount_mistake
+from app.amount_mistakes import amount_mistake
 from app.money import AmountError, parse_amount
 from menus.screens import Invalid
 

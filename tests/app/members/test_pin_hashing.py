@@ -1,8 +1,8 @@
-"""Pepper ids and re-hashing (app/members/pins.py): rotate the pepper without a PIN reset."""
+"""Pepper ids and re-hashing (app/members/pin_hashing.py): rotate the pepper without a PIN reset."""
 
 import pytest
 
-from app.members.pins import ITERATIONS, PepperError, Peppers, check_pin, hash_pin, needs_rehash, pin_matches
+from app.members.pin_hashing import ITERATIONS, PepperError, Peppers, check_pin, hash_pin, needs_rehash, pin_matches
 
 OLD = Peppers.parse("old-secret", "1")
 ROTATED = Peppers.parse("new-secret", "2", "1=old-secret")
