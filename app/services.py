@@ -133,22 +133,77 @@ class Services:
                                 max_attempts=self.setting("SMS_CONFIRMATION_ATTEMPTS"))
 
     @cached_property
-    def groups(self):
-        from app.groups.services import GroupService, parse_limits
+    def group_limits(self):
+        from app.groups.limits import ContributionLimits, parse_limits
 
-        return GroupService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
-                            notify=self.notify, limits=parse_limits(self.config))
+        return ContributionLimits(parse_limits(self.config))
+
+    @cached_property
+    def group_memberships(self):
+        from app.groups.membership import Memberships
+
+        return Memberships(self.session, clock=self.clock, limits=self.group_limits)
+
+    @cached_property
+    def group_contributions(self):
+        from app.groups.contributions import Contributions
+
+        return Contributions(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
+                             notify=self.notify, memberships=self.group_memberships, limits=self.group_limits)
+
+    @cached_property
+    def group_arrears(self):
+        from app.groups.arrears import Arrears
+
+        return Arrears(self.session, clock=self.clock, memberships=self.group_memberships)
+
+    @cached_property
+    def group_fines(self):
+        from app.groups.fines import Fines
+
+        return Fines(self.session, clock=self.clock, ledger=self.ledger, memberships=self.group_memberships)
+
+    @cached_property
+    def group_payouts(self):
+        from app.groups.payouts import Payouts
+
+        return Payouts(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
+                       memberships=self.group_memberships)
 
     @cached_property
     def agents(self):
-        from app.agents.services import AgentService
+        from app.agents.roster import AgentRoster
 
-        return AgentService(
-            self.session, clock=self.clock, ledger=self.ledger, members=self.members, notify=self.notify,
-            pepper=self.peppers, payments=self.payments, loans=self.loans,
-            groups=self.groups, max_attempts=self.setting("PIN_MAX_ATTEMPTS"),
-            lock_minutes=self.setting("PIN_LOCK_MINUTES"), default_region=self.config["DEFAULT_REGION"],
-            default_currency=self.config["DEFAULT_CURRENCY"])
+        return AgentRoster(
+            self.session, clock=self.clock, ledger=self.ledger, members=self.members, pepper=self.peppers,
+            max_attempts=self.setting("PIN_MAX_ATTEMPTS"), lock_minutes=self.setting("PIN_LOCK_MINUTES"),
+            default_region=self.config["DEFAULT_REGION"], default_currency=self.config["DEFAULT_CURRENCY"])
+
+    @cached_property
+    def agent_float(self):
+        from app.agents.floats import AgentFloat
+
+        return AgentFloat(ledger=self.ledger, payments=self.payments)
+
+    @cached_property
+    def agent_reports(self):
+        from app.agents.reports import AgentReports
+
+        return AgentReports(self.session, clock=self.clock, notify=self.notify, floats=self.agent_float)
+
+    @cached_property
+    def agent_cash(self):
+        from app.agents.cash import AgentCash
+
+        return AgentCash(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
+                         roster=self.agents, reports=self.agent_reports, loans=self.loans,
+                         contributions=self.group_contributions, memberships=self.group_memberships)
+
+    @cached_property
+    def agent_disputes(self):
+        from app.agents.disputes import AgentDisputes
+
+        return AgentDisputes(self.session, clock=self.clock, notify=self.notify)
 
     @cached_property
     def loans(self):

@@ -83,26 +83,26 @@ def register_member(ctx):
 
 
 def float_text(ctx):
-    return T(N_("Your float: {amount}"), amount=ctx.services.agents.float_balance(agent_of(ctx)))
+    return T(N_("Your float: {amount}"), amount=ctx.services.agent_float.balance(agent_of(ctx)))
 
 
 def todays_lines(ctx):
     agent = agent_of(ctx)
     return [T(N_("{time} {receipt} {amount}"), time=row.created_at.astimezone(ctx.services.clock.zone)
               .strftime("%H:%M"), receipt=row.receipt, amount=row.amount)
-            for row in ctx.services.agents.transactions_on(agent)]
+            for row in ctx.services.agent_reports.transactions_on(agent)]
 
 
 def todays_title(ctx):
     agent = agent_of(ctx)
-    return T(N_("Today: {count} for {total}"), count=len(ctx.services.agents.transactions_on(agent)),
-             total=ctx.services.agents.collected_today(agent))
+    return T(N_("Today: {count} for {total}"), count=len(ctx.services.agent_reports.transactions_on(agent)),
+             total=ctx.services.agent_reports.collected_today(agent))
 
 
 def start_topup(ctx):
     agent = agent_of(ctx)
     try:
-        ctx.services.agents.start_float_topup(agent, amount_of(ctx), idempotency_key=ctx.idempotency_key(
+        ctx.services.agent_float.start_topup(agent, amount_of(ctx), idempotency_key=ctx.idempotency_key(
             f"agent{agent.id}_topup"), session_ref=ctx.session_ref)
     except Exception as error:  # noqa: BLE001 - payment refusals carry .message
         if not hasattr(error, "message"):

@@ -49,7 +49,7 @@ def member_of(ctx):
 
 
 def transact(kind):
-    """The Confirm action of a cash flow: call the agent service, keep the receipt for the End screen."""
+    """The Confirm action of a cash flow: call AgentCash, keep the receipt for the End screen."""
 
     def on_yes(ctx):
         services, agent = ctx.services, agent_of(ctx)
@@ -57,10 +57,10 @@ def transact(kind):
                    "session_ref": ctx.session_ref}
         try:
             if kind == "contribution":
-                group = services.groups.get(ctx.data["group_id"])
-                row = services.agents.contribution(agent, member_of(ctx), group, amount_of(ctx), **options)
+                group = services.group_memberships.get(ctx.data["group_id"])
+                row = services.agent_cash.contribution(agent, member_of(ctx), group, amount_of(ctx), **options)
             else:
-                method = services.agents.cash_deposit if kind == "deposit" else services.agents.loan_repayment
+                method = services.agent_cash.cash_deposit if kind == "deposit" else services.agent_cash.loan_repayment
                 row = method(agent, member_of(ctx), amount_of(ctx), **options)
         except (AgentError, MemberError) as error:
             refused(error)
@@ -103,7 +103,7 @@ def title_of(kind):
 
 
 def member_groups(ctx):
-    return [(group.name, group.id) for group in ctx.services.agents.member_groups(member_of(ctx))]
+    return [(group.name, group.id) for group in ctx.services.agent_cash.member_groups(member_of(ctx))]
 
 
 def choose_group(ctx, item):

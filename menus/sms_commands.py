@@ -49,7 +49,7 @@ class Answer(NamedTuple):
 
 
 def dispute_receipt(services, member, args, ref, *, confirmed):
-    transaction = services.agents.dispute(member, args[0])
+    transaction = services.agent_disputes.dispute(member, args[0])
     return T(DISPUTED, receipt=transaction.receipt)
 
 

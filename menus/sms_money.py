@@ -117,12 +117,11 @@ def invite(services, member, args, ref, *, confirmed):
 
 
 def contribute(services, member, args, ref, *, confirmed):
-    groups = services.groups
-    group = groups.by_code(args[0])
+    group = services.group_memberships.by_code(args[0])
     if group is None:
         raise UnknownGroupCode()
-    payment = groups.contribute_by_mobile_money(member, group, args[1], key("contribute", member, ref),
-                                                channel=CHANNEL, session_ref=f"sms:{ref}")
+    payment = services.group_contributions.contribute_by_mobile_money(
+        member, group, args[1], key("contribute", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(APPROVE_ON_PHONE, amount=payment.amount)
 
 
@@ -149,7 +148,7 @@ def loan_balance(services, member, args, ref, *, confirmed):
 
 
 def join(services, member, args, ref, *, confirmed):
-    group, _membership = services.groups.join_by_code(member, args[0])
+    group, _membership = services.group_memberships.join_by_code(member, args[0])
     return T(JOINED, group=group.name)
 
 

@@ -1,4 +1,4 @@
-"""Cash an agent takes for a member (part of AgentService): one flow for every kind.
+"""Cash an agent takes for a member: one flow for every kind.
 
 Every cash transaction runs the same steps in the caller's transaction: replay
 check (the idempotency key), lock the agent row (so one agent's transactions are
@@ -32,7 +32,18 @@ WHAT = {
 """How a receipt names each kind of transaction."""
 
 
-class CashMixin:
+class AgentCash:
+    def __init__(self, session, *, clock, ledger, notify, roster, reports, loans, contributions, memberships):
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.notify = notify
+        self.roster = roster
+        self.reports = reports
+        self.loans = loans
+        self.contributions = contributions
+        self.memberships = memberships
+
     def cash_deposit(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
         """Cash into the member's savings: agent float -> member savings, one entry."""
         def postings(float_):
@@ -44,19 +55,17 @@ class CashMixin:
 
     def loan_repayment(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
         """Cash repayment of the member's loan, allocated by the loans service from the agent's float."""
-        post = collections.loan_repayment_poster(self, agent, member, amount, channel, session_ref)
+        post = collections.loan_repayment_poster(self.loans, agent, member, amount, channel, session_ref)
         return self._transact(agent, member, collections.LOAN_REPAYMENT, amount, idempotency_key, channel,
                               session_ref, post=post)
 
     def member_groups(self, member):
-        """The groups the member can contribute to (empty when groups are not there yet)."""
-        if self.groups is None:
-            return []
-        return [group for group, membership in self.groups.groups_of(member) if membership.status == "active"]
+        """The groups the member can contribute to."""
+        return [group for group, membership in self.memberships.groups_of(member) if membership.status == "active"]
 
     def contribution(self, agent, member, group, amount, *, idempotency_key, channel="ussd", session_ref=None):
         """Cash contribution to the member's group, allocated by the groups rules, from the agent's float."""
-        post = collections.contribution_poster(self, agent, member, group, amount, channel, session_ref)
+        post = collections.contribution_poster(self.contributions, agent, member, group, amount, channel, session_ref)
         return self._transact(agent, member, collections.CONTRIBUTION, amount, idempotency_key, channel,
                               session_ref, post=post)
 
@@ -75,7 +84,7 @@ class CashMixin:
                     agent.id, member.id, kind, amount.minor, amount.currency):
                 raise errors.ConflictingRequest(IdempotencyConflict.message)
             return existing
-        agent = self._lock(agent.id)
+        agent = self.roster.lock(agent.id)
         self._check(agent, member, amount)
         float_ = float_account(self.ledger, agent.id, agent.currency)
         try:
@@ -105,7 +114,7 @@ class CashMixin:
             raise errors.WrongCurrency()
         if amount > agent.per_transaction_limit:
             raise errors.OverTransactionLimit(agent.per_transaction_limit)
-        left = agent.daily_limit - self.collected_today(agent)
+        left = agent.daily_limit - self.reports.collected_today(agent)
         if amount > left:
             raise errors.OverDailyLimit(max(left, Money.zero(agent.currency)))
 

@@ -55,8 +55,9 @@ def list_agents_command():
 
     services = build_services(current_app, db.session)
     for agent in db.session.scalars(select(Agent).order_by(Agent.code)):
+        today = services.agent_reports.collected_today(agent)
         click.echo(f"{agent.code:8} {agent.status:9} {agent.phone:14} {agent.name:24} "
-                   f"float {services.agents.float_balance(agent)}  today {services.agents.collected_today(agent)}")
+                   f"float {services.agent_float.balance(agent)}  today {today}")
 
 
 @agents_cli.command("disputes")
@@ -66,6 +67,6 @@ def list_disputes_command():
     from app.services import build_services
 
     services = build_services(current_app, db.session)
-    for row in services.agents.disputed():
+    for row in services.agent_disputes.disputed():
         click.echo(f"{row.receipt} agent {row.agent_id} member {row.member_id} {row.kind} {row.amount} "
                    f"made {row.created_at:%Y-%m-%d %H:%M} disputed {row.disputed_at:%Y-%m-%d %H:%M}")

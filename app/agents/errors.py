@@ -1,4 +1,4 @@
-"""What the agent service refuses, each with a message the agent (or member) reads."""
+"""What the agents' collaborators refuse, each with a message the agent (or member) reads."""
 
 from app.i18n import N_, T
 
@@ -57,10 +57,6 @@ class InsufficientFloat(AgentError):
 
 class WrongCurrency(AgentError):
     message = T(N_("This member banks in another currency."))
-
-
-class NotAvailable(AgentError):
-    message = T(N_("This service is not available yet."))
 
 
 class ReceiptNotFound(AgentError):

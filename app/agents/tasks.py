@@ -9,4 +9,4 @@ from app.jobs import job
 def send_agent_summaries(services, day_iso=None):
     """SMS each active agent the day's transactions, total and float; once per agent and day."""
     day = date.fromisoformat(day_iso) if day_iso else services.clock.today()
-    return services.agents.send_daily_summaries(day)
+    return services.agent_reports.send_daily_summaries(day)

@@ -14,4 +14,15 @@ money was for, so arrears are `contribution - paid` per member per passed period
 
 Periods (periods.py): ISO weeks (`2026-W48`) or months (`2026-12`), due on the meeting
 day; contributions fill the oldest unpaid period first.
+
+Collaborators, each with its dependencies in its constructor and wired in
+app/services.py (the composition root); none knows Flask or channels, every refusal
+is a GroupError with a translated `message`, and callers commit once:
+- limits.py         ContributionLimits: the per-transaction limit of a group amount
+- membership.py     Memberships: create, join by code, approve/decline, roles, leave
+- contributions.py  Contributions: contributions from any source (savings, mobile money,
+                    an agent's float), balances, history
+- arrears.py        Arrears: what each member owes per period
+- fines.py          Fines: late fines, charged from savings
+- payouts.py        Payouts: the merry-go-round payout order and each period's payout
 """

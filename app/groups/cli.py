@@ -57,7 +57,7 @@ def as_of_day(name):
 @as_of_day("payouts")
 def payouts_command(day, services):
     """Pay each group's due period to the next member in turn (once)."""
-    payouts = services.groups.run_due_payouts()
+    payouts = services.group_payouts.run_due_payouts()
     db.session.commit()
     for payout in payouts:
         click.echo(f"group {payout.group_id} {payout.period}: {payout.amount} to member {payout.member_id}")
@@ -67,7 +67,7 @@ def payouts_command(day, services):
 @as_of_day("fines")
 def fines_command(day, services):
     """Fine members who missed their group's last meeting (once per member and period)."""
-    fines = services.groups.apply_due_fines()
+    fines = services.group_fines.apply_due_fines()
     db.session.commit()
     unpaid = sum(1 for fine in fines if fine.ledger_entry_id is None)
     click.echo(f"{len(fines)} fine(s) for {day.isoformat()}, {unpaid} not yet paid from savings")
@@ -83,19 +83,19 @@ def roles_command(code, phone, role):
     from app.services import build_services
 
     services = build_services(current_app, db.session)
-    group = services.groups.by_code(code)
+    group = services.group_memberships.by_code(code)
     if group is None:
         raise click.ClickException(f"no group has the code {code}")
     try:
         member = services.members.by_phone(normalize_phone(phone))
     except InvalidPhone:
         raise click.ClickException(f"not a valid mobile number: {phone}") from None
-    chair = services.groups.chair_of(group)
+    chair = services.group_memberships.chair_of(group)
     if member is None or chair is None:
         raise click.ClickException(f"{phone} is not a member of {group.code}" if member is None
                                    else f"{group.code} has no chair")
     try:
-        services.groups.set_role(group, chair, member.id, role)
+        services.group_memberships.set_role(group, chair, member.id, role)
     except GroupError as error:
         raise click.ClickException(render(error.message, "en")) from None
     db.session.commit()

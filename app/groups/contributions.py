@@ -1,4 +1,4 @@
-"""Contributions and what members read of them (part of GroupService).
+"""Contributions: the one path by which money enters a group, and what members read of it.
 
 A contribution fills the member's oldest unpaid period first, then the current one,
 then pays ahead: one ledger entry, one row per period it covers, each row marked late
@@ -6,6 +6,8 @@ when paid after that period's meeting day. The allocation runs under a lock on t
 membership row, so two contributions at once never both fill the same period. The
 same code allocates a mobile-money contribution when the provider confirms it
 (app/groups/settlement.py), so money always lands where the arrears say it is owed.
+Cash an agent collects comes through `contribute` too (source: the agent's float), so
+a contribution is posted the same way whoever brings the money.
 """
 
 from sqlalchemy import func, select
@@ -17,6 +19,9 @@ from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.members.models import Member
 from app.money import Money
 
+KIND = "contribution"
+"""The ledger entry kind of every contribution (agents once posted theirs as `group_contribution`:
+LedgerService reads that old kind as this one, see app/ledger/services.py RENAMED_KINDS)."""
 MAX_PERIODS_AHEAD = 52
 """Paying further ahead than this puts the rest on the last period instead of looping on."""
 
@@ -65,12 +70,25 @@ def record_parts(session, clock, group, membership, parts, *, ledger_entry_id=No
     return rows
 
 
-class ContributionsMixin:
-    def lock_membership(self, group, member):
-        row = self.membership(group, member, lock=True)
-        if row is None or row.status != "active":
-            raise errors.NotAMember()
-        return row
+class Contributions:
+    def __init__(self, session, *, clock, ledger, payments, notify, memberships, limits):
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.payments = payments
+        self.notify = notify
+        self.memberships = memberships
+        self.limits = limits
+
+    def check(self, member, group, amount):
+        """The checked amount, or raise why the member cannot contribute it (NotAMember, amount errors).
+
+        `contribute` checks again under the membership lock; this lets a caller with
+        its own checks (an agent's cash) refuse before it takes any lock.
+        """
+        amount = self.limits.check(amount, group.currency)
+        self.memberships.active_membership(group, member)
+        return amount
 
     def contribute_from_savings(self, member, group, amount, idempotency_key, *, channel="system", session_ref=None):
         """Move `amount` from the member's savings to the group: one entry; returns the period rows.
@@ -86,24 +104,25 @@ class ContributionsMixin:
             raise errors.NotEnoughSavings(exc.available) from None
 
     def contribute(self, member, group, amount, *, source, idempotency_key, initiated_by, channel="system",
-                   session_ref=None, memo=""):
+                   session_ref=None, memo="", acknowledge=True):
         """Contribute `amount` debited from the ledger account `source` (savings, an agent's float...).
 
         One entry: the source's debit and the group's credits (postings.py); one row per
         period covered. Idempotent per key: the same contribution again returns its rows; the
         key used for another movement raises ConflictingRequest. Raises NotAMember,
         InvalidAmount/AmountAboveLimit, and the ledger's InsufficientFunds when the source
-        cannot pay (nothing is written).
+        cannot pay (nothing is written). `acknowledge=False` when the caller gives the member
+        its own receipt (an agent's), so the member gets one SMS, not two.
         """
-        amount = self.check_amount(amount, group.currency)
-        membership = self.lock_membership(group, member)
+        amount = self.limits.check(amount, group.currency)
+        membership = self.memberships.lock_active(group, member)
         postings = [(source, amount), *contribution_credits(self.ledger, group, membership, amount)]
         try:
-            existing = self.ledger.replay(idempotency_key, postings, kind="contribution")
+            existing = self.ledger.replay(idempotency_key, postings, kind=KIND)
             if existing is not None:
                 return self.rows_of_entry(existing.id)
             parts = allocate(self.session, self.clock, group, membership, amount)
-            entry = self.ledger.post(idempotency_key, postings, kind="contribution",
+            entry = self.ledger.post(idempotency_key, postings, kind=KIND,
                                      memo=f"{group.code} {parts[0][0]} {memo}".strip(),
                                      initiated_by=initiated_by, channel=channel, session_ref=session_ref)
         except IdempotencyConflict as exc:
@@ -111,8 +130,9 @@ class ContributionsMixin:
         rows = self.rows_of_entry(entry.id)  # a concurrent post of this key may have recorded them
         if rows:
             return rows
-        self.notify(member, "contribution_received", key=f"group_contribution:{entry.id}", amount=amount,
-                    group=group.name)
+        if acknowledge:
+            self.notify(member, "contribution_received", key=f"group_contribution:{entry.id}", amount=amount,
+                        group=group.name)
         return record_parts(self.session, self.clock, group, membership, parts, ledger_entry_id=entry.id)
 
     def contribute_by_mobile_money(self, member, group, amount, idempotency_key, *, channel="system",
@@ -123,8 +143,7 @@ class ContributionsMixin:
         """
         import app.groups.settlement  # noqa: F401  (registers the "contribution" purpose)
 
-        amount = self.check_amount(amount, group.currency)
-        self.active_membership(group, member)
+        amount = self.check(member, group, amount)
         return self.payments.start(idempotency_key, member, "collection", "contribution", amount, member.phone,
                                    purpose_ref=str(group.id), initiated_by=f"member:{member.id}", channel=channel,
                                    session_ref=session_ref)
@@ -137,16 +156,17 @@ class ContributionsMixin:
 
     def group_balance(self, group, viewer):
         """The money in the group's pool; members only."""
-        self.active_membership(group, viewer)
+        self.memberships.active_membership(group, viewer)
         return self.ledger.balance(pool_account(self.ledger, group))
 
     def my_share(self, group, member):
         """The member's contributions still in the pool."""
-        return self.ledger.balance(share_account(self.ledger, group, self.active_membership(group, member)))
+        membership = self.memberships.active_membership(group, member)
+        return self.ledger.balance(share_account(self.ledger, group, membership))
 
     def last_contributions(self, group, viewer, limit=10):
         """[(GroupContribution, Member)] newest first; members only."""
-        self.active_membership(group, viewer)
+        self.memberships.active_membership(group, viewer)
         rows = self.session.execute(
             select(GroupContribution, Member).join(Member, Member.id == GroupContribution.member_id)
             .where(GroupContribution.group_id == group.id)

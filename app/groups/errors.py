@@ -1,4 +1,4 @@
-"""What the group service refuses, each with a message the member reads in their language."""
+"""What the groups' collaborators refuse, each with a message the member reads in their language."""
 
 from app.amount_mistakes import amount_mistake
 from app.groups.models import ROLE_LABELS

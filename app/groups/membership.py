@@ -1,4 +1,4 @@
-"""Creating groups, joining by code, approving joiners and roles (part of GroupService).
+"""Memberships: creating groups, joining by code, approving joiners, roles, leaving.
 
 The creator is the chair. A joiner's request waits (`pending`) until the chair or
 treasurer approves it; contributions are owed from the day it is approved. A
@@ -32,7 +32,14 @@ def clean_code(raw):
     return code if len(code) == CODE_LENGTH and all(char in CODE_ALPHABET for char in code) else None
 
 
-class MembershipMixin:
+class Memberships:
+    """Who is in which group, in what role; every other group collaborator asks it who may act."""
+
+    def __init__(self, session, *, clock, limits):
+        self.session = session
+        self.clock = clock
+        self.limits = limits
+
     # -- reading ------------------------------------------------------------------------------------
 
     def get(self, group_id):
@@ -53,6 +60,13 @@ class MembershipMixin:
     def active_membership(self, group, member):
         """The member's active row, or raise NotAMember."""
         row = self.membership(group, member)
+        if row is None or row.status != "active":
+            raise errors.NotAMember()
+        return row
+
+    def lock_active(self, group, member):
+        """The member's active row, locked (FOR UPDATE) for a contribution's allocation, or raise NotAMember."""
+        row = self.membership(group, member, lock=True)
         if row is None or row.status != "active":
             raise errors.NotAMember()
         return row
@@ -121,8 +135,8 @@ class MembershipMixin:
         `contribution` and `fine` are Money or typed text. Raises a GroupError on bad input.
         """
         name = self.clean_name(name)
-        contribution = self.check_amount(contribution, creator.currency)
-        fine = None if fine in (None, "") else self.check_amount(fine, creator.currency)
+        contribution = self.limits.check(contribution, creator.currency)
+        fine = None if fine in (None, "") else self.limits.check(fine, creator.currency)
         frequency = self.clean_frequency(frequency)
         meeting_day = self.clean_meeting_day(frequency, meeting_day)
         now = self.clock.now()

@@ -1,4 +1,4 @@
-"""The merry-go-round (part of GroupService): each period's pool goes to the next member in turn.
+"""Payouts, the merry-go-round: each period's pool goes to the next member in turn.
 
 The chair or treasurer sets the order (by default the order members joined). The
 next recipient is the member in the order who has received the fewest payouts,
@@ -19,11 +19,18 @@ from app.members.models import Member
 from app.money import Money
 
 
-class PayoutsMixin:
+class Payouts:
+    def __init__(self, session, *, clock, ledger, notify, memberships):
+        self.session = session
+        self.clock = clock
+        self.ledger = ledger
+        self.notify = notify
+        self.memberships = memberships
+
     def set_payout_order(self, group, actor, member_ids=None):
         """Turn payouts on with this order of active member ids (default: joining order)."""
-        self.official(group, actor)
-        active = {row.member_id: row for row, _ in self.members(group)}
+        self.memberships.official(group, actor)
+        active = {row.member_id: row for row, _ in self.memberships.members(group)}
         order = list(active) if member_ids is None else list(member_ids)
         if not order or len(set(order)) != len(order) or not set(order) <= active.keys():
             raise errors.NotAMember()
@@ -61,12 +68,12 @@ class PayoutsMixin:
                 select(GroupContribution.member_id, GroupContribution.amount_minor)
                 .where(GroupContribution.group_id == group.id, GroupContribution.period == period)):
             totals[member_id] += amount
-        return [(self.membership(group, member_id), Money(total, group.currency))
+        return [(self.memberships.membership(group, member_id), Money(total, group.currency))
                 for member_id, total in sorted(totals.items())]
 
     def payout_preview(self, group, actor, period=None):
         """(period, recipient Member, amount) of the payout due, or raise why there is none."""
-        self.official(group, actor)
+        self.memberships.official(group, actor)
         period = period or self.payout_period(group)
         self.check_payout(group, period)
         shares = self.period_contributions(group, period)
@@ -95,7 +102,7 @@ class PayoutsMixin:
         Raises NotAnOfficial (when an actor is given), PayoutsNotEnabled, PayoutNotDue, NothingToPayOut.
         """
         if actor is not None:
-            self.official(group, actor)
+            self.memberships.official(group, actor)
         self.session.scalar(select(Group).where(Group.id == group.id).with_for_update())
         existing = self.payout_of(group, period)
         if existing is not None:

@@ -29,6 +29,16 @@ from app.ledger.models import (
 )
 from app.money import Money
 
+RENAMED_KINDS = {"group_contribution": "contribution"}
+"""Entry kinds no longer posted -> the kind the same movement is posted as today (agents' cash
+contributions were once `group_contribution`). The ledger is append-only: old rows keep their
+kind, and every reader of a kind reads it through `current_kind`."""
+
+
+def current_kind(kind):
+    """The kind an entry's movement is posted as today (see RENAMED_KINDS)."""
+    return RENAMED_KINDS.get(kind, kind)
+
 
 class StatementLine(NamedTuple):
     """One movement of an account, `amount` in the account's natural sign (+ = more for the owner)."""
@@ -92,7 +102,8 @@ class LedgerService:
             .order_by(LedgerEntry.id.desc(), LedgerPosting.id.desc())
             .limit(limit)
         )
-        return [StatementLine(entry_id, created_at, kind, memo, Money(amount * account.normal_sign, account.currency))
+        return [StatementLine(entry_id, created_at, current_kind(kind), memo,
+                              Money(amount * account.normal_sign, account.currency))
                 for entry_id, created_at, kind, memo, amount in rows]
 
     def lock(self, accounts):
@@ -152,7 +163,7 @@ class LedgerService:
         """Refuse a replay whose kind or postings (accounts and amounts) differ from the posted entry."""
         wanted = sorted((account.id, money.minor) for account, money in postings)
         posted = sorted((posting.account_id, posting.amount) for posting in entry.postings)
-        if entry.kind != kind or wanted != posted:
+        if current_kind(entry.kind) != current_kind(kind) or wanted != posted:
             raise errors.IdempotencyConflict(entry)
 
     def _validate(self, postings):

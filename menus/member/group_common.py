@@ -1,4 +1,4 @@
-"""What the group screens share: the service, the chosen group, and how refusals are shown.
+"""What the group screens share: the groups' collaborators, the chosen group, how refusals are shown.
 
 A refusal from the service is shown on the same screen while the member is still
 typing (`refused`), and ends the session once they have confirmed (`final`).
@@ -15,12 +15,28 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
             N_("Sunday"))
 
 
-def service(ctx):
-    return ctx.services.groups
+def memberships(ctx):
+    return ctx.services.group_memberships
+
+
+def contributions(ctx):
+    return ctx.services.group_contributions
+
+
+def arrears(ctx):
+    return ctx.services.group_arrears
+
+
+def payouts(ctx):
+    return ctx.services.group_payouts
+
+
+def limits(ctx):
+    return ctx.services.group_limits
 
 
 def current(ctx):
-    return service(ctx).get(ctx.data["group_id"])
+    return memberships(ctx).get(ctx.data["group_id"])
 
 
 def refused(call):
@@ -49,7 +65,7 @@ def ends_on_refusal(items):
 
 
 def is_official(ctx):
-    return service(ctx).is_official(current(ctx), ctx.member)
+    return memberships(ctx).is_official(current(ctx), ctx.member)
 
 
 def frequency_text(frequency):

@@ -2,7 +2,7 @@
 
 from app.groups.errors import UnknownGroupCode
 from app.i18n import N_, T
-from menus.member.group_common import WEEKDAYS, final, frequency_text, refused, service
+from menus.member.group_common import WEEKDAYS, final, frequency_text, limits, memberships, refused
 from menus.screens import Confirm, End, Input, Invalid
 
 
@@ -29,45 +29,45 @@ def create_confirm_prompt(ctx):
 
 def create_group(ctx):
     data = ctx.data
-    group = final(lambda: service(ctx).create_group(
+    group = final(lambda: memberships(ctx).create_group(
         ctx.member, name=data["group_name"], contribution=data["group_amount"], frequency=data["frequency"],
         meeting_day=data["meeting_day"]))
     data["group_code"] = group.code
 
 
 def find_group(ctx, raw):
-    group = service(ctx).by_code(raw)
+    group = memberships(ctx).by_code(raw)
     if group is None:
         raise Invalid(UnknownGroupCode().message)
-    refused(lambda: service(ctx).check_can_join(group, ctx.member))
+    refused(lambda: memberships(ctx).check_can_join(group, ctx.member))
     ctx.data["join_name"] = group.name
     return group.code
 
 
 def join_confirm_prompt(ctx):
-    group = service(ctx).by_code(ctx.data["join_code"])
+    group = memberships(ctx).by_code(ctx.data["join_code"])
     return T(N_("Join {name}? Members pay {amount} {frequency}."), name=group.name, amount=group.contribution,
              frequency=frequency_text(group.frequency))
 
 
 def join_group(ctx):
-    final(lambda: service(ctx).join_by_code(ctx.member, ctx.data["join_code"]))
+    final(lambda: memberships(ctx).join_by_code(ctx.member, ctx.data["join_code"]))
 
 
 def name_rule(ctx, raw):
-    return refused(lambda: service(ctx).clean_name(raw))
+    return refused(lambda: memberships(ctx).clean_name(raw))
 
 
 def new_amount(ctx, raw):
-    return refused(lambda: service(ctx).check_amount(raw, ctx.member.currency))
+    return refused(lambda: limits(ctx).check(raw, ctx.member.currency))
 
 
 def frequency_rule(ctx, raw):
-    return refused(lambda: service(ctx).clean_frequency(raw))
+    return refused(lambda: memberships(ctx).clean_frequency(raw))
 
 
 def meeting_day_rule(ctx, raw):
-    return refused(lambda: service(ctx).clean_meeting_day(ctx.data["frequency"], raw))
+    return refused(lambda: memberships(ctx).clean_meeting_day(ctx.data["frequency"], raw))
 
 
 SCREENS = [

@@ -9,7 +9,16 @@ from app.groups.models import ROLE_LABELS
 from app.groups.periods import period_name
 from app.i18n import N_, T
 from menus.engine import Finish
-from menus.member.group_common import current, ends_on_refusal, final, is_official, refused, service
+from menus.member.group_common import (
+    arrears,
+    current,
+    ends_on_refusal,
+    final,
+    is_official,
+    memberships,
+    payouts,
+    refused,
+)
 from menus.member.pin_check import pin_check
 from menus.screens import Branch, Confirm, End, Input, Invalid, Paged, Pin
 
@@ -20,13 +29,13 @@ DECISIONS = {"1": True, "2": False}
 def member_lines(ctx):
     return [T(N_("{name}, {role}: owes {amount}"), name=person.name, role=T(ROLE_LABELS[row.role]),
               amount=arrears.total)
-            for row, person, arrears in service(ctx).members_with_arrears(current(ctx), ctx.member)]
+            for row, person, arrears in arrears(ctx).members_with_arrears(current(ctx), ctx.member)]
 
 
 @ends_on_refusal
 def joiner_items(ctx):
     return [(T(N_("{name} {phone}"), name=person.name, phone=person.phone), [person.id, person.name])
-            for _row, person in service(ctx).pending_requests(current(ctx), ctx.member)]
+            for _row, person in memberships(ctx).pending_requests(current(ctx), ctx.member)]
 
 
 def choose_joiner(ctx, item):
@@ -36,7 +45,7 @@ def choose_joiner(ctx, item):
 def decide_joiner(ctx, raw):
     if raw not in DECISIONS:
         raise Invalid(T(N_("Choose a number from the list.")))
-    groups, name = service(ctx), ctx.data["joiner_name"]
+    groups, name = memberships(ctx), ctx.data["joiner_name"]
     if DECISIONS[raw]:
         refused(lambda: groups.approve(current(ctx), ctx.member, ctx.data["joiner_id"]))
         ctx.notice = T(N_("{name} is now a member."), name=name)
@@ -54,13 +63,13 @@ def payouts_on(ctx):
 
 
 def start_payouts(ctx):
-    final(lambda: service(ctx).set_payout_order(current(ctx), ctx.member))
+    final(lambda: payouts(ctx).set_payout_order(current(ctx), ctx.member))
     ctx.notice = T(N_("Payouts are on."))
 
 
 def prepare_payout(ctx):
     try:
-        period, recipient, amount = service(ctx).payout_preview(current(ctx), ctx.member)
+        period, recipient, amount = payouts(ctx).payout_preview(current(ctx), ctx.member)
     except GroupError as error:
         return Finish(error.message)
     ctx.data.update(payout_period=period, payout_name=recipient.name, payout_amount=amount)
@@ -68,7 +77,7 @@ def prepare_payout(ctx):
 
 
 def run_payout(ctx):
-    final(lambda: service(ctx).run_payout(current(ctx), ctx.data["payout_period"], ctx.member,
+    final(lambda: payouts(ctx).run_payout(current(ctx), ctx.data["payout_period"], ctx.member,
                                           channel=ctx.state.channel, session_ref=ctx.session_ref))
 
 

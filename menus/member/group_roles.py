@@ -9,7 +9,7 @@ shown on the role screen, one that arises meanwhile ends the session.
 
 from app.groups.models import ROLE_LABELS
 from app.i18n import N_, T
-from menus.member.group_common import current, ends_on_refusal, final, refused, service
+from menus.member.group_common import current, ends_on_refusal, final, memberships, refused
 from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Invalid, Paged, Pin
 
@@ -17,13 +17,13 @@ ROLE_CHOICES = {"1": "treasurer", "2": "secretary", "3": "member"}
 
 
 def is_chair(ctx):
-    return service(ctx).is_chair(current(ctx), ctx.member)
+    return memberships(ctx).is_chair(current(ctx), ctx.member)
 
 
 @ends_on_refusal
 def candidate_items(ctx):
     return [(T(N_("{name} ({role})"), name=person.name, role=T(ROLE_LABELS[row.role])), [person.id, person.name])
-            for row, person in service(ctx).role_candidates(current(ctx), ctx.member)]
+            for row, person in memberships(ctx).role_candidates(current(ctx), ctx.member)]
 
 
 def choose_candidate(ctx, item):
@@ -38,7 +38,7 @@ def role_rule(ctx, raw):
     role = ROLE_CHOICES.get(raw.strip())
     if role is None:
         raise Invalid(T(N_("Choose a number from the list.")))
-    refused(lambda: service(ctx).check_role(current(ctx), ctx.member, ctx.data["role_member_id"], role))
+    refused(lambda: memberships(ctx).check_role(current(ctx), ctx.member, ctx.data["role_member_id"], role))
     return role
 
 
@@ -48,7 +48,7 @@ def role_words(ctx):
 
 
 def set_role(ctx):
-    final(lambda: service(ctx).set_role(current(ctx), ctx.member, ctx.data["role_member_id"], ctx.data["new_role"]))
+    final(lambda: memberships(ctx).set_role(current(ctx), ctx.member, ctx.data["role_member_id"], ctx.data["new_role"]))
 
 
 SCREENS = [

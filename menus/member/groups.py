@@ -9,7 +9,18 @@ members. Creating and joining are in group_joining.py. Money screens ask the PIN
 from app.groups.periods import period_name
 from app.i18n import N_, T
 from menus.member import group_joining, group_officials, group_roles
-from menus.member.group_common import current, ends_on_refusal, final, frequency_text, is_official, refused, service
+from menus.member.group_common import (
+    arrears,
+    contributions,
+    current,
+    ends_on_refusal,
+    final,
+    frequency_text,
+    is_official,
+    limits,
+    memberships,
+    refused,
+)
 from menus.member.group_officials import payouts_off, payouts_on
 from menus.member.pin_check import pin_check
 from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
@@ -21,7 +32,7 @@ USE_GROUP_AMOUNT = "1"
 
 def group_items(ctx):
     items = []
-    for group, row in service(ctx).groups_of(ctx.member):
+    for group, row in memberships(ctx).groups_of(ctx.member):
         label = T(N_("{name} ({code})"), name=group.name, code=group.code) if row.status == "active" else \
             T(N_("{name} - waiting"), name=group.name)
         items.append((label, ["group", group.id, row.status]))
@@ -45,11 +56,11 @@ def group_title(ctx):
 
 @ends_on_refusal
 def summary_lines(ctx):
-    group, groups = current(ctx), service(ctx)
-    arrears = groups.my_arrears(group, ctx.member)
-    return [T(N_("Group balance: {amount}"), amount=groups.group_balance(group, ctx.member)),
-            T(N_("My share: {amount}"), amount=groups.my_share(group, ctx.member)),
-            T(N_("My arrears: {amount}"), amount=arrears.total),
+    group, money = current(ctx), contributions(ctx)
+    owed = arrears(ctx).my_arrears(group, ctx.member)
+    return [T(N_("Group balance: {amount}"), amount=money.group_balance(group, ctx.member)),
+            T(N_("My share: {amount}"), amount=money.my_share(group, ctx.member)),
+            T(N_("My arrears: {amount}"), amount=owed.total),
             T(N_("Contribution: {amount} {frequency}"), amount=group.contribution,
               frequency=frequency_text(group.frequency))]
 
@@ -58,7 +69,7 @@ def summary_lines(ctx):
 def history_lines(ctx):
     return [T(N_("{period} {name} {amount}"), period=period_name(row.period), name=person.name.split()[0],
               amount=row.amount)
-            for row, person in service(ctx).last_contributions(current(ctx), ctx.member, limit=20)]
+            for row, person in contributions(ctx).last_contributions(current(ctx), ctx.member, limit=20)]
 
 
 def contribute_prompt(ctx):
@@ -69,7 +80,7 @@ def contribution_amount(ctx, raw):
     group = current(ctx)
     if raw == USE_GROUP_AMOUNT:
         return group.contribution
-    return refused(lambda: service(ctx).check_amount(raw, group.currency))
+    return refused(lambda: limits(ctx).check(raw, group.currency))
 
 
 def contribution_source(ctx, raw):
@@ -87,8 +98,8 @@ def contribute_confirm_prompt(ctx):
 
 
 def contribute(ctx):
-    group, groups, source = current(ctx), service(ctx), ctx.data["source"]
-    start = groups.contribute_from_savings if source == "savings" else groups.contribute_by_mobile_money
+    group, money, source = current(ctx), contributions(ctx), ctx.data["source"]
+    start = money.contribute_from_savings if source == "savings" else money.contribute_by_mobile_money
     final(lambda: start(ctx.member, group, ctx.data["amount"], ctx.idempotency_key(f"group{group.id}"),
                         channel=ctx.state.channel, session_ref=ctx.session_ref))
     return source

@@ -163,8 +163,8 @@ def test_transfer_to_an_unregistered_number_offers_an_invitation(phone, amina):
 
 @pytest.fixture
 def group(services, amina):
-    group = services.groups.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
-                                         frequency="monthly", meeting_day=5)
+    group = services.group_memberships.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
+                                                    frequency="monthly", meeting_day=5)
     services.session.commit()
     return group
 
@@ -294,7 +294,7 @@ def test_the_dispute_sms_the_receipt_advertises_is_understood_in_both_languages(
     assert parse_command("DISPUTE ab12cd34") == Command("dispute", ("ab12cd34",), "en")
     assert parse_command("pinga AB12CD34") == Command("dispute", ("AB12CD34",), "sw")
     agent = new_agent(services, float_minor=1_000_000)
-    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="review-dispute")
+    row = services.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key="review-dispute")
     commands = SmsCommands(services, ussd_code="*384*1#")
     reply = commands.answer(amina.phone, parse_command(f"DISPUTE {row.receipt}"), "in-1")
     assert reply.text.render("en") == f"Pamoja: we received your dispute of receipt {row.receipt}. We will call you."
@@ -305,7 +305,7 @@ def test_the_dispute_sms_the_receipt_advertises_is_understood_in_both_languages(
 
 def test_an_accepted_dispute_sends_the_member_exactly_one_acknowledgement(phone, app, session, services, amina):
     agent = new_agent(services, float_minor=1_000_000)
-    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="gap-dispute")
+    row = services.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key="gap-dispute")
     session.commit()
     run_jobs(app)
     reply = phone.send(f"DISPUTE {row.receipt}")

@@ -54,7 +54,7 @@ def created(client, timed, phone=AMINA):
     handset.send("3")
     body = handset.send("1")
     code = body.split("Code: ")[1][:6]
-    return timed.groups.by_code(code)
+    return timed.group_memberships.by_code(code)
 
 
 def fund(timed, phone, minor):
@@ -68,7 +68,7 @@ def join(client, timed, group, phone=BARAKA, name="Baraka Otieno", approve=True)
     handset.send(group.code.lower())
     assert handset.send("1").startswith("END Request sent.")
     if approve:
-        timed.groups.approve(group, timed.members.by_phone(AMINA), timed.members.by_phone(phone).id)
+        timed.group_memberships.approve(group, timed.members.by_phone(AMINA), timed.members.by_phone(phone).id)
         timed.session.flush()
 
 
@@ -91,10 +91,10 @@ def test_create_group_step_by_step(client, timed):
     assert body.startswith("CON Create Umoja Women: KES 500 weekly, meeting on Wednesday?\n1. Yes\n2. No")
     body = handset.send("1")
     assert body.startswith("END Umoja Women is created. Code: ")
-    group = timed.groups.by_code(body.split("Code: ")[1][:6])
+    group = timed.group_memberships.by_code(body.split("Code: ")[1][:6])
     amina = timed.members.by_phone(AMINA)
     assert group.contribution == Money(500_00, "KES") and group.meeting_day == 3
-    assert timed.groups.membership(group, amina).role == "chair"
+    assert timed.group_memberships.membership(group, amina).role == "chair"
 
 
 def test_create_group_bad_input_is_explained_on_the_same_screen(client, timed):
@@ -118,7 +118,7 @@ def test_create_group_bad_input_is_explained_on_the_same_screen(client, timed):
     assert handset3.send("31").startswith("CON Enter a meeting day: 1-7 (Mon-Sun) weekly, 1-28 monthly.")
     assert handset3.send("15").startswith("CON Create Umoja Women: KES 1,000 monthly, meeting on day 15?")
     assert handset3.send("2").startswith("END Cancelled.")
-    assert timed.groups.groups_of(timed.members.by_phone(AMINA)) == []
+    assert timed.group_memberships.groups_of(timed.members.by_phone(AMINA)) == []
 
 
 # -- joining and approving --------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_join_with_a_code_then_the_chair_approves(client, timed):
     assert chair.send("5").startswith("CON Join requests\n1. Baraka Otieno +254712000002")
     assert chair.send("1").startswith("CON Baraka Otieno wants to join.\n1. Approve\n2. Decline")
     assert chair.send("1").startswith("CON Baraka Otieno is now a member.\nJoin requests\nNo join requests.")
-    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).status == "active"
+    assert timed.group_memberships.membership(group, timed.members.by_phone(BARAKA)).status == "active"
 
     member, body = open_group(client, BARAKA, "Baraka Otieno")
     assert body.startswith(f"CON Umoja Women ({group.code})\n1. Balance\n2. Contribute\n3. Last contributions")
@@ -162,7 +162,7 @@ def test_chair_declines(client, timed):
     chair.send("5")
     chair.send("1")
     assert chair.send("2").startswith("CON Baraka Otieno was declined.")
-    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).status == "declined"
+    assert timed.group_memberships.membership(group, timed.members.by_phone(BARAKA)).status == "declined"
 
 
 # -- contributing -----------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ def test_contribute_the_group_amount_from_savings(client, timed):
     assert handset.send(PIN).startswith("CON Pay KES 500 to Umoja Women from your savings?\n1. Yes\n2. No")
     assert handset.send("1") == "END Paid KES 500 to Umoja Women. Thank you!"
     baraka = timed.members.by_phone(BARAKA)
-    assert timed.groups.my_share(group, baraka) == Money(500_00, "KES")
-    assert timed.groups.savings_balance(baraka, "KES") == Money(1_500_00, "KES")
+    assert timed.group_contributions.my_share(group, baraka) == Money(500_00, "KES")
+    assert timed.group_contributions.savings_balance(baraka, "KES") == Money(1_500_00, "KES")
 
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
     handset.send("1")
@@ -201,7 +201,7 @@ def test_contribution_refusals(client, timed):
     handset.send("1")
     handset.send(PIN)
     assert handset.send("1") == "END Not enough savings. Available: KES 100."
-    assert timed.groups.last_contributions(group, timed.members.by_phone(AMINA)) == []
+    assert timed.group_contributions.last_contributions(group, timed.members.by_phone(AMINA)) == []
 
 
 def test_contribute_by_mobile_money_starts_a_collection(client, timed):
@@ -232,14 +232,14 @@ def test_chair_starts_payouts_and_pays_out(client, timed):
     for phone in (AMINA, BARAKA):
         fund(timed, phone, 500_00)
         member = timed.members.by_phone(phone)
-        timed.groups.contribute_from_savings(member, group, "500", f"k{member.id}")
+        timed.group_contributions.contribute_from_savings(member, group, "500", f"k{member.id}")
     chair, _ = open_group(client, AMINA)
     assert chair.send("6").startswith("CON Enter your PIN:")
     assert chair.send(PIN).startswith("CON Pay KES 1,000 for week of 23 Nov to Amina Wanjiru?\n1. Yes\n2. No")
     assert chair.send("1") == "END KES 1,000 paid into Amina Wanjiru's savings."
     amina = timed.members.by_phone(AMINA)
-    assert timed.groups.savings_balance(amina, "KES") == Money(1_000_00, "KES")
-    assert timed.groups.group_balance(group, amina) == Money(0, "KES")
+    assert timed.group_contributions.savings_balance(amina, "KES") == Money(1_000_00, "KES")
+    assert timed.group_contributions.group_balance(group, amina) == Money(0, "KES")
     chair, _ = open_group(client, AMINA)
     assert chair.send("6") == "END The payout for week of 23 Nov was already made."
     chair, _ = open_group(client, AMINA)
@@ -267,7 +267,7 @@ def test_a_member_who_left_meanwhile_is_told_not_crashed(client, timed):
     group = created(client, timed)
     join(client, timed, group)
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
-    timed.groups.leave(group, timed.members.by_phone(BARAKA))
+    timed.group_memberships.leave(group, timed.members.by_phone(BARAKA))
     timed.session.flush()
     assert handset.send("3") == "END You are not a member of this group."
 
@@ -301,7 +301,7 @@ def test_the_chair_names_a_treasurer_step_by_step(client, timed):
     assert chair.send("1").startswith("CON Enter your PIN:")
     assert chair.send(PIN).startswith("CON Make Baraka Otieno treasurer of Umoja Women?\n1. Yes\n2. No")
     assert chair.send("1") == "END Baraka Otieno is now treasurer of Umoja Women."
-    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).role == "treasurer"
+    assert timed.group_memberships.membership(group, timed.members.by_phone(BARAKA)).role == "treasurer"
 
     chair, _ = open_group(client, AMINA)
     assert chair.send("7").startswith("CON Set roles\n1. Baraka Otieno (treasurer)\n2. Chebet Koech (member)")
@@ -324,10 +324,10 @@ def test_a_role_refused_after_confirming_ends_the_session_unchanged(client, time
     chair.send("1")
     chair.send("2")
     chair.send(PIN)
-    timed.groups.set_role(group, timed.members.by_phone(AMINA), timed.members.by_phone(BARAKA).id, "chair")
+    timed.group_memberships.set_role(group, timed.members.by_phone(AMINA), timed.members.by_phone(BARAKA).id, "chair")
     timed.session.commit()  # another session handed the chair over meanwhile
     assert chair.send("1") == "END Only the chair can do this."
-    assert timed.groups.membership(group, timed.members.by_phone(BARAKA)).role == "chair"
+    assert timed.group_memberships.membership(group, timed.members.by_phone(BARAKA)).role == "chair"
 
 
 def test_a_chair_alone_has_nobody_to_name(client, timed):
@@ -346,12 +346,12 @@ def test_role_and_period_screens_fit_in_kiswahili_with_a_30_character_group_name
     handset.send("1500")
     handset.send("1")
     handset.send("3")
-    group = timed.groups.by_code(handset.send("1").split(": ")[-1][:6]) or \
-        timed.groups.groups_of(timed.members.by_phone(AMINA))[0][0]
+    group = timed.group_memberships.by_code(handset.send("1").split(": ")[-1][:6]) or \
+        timed.group_memberships.groups_of(timed.members.by_phone(AMINA))[0][0]
     join(client, timed, group, name="Baraka Otieno Mwangi Kamau")
     fund(timed, BARAKA, 1_500_00)
     baraka = timed.members.by_phone(BARAKA)
-    timed.groups.contribute_from_savings(baraka, group, "1500", "k-baraka")
+    timed.group_contributions.contribute_from_savings(baraka, group, "1500", "k-baraka")
     chair, body = open_group(client, AMINA)
     assert body.startswith(f"CON {name} (") and body.endswith("\n6. Anzisha zamu\n7. Weka vyeo")  # whole, not cut
     assert chair.send("7").startswith("CON Weka vyeo\n1. Baraka Otieno Mwangi Kamau (mwanachama)")

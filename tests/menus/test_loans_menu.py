@@ -140,8 +140,8 @@ def test_two_group_officials_approve_on_ussd(client, setup, session):
     register(client, phone=chair_phone, name="Chiku Moraa")
     register(client, phone=treasurer_phone, name="Tumaini Achieng")
     chair, treasurer = services.members.by_phone(chair_phone), services.members.by_phone(treasurer_phone)
-    group = services.groups.create_group(chair, name="Umoja Women", contribution=Money(50000, "KES"),
-                                         frequency="monthly", meeting_day=5)
+    group = services.group_memberships.create_group(chair, name="Umoja Women", contribution=Money(50000, "KES"),
+                                                    frequency="monthly", meeting_day=5)
     now = services.clock.now()
     session.add_all([GroupMember(group_id=group.id, member_id=treasurer.id, role="treasurer", status="active",
                                  requested_at=now, joined_at=now),

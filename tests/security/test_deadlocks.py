@@ -150,8 +150,8 @@ def test_agent_cash_deposits_during_opposite_transfers_never_deadlock(app):
             if index % 3 == 2:
                 def call():
                     agent = services.agents.get(agent_id)
-                    services.agents.cash_deposit(agent, a if index % 2 else b, AMOUNT,
-                                                 idempotency_key=f"deadlock-agent:{agent_id}:{index}")
+                    services.agent_cash.cash_deposit(agent, a if index % 2 else b, AMOUNT,
+                                                     idempotency_key=f"deadlock-agent:{agent_id}:{index}")
                     session.commit()
             else:
                 sender, recipient = (a, b) if index % 2 == 0 else (b, a)

@@ -55,8 +55,8 @@ def test_a_redelivered_sms_id_with_another_amount_is_refused_never_answered_as_s
     language, and one payment exists.
     """
     amina = register(services, phone="+254712000777", name="Amina Wanjiru", locale="sw")
-    group = services.groups.create_group(amina, name="Umoja Women", contribution=kes(500), frequency="monthly",
-                                         meeting_day=5)
+    group = services.group_memberships.create_group(amina, name="Umoja Women", contribution=kes(500),
+                                                    frequency="monthly", meeting_day=5)
     services.session.commit()
     phone = Handset(app, client, session, amina.phone)
     first = phone.send(f"CHANGA {group.code} 500", message_id="ATXid_redelivered")

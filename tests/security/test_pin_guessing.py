@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-import app.agents.services as agent_services
+import app.agents.roster as agent_services
 import app.members.services as member_services
 from app.agents.models import Agent
 from app.clock import FixedClock

@@ -151,11 +151,11 @@ def test_money_out_long_after_a_pin_change_or_after_a_first_pin_raises_nothing(t
 def test_an_agent_doing_more_than_n_transactions_for_one_member_in_a_day(timed, session, clock, amina, baraka):
     agent = new_agent(timed, float_minor=10_000_000)
     for index in range(5):
-        timed.agents.cash_deposit(agent, amina, kes(500), idempotency_key=f"velocity:agent:a:{index}")
-        timed.agents.cash_deposit(agent, baraka, kes(500), idempotency_key=f"velocity:agent:b:{index}")
+        timed.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key=f"velocity:agent:a:{index}")
+        timed.agent_cash.cash_deposit(agent, baraka, kes(500), idempotency_key=f"velocity:agent:b:{index}")
         clock.advance(minutes=10)
     assert scan(timed).raised == []  # five each: not more than five
-    timed.agents.cash_deposit(agent, amina, kes(500), idempotency_key="velocity:agent:a:6")
+    timed.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key="velocity:agent:a:6")
     [alert] = scan(timed).raised
     assert (alert.rule, alert.subject_type, alert.subject_id) == ("agent_member_volume", "agent", agent.id)
     assert alert.window_key == f"2026-11-24:member:{amina.id}" and alert.evidence["count"] == 6

@@ -20,19 +20,19 @@ def test_member_disputes_a_receipt_within_24_hours(app, session):
     services = build_services(app, db.session, clock=clock)
     agent = new_agent(services, float_minor=1000000)
     amina, juma = new_member(services), new_member(services, name="Juma Hamisi")
-    row = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="d1")
+    row = services.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key="d1")
     with pytest.raises(errors.ReceiptNotFound):
-        services.agents.dispute(juma, row.receipt)
+        services.agent_disputes.dispute(juma, row.receipt)
     clock.advance(hours=23)
-    disputed = services.agents.dispute(amina, row.receipt.lower())
-    assert disputed.status == DISPUTED and services.agents.disputed() == [disputed]
+    disputed = services.agent_disputes.dispute(amina, row.receipt.lower())
+    assert disputed.status == DISPUTED and services.agent_disputes.disputed() == [disputed]
     with pytest.raises(errors.AlreadyDisputed):
-        services.agents.dispute(amina, row.receipt)
+        services.agent_disputes.dispute(amina, row.receipt)
     assert session.query(Notification).filter_by(kind="agent_dispute", agent_id=agent.id).count() == 1
-    late = services.agents.cash_deposit(agent, amina, kes(500), idempotency_key="d2")
+    late = services.agent_cash.cash_deposit(agent, amina, kes(500), idempotency_key="d2")
     clock.advance(hours=24, minutes=1)
     with pytest.raises(errors.DisputeTooLate):
-        services.agents.dispute(amina, late.receipt)
+        services.agent_disputes.dispute(amina, late.receipt)
 
 
 @pytest.mark.committed
@@ -50,8 +50,8 @@ def test_concurrent_deposits_never_take_the_float_below_zero(app):
         with app.app_context():
             services = build_services(app, db.session)
             try:
-                services.agents.cash_deposit(services.agents.get(agent_id), services.members.get(member_id),
-                                             kes(500), idempotency_key=f"race:{tag}:{n}")
+                services.agent_cash.cash_deposit(services.agents.get(agent_id), services.members.get(member_id),
+                                                 kes(500), idempotency_key=f"race:{tag}:{n}")
                 db.session.commit()
                 outcomes.append("ok")
             except errors.InsufficientFloat:
@@ -67,5 +67,5 @@ def test_concurrent_deposits_never_take_the_float_below_zero(app):
         thread.join()
     assert sorted(outcomes) == ["no float"] * 3 + ["ok"] * 5
     services = build_services(app, db.session)
-    assert services.agents.float_balance(services.agents.get(agent_id)) == kes(0)
+    assert services.agent_float.balance(services.agents.get(agent_id)) == kes(0)
     assert db.session.query(AgentTransaction).filter_by(agent_id=agent_id).count() == 5

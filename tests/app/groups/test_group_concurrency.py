@@ -13,11 +13,11 @@ from app.clock import FixedClock
 from app.extensions import db
 from app.groups import errors
 from app.groups.models import Group, GroupContribution, GroupPayout
-from app.groups.services import GroupService
 from app.ledger.services import LedgerService
 from app.ledger.verify import verify_ledger
 from app.members.models import Member
 from app.money import Money
+from tests.app.groups.group_helpers import GroupParts
 from tests.concurrency_helpers import run_in_threads
 from tests.member_helpers import make_member, unique_phone
 from tests.money_helpers import credit_from_clearing
@@ -28,8 +28,7 @@ THREADS = 8
 
 def service(session):
     clock = FixedClock(WEDNESDAY)
-    return GroupService(session, clock=clock, ledger=LedgerService(session, clock=clock), payments=None,
-                        notify=lambda *args, **kwargs: None)
+    return GroupParts(session, clock=clock, ledger=LedgerService(session, clock=clock))
 
 
 def setup_group(make_session, savings_minor):
@@ -37,8 +36,8 @@ def setup_group(make_session, savings_minor):
     with make_session() as session:
         member = make_member(session, unique_phone(), "Amina Wanjiru")
         groups = service(session)
-        group = groups.create_group(member, name="Umoja Women", contribution="500", frequency="weekly",
-                                    meeting_day=3)
+        group = groups.memberships.create_group(member, name="Umoja Women", contribution="500", frequency="weekly",
+                                                meeting_day=3)
         ledger = groups.ledger
         credit_from_clearing(ledger, ledger.account("member", member.id, "member_savings", "KES"),
                              Money(savings_minor, "KES"), f"conc-group-fund:{member.id}")
@@ -56,7 +55,7 @@ def test_concurrent_contributions_fill_each_period_once_and_never_overdraw(app):
             groups = service(session)
             member, group = session.get(Member, member_id), session.get(Group, group_id)
             try:
-                groups.contribute_from_savings(member, group, "500", f"conc-group:{member_id}:{index}")
+                groups.contributions.contribute_from_savings(member, group, "500", f"conc-group:{member_id}:{index}")
                 session.commit()
                 return "ok"
             except errors.NotEnoughSavings:
@@ -80,14 +79,14 @@ def test_two_officials_paying_out_at_once_pay_once(app):
     with make_session() as session:
         groups = service(session)
         member, group = session.get(Member, member_id), session.get(Group, group_id)
-        groups.contribute_from_savings(member, group, "500", f"conc-payout:{member_id}")
-        groups.set_payout_order(group, member)
+        groups.contributions.contribute_from_savings(member, group, "500", f"conc-payout:{member_id}")
+        groups.payouts.set_payout_order(group, member)
         session.commit()
 
     def pay_out(index):
         with make_session() as session:
             groups = service(session)
-            payout = groups.run_payout(session.get(Group, group_id), "2026-W48", session.get(Member, member_id))
+            payout = groups.payouts.run_payout(session.get(Group, group_id), "2026-W48", session.get(Member, member_id))
             session.commit()
             return payout.id
 
@@ -97,5 +96,5 @@ def test_two_officials_paying_out_at_once_pay_once(app):
         assert len(session.scalars(select(GroupPayout).where(GroupPayout.group_id == group_id)).all()) == 1
         groups = service(session)
         member = session.get(Member, member_id)
-        assert groups.savings_balance(member, "KES") == Money(500_00, "KES")
+        assert groups.contributions.savings_balance(member, "KES") == Money(500_00, "KES")
         assert verify_ledger(session) == []

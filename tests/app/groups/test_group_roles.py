@@ -22,7 +22,7 @@ def people(services):
 @pytest.fixture
 def group(services, people):
     amina, *others = people
-    groups = services.groups
+    groups = services.group_memberships
     group = groups.create_group(amina, name="Umoja Women", contribution="500", frequency="weekly", meeting_day=3)
     for member in others:
         groups.join_by_code(member, group.code)
@@ -31,12 +31,12 @@ def group(services, people):
 
 
 def role(services, group, member):
-    return services.groups.membership(group, member).role
+    return services.group_memberships.membership(group, member).role
 
 
 def test_the_chair_names_one_treasurer_and_one_secretary(services, group, people):
     amina, baraka, chebet = people
-    groups = services.groups
+    groups = services.group_memberships
     assert [person.id for _, person in groups.role_candidates(group, amina)] == [baraka.id, chebet.id]
     groups.set_role(group, amina, baraka.id, "treasurer")
     groups.set_role(group, amina, chebet.id, "secretary")
@@ -50,12 +50,12 @@ def test_the_chair_names_one_treasurer_and_one_secretary(services, group, people
     groups.set_role(group, amina, baraka.id, "member")
     groups.set_role(group, amina, chebet.id, "treasurer")
     assert (role(services, group, baraka), role(services, group, chebet)) == ("member", "treasurer")
-    assert services.groups.is_official(group, chebet) and not services.groups.is_official(group, baraka)
+    assert groups.is_official(group, chebet) and not groups.is_official(group, baraka)
 
 
 def test_only_the_chair_sets_roles_and_never_leaves_the_group_without_one(services, group, people):
     amina, baraka, chebet = people
-    groups = services.groups
+    groups = services.group_memberships
     groups.set_role(group, amina, baraka.id, "treasurer")
     with pytest.raises(errors.NotTheChair):
         groups.set_role(group, baraka, chebet.id, "secretary")

@@ -1,4 +1,4 @@
-"""GroupService: creating, joining, roles, contributions, arrears, fines, payouts, mobile money."""
+"""The groups' collaborators: creating, joining, roles, contributions, arrears, fines, payouts, mobile money."""
 
 from datetime import UTC, datetime
 
@@ -6,14 +6,15 @@ import pytest
 from sqlalchemy import func, select
 
 from app.groups import errors
+from app.groups.limits import parse_limits
 from app.groups.membership import CODE_ALPHABET
 from app.groups.models import GroupContribution, GroupFine
 from app.groups.postings import pool_account, share_register
-from app.groups.services import GroupService, parse_limits
 from app.ledger.models import LedgerEntry
 from app.ledger.services import LedgerService
 from app.money import Money
 from app.payments.providers.base import Ack, ProviderResult
+from tests.app.groups.group_helpers import GroupParts
 from tests.clock_helpers import fixed_clock
 from tests.member_helpers import make_member
 from tests.money_helpers import credit_from_clearing
@@ -41,8 +42,8 @@ def told():
 @pytest.fixture
 def groups(services, session, clock, told, app):
     ledger = LedgerService(session, clock=clock)
-    return GroupService(session, clock=clock, ledger=ledger, payments=services.payments, notify=told,
-                        limits=parse_limits(app.config))
+    return GroupParts(session, clock=clock, ledger=ledger, payments=services.payments, notify=told,
+                      limits=parse_limits(app.config))
 
 
 def person(services, phone, name):
@@ -73,18 +74,18 @@ def fund(groups, member, minor):
 
 
 def savings(groups, member):
-    return groups.savings_balance(member, member.currency)
+    return groups.contributions.savings_balance(member, member.currency)
 
 
 def chama(groups, chair, **overrides):
     options = {"name": "Umoja Women", "contribution": "500", "frequency": "weekly", "meeting_day": 3}
-    return groups.create_group(chair, **{**options, **overrides})
+    return groups.memberships.create_group(chair, **{**options, **overrides})
 
 
 def joined(groups, group, chair, *members):
     for member in members:
-        groups.join_by_code(member, group.code)
-        groups.approve(group, chair, member.id)
+        groups.memberships.join_by_code(member, group.code)
+        groups.memberships.approve(group, chair, member.id)
 
 
 # -- creating ---------------------------------------------------------------------------------------
@@ -94,9 +95,9 @@ def test_creator_becomes_the_active_chair(groups, amina):
     group = chama(groups, amina)
     assert len(group.code) == 6 and set(group.code) <= set(CODE_ALPHABET)
     assert group.contribution == Money(500_00, "KES") and group.frequency == "weekly" and group.fine is None
-    row = groups.membership(group, amina)
+    row = groups.memberships.membership(group, amina)
     assert (row.role, row.status) == ("chair", "active") and row.joined_at == WEDNESDAY
-    assert [g.id for g, _ in groups.groups_of(amina)] == [group.id]
+    assert [g.id for g, _ in groups.memberships.groups_of(amina)] == [group.id]
 
 
 @pytest.mark.parametrize("name", ["", "ab", "  ", "x" * 31, "!!!"])
@@ -148,56 +149,56 @@ def test_ugx_group_has_no_minor_unit(services, groups):
 def test_unknown_codes_are_refused(groups, amina, baraka, code):
     chama(groups, amina)
     with pytest.raises(errors.UnknownGroupCode):
-        groups.join_by_code(baraka, code)
+        groups.memberships.join_by_code(baraka, code)
 
 
 def test_join_by_code_in_any_case_waits_for_approval(groups, amina, baraka):
     group = chama(groups, amina)
-    found, row = groups.join_by_code(baraka, " " + group.code.lower() + " ")
+    found, row = groups.memberships.join_by_code(baraka, " " + group.code.lower() + " ")
     assert found.id == group.id and row.status == "pending" and row.joined_at is None
     with pytest.raises(errors.AlreadyRequested):
-        groups.join_by_code(baraka, group.code)
+        groups.memberships.join_by_code(baraka, group.code)
     with pytest.raises(errors.NotAMember):
-        groups.group_balance(group, baraka)
-    groups.approve(group, amina, baraka.id)
+        groups.contributions.group_balance(group, baraka)
+    groups.memberships.approve(group, amina, baraka.id)
     assert row.status == "active" and row.joined_at == WEDNESDAY
     with pytest.raises(errors.AlreadyMember):
-        groups.join_by_code(baraka, group.code)
+        groups.memberships.join_by_code(baraka, group.code)
     with pytest.raises(errors.AlreadyMember):
-        groups.join_by_code(amina, group.code)
+        groups.memberships.join_by_code(amina, group.code)
 
 
 def test_other_currency_cannot_join(services, groups, amina):
     group = chama(groups, amina)
     okello = person(services, "+256772000001", "Okello James")
     with pytest.raises(errors.CurrencyMismatch):
-        groups.join_by_code(okello, group.code)
+        groups.memberships.join_by_code(okello, group.code)
 
 
 def test_only_chair_or_treasurer_approves(groups, amina, baraka, chebet):
     group = chama(groups, amina)
     joined(groups, group, amina, baraka)
-    groups.join_by_code(chebet, group.code)
+    groups.memberships.join_by_code(chebet, group.code)
     with pytest.raises(errors.NotAnOfficial):
-        groups.approve(group, baraka, chebet.id)
+        groups.memberships.approve(group, baraka, chebet.id)
     with pytest.raises(errors.NotAnOfficial):
-        groups.approve(group, chebet, chebet.id)
+        groups.memberships.approve(group, chebet, chebet.id)
     with pytest.raises(errors.NotAnOfficial):
-        groups.pending_requests(group, baraka)
-    groups.set_role(group, amina, baraka.id, "treasurer")
-    assert [m.id for _, m in groups.pending_requests(group, baraka)] == [chebet.id]
-    groups.approve(group, baraka, chebet.id)
-    assert groups.membership(group, chebet).status == "active"
+        groups.memberships.pending_requests(group, baraka)
+    groups.memberships.set_role(group, amina, baraka.id, "treasurer")
+    assert [m.id for _, m in groups.memberships.pending_requests(group, baraka)] == [chebet.id]
+    groups.memberships.approve(group, baraka, chebet.id)
+    assert groups.memberships.membership(group, chebet).status == "active"
 
 
 def test_declined_joiner_may_ask_again_and_stale_requests_are_refused(groups, amina, baraka):
     group = chama(groups, amina)
-    groups.join_by_code(baraka, group.code)
-    groups.decline(group, amina, baraka.id)
-    assert groups.membership(group, baraka).status == "declined"
+    groups.memberships.join_by_code(baraka, group.code)
+    groups.memberships.decline(group, amina, baraka.id)
+    assert groups.memberships.membership(group, baraka).status == "declined"
     with pytest.raises(errors.NoSuchRequest):
-        groups.approve(group, amina, baraka.id)
-    _, row = groups.join_by_code(baraka, group.code)
+        groups.memberships.approve(group, amina, baraka.id)
+    _, row = groups.memberships.join_by_code(baraka, group.code)
     assert row.status == "pending"
 
 
@@ -205,17 +206,18 @@ def test_roles_are_set_by_the_chair_who_can_hand_over(groups, amina, baraka):
     group = chama(groups, amina)
     joined(groups, group, amina, baraka)
     with pytest.raises(errors.NotTheChair):
-        groups.set_role(group, baraka, baraka.id, "chair")
+        groups.memberships.set_role(group, baraka, baraka.id, "chair")
     with pytest.raises(errors.InvalidRole):
-        groups.set_role(group, amina, baraka.id, "boss")
+        groups.memberships.set_role(group, amina, baraka.id, "boss")
     with pytest.raises(errors.ChairMustHandOver):
-        groups.set_role(group, amina, amina.id, "member")
+        groups.memberships.set_role(group, amina, amina.id, "member")
     with pytest.raises(errors.ChairMustHandOver):
-        groups.leave(group, amina)
-    groups.set_role(group, amina, baraka.id, "chair")
-    assert groups.membership(group, amina).role == "member" and groups.membership(group, baraka).role == "chair"
-    groups.leave(group, amina)
-    assert groups.membership(group, amina).status == "left"
+        groups.memberships.leave(group, amina)
+    groups.memberships.set_role(group, amina, baraka.id, "chair")
+    assert groups.memberships.membership(group, amina).role == "member"
+    assert groups.memberships.membership(group, baraka).role == "chair"
+    groups.memberships.leave(group, amina)
+    assert groups.memberships.membership(group, amina).status == "left"
 
 
 # -- contributions ----------------------------------------------------------------------------------
@@ -225,14 +227,16 @@ def test_contribution_from_savings_credits_pool_and_share_once(groups, amina, ba
     group = chama(groups, amina)
     joined(groups, group, amina, baraka)
     fund(groups, baraka, 2_000_00)
-    rows = groups.contribute_from_savings(baraka, group, "500", "key-1", channel="ussd", session_ref="ussd:s1")
+    rows = groups.contributions.contribute_from_savings(baraka, group, "500", "key-1", channel="ussd",
+                                                        session_ref="ussd:s1")
     assert [(r.period, r.amount, r.late) for r in rows] == [("2026-W48", Money(500_00, "KES"), False)]
-    again = groups.contribute_from_savings(baraka, group, "500", "key-1", channel="ussd", session_ref="ussd:s1")
+    again = groups.contributions.contribute_from_savings(baraka, group, "500", "key-1", channel="ussd",
+                                                         session_ref="ussd:s1")
     assert [r.id for r in again] == [r.id for r in rows]
     assert savings(groups, baraka) == Money(1_500_00, "KES")
-    assert groups.group_balance(group, amina) == Money(500_00, "KES")
-    assert groups.my_share(group, baraka) == Money(500_00, "KES")
-    assert groups.my_share(group, amina) == Money(0, "KES")
+    assert groups.contributions.group_balance(group, amina) == Money(500_00, "KES")
+    assert groups.contributions.my_share(group, baraka) == Money(500_00, "KES")
+    assert groups.contributions.my_share(group, amina) == Money(0, "KES")
     assert groups.ledger.balance(share_register(groups.ledger, group)) == Money(-500_00, "KES")
     entry = groups.ledger.entry("key-1")
     assert len(entry.postings) == 4 and sum(p.amount for p in entry.postings) == 0
@@ -242,10 +246,10 @@ def test_contribution_from_savings_credits_pool_and_share_once(groups, amina, ba
 def test_a_contribution_key_reused_for_another_amount_is_refused(groups, amina):
     group = chama(groups, amina)
     fund(groups, amina, 2_000_00)
-    rows = groups.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
+    rows = groups.contributions.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
     with pytest.raises(errors.ConflictingRequest):
-        groups.contribute_from_savings(amina, group, "1000", "key-reused", channel="whatsapp")
-    again = groups.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
+        groups.contributions.contribute_from_savings(amina, group, "1000", "key-reused", channel="whatsapp")
+    again = groups.contributions.contribute_from_savings(amina, group, "500", "key-reused", channel="whatsapp")
     assert [r.id for r in again] == [r.id for r in rows]
     assert savings(groups, amina) == Money(1_500_00, "KES")
 
@@ -253,7 +257,7 @@ def test_a_contribution_key_reused_for_another_amount_is_refused(groups, amina):
 def test_contribution_tells_the_member(groups, told, amina):
     group = chama(groups, amina)
     fund(groups, amina, 500_00)
-    groups.contribute_from_savings(amina, group, Money(500_00, "KES"), "key-1")
+    groups.contributions.contribute_from_savings(amina, group, Money(500_00, "KES"), "key-1")
     assert [(kind, params["group"]) for _, kind, _, params in told.calls] == [("contribution_received",
                                                                                "Umoja Women")]
 
@@ -262,10 +266,10 @@ def test_not_enough_savings_moves_nothing(groups, amina):
     group = chama(groups, amina)
     fund(groups, amina, 100_00)
     with pytest.raises(errors.NotEnoughSavings) as caught:
-        groups.contribute_from_savings(amina, group, "500", "key-1")
+        groups.contributions.contribute_from_savings(amina, group, "500", "key-1")
     assert caught.value.available == Money(100_00, "KES")
     assert groups.ledger.entry("key-1") is None
-    assert groups.last_contributions(group, amina) == []
+    assert groups.contributions.last_contributions(group, amina) == []
     assert savings(groups, amina) == Money(100_00, "KES")
 
 
@@ -275,16 +279,17 @@ def test_bad_contributions_are_refused(groups, amina, typed, error):
     group = chama(groups, amina)
     fund(groups, amina, 500_00)
     with pytest.raises(error):
-        groups.contribute_from_savings(amina, group, typed, "key-1")
+        groups.contributions.contribute_from_savings(amina, group, typed, "key-1")
     assert groups.ledger.entry("key-1") is None
 
 
 def test_non_members_cannot_contribute_or_look(groups, amina, baraka):
     group = chama(groups, amina)
     fund(groups, baraka, 500_00)
-    for call in (lambda: groups.contribute_from_savings(baraka, group, "500", "k"),
-                 lambda: groups.my_share(group, baraka), lambda: groups.last_contributions(group, baraka),
-                 lambda: groups.my_arrears(group, baraka)):
+    for call in (lambda: groups.contributions.contribute_from_savings(baraka, group, "500", "k"),
+                 lambda: groups.contributions.my_share(group, baraka),
+                 lambda: groups.contributions.last_contributions(group, baraka),
+                 lambda: groups.arrears.my_arrears(group, baraka)):
         with pytest.raises(errors.NotAMember):
             call()
 
@@ -306,28 +311,28 @@ def test_arrears_per_member_per_period_since_joining(groups, clock, amina, barak
     clock.at = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)  # Tuesday of W47: W45 and W46 have passed
     joined(groups, group, amina, chebet)
     clock.at = WEDNESDAY
-    missed = groups.my_arrears(group, baraka)
+    missed = groups.arrears.my_arrears(group, baraka)
     assert [d.period for d in missed.periods] == ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]
     assert missed.total == Money(2_000_00, "KES")
-    assert [d.period for d in groups.my_arrears(group, chebet).periods] == ["2026-W48"]
+    assert [d.period for d in groups.arrears.my_arrears(group, chebet).periods] == ["2026-W48"]
     fund(groups, baraka, 1_200_00)
-    rows = groups.contribute_from_savings(baraka, group, "1,200", "key-1")
+    rows = groups.contributions.contribute_from_savings(baraka, group, "1,200", "key-1")
     assert [(r.period, r.amount.minor, r.late) for r in rows] == [
         ("2026-W45", 500_00, True), ("2026-W46", 500_00, True), ("2026-W47", 200_00, True)]
-    after = groups.my_arrears(group, baraka)
+    after = groups.arrears.my_arrears(group, baraka)
     assert [(d.period, d.owed.minor) for d in after.periods] == [("2026-W47", 300_00), ("2026-W48", 500_00)]
-    listing = groups.members_with_arrears(group, amina)
+    listing = groups.arrears.members_with_arrears(group, amina)
     assert [(m.id, a.total.minor) for _, m, a in listing] == [(amina.id, 2_000_00), (baraka.id, 800_00),
                                                                (chebet.id, 500_00)]
     with pytest.raises(errors.NotAnOfficial):
-        groups.members_with_arrears(group, baraka)
+        groups.arrears.members_with_arrears(group, baraka)
 
 
 def test_paying_ahead_fills_the_coming_periods(groups, amina):
     group = chama(groups, amina)  # meets Wednesdays: today's W48 is due today, not yet in arrears
-    assert groups.my_arrears(group, amina).periods == []
+    assert groups.arrears.my_arrears(group, amina).periods == []
     fund(groups, amina, 1_000_00)
-    rows = groups.contribute_from_savings(amina, group, "1000", "key-1")
+    rows = groups.contributions.contribute_from_savings(amina, group, "1000", "key-1")
     assert [(r.period, r.late) for r in rows] == [("2026-W48", False), ("2026-W49", False)]
 
 
@@ -335,30 +340,30 @@ def test_late_fines_post_once_per_member_and_period(groups, clock, amina, baraka
     group = monday_group(groups, clock, amina, baraka, fine="50")
     fund(groups, amina, 1_000_00)
     clock.at = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)  # Monday W46: pays W45 late, W46 on time
-    groups.contribute_from_savings(amina, group, "1000", "key-1")
+    groups.contributions.contribute_from_savings(amina, group, "1000", "key-1")
     clock.at = WEDNESDAY
-    fines = groups.apply_late_fines(group, "2026-W46")
+    fines = groups.fines.apply_late_fines(group, "2026-W46")
     assert [f.member_id for f in fines] == [baraka.id]
     assert fines[0].ledger_entry_id is None  # Baraka has no savings: the fine is owed
-    assert groups.my_arrears(group, baraka).fines == Money(50_00, "KES")
+    assert groups.arrears.my_arrears(group, baraka).fines == Money(50_00, "KES")
     fund(groups, baraka, 100_00)
-    groups.apply_late_fines(group, "2026-W46")
-    groups.apply_late_fines(group, "2026-W46")
+    groups.fines.apply_late_fines(group, "2026-W46")
+    groups.fines.apply_late_fines(group, "2026-W46")
     assert groups.session.scalar(select(func.count(GroupFine.id)).where(GroupFine.group_id == group.id)) == 1
     assert savings(groups, baraka) == Money(50_00, "KES")
-    assert groups.my_arrears(group, baraka).fines == Money(0, "KES")
-    fines_45 = groups.apply_late_fines(group, "2026-W45")
+    assert groups.arrears.my_arrears(group, baraka).fines == Money(0, "KES")
+    fines_45 = groups.fines.apply_late_fines(group, "2026-W45")
     assert sorted(f.member_id for f in fines_45) == [amina.id, baraka.id]  # Amina paid W45 late
-    assert groups.my_arrears(group, amina).fines == Money(50_00, "KES")  # her savings went to the group
-    assert groups.my_arrears(group, baraka).fines == Money(0, "KES")
-    assert groups.group_balance(group, amina) == Money(1_000_00 + 50_00 + 50_00, "KES")
+    assert groups.arrears.my_arrears(group, amina).fines == Money(50_00, "KES")  # her savings went to the group
+    assert groups.arrears.my_arrears(group, baraka).fines == Money(0, "KES")
+    assert groups.contributions.group_balance(group, amina) == Money(1_000_00 + 50_00 + 50_00, "KES")
 
 
 def test_no_fines_for_a_group_without_one_or_before_the_meeting(groups, clock, amina, baraka):
     group = monday_group(groups, clock, amina, baraka)
-    assert groups.apply_late_fines(group, "2026-W46") == []
+    assert groups.fines.apply_late_fines(group, "2026-W46") == []
     fined = monday_group(groups, clock, amina, baraka, fine="50")
-    assert groups.apply_late_fines(fined, "2026-W49") == []
+    assert groups.fines.apply_late_fines(fined, "2026-W49") == []
 
 
 # -- payouts ----------------------------------------------------------------------------------------
@@ -366,53 +371,54 @@ def test_no_fines_for_a_group_without_one_or_before_the_meeting(groups, clock, a
 
 def test_payout_goes_to_the_next_member_once(groups, told, clock, amina, baraka, chebet):
     group = monday_group(groups, clock, amina, baraka, chebet)
-    groups.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
+    groups.payouts.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
     for member in (amina, baraka, chebet):
         fund(groups, member, 500_00)
-        groups.contribute_from_savings(member, group, "500", f"key-{member.id}")  # each pays W45
-    period, recipient, amount = groups.payout_preview(group, amina, "2026-W45")
+        groups.contributions.contribute_from_savings(member, group, "500", f"key-{member.id}")  # each pays W45
+    period, recipient, amount = groups.payouts.payout_preview(group, amina, "2026-W45")
     assert (period, recipient.id, amount) == ("2026-W45", baraka.id, Money(1_500_00, "KES"))
-    payout = groups.run_payout(group, "2026-W45", amina)
-    again = groups.run_payout(group, "2026-W45", amina)
+    payout = groups.payouts.run_payout(group, "2026-W45", amina)
+    again = groups.payouts.run_payout(group, "2026-W45", amina)
     assert again.id == payout.id and payout.member_id == baraka.id
     assert savings(groups, baraka) == Money(1_500_00, "KES")
-    assert groups.group_balance(group, amina) == Money(0, "KES")
-    assert groups.my_share(group, amina) == Money(0, "KES")
+    assert groups.contributions.group_balance(group, amina) == Money(0, "KES")
+    assert groups.contributions.my_share(group, amina) == Money(0, "KES")
     assert groups.ledger.balance(share_register(groups.ledger, group)) == Money(0, "KES")
     assert [(m, kind) for m, kind, _, _ in told.calls if kind == "group_payout"] == [(baraka.id, "group_payout")]
     with pytest.raises(errors.AlreadyPaidOut):
-        groups.payout_preview(group, amina, "2026-W45")
+        groups.payouts.payout_preview(group, amina, "2026-W45")
     for member in (amina, baraka, chebet):
         fund(groups, member, 500_00)
-        groups.contribute_from_savings(member, group, "500", f"key2-{member.id}")  # W46
-    assert groups.run_payout(group, "2026-W46").member_id == amina.id
+        groups.contributions.contribute_from_savings(member, group, "500", f"key2-{member.id}")  # W46
+    assert groups.payouts.run_payout(group, "2026-W46").member_id == amina.id
 
 
 def test_payout_refusals(groups, clock, amina, baraka):
     group = monday_group(groups, clock, amina, baraka)
     with pytest.raises(errors.PayoutsNotEnabled):
-        groups.run_payout(group, "2026-W46", amina)
+        groups.payouts.run_payout(group, "2026-W46", amina)
     with pytest.raises(errors.NotAnOfficial):
-        groups.set_payout_order(group, baraka)
-    groups.set_payout_order(group, amina)
+        groups.payouts.set_payout_order(group, baraka)
+    groups.payouts.set_payout_order(group, amina)
     with pytest.raises(errors.NotAnOfficial):
-        groups.run_payout(group, "2026-W46", baraka)
+        groups.payouts.run_payout(group, "2026-W46", baraka)
     with pytest.raises(errors.NothingToPayOut):
-        groups.run_payout(group, "2026-W46", amina)
+        groups.payouts.run_payout(group, "2026-W46", amina)
     with pytest.raises(errors.PayoutNotDue):
-        groups.run_payout(group, "2026-W49", amina)
+        groups.payouts.run_payout(group, "2026-W49", amina)
     with pytest.raises(errors.NotAMember):
-        groups.set_payout_order(group, amina, [amina.id, 999999])
+        groups.payouts.set_payout_order(group, amina, [amina.id, 999999])
 
 
 def test_due_payouts_run_for_every_group_once(groups, clock, amina, baraka):
     group = monday_group(groups, clock, amina, baraka)
-    groups.set_payout_order(group, amina)
+    groups.payouts.set_payout_order(group, amina)
     fund(groups, baraka, 500_00)
     clock.at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday W48
-    groups.contribute_from_savings(baraka, group, Money(500_00, "KES"), "key-1")  # fills W45 (arrears first)
-    assert groups.run_due_payouts() == []  # W48 has no contributions yet
-    assert groups.payout_period(group) == "2026-W48"
+    # fills W45 (arrears first)
+    groups.contributions.contribute_from_savings(baraka, group, Money(500_00, "KES"), "key-1")
+    assert groups.payouts.run_due_payouts() == []  # W48 has no contributions yet
+    assert groups.payouts.payout_period(group) == "2026-W48"
 
 
 # -- mobile money -----------------------------------------------------------------------------------
@@ -435,16 +441,16 @@ def test_mobile_money_contribution_posts_when_the_provider_confirms(services, gr
     group = chama(groups, amina)
     services.providers.install(FakeProvider())
     services.payments.providers.by_country["KE"] = "fake"
-    payment = groups.contribute_by_mobile_money(amina, group, "500", "mm-1", channel="ussd")
+    payment = groups.contributions.contribute_by_mobile_money(amina, group, "500", "mm-1", channel="ussd")
     assert payment.purpose == "contribution" and payment.amount == Money(500_00, "KES")
-    assert groups.group_balance(group, amina) == Money(0, "KES")
+    assert groups.contributions.group_balance(group, amina) == Money(0, "KES")
     services.payments.send(payment.id, checkpoint=services.session.flush)
     confirmation = {"status": "succeeded", "ref": f"FK-{payment.reference}", "amount": payment.amount_minor}
     services.payments.apply_callback("fake", confirmation)
     services.payments.apply_callback("fake", confirmation)
     assert payment.state == "succeeded"
-    assert groups.group_balance(group, amina) == Money(500_00, "KES")
-    assert groups.my_share(group, amina) == Money(500_00, "KES")
+    assert groups.contributions.group_balance(group, amina) == Money(500_00, "KES")
+    assert groups.contributions.my_share(group, amina) == Money(500_00, "KES")
     rows = groups.session.scalars(select(GroupContribution).where(GroupContribution.payment_id == payment.id)).all()
     assert [(r.period, r.amount.minor) for r in rows] == [("2026-W48", 500_00)]
     assert pool_account(groups.ledger, group).balance == -500_00
@@ -453,9 +459,9 @@ def test_mobile_money_contribution_posts_when_the_provider_confirms(services, gr
 def test_mobile_money_contribution_refuses_bad_input_before_any_request(services, groups, amina, baraka):
     group = chama(groups, amina)
     with pytest.raises(errors.NotAMember):
-        groups.contribute_by_mobile_money(baraka, group, "500", "mm-1")
+        groups.contributions.contribute_by_mobile_money(baraka, group, "500", "mm-1")
     with pytest.raises(errors.InvalidAmount):
-        groups.contribute_by_mobile_money(amina, group, "five hundred", "mm-2")
+        groups.contributions.contribute_by_mobile_money(amina, group, "five hundred", "mm-2")
     assert services.payments.by_key("mm-1") is None and services.payments.by_key("mm-2") is None
 
 
@@ -464,10 +470,10 @@ def test_mobile_money_contribution_refuses_bad_input_before_any_request(services
 
 def test_payouts_and_fines_commands_run_once(app, groups, clock, amina, baraka):
     group = monday_group(groups, clock, amina, baraka, fine="50")
-    groups.set_payout_order(group, amina)
+    groups.payouts.set_payout_order(group, amina)
     fund(groups, amina, 1_000_00)
     clock.at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    groups.contribute_from_savings(amina, group, "500", "key-1")  # W45, on time
+    groups.contributions.contribute_from_savings(amina, group, "500", "key-1")  # W45, on time
     groups.session.flush()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["groups", "payouts", "--date", "2026-11-02"])

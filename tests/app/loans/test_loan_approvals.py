@@ -52,8 +52,8 @@ def test_officer_decline_is_recorded_and_frees_the_member(services, saver, sessi
 def test_group_product_needs_two_officials(services, saver, session):
     chair, treasurer, ordinary = (new_member(services, name=n) for n in ("Chiku Moraa", "Tumaini Achieng",
                                                                           "Juma Mwangi"))
-    group = services.groups.create_group(chair, name="Umoja Women", contribution=kes(500), frequency="monthly",
-                                         meeting_day=5)
+    group = services.group_memberships.create_group(chair, name="Umoja Women", contribution=kes(500),
+                                                    frequency="monthly", meeting_day=5)
     session.add_all([GroupMember(group_id=group.id, member_id=m.id, role=role, status="active",
                                  requested_at=services.clock.now(), joined_at=services.clock.now())
                      for m, role in ((treasurer, "treasurer"), (ordinary, "member"), (saver, "member"))])

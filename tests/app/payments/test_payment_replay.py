@@ -111,19 +111,19 @@ def test_the_refusal_is_a_payment_error_in_the_ledgers_words(services, fake, ami
 
 
 def test_group_loan_and_float_callers_refuse_a_reused_key(services, fake, amina, baraka):
-    groups = services.groups
-    group = groups.create_group(amina, name="Umoja Women", contribution=kes(500), frequency="weekly",
-                                meeting_day=3)
-    first = groups.contribute_by_mobile_money(amina, group, "500", "mm:1", channel="sms")
-    assert groups.contribute_by_mobile_money(amina, group, "500", "mm:1", channel="sms").id == first.id
+    memberships, contributions = services.group_memberships, services.group_contributions
+    group = memberships.create_group(amina, name="Umoja Women", contribution=kes(500), frequency="weekly",
+                                     meeting_day=3)
+    first = contributions.contribute_by_mobile_money(amina, group, "500", "mm:1", channel="sms")
+    assert contributions.contribute_by_mobile_money(amina, group, "500", "mm:1", channel="sms").id == first.id
     with pytest.raises(errors.IdempotencyConflict):
-        groups.contribute_by_mobile_money(amina, group, "700", "mm:1", channel="sms")
-    other = groups.create_group(amina, name="Tumaini", contribution=kes(500), frequency="weekly", meeting_day=3)
+        contributions.contribute_by_mobile_money(amina, group, "700", "mm:1", channel="sms")
+    other = memberships.create_group(amina, name="Tumaini", contribution=kes(500), frequency="weekly", meeting_day=3)
     with pytest.raises(errors.IdempotencyConflict):  # the same amount to another group
-        groups.contribute_by_mobile_money(amina, other, "500", "mm:1", channel="sms")
+        contributions.contribute_by_mobile_money(amina, other, "500", "mm:1", channel="sms")
     agent = new_agent(services)
-    topup = services.agents.start_float_topup(agent, kes(1_000), idempotency_key="top:1")
-    assert services.agents.start_float_topup(agent, kes(1_000), idempotency_key="top:1").id == topup.id
+    topup = services.agent_float.start_topup(agent, kes(1_000), idempotency_key="top:1")
+    assert services.agent_float.start_topup(agent, kes(1_000), idempotency_key="top:1").id == topup.id
     with pytest.raises(errors.IdempotencyConflict):
-        services.agents.start_float_topup(agent, kes(2_000), idempotency_key="top:1")
+        services.agent_float.start_topup(agent, kes(2_000), idempotency_key="top:1")
     assert payments_under(services, "mm:1") == payments_under(services, "top:1") == 1

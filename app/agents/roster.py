@@ -1,9 +1,9 @@
-"""The agent service: agents and their PINs, the members they serve, their float.
+"""The agent roster: who the agents are, their PINs, and the members they serve.
 
-Cash transactions are in cash.py (CashMixin), the day's figures and disputes in
-reports.py (ReportsMixin); this module holds what makes an agent an agent. An
-agent's PIN is hashed and locked out like a member's (app/members/pin_hashing.py), on the
-agent's own row. Knows nothing of Flask or channels; callers commit.
+What makes an agent an agent; the float is in floats.py, cash transactions in
+cash.py, the day's figures in reports.py, disputes in disputes.py. An agent's PIN
+is hashed and locked out like a member's (app/members/pin_hashing.py), on the agent's own
+row. Knows nothing of Flask or channels; callers commit.
 """
 
 from datetime import timedelta
@@ -12,10 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.agents import errors
-from app.agents.cash import CashMixin
 from app.agents.models import ACTIVE, Agent
-from app.agents.reports import ReportsMixin
-from app.agents.settlement import FLOAT_TOPUP, float_account
+from app.agents.settlement import float_account
 from app.members.pin_hashing import (
     as_peppers,
     hash_pin,
@@ -28,18 +26,14 @@ from app.money import Money
 from app.phones import InvalidPhone, currency_for, normalize_phone
 
 
-class AgentService(CashMixin, ReportsMixin):
-    def __init__(self, session, *, clock, ledger, members, notify, pepper, payments=None, loans=None,
-                 groups=None, max_attempts=3, lock_minutes=30, default_region="KE", default_currency="KES"):
+class AgentRoster:
+    def __init__(self, session, *, clock, ledger, members, pepper, max_attempts=3, lock_minutes=30,
+                 default_region="KE", default_currency="KES"):
         self.session = session
         self.clock = clock
         self.ledger = ledger
         self.members = members
-        self.notify = notify
         self.pepper = as_peppers(pepper)
-        self.payments = payments
-        self.loans = loans
-        self.groups = groups
         self.max_attempts = max_attempts
         self.lock_minutes = lock_minutes
         self.default_region = default_region
@@ -108,7 +102,8 @@ class AgentService(CashMixin, ReportsMixin):
         agent.pin_locked_until = self.clock.now() + timedelta(minutes=self.lock_minutes)
         return errors.AgentLocked(self.lock_minutes)
 
-    def _lock(self, agent_id):
+    def lock(self, agent_id):
+        """The agent's row, locked (FOR UPDATE) and re-read: one agent's cash transactions queue on it."""
         return self.session.scalar(select(Agent).where(Agent.id == agent_id).with_for_update()
                                    .execution_options(populate_existing=True))
 
@@ -133,16 +128,3 @@ class AgentService(CashMixin, ReportsMixin):
             raise errors.SelfDealing()
         return self.members.register(phone=phone, name=name, national_id=national_id, locale=locale, pin=None,
                                      agent_id=agent.id)
-
-    # -- float -------------------------------------------------------------------------
-
-    def float_balance(self, agent):
-        return self.ledger.balance(float_account(self.ledger, agent.id, agent.currency))
-
-    def start_float_topup(self, agent, amount, *, idempotency_key, channel="ussd", session_ref=None):
-        """Ask the agent's mobile money for `amount`; the float is credited when the operator confirms."""
-        if self.payments is None:
-            raise errors.NotAvailable()
-        return self.payments.start(idempotency_key, None, "collection", FLOAT_TOPUP, amount, agent.phone,
-                                   purpose_ref=agent.id, initiated_by=f"agent:{agent.id}", channel=channel,
-                                   session_ref=session_ref)

@@ -1,0 +1,44 @@
+"""How much one group movement may be: the per-transaction limit of each currency.
+
+A contribution, a fine or a group's set contribution is typed by a member or given
+as Money; either way it passes `ContributionLimits.check`, the one rule, before it
+is stored or posted.
+"""
+
+from app.config import as_list
+from app.groups import errors
+from app.money import AmountError, Money, parse_amount
+
+
+def parse_limits(config):
+    """{currency: Money} from `GROUP_CONTRIBUTION_LIMITS` (`KES=150000,UGX=5000000`, major units)."""
+    limits = {}
+    for item in as_list(config, "GROUP_CONTRIBUTION_LIMITS"):
+        currency, _, major = item.partition("=")
+        limits[currency.strip()] = Money.from_major(major.strip(), currency.strip())
+    return limits
+
+
+class ContributionLimits:
+    def __init__(self, limits=None):
+        self.limits = limits or {}
+
+    def check(self, amount, currency):
+        """Money in `currency` within the per-transaction limit, from Money or typed text.
+
+        Raises InvalidAmount (letters, negative, zero, too many decimals), CurrencyMismatch
+        or AmountAboveLimit.
+        """
+        if not isinstance(amount, Money):
+            try:
+                amount = parse_amount(str(amount), currency)
+            except AmountError as exc:
+                raise errors.InvalidAmount(exc.reason) from None
+        if amount.currency != currency:
+            raise errors.CurrencyMismatch()
+        if amount.minor <= 0:
+            raise errors.InvalidAmount("zero")
+        limit = self.limits.get(currency)
+        if limit is not None and amount > limit:
+            raise errors.AmountAboveLimit(limit)
+        return amount
