@@ -47,6 +47,10 @@ DEFAULTS = {
     "SECRET_KEY": "dev-only-secret-change-me",
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "CALLBACK_TOKEN": "dev-callback-token",
+    # Optional per-operator callback secrets (empty: CALLBACK_TOKEN); any callback token may be "current,previous"
+    # while a secret is rotated (requests go out with the first, callbacks are accepted with either)
+    "MPESA_CALLBACK_TOKEN": "",
+    "MOMO_CALLBACK_TOKEN": "",
     "CALLBACK_ALLOWED_IPS": "",
     # Load balancers in front of the app: how many X-Forwarded-For hops to trust (0: none, no ProxyFix)
     "TRUSTED_PROXIES": "0",
@@ -72,8 +76,12 @@ DEFAULTS = {
     "MPESA_BASE_URL": "https://sandbox.safaricom.co.ke",
     "MPESA_CONSUMER_KEY": "",
     "MPESA_CONSUMER_SECRET": "",
+    # The paybill, or for Buy Goods the store number (BusinessShortCode); the till is PartyB of a Buy Goods push
     "MPESA_SHORTCODE": "174379",
     "MPESA_PASSKEY": "",
+    "MPESA_TRANSACTION_TYPE": "CustomerPayBillOnline",
+    "MPESA_TILL_NUMBER": "",
+    "MPESA_B2C_COMMAND_ID": "BusinessPayment",
     "MPESA_B2C_SHORTCODE": "600000",
     "MPESA_INITIATOR_NAME": "",
     "MPESA_SECURITY_CREDENTIAL": "",
@@ -88,6 +96,8 @@ DEFAULTS = {
     "MOMO_DISBURSEMENT_API_KEY": "",
     "SANDBOX_PAYMENT_DELAY": "3",
     "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
+    # Savings limits per currency in major units, "KES=min:per_transaction:per_day,..." (empty: app/savings/limits.py)
+    "SAVINGS_LIMITS": "",
     # Savings groups: the most one contribution may be, per currency, in major units
     "GROUP_CONTRIBUTION_LIMITS": "KES=150000,UGX=5000000,TZS=3000000,RWF=2000000,GHS=20000",
     # Loans: the largest loan per KYC level in major units ("level=max"; a level above all is unlimited),

@@ -1,10 +1,14 @@
 """The one check of the callbacks operators do not sign: Africa's Talking USSD and SMS, M-Pesa, MoMo.
 
-Each operator calls the URL registered with it, `PUBLIC_URL + path + ?token=CALLBACK_TOKEN`:
+Each operator calls the URL registered with it, `PUBLIC_URL + path + ?token=<secret>`:
 a wrong or missing token (compared in constant time) is refused, and so is a source
-outside CALLBACK_ALLOWED_IPS when that list is set. The source is `request.remote_addr`,
-the real client once create_app's ProxyFix trusts TRUSTED_PROXIES load balancers.
-No I/O here: each channel answers a refusal its own way and counts it.
+outside CALLBACK_ALLOWED_IPS when that list is set. The secret is CALLBACK_TOKEN, or an
+operator's own (MPESA_CALLBACK_TOKEN, MOMO_CALLBACK_TOKEN) when set; each may hold two
+comma-separated values, "current,previous", so a secret is rotated without losing the
+callbacks of requests sent under the old one (app/payments/providers/base.callback_tokens).
+The source is `request.remote_addr`, the real client once create_app's ProxyFix trusts
+TRUSTED_PROXIES load balancers. No I/O here: each channel answers a refusal its own way
+and counts it.
 """
 
 import hmac
@@ -12,6 +16,7 @@ import hmac
 from flask import current_app, request
 
 from app.config import as_list
+from app.payments.providers.base import callback_tokens
 
 
 def allowed_sources():
@@ -19,11 +24,15 @@ def allowed_sources():
     return as_list(current_app.config, "CALLBACK_ALLOWED_IPS")
 
 
-def authorized():
-    """True when the request carries CALLBACK_TOKEN and comes from an allowed source."""
-    expected = str(current_app.config.get("CALLBACK_TOKEN") or "")
-    token = request.args.get("token", "")
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+def token_accepted(token, accepted):
+    """True when `token` equals one of `accepted`; every candidate is compared, each in constant time."""
+    matches = [hmac.compare_digest(token.encode(), expected.encode()) for expected in accepted]
+    return any(matches)
+
+
+def authorized(provider=None):
+    """True when the request carries a secret of `provider` (None: CALLBACK_TOKEN's) from an allowed source."""
+    if not token_accepted(request.args.get("token", ""), callback_tokens(current_app.config, provider)):
         return False
     allowed = allowed_sources()
     return not allowed or request.remote_addr in allowed

@@ -1,9 +1,11 @@
-"""Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON) and M-Pesa's B2C timeout.
+"""Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON), M-Pesa's B2C
+timeout and its Transaction Status results (`/payments/mpesa/status`).
 
 This adapter authenticates and parses; the payments service decides. The operator
-registered `PUBLIC_URL + path + ?token=CALLBACK_TOKEN`, so a wrong token is a 403
-(compared in constant time), a source outside CALLBACK_ALLOWED_IPS (when set) too
-(channels/callback_auth.py). Never rate-limited: a 429 to an operator can lose a result.
+registered `PUBLIC_URL + path + ?token=<secret>` (the operator's own callback token or
+CALLBACK_TOKEN), so a wrong token is a 403 (compared in constant time), a source outside
+CALLBACK_ALLOWED_IPS (when set) too (channels/callback_auth.py). Never rate-limited: a 429
+to an operator can lose a result.
 Anything we accept answers 200, unknown and duplicate payments included, so the
 operator does not keep retrying something we already recorded; a body that is not
 strict JSON, or holds a value that cannot be read (app/payments/providers/inbound.py:
@@ -30,7 +32,7 @@ ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 def receive(provider, kind):
     label = provider if provider in PROVIDERS else "unknown"  # the URL must not grow metric labels
-    if not authorized():
+    if not authorized(provider):
         CALLBACKS.labels(label, "forbidden").inc()
         return jsonify(error="forbidden"), 403
     try:  # strict JSON: NaN, 1e400 or 10,000 levels of [[[ are a 400 here, never a 500 page
@@ -73,3 +75,8 @@ def callback(provider):
 @bp.post("/payments/mpesa/timeout")
 def mpesa_timeout():
     return receive("mpesa", "timeout")
+
+
+@bp.post("/payments/mpesa/status")
+def mpesa_status():
+    return receive("mpesa", "status")

@@ -1,17 +1,25 @@
-"""SMS through Africa's Talking: one SDK request for every recipient of the same text.
+"""SMS through Africa's Talking: one HTTP request for every recipient of the same text.
 
-The provider's per-recipient status codes become our ACCEPTED, RETRY or FAILED;
-a failed request as a whole (network, HTTP error) is a TransientSendError, a read
-timeout an UnknownOutcomeError (it may have gone out: Africa's Talking has no API to ask).
-Numbers the SDK would reject fail alone so they cannot sink the rest of the batch.
+A thin `requests` client rather than the `africastalking` SDK, because the SDK raises one
+exception carrying only the body text for every non-2xx answer: a bad API key (401) would
+look like an outage and be retried for ever. Here the HTTP status decides:
+
+- 2xx: the per-recipient status codes become our ACCEPTED, RETRY or FAILED;
+- 401 (bad credentials or an unregistered sender id) and the other 4xx: a definite refusal,
+  FAILED for every recipient (sending again cannot help);
+- 408, 429 and 5xx, or a network failure before the request went out: TransientSendError;
+- a read timeout: UnknownOutcomeError (it may have gone out: Africa's Talking has no API to ask).
+
+A batch of BULK_RECIPIENTS or more is sent with `enqueue=1`, so Africa's Talking queues it
+and answers at once instead of timing out (and being sent again whole). Numbers Africa's
+Talking would reject fail alone so they cannot sink the rest of the batch.
 """
 
 import json
 import re
 
 import requests
-from africastalking.Service import AfricasTalkingException, validate_phone
-from africastalking.SMS import SMSService
+from africastalking.Service import validate_phone
 
 from channels.send_result import (
     ACCEPTED,
@@ -29,6 +37,16 @@ AT_ACCEPTED_CODES = frozenset({100, 101, 102})
 """Africa's Talking per-recipient codes: Processed, Sent, Queued."""
 AT_TRANSIENT_CODES = frozenset({500, 501, 502})
 """InternalServerError, GatewayError, RejectedByGateway; 401-409 and anything unknown are definite."""
+
+TRANSIENT_HTTP = frozenset({408, 429})
+"""HTTP statuses below 500 that a later attempt may get past (timeout, rate limit)."""
+
+BULK_RECIPIENTS = 100
+"""Recipients from which a batch is sent with `enqueue=1` (queued by Africa's Talking, answered at once)."""
+
+PRODUCTION_URL = "https://api.africastalking.com/version1"
+SANDBOX_URL = "https://api.sandbox.africastalking.com/version1"
+"""Africa's Talking's API roots; the `sandbox` username uses the sandbox (as the SDK does)."""
 
 
 COST = re.compile(r"(?:([A-Z]{3}) )?([0-9]{1,8}(?:\.[0-9]{1,4})?)", re.ASCII)
@@ -61,33 +79,36 @@ def status_code(value):
 
 
 class AfricasTalkingSmsSender:
-    """SMS through the `africastalking` SDK: one request for every recipient of the same text.
+    """SMS through Africa's Talking's `/version1/messaging`: one request for every recipient of the same text.
 
-    The SDK service is built per sender (not `africastalking.initialize`, which sets
-    module globals) so `api_url` can repoint just this instance at a sandbox or a fake.
+    `api_url` repoints just this instance at a sandbox or a local fake (`http://fake:9000` or
+    `http://fake:9000/version1`).
     """
 
-    def __init__(self, username, api_key, *, sender_id=None, api_url=None, timeout=TIMEOUT_SECONDS):
-        self.service = SMSService(username, api_key)
+    def __init__(self, username, api_key, *, sender_id=None, api_url=None, timeout=TIMEOUT_SECONDS, session=None):
         if api_url:
-            # The SDK has no setting for this: it joins `_baseUrl` + "/messaging".
             base = api_url.rstrip("/")
             base = base if base.endswith("/version1") else base + "/version1"
-            self.service._baseUrl = self.service._contentUrl = base
+        else:
+            base = SANDBOX_URL if username == "sandbox" else PRODUCTION_URL
+        self.url = base + "/messaging"
+        self.username = username
+        self.headers = {"apiKey": api_key, "Accept": "application/json"}
         self.sender_id = sender_id or None
         self.timeout = timeout
+        self.http = session or requests.Session()
 
     def send(self, recipients, text):
         """Send `text` to every recipient; one `SendResult` per distinct recipient, in order.
 
-        Raises `TransientSendError` when the request as a whole failed (network, any HTTP
-        error: the SDK hides the status code), `UnknownOutcomeError` (a TransientSendError)
-        when it was sent but no answer came in time, and `SendError` for a 2xx answer
-        that is not the documented JSON.
+        Raises `TransientSendError` when the request as a whole failed for now (network, 5xx,
+        429), `UnknownOutcomeError` (a TransientSendError) when it was sent but no answer came
+        in time, and `SendError` for a 2xx answer that is not the documented JSON. A refusal
+        of the whole request (401, other 4xx) is a FAILED result for every recipient.
         """
         recipients = list(dict.fromkeys([recipients] if isinstance(recipients, str) else recipients))
         parts = segments(text).parts
-        # The SDK raises for the whole batch on one malformed number, so those fail alone here.
+        # Africa's Talking refuses the whole batch for one malformed number, so those fail alone here.
         results = {
             phone: SendResult(
                 phone, FAILED, provider_status="InvalidPhoneNumber", segments=parts, reason="not an E.164 number"
@@ -100,23 +121,38 @@ class AfricasTalkingSmsSender:
             results.update(self._send_batch(valid, text, parts))
         return [results[phone] for phone in recipients]
 
-    def _send_batch(self, recipients, text, parts):
+    def _post(self, recipients, text):
+        data = {"username": self.username, "to": ",".join(recipients), "message": text, "bulkSMSMode": 1}
+        if self.sender_id:
+            data["from"] = self.sender_id
+        if len(recipients) >= BULK_RECIPIENTS:
+            data["enqueue"] = 1
         try:
-            answer = self.service.send(text, recipients, sender_id=self.sender_id, timeout=self.timeout)
+            return self.http.post(self.url, data=data, headers=self.headers, timeout=self.timeout)
         except requests.ReadTimeout as error:
             # Sent, but no answer: Africa's Talking may have taken it, and it has no API to ask.
             raise UnknownOutcomeError(f"Africa's Talking SMS request timed out: {error}") from error
-        except (AfricasTalkingException, requests.RequestException) as error:
+        except requests.RequestException as error:
             raise TransientSendError(f"Africa's Talking SMS request failed: {error}") from error
-        except RecursionError as error:  # the SDK parsed an answer nested thousands deep
-            raise SendError("unreadable Africa's Talking answer: nested too deeply") from error
+
+    def _send_batch(self, recipients, text, parts):
+        response = self._post(recipients, text)
+        status = response.status_code
+        if status >= 500 or status in TRANSIENT_HTTP:
+            raise TransientSendError(f"Africa's Talking SMS HTTP {status}: {response.text[:200]}")
+        if status >= 400:  # bad API key, unregistered sender id, bad request: sending again cannot help
+            reason = f"HTTP {status}: {response.text[:200]}"
+            provider_status = "Unauthorized" if status == 401 else f"HTTP {status}"
+            return {phone: SendResult(phone, FAILED, provider_status=provider_status, status_code=status,
+                                      segments=parts, reason=reason) for phone in recipients}
+        if not 200 <= status < 300:
+            raise SendError(f"unexpected Africa's Talking answer HTTP {status}")
         try:
-            # The SDK returns the body as text unless Content-Type is exactly "application/json".
-            data = json.loads(answer) if isinstance(answer, str) else answer
+            data = json.loads(response.content)
             summary = data["SMSMessageData"]
             entries = {entry["number"]: entry for entry in summary.get("Recipients") or []}
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            raise SendError(f"unreadable Africa's Talking answer: {answer!r:.200}") from error
+            raise SendError(f"unreadable Africa's Talking answer: {response.text[:200]!r}") from error
         return {phone: self._result(phone, entries.get(phone), summary.get("Message"), parts) for phone in recipients}
 
     @staticmethod

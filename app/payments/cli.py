@@ -22,6 +22,7 @@ def reconcile_command(minutes):
     db.session.commit()
     for change in changes:
         arrow = f"{change.before} -> {change.after}" if change.before != change.after else change.after
-        click.echo(f"payment {change.payment_id}: {arrow}  ({change.note})")
+        click.echo(f"payment {change.payment_id}: {arrow}  ({change.action}: {change.note})")
     click.echo(f"{len(changes)} payment(s) looked at, "
-               f"{sum(1 for c in changes if c.before != c.after)} changed.")
+               f"{sum(1 for c in changes if c.before != c.after)} changed, "
+               f"{sum(1 for c in changes if c.action == 'skipped')} skipped.")

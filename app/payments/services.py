@@ -12,7 +12,9 @@
   the payment in `review`, and so does a callback's success that gives no amount (a
   missing amount is a mismatch, never a match; only our own status query, which
   Daraja answers without one, is trusted without it); a success posts its ledger
-  entry (key `payment:<id>`) in the same transaction that marks it succeeded. Every
+  entry (key `payment:<id>`) in the same transaction that marks it succeeded. A success
+  for a payment already failed moves it to review with the operator's evidence and a
+  `late_success` alert for finance (app/payments/finance_alerts.py). Every
   result is kept in payment_events. A callback with a value that cannot be read
   (`providers/inbound.py`) is recorded as `unreadable` and raised, so the endpoint
   answers 400 with the payment untouched.
@@ -30,17 +32,18 @@ from sqlalchemy.dialects.postgresql import insert
 from app.keys import payment_job_id
 from app.ledger.models import LedgerAccount
 from app.payments import errors, states
+from app.payments.finance_alerts import LATE_SUCCESS, raise_finance_alert
 from app.payments.models import Payment, PaymentEvent
 from app.payments.providers.base import (
     COLLECTION,
     DISBURSEMENT,
     MalformedCallback,
+    NotSent,
     PaymentRequest,
     ProviderRejected,
     TransientProviderError,
     UnreadableCallback,
 )
-from app.payments.providers.circuit import CircuitOpen
 from app.payments.providers.reasons import reason_message
 from app.payments.reconcile import reconcile
 from app.payments.settlement import RESERVATION_HANDLERS, SETTLEMENT_HANDLERS, released_postings, reservation_postings
@@ -191,8 +194,8 @@ class PaymentService:
             return payment
         except TransientProviderError as exc:
             payment = self._lock(payment_id)
-            if isinstance(exc, CircuitOpen):
-                payment.in_doubt = False  # refused locally: the operator never saw it
+            if isinstance(exc, NotSent):
+                payment.in_doubt = False  # no token, or the circuit refused it: the operator never saw it
             self._record(payment, payment.provider, "job", {"transient": str(exc)}, "transient_error")
             checkpoint()
             raise
@@ -237,6 +240,9 @@ class PaymentService:
                 payment.provider_ref = payment.provider_ref or result.provider_ref
                 states.move(payment, states.PENDING, now)
             outcome = "still_pending"
+        elif payment.state == states.FAILED and result.status == "succeeded":
+            self._late_success(payment, result, source)
+            outcome = "late_success_review"
         elif payment.state in states.FINAL:
             expected = states.SUCCEEDED if result.status == "succeeded" else states.FAILED
             outcome = "duplicate" if payment.state == expected else f"conflict_after_{payment.state}"
@@ -254,6 +260,21 @@ class PaymentService:
             outcome = "applied_failure"
         self._record(payment, provider, source, result.raw, outcome)
         return payment
+
+    def _late_success(self, payment, result, source):
+        """The operator reports success for a payment we recorded as failed: the member may have paid
+        (or been paid) with nothing posted. Park it in review with the operator's evidence and raise
+        a `late_success` alert for finance; a person decides (states: failed -> review)."""
+        evidence = {"payment": payment.id, "reference": payment.reference, "provider": payment.provider,
+                    "direction": payment.direction, "purpose": payment.purpose, "amount_minor": payment.amount_minor,
+                    "currency": payment.currency, "phone": payment.phone, "failed_for": payment.failure_reason,
+                    "source": source, "receipt": result.receipt,
+                    "reported_amount_minor": result.amount.minor if result.amount else None,
+                    "reported_phone": result.phone, "operator": _jsonable(result.raw)}
+        payment.failure_reason = "late_success"
+        payment.receipt = payment.receipt or result.receipt
+        states.move(payment, states.REVIEW, self.clock.now())
+        raise_finance_alert(self.session, LATE_SUCCESS, payment, evidence, self.clock.now())
 
     def _lock_by_ref(self, provider, result):
         if not result.provider_ref:

@@ -5,10 +5,16 @@
         |            \\-----> timed_out --> succeeded | failed   (a late answer still counts)
         \\--> failed | succeeded | review                        (callback before the ack was stored)
     review --> succeeded | failed                              (an operator decides)
+    failed --> review                                          (a success reported after we recorded a failure)
 
 `review` parks a payment whose callback did not match the record (amount, phone) or
 whose request may have reached an operator that cannot be asked again: nothing is
-posted until a person decides. Final states take no further automatic result.
+posted until a person decides. Final states take no further automatic result, with one
+exception: the operator reporting success for a payment we recorded as failed (an STK
+query that said "failed" too early, a payout declined and then completed). The member
+may have been charged or paid with nothing posted, so it goes to review with the
+operator's evidence and an alert for finance (PaymentService._late_success), never
+silently ignored and never posted automatically.
 """
 
 INITIATED, PENDING, SUCCEEDED, FAILED, TIMED_OUT, REVERSED, REVIEW = (
@@ -20,13 +26,13 @@ TRANSITIONS = {
     TIMED_OUT: {SUCCEEDED, FAILED, REVIEW},
     REVIEW: {SUCCEEDED, FAILED},
     SUCCEEDED: {REVERSED},
-    FAILED: set(),
+    FAILED: {REVIEW},  # only for a late success, see the docstring
     REVERSED: set(),
 }
 """state -> the states it may move to."""
 
 FINAL = frozenset({SUCCEEDED, FAILED, REVERSED})
-"""States no callback or query changes."""
+"""Settled states: no callback or query changes them, except a late success on `failed` (-> review)."""
 
 OPEN = frozenset({INITIATED, PENDING, TIMED_OUT})
 """States a provider result may still settle."""
@@ -42,5 +48,4 @@ def move(payment, new_state, now):
         raise InvalidTransition(f"payment {payment.id}: {payment.state} -> {new_state}")
     payment.state = new_state
     payment.updated_at = now
-    if new_state in FINAL:
-        payment.settled_at = now
+    payment.settled_at = now if new_state in FINAL else None

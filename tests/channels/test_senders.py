@@ -120,12 +120,40 @@ def test_at_json_with_charset_content_type_is_still_parsed(sms):
 
 @responses.activate
 @pytest.mark.parametrize(
-    ("status", "body"), [(500, "Internal Server Error"), (401, "The supplied authentication is invalid")]
+    ("status", "body"), [(500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable"),
+                         (429, "Too Many Requests")]
 )
-def test_at_http_error_is_transient(sms, status, body):
+def test_at_server_error_is_transient(sms, status, body):
     responses.post(AT_URL, body=body, status=status, content_type="text/plain")
     with pytest.raises(TransientSendError):
         sms.send(["+254711000001"], "Habari")
+
+
+@responses.activate
+@pytest.mark.parametrize(("status", "body"), [(401, "The supplied authentication is invalid"),
+                                              (401, "Invalid senderId"), (400, "Bad Request")])
+def test_at_bad_credentials_or_sender_id_fail_every_recipient_for_good(sms, status, body):
+    """Africa's Talking answers 401 with a plain-text body; the SDK hid the status, so it was retried for ever."""
+    responses.post(AT_URL, body=body, status=status, content_type="text/plain")
+    results = sms.send(["+254711000001", "+254711000002"], "Habari")
+    assert [r.status for r in results] == [FAILED, FAILED]
+    assert all(r.status_code == status and body in r.reason for r in results)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_bulk_batch_asks_africas_talking_to_enqueue_it_and_a_small_one_does_not(sms):
+    from channels.sms_sender import BULK_RECIPIENTS
+
+    many = [f"+2547110{n:05d}" for n in range(BULK_RECIPIENTS)]
+    responses.post(AT_URL, json=at_answer(*(at_recipient(phone, code=102, status="Queued") for phone in many),
+                                          message=f"Sent to {len(many)}/{len(many)} Total Cost: KES 80.0000"))
+    results = sms.send(many, "Mkutano kesho saa nne")
+    sms.send(many[:2], "Habari")
+    bulk, small = (form(call) for call in responses.calls)
+    assert bulk["enqueue"] == "1" and bulk["bulkSMSMode"] == "1" and len(bulk["to"].split(",")) == len(many)
+    assert "enqueue" not in small
+    assert all(r.status == ACCEPTED for r in results)
 
 
 @responses.activate

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from redis.exceptions import RedisError
+
 from app.keys import provider_token_key, provider_token_lock_key
 from app.money import Money
 
@@ -98,6 +100,18 @@ class TransientProviderError(ProviderError):
     reason = "unavailable"
 
 
+class NotSent(TransientProviderError):
+    """A transient failure before the payment request left us (token fetch or token lock, an open
+    circuit): the operator never heard of it, so sending it again cannot pay twice."""
+
+
+class TokenUnavailable(NotSent):
+    """No access token could be had (the token call failed, or another process's refresh did not
+    finish, or Redis did not answer): nothing was sent with it."""
+
+    reason = "unavailable"
+
+
 class ProviderRejected(ProviderError):
     """A definite refusal (4xx, business rule): retrying the same call cannot help."""
 
@@ -165,7 +179,22 @@ class TokenCache:
         return value.decode() if value is not None else None
 
     def get(self):
-        """The cached token, refreshing it under the lock when it is missing."""
+        """The cached token, refreshing it under the lock when it is missing.
+
+        Every transient failure here is a TokenUnavailable (a NotSent): the request it was for
+        never left, so the payment is not in doubt. A refusal of our credentials stays a
+        ProviderRejected.
+        """
+        try:
+            return self._get()
+        except NotSent:
+            raise
+        except TransientProviderError as exc:
+            raise TokenUnavailable(f"access token: {exc}", code=exc.code, raw=exc.raw) from exc
+        except RedisError as exc:
+            raise TokenUnavailable(f"access token cache: {exc.__class__.__name__}") from exc
+
+    def _get(self):
         token = self._cached()
         if token:
             return token
@@ -182,7 +211,7 @@ class TokenCache:
             if token:
                 return token
             if time.monotonic() > deadline:
-                raise TransientProviderError("token refresh by another process did not finish")
+                raise TokenUnavailable("token refresh by another process did not finish")
 
     def _refresh(self):
         token, expires_in = self.fetch()
@@ -194,3 +223,20 @@ class TokenCache:
     def invalidate(self, token):
         """Drop `token` if it is still the cached one (a newer token is kept)."""
         self._compare_delete(keys=[self.key], args=[token])
+
+
+def callback_tokens(config, provider=None):
+    """The secrets an operator's callback may carry, the current one first.
+
+    `<PROVIDER>_CALLBACK_TOKEN` (e.g. MPESA_CALLBACK_TOKEN) when set, else CALLBACK_TOKEN; either
+    may hold two comma-separated values, "current,previous", so a secret is rotated without losing
+    the callbacks of requests sent under the old one. Outgoing requests carry the first.
+    """
+    own = str(config.get(f"{provider.upper()}_CALLBACK_TOKEN") or "") if provider else ""
+    chosen = own or str(config.get("CALLBACK_TOKEN") or "")
+    return [token.strip() for token in chosen.split(",") if token.strip()]
+
+
+def callback_url(config, provider, path):
+    """`PUBLIC_URL + path + ?token=<current secret>`: the URL an operator calls us back on."""
+    return f"{config['PUBLIC_URL'].rstrip('/')}{path}?token={(callback_tokens(config, provider) or [''])[0]}"

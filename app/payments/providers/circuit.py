@@ -23,6 +23,7 @@ import requests
 from app.clock import SystemClock
 from app.keys import circuit_key
 from app.payments.providers.base import (
+    NotSent,
     ProviderError,
     ProviderRejected,
     TokenRejected,
@@ -70,10 +71,11 @@ return failures
 """
 
 
-class CircuitOpen(TransientProviderError):
+class CircuitOpen(NotSent):
     """The operator failed repeatedly; calls are refused until the cool-down ends.
 
-    A TransientProviderError, so jobs retry it later; USSD shows "not responding".
+    A TransientProviderError, so jobs retry it later; USSD shows "not responding". A NotSent:
+    the refused call never left, so its payment is not in doubt.
     """
 
     reason = "unavailable"

@@ -26,6 +26,7 @@ from app.payments.providers.base import (
     ProviderResult,
     TokenCache,
     TransientProviderError,
+    callback_url,
 )
 from app.payments.providers.circuit import CircuitBreaker, ProviderHttp, json_object, raise_for_http_error
 
@@ -98,7 +99,8 @@ def _parse_status(body, provider_ref):
 
 
 class MtnMomo:
-    """The MoMo client; `config` holds the MOMO_* settings, PUBLIC_URL and CALLBACK_TOKEN."""
+    """The MoMo client; `config` holds the MOMO_* settings, PUBLIC_URL and the callback token
+    (MOMO_CALLBACK_TOKEN or CALLBACK_TOKEN)."""
 
     name = NAME
 
@@ -130,7 +132,7 @@ class MtnMomo:
                 "Ocp-Apim-Subscription-Key": self._setting(product, "SUBSCRIPTION_KEY"), **extra}
 
     def _callback_url(self):
-        return f"{self.config['PUBLIC_URL'].rstrip('/')}/payments/momo/callback?token={self.config['CALLBACK_TOKEN']}"
+        return callback_url(self.config, NAME, "/payments/momo/callback")
 
     def _send(self, product, req):
         if req.amount.currency != self.currency:

@@ -9,14 +9,27 @@ How callbacks find their payment: an STK callback and an STK query carry the
 callback carries `OriginatorConversationID`, which is our own `reference` (B2C v3
 lets us choose it), so `provider_ref` is the reference itself.
 
-B2C status: Daraja's Transaction Status API is asynchronous (its answer is posted
-later to a ResultURL under a new ConversationID, in a different Result shape), so
-`query_status` for a disbursement answers "pending" without calling Daraja; the B2C
-result and queue-timeout callbacks settle disbursements, and an operator reviews those
-still pending after reconciliation. Resending a B2C would risk paying twice.
+Result codes are numbers (`0`, `"1032"`) or text (`SFC_IC0003`, "the operator does not
+exist"): both are answers. Anything else (`" 0"`, `0.5`, `true`) is unreadable, never
+read as success. `4999` ("still under processing") and a query's HTTP 500
+`500.001.1001` "The transaction is being processed" are pending, never failed.
+
+Pay Bill or Buy Goods (MPESA_TRANSACTION_TYPE): a Pay Bill push names the paybill as both
+`BusinessShortCode` and `PartyB`; a Buy Goods push (`CustomerBuyGoodsOnline`) names the
+store number (MPESA_SHORTCODE, which also signs the Password) as `BusinessShortCode` and
+the till (MPESA_TILL_NUMBER) as `PartyB`.
+
+B2C status: Daraja's Transaction Status API is asynchronous. `query_status` for a
+disbursement asks it (`OriginalConversationID` = our reference, `Occasion` = our
+reference too) and answers "pending"; the result is posted to `/payments/mpesa/status`
+in a Result whose own OriginatorConversationID is the query's, so it is matched by the
+original's OriginatorConversationID among its ResultParameters (or the echoed Occasion)
+and settles the payout (`TransactionStatus` Completed / Cancelled / Declined / Expired).
+Resending a B2C would risk paying twice; asking for its status never does.
 """
 
 import base64
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,6 +44,7 @@ from app.payments.providers.base import (
     TokenCache,
     TransientProviderError,
     UnreadableCallback,
+    callback_url,
 )
 from app.payments.providers.circuit import CircuitBreaker, ProviderHttp, json_object, raise_for_http_error
 
@@ -60,6 +74,19 @@ B2C_RESULT_REASONS = {
 }
 """B2C ResultCode -> reason. Here 1 is OUR float running dry and 2001 a bad initiator, not the member."""
 
+STILL_PROCESSING = 4999
+"""STK query ResultCode: "The transaction is still under processing": pending, never failed."""
+
+TEXT_CODE = re.compile(r"[A-Z][A-Z0-9_.]{1,39}", re.ASCII)
+"""A text result code as Daraja spells them (`SFC_IC0003`, `R000001`): a definite answer."""
+
+PAY_BILL = "CustomerPayBillOnline"
+BUY_GOODS = "CustomerBuyGoodsOnline"
+
+STATUS_OUTCOMES = {"Completed": ("succeeded", None), "Cancelled": ("failed", "cancelled"),
+                   "Declined": ("failed", "rejected"), "Expired": ("failed", "expired")}
+"""Transaction Status `TransactionStatus` -> (status, reason); anything else is still pending."""
+
 PROCESSING = "500.001.1001"
 """Daraja's errorCode (HTTP 500) for "still processing" (query) or "subscriber locked" (push)."""
 
@@ -83,6 +110,29 @@ def _check_answer(response):
         reason = STK_RESULT_REASONS.get(_int(body["ResponseCode"]), "rejected")
         raise ProviderRejected(reason, body.get("ResponseDescription", ""), code=str(body["ResponseCode"]), raw=body)
     return body
+
+
+def _result_code(value):
+    """A ResultCode as an int (`0`, `"1032"`) or a text code (`"SFC_IC0003"`); None when missing.
+
+    UnreadableCallback for anything else: `" 0"`, `"0.0"`, `0.5` or `False` are never success.
+    """
+    if value is None:
+        return None
+    code = _int(value)
+    if code is not None:
+        return code
+    if isinstance(value, str) and TEXT_CODE.fullmatch(value):
+        return value
+    raise UnreadableCallback(f"ResultCode {value!r:.40}")
+
+
+def _still_processing(response, answer):
+    """True for the query's "still processing" answers: HTTP 500 500.001.1001, or its words under another code."""
+    if response.status_code < 500:
+        return False
+    words = str(answer.get("errorMessage") or "").lower()
+    return answer.get("errorCode") == PROCESSING or "being processed" in words or "under processing" in words
 
 
 def _int(value):
@@ -153,7 +203,8 @@ def _nairobi_time(value):
 
 
 class MpesaDaraja:
-    """The Daraja client; `config` holds the MPESA_* settings, PUBLIC_URL and CALLBACK_TOKEN."""
+    """The Daraja client; `config` holds the MPESA_* settings, PUBLIC_URL and the callback token
+    (MPESA_CALLBACK_TOKEN or CALLBACK_TOKEN)."""
 
     name = NAME
 
@@ -184,7 +235,18 @@ class MpesaDaraja:
         return self.http.send_authorized("POST", f"{self.base_url}{path}", handle, tokens=self.tokens, json=body)
 
     def _callback_url(self, path):
-        return f"{self.config['PUBLIC_URL'].rstrip('/')}{path}?token={self.config['CALLBACK_TOKEN']}"
+        return callback_url(self.config, NAME, path)
+
+    def _parties(self):
+        """(BusinessShortCode, PartyB, TransactionType): the paybill twice, or Buy Goods' store number and till."""
+        shortcode = str(self.config["MPESA_SHORTCODE"])
+        kind = self.config.get("MPESA_TRANSACTION_TYPE") or PAY_BILL
+        if kind != BUY_GOODS:
+            return shortcode, shortcode, kind
+        till = str(self.config.get("MPESA_TILL_NUMBER") or "")
+        if not till:
+            raise ProviderRejected("configuration", "Buy Goods (MPESA_TRANSACTION_TYPE) without MPESA_TILL_NUMBER")
+        return shortcode, till, kind
 
     def _password(self):
         """(Password, Timestamp): base64(shortcode + passkey + timestamp), Nairobi time."""
@@ -198,17 +260,17 @@ class MpesaDaraja:
         """Send an STK push; Ack.provider_ref is the CheckoutRequestID."""
         amount = _whole_shillings(req.amount)
         phone = _phone_digits(req.phone)
+        shortcode, party_b, kind = self._parties()
         password, timestamp = self._password()
-        shortcode = str(self.config["MPESA_SHORTCODE"])
         account = "".join(ch for ch in req.reference if ch.isalnum())[:ACCOUNT_REFERENCE_MAX] or "Pamoja"
         body = {
             "BusinessShortCode": shortcode,
             "Password": password,
             "Timestamp": timestamp,
-            "TransactionType": self.config.get("MPESA_TRANSACTION_TYPE") or "CustomerPayBillOnline",
+            "TransactionType": kind,
             "Amount": amount,
             "PartyA": phone,
-            "PartyB": shortcode,
+            "PartyB": party_b,
             "PhoneNumber": phone,
             "CallBackURL": self._callback_url("/payments/mpesa/callback"),
             "AccountReference": account,
@@ -234,12 +296,12 @@ class MpesaDaraja:
 
         def handle(response):
             answer = json_object(response)
-            if response.status_code == 500 and answer.get("errorCode") == PROCESSING:
+            if _still_processing(response, answer):
                 return answer  # "The transaction is being processed": still pending
             return _check_answer(response)
 
         answer = self._post("/mpesa/stkpushquery/v1/query", body, handle)
-        if "ResultCode" not in answer:
+        if answer.get("ResultCode") is None:
             return ProviderResult("pending", req.provider_ref, None, None, None, None, answer)
         status, reason = _stk_outcome(answer["ResultCode"])
         return ProviderResult(status, answer.get("CheckoutRequestID", req.provider_ref), reason,
@@ -265,10 +327,28 @@ class MpesaDaraja:
         answer = self._post("/mpesa/b2c/v3/paymentrequest", body)
         return Ack(provider_ref=answer.get("OriginatorConversationID") or req.reference, raw=answer)
 
+    def _query_b2c(self, req):
+        """Ask Transaction Status about a B2C; its answer comes later to /payments/mpesa/status."""
+        ref = req.provider_ref or req.reference
+        body = {
+            "Initiator": self.config["MPESA_INITIATOR_NAME"],
+            "SecurityCredential": self.config["MPESA_SECURITY_CREDENTIAL"],
+            "CommandID": "TransactionStatusQuery",
+            "OriginalConversationID": ref,
+            "PartyA": str(self.config["MPESA_B2C_SHORTCODE"]),
+            "IdentifierType": "4",
+            "ResultURL": self._callback_url("/payments/mpesa/status"),
+            "QueueTimeOutURL": self._callback_url("/payments/mpesa/status"),
+            "Remarks": "Payout status",
+            "Occasion": ref[:REMARKS_MAX],
+        }
+        answer = self._post("/mpesa/transactionstatus/v1/query", body)
+        return ProviderResult("pending", ref, "status_asked", None, None, None, answer)
+
     def query_status(self, req):
-        """STK: ask Daraja. B2C: "pending" without a call (see the module docstring)."""
+        """STK: ask Daraja (the answer is the outcome). B2C: ask Transaction Status (answers "pending"; see above)."""
         if req.direction == DISBURSEMENT:
-            return ProviderResult("pending", req.provider_ref or req.reference, "no_status_api", None, None, None, {})
+            return self._query_b2c(req)
         return self._query_stk(req)
 
     # -- callbacks ------------------------------------------------------------------
@@ -285,6 +365,8 @@ class MpesaDaraja:
         if isinstance(stk, dict):
             return _parse_stk(stk, payload)
         result = payload.get("Result")
+        if kind == "status":
+            return _parse_status(inbound.mapping(result, "Result"), payload)
         if kind == "timeout":
             return _parse_timeout(result if isinstance(result, dict) else payload, payload)
         if isinstance(result, dict):
@@ -293,12 +375,13 @@ class MpesaDaraja:
 
 
 def _stk_outcome(result_code):
-    code = _int(result_code)
+    code = _result_code(result_code)
     if code is None:
-        error = MalformedCallback if result_code is None else UnreadableCallback
-        raise error(f"ResultCode {result_code!r:.40}")
+        raise MalformedCallback("callback without ResultCode")
     if code == 0:
         return "succeeded", None
+    if code == STILL_PROCESSING:
+        return "pending", None
     return "failed", STK_RESULT_REASONS.get(code, "rejected")
 
 
@@ -324,10 +407,9 @@ def _parse_stk(stk, payload):
 def _parse_b2c(result, payload):
     ref = _reference(result.get("OriginatorConversationID") or result.get("ConversationID"),
                      "OriginatorConversationID")
-    code = _int(result.get("ResultCode"))
+    code = _result_code(result.get("ResultCode"))
     if code is None:
-        error = MalformedCallback if result.get("ResultCode") is None else UnreadableCallback
-        raise error(f"ResultCode {result.get('ResultCode')!r:.40}")
+        raise MalformedCallback("B2C result without ResultCode")
     parameters = inbound.mapping(result.get("ResultParameters"), "ResultParameters")
     values = _values(parameters.get("ResultParameter"), "Key", "ResultParameters.ResultParameter")
     if code != 0:
@@ -346,3 +428,24 @@ def _parse_timeout(result, payload):
     ref = _reference(result.get("OriginatorConversationID") or result.get("ConversationID"),
                      "OriginatorConversationID")
     return ProviderResult("pending", ref, "timeout", None, None, None, payload)
+
+
+def _parse_status(result, payload):
+    """A Transaction Status result -> the ORIGINAL payout's outcome (pending when the query itself failed)."""
+    parameters = inbound.mapping(result.get("ResultParameters"), "ResultParameters")
+    values = _values(parameters.get("ResultParameter"), "Key", "ResultParameters.ResultParameter")
+    reference = inbound.mapping(result.get("ReferenceData"), "ReferenceData")
+    echoed = _values(reference.get("ReferenceItem"), "Key", "ReferenceData.ReferenceItem")
+    ref = _reference(inbound.text(values.get("OriginatorConversationID"), "OriginatorConversationID")
+                     or inbound.text(echoed.get("Occasion"), "Occasion"), "the payout's OriginatorConversationID")
+    code = _result_code(result.get("ResultCode"))
+    if code != 0:  # the query failed or timed out: it says nothing about the payout
+        return ProviderResult("pending", ref, "status_unknown", None, None, None, payload)
+    status, reason = STATUS_OUTCOMES.get(inbound.text(values.get("TransactionStatus"), "TransactionStatus"),
+                                         ("pending", None))
+    if status != "succeeded":
+        return ProviderResult(status, ref, reason, None, None, None, payload)
+    receiver = inbound.text(values.get("CreditPartyName"), "CreditPartyName", max_length=200)
+    return ProviderResult("succeeded", ref, None, inbound.text(values.get("ReceiptNo"), "ReceiptNo"),
+                          _kes(values.get("Amount"), "Amount"), _e164(receiver) if receiver else None, payload,
+                          completed_at=_nairobi_time(inbound.text(values.get("FinalisedTime"), "FinalisedTime")))

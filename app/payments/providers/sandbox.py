@@ -23,6 +23,7 @@ from rq import Queue
 from app.keys import sandbox_callback_job_id
 from app.payments.providers import inbound
 from app.payments.providers.base import Ack, MalformedCallback, ProviderResult
+from app.payments.providers.base import callback_url as operator_callback_url
 
 NAME = "sandbox"
 FAILING_ENDING = 99
@@ -46,7 +47,7 @@ class CallbackNotDelivered(Exception):
 
 
 def callback_url(config):
-    return f"{config['PUBLIC_URL'].rstrip('/')}/payments/sandbox/callback?token={config['CALLBACK_TOKEN']}"
+    return operator_callback_url(config, NAME, "/payments/sandbox/callback")
 
 
 def deliver_callback(*args):

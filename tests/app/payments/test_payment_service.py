@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.alerts.models import SecurityAlert
 from app.keys import payment_job_id
 from app.ledger.errors import InsufficientFunds
 from app.money import Money
@@ -111,14 +112,44 @@ def test_collection_posts_only_on_success_exactly_once(services, fake, member):
     assert len(fake.requests) == 1
 
 
-def test_failure_then_late_success_changes_nothing(services, fake, member):
+def test_failure_then_late_success_goes_to_review_with_an_alert_for_finance(services, fake, member):
     payment = deposit(services, member)
     send(services, payment)
     callback(services, payment, "failed", reason="cancelled")
-    callback(services, payment)
-    assert payment.state == "failed" and payment.failure_reason == "cancelled"
+    callback(services, payment, receipt="NLJ7RT61SV")
+    callback(services, payment, receipt="NLJ7RT61SV")  # the operator repeats it: one alert, nothing posted
+    assert payment.state == "review" and payment.failure_reason == "late_success" and payment.settled_at is None
+    assert payment.receipt == "NLJ7RT61SV" and payment.ledger_entry_id is None
     assert savings_balance(services, member) == Money(0, "KES")
-    assert outcomes(services, payment)[-1] == "conflict_after_failed"
+    assert outcomes(services, payment) == ["acknowledged", "applied_failure", "late_success_review",
+                                           "held_for_review"]
+    (alert,) = services.session.scalars(select(SecurityAlert).where(
+        SecurityAlert.rule == "late_success", SecurityAlert.subject_type == "payment",
+        SecurityAlert.subject_id == payment.id)).all()
+    assert alert.status == "open" and alert.evidence["failed_for"] == "cancelled"
+    assert alert.evidence["receipt"] == "NLJ7RT61SV" and alert.evidence["operator"]["receipt"] == "NLJ7RT61SV"
+
+
+def test_reconcile_goes_on_past_a_refused_query_and_a_crash(services, fake, member, monkeypatch):
+    refused, crashed, fine = (deposit(services, member, key=f"deposit:r:{n}") for n in range(3))
+    for payment in (refused, crashed, fine):
+        send(services, payment)
+
+    def query(req):
+        if req.reference == refused.reference:
+            raise ProviderRejected("rejected", "Bad Request - Invalid CheckoutRequestID", code="400.002.02")
+        if req.reference == crashed.reference:
+            raise RuntimeError("a bug in one payment's handling")
+        return ProviderResult("succeeded", f"FK-{req.reference}", None, "Q1", None, None, {"q": 1})
+
+    monkeypatch.setattr(fake, "query_status", query)
+    changes = services.payments.reconcile(timedelta(0))
+
+    assert [(c.payment_id, c.before, c.after, c.action) for c in changes] == [
+        (refused.id, "pending", "pending", "skipped"), (crashed.id, "pending", "pending", "skipped"),
+        (fine.id, "pending", "succeeded", "settled")]
+    assert changes[0].note.startswith("query refused: rejected") and "RuntimeError" in changes[1].note
+    assert "query_refused" in outcomes(services, refused)
 
 
 def test_callback_before_ack_is_stored_still_settles(services, fake, member):

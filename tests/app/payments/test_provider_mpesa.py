@@ -14,6 +14,7 @@ from app.keys import provider_token_key
 from app.money import Money
 from app.payments.providers.base import (
     MalformedCallback,
+    NotSent,
     PaymentRequest,
     ProviderRejected,
     TransientProviderError,
@@ -27,6 +28,7 @@ TOKEN_URL = f"{BASE}/oauth/v1/generate"
 STK_URL = f"{BASE}/mpesa/stkpush/v1/processrequest"
 QUERY_URL = f"{BASE}/mpesa/stkpushquery/v1/query"
 B2C_URL = f"{BASE}/mpesa/b2c/v3/paymentrequest"
+STATUS_URL = f"{BASE}/mpesa/transactionstatus/v1/query"
 CHECKOUT_ID = "ws_CO_191220191020363925"
 
 CONFIG = {
@@ -313,6 +315,79 @@ def test_query_while_daraja_is_still_processing_is_pending(fake, mpesa):
     assert mpesa.breaker.redis.exists(mpesa.breaker.key) == 0  # not counted as a failure
 
 
+def test_query_result_4999_still_under_processing_is_pending_not_failed(fake, mpesa):
+    token_ok(fake)
+    fake.post(QUERY_URL, json={"ResponseCode": "0", "ResponseDescription": "The service request has been accepted "
+                               "successsfully", "MerchantRequestID": "29115-34620561-1",
+                               "CheckoutRequestID": CHECKOUT_ID, "ResultCode": "4999",
+                               "ResultDesc": "The transaction is still under processing"})
+
+    result = mpesa.query_status(collection(provider_ref=CHECKOUT_ID))
+
+    assert (result.status, result.reason, result.provider_ref) == ("pending", None, CHECKOUT_ID)
+
+
+@pytest.mark.parametrize("result_code", ["SFC_IC0003", "R000002"])
+def test_a_text_result_code_is_an_answer_not_a_malformed_one(fake, mpesa, result_code):
+    payload = stk_callback(result_code, "The operator does not exist")
+    result = mpesa.parse_callback(payload, kind="stk")
+    assert (result.status, result.reason, result.provider_ref) == ("failed", "rejected", CHECKOUT_ID)
+
+    token_ok(fake)
+    fake.post(QUERY_URL, json={"ResponseCode": "0", "MerchantRequestID": "29115-34620561-1",
+                               "CheckoutRequestID": CHECKOUT_ID, "ResultCode": result_code,
+                               "ResultDesc": "The operator does not exist"})
+    queried = mpesa.query_status(collection(provider_ref=CHECKOUT_ID))
+    assert (queried.status, queried.reason) == ("failed", "rejected")
+
+    b2c = mpesa.parse_callback(b2c_result(result_code, "The operator does not exist"), kind="b2c")
+    assert (b2c.status, b2c.reason) == ("failed", "rejected")
+
+
+def test_buy_goods_sends_the_store_number_as_shortcode_and_the_till_as_party_b(fake, redis, clock):
+    config = {**CONFIG, "MPESA_TRANSACTION_TYPE": "CustomerBuyGoodsOnline", "MPESA_SHORTCODE": "7654321",
+              "MPESA_TILL_NUMBER": "5566778"}
+    token_ok(fake)
+    fake.post(STK_URL, json=STK_ACCEPTED)
+    fake.post(QUERY_URL, json={"ResponseCode": "0", "CheckoutRequestID": CHECKOUT_ID, "ResultCode": "0",
+                               "ResultDesc": "The service request is processed successfully."})
+    mpesa = MpesaDaraja(config, redis, clock=clock)
+
+    mpesa.request_collection(collection())
+    mpesa.query_status(collection(provider_ref=CHECKOUT_ID))
+
+    sent = json.loads(calls_to(fake, STK_URL)[0].request.body)
+    password = base64.b64encode(f"7654321{CONFIG['MPESA_PASSKEY']}20240501123000".encode()).decode()
+    assert (sent["TransactionType"], sent["BusinessShortCode"], sent["PartyB"]) == (
+        "CustomerBuyGoodsOnline", "7654321", "5566778")
+    assert sent["Password"] == password
+    assert json.loads(calls_to(fake, QUERY_URL)[0].request.body)["BusinessShortCode"] == "7654321"
+
+
+def test_buy_goods_without_a_till_is_refused_before_any_call(fake, redis, clock):
+    mpesa = MpesaDaraja({**CONFIG, "MPESA_TRANSACTION_TYPE": "CustomerBuyGoodsOnline"}, redis, clock=clock)
+    with pytest.raises(ProviderRejected) as raised:
+        mpesa.request_collection(collection())
+    assert raised.value.reason == "configuration" and not fake.calls
+
+
+def test_a_token_that_cannot_be_had_is_not_sent(fake, mpesa):
+    fake.get(TOKEN_URL, status=503, json={"requestId": "1", "errorCode": "503.001.01",
+                                          "errorMessage": "Service Unavailable"})
+    with pytest.raises(NotSent):
+        mpesa.request_collection(collection())
+    assert not calls_to(fake, STK_URL)
+
+
+def test_callbacks_are_registered_with_mpesas_own_current_token(fake, redis, clock):
+    mpesa = MpesaDaraja({**CONFIG, "MPESA_CALLBACK_TOKEN": "new-mpesa,old-mpesa"}, redis, clock=clock)
+    token_ok(fake)
+    fake.post(STK_URL, json=STK_ACCEPTED)
+    mpesa.request_collection(collection())
+    sent = json.loads(calls_to(fake, STK_URL)[0].request.body)
+    assert sent["CallBackURL"] == "https://pamoja.test/payments/mpesa/callback?token=new-mpesa"
+
+
 def test_query_without_a_checkout_id_cannot_ask_daraja(fake, mpesa):
     result = mpesa.query_status(collection())
     assert (result.status, result.reason) == ("pending", "not_acknowledged")
@@ -395,11 +470,75 @@ def test_b2c_queue_timeout_callback_is_pending_with_reason_timeout(mpesa):
     assert (result.status, result.reason, result.provider_ref) == ("pending", "timeout", "wd-7f3a1c")
 
 
-def test_b2c_status_is_pending_without_calling_daraja(fake, mpesa):
-    req = disbursement()
-    result = mpesa.query_status(req)
-    assert (result.status, result.provider_ref, result.reason) == ("pending", "wd-7f3a1c", "no_status_api")
-    assert not fake.calls
+def test_b2c_status_asks_transaction_status_with_the_documented_body(fake, mpesa):
+    token_ok(fake)
+    answer = {"OriginatorConversationID": "5118-111210482-1", "ConversationID": "AG_20230420_2010759fd5662ef6d054",
+              "ResponseCode": "0", "ResponseDescription": "Accept the service request successfully."}
+    fake.post(STATUS_URL, json=answer)
+
+    result = mpesa.query_status(disbursement())
+
+    assert (result.status, result.provider_ref, result.reason) == ("pending", "wd-7f3a1c", "status_asked")
+    assert json.loads(calls_to(fake, STATUS_URL)[0].request.body) == {
+        "Initiator": "testapi",
+        "SecurityCredential": "c2VjcmV0",
+        "CommandID": "TransactionStatusQuery",
+        "OriginalConversationID": "wd-7f3a1c",
+        "PartyA": "600996",
+        "IdentifierType": "4",
+        "ResultURL": "https://pamoja.test/payments/mpesa/status?token=s3cret",
+        "QueueTimeOutURL": "https://pamoja.test/payments/mpesa/status?token=s3cret",
+        "Remarks": "Payout status",
+        "Occasion": "wd-7f3a1c",
+    }
+
+
+def status_result(transaction_status="Completed", code=0, original="wd-7f3a1c", occasion="wd-7f3a1c"):
+    """A Transaction Status result as Daraja posts it to the ResultURL (its own ids are the query's)."""
+    params = [
+        {"Key": "DebitPartyName", "Value": "600310 - Safaricom333"},
+        {"Key": "CreditPartyName", "Value": "254708374149 - John Doe"},
+        {"Key": "InitiatedTime", "Value": 20191219114549},
+        {"Key": "DebitAccountType", "Value": "Utility Account"},
+        {"Key": "DebitPartyCharges", "Value": "Fee For B2C Payment|KES|22.40"},
+        {"Key": "TransactionReason"},
+        {"Key": "ReasonType", "Value": "Business Payment to Customer via API"},
+        {"Key": "TransactionStatus", "Value": transaction_status},
+        {"Key": "FinalisedTime", "Value": 20191219114550},
+        {"Key": "Amount", "Value": 500},
+        {"Key": "ConversationID", "Value": "AG_20191219_00004e48cf7e3533f581"},
+        {"Key": "ReceiptNo", "Value": "NLJ41HAY6Q"},
+    ]
+    if original is not None:
+        params.append({"Key": "OriginatorConversationID", "Value": original})
+    return {"Result": {"ResultType": 0, "ResultCode": code, "ResultDesc": "The service request is processed "
+                       "successfully.", "OriginatorConversationID": "5118-111210482-1",
+                       "ConversationID": "AG_20230420_2010759fd5662ef6d054", "TransactionID": "NLJ0000000",
+                       "ResultParameters": {"ResultParameter": params},
+                       "ReferenceData": {"ReferenceItem": {"Key": "Occasion", "Value": occasion}}}}
+
+
+def test_a_completed_transaction_status_settles_the_original_payout(mpesa):
+    result = mpesa.parse_callback(status_result(), kind="status")
+    assert (result.status, result.provider_ref, result.receipt) == ("succeeded", "wd-7f3a1c", "NLJ41HAY6Q")
+    assert (result.amount, result.phone) == (Money(500_00, "KES"), "+254708374149")
+    assert result.completed_at == datetime(2019, 12, 19, 8, 45, 50, tzinfo=UTC)
+
+
+def test_a_transaction_status_is_matched_by_the_echoed_occasion_without_the_original_id(mpesa):
+    result = mpesa.parse_callback(status_result(original=None), kind="status")
+    assert (result.status, result.provider_ref) == ("succeeded", "wd-7f3a1c")
+
+
+@pytest.mark.parametrize("transaction_status, code, expected", [
+    ("Cancelled", 0, ("failed", "cancelled")), ("Declined", 0, ("failed", "rejected")),
+    ("Expired", 0, ("failed", "expired")), ("Pending", 0, ("pending", None)),
+    ("Completed", 2001, ("pending", "status_unknown")),  # the query failed: it says nothing of the payout
+    ("Completed", "SFC_IC0003", ("pending", "status_unknown")),
+])
+def test_transaction_status_outcomes(mpesa, transaction_status, code, expected):
+    result = mpesa.parse_callback(status_result(transaction_status, code), kind="status")
+    assert (result.status, result.reason) == expected and result.provider_ref == "wd-7f3a1c"
 
 
 def test_b2c_success_without_an_amount_says_so_and_a_lone_parameter_is_read(mpesa):
