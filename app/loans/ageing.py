@@ -119,7 +119,7 @@ def portfolio_at_risk(session, as_of):
     """[ParLine] for the portfolio per currency, then per product, then per group."""
     rows = session.execute(
         select(Loan.id, Loan.currency, LoanProduct.code, LoanProduct.group_id, LoanInstalment.due_date,
-               LoanInstalment.principal_due - LoanInstalment.principal_paid, LoanInstalment.paid)
+               LoanInstalment.principal_left, LoanInstalment.paid)
         .join(LoanProduct, LoanProduct.id == Loan.product_id)
         .join(LoanInstalment, LoanInstalment.loan_id == Loan.id)
         .where(Loan.state.in_(ON_BOOKS))).all()

@@ -202,8 +202,9 @@ class LoanInstalment(db.Model):
         and in SQL on the class (`select(LoanInstalment.remaining)`, the reminders' query)."""
         return self.total_due - self.total_paid
 
-    @property
+    @hybrid_property
     def principal_left(self):
+        """Principal still outstanding on this instalment (in SQL too: the PAR report's query)."""
         return self.principal_due - self.principal_paid
 
 
