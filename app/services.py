@@ -220,7 +220,7 @@ class Services:
 
     def _group_officials(self, group_id):
         """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""
-        from app.loans.groups import group_officials
+        from app.loans.group_membership import group_officials
 
         return group_officials(self.session, group_id)
 

@@ -21,17 +21,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import select
 
+from app.loans.accounts import LoanAccounts
 from app.loans.models import Loan, LoanInstalment, LoanProduct
 from app.loans.products import penalty_for
-from app.loans.repayments import LoanAccounts, Repayments
+from app.loans.repayment_booking import Repayments
+from app.loans.states import ON_BOOKS
 from app.money import Money
 
 PAR_DAYS = (1, 30, 60, 90)
 """The PAR thresholds reported: loans overdue more than this many days."""
-
-ON_BOOKS = ("disbursed", "defaulted")
-"""Loan states whose principal is still outstanding."""
-
 
 @dataclass
 class AgeingResult:
@@ -121,7 +119,7 @@ def portfolio_at_risk(session, as_of):
     """[ParLine] for the portfolio per currency, then per product, then per group."""
     rows = session.execute(
         select(Loan.id, Loan.currency, LoanProduct.code, LoanProduct.group_id, LoanInstalment.due_date,
-               LoanInstalment.principal_due - LoanInstalment.principal_paid, LoanInstalment.paid)
+               LoanInstalment.principal_left, LoanInstalment.paid)
         .join(LoanProduct, LoanProduct.id == Loan.product_id)
         .join(LoanInstalment, LoanInstalment.loan_id == Loan.id)
         .where(Loan.state.in_(ON_BOOKS))).all()

@@ -14,7 +14,8 @@ member has a limit of their own (with none, the reason their limit is zero).
 from sqlalchemy import exists, select
 
 from app.loans import errors
-from app.loans.models import OPEN_STATES, Loan, LoanInstalment
+from app.loans.models import Loan, LoanInstalment
+from app.loans.states import DEFAULTED, DISBURSED, IN_PROGRESS
 from app.money import Money
 
 
@@ -46,7 +47,7 @@ class Eligibility:
     def in_arrears(self, member, today):
         """True when one of the member's disbursed loans has an unpaid instalment past its due date."""
         return self.session.scalar(select(exists().where(
-            Loan.member_id == member.id, Loan.state == "disbursed", LoanInstalment.loan_id == Loan.id,
+            Loan.member_id == member.id, Loan.state == DISBURSED, LoanInstalment.loan_id == Loan.id,
             LoanInstalment.paid.is_(False), LoanInstalment.due_date < today)))
 
     def check_member(self, member, today=None):
@@ -56,11 +57,11 @@ class Eligibility:
         if minutes:
             raise errors.locked(minutes)
         states = set(self.session.scalars(select(Loan.state).where(Loan.member_id == member.id)))
-        if "defaulted" in states:
+        if DEFAULTED in states:
             raise errors.defaulted()
         if self.in_arrears(member, today):
             raise errors.in_arrears()
-        if states & set(OPEN_STATES):
+        if states & IN_PROGRESS:
             raise errors.has_open_loan()
 
     def check_product(self, member, product, today=None):
@@ -76,10 +77,10 @@ class Eligibility:
 
         Returns the amount that guarantors must cover (0 within the member's own limit).
         """
-        if amount < product.money(product.min_amount):
-            raise errors.below_minimum(product.money(product.min_amount))
-        if amount > product.money(product.max_amount):
-            raise errors.above_maximum(product.money(product.max_amount))
+        if amount < product.min_amount:
+            raise errors.below_minimum(product.min_amount)
+        if amount > product.max_amount:
+            raise errors.above_maximum(product.max_amount)
         if term is not None and term not in product.terms:
             raise errors.bad_term()
         ceiling = kyc_max(self.kyc_tiers, member.kyc_level, product.currency)

@@ -14,12 +14,16 @@ whatever a pledge did not need is released. What is still owed stays on the loan
 
 from sqlalchemy import select
 
+from app.ledger.errors import InsufficientFunds
 from app.loans import errors
+from app.loans.accounts import LoanAccounts
 from app.loans.models import Loan, LoanGuarantee
-from app.loans.repayments import LoanAccounts, Repayments
+from app.loans.repayment_booking import Repayments
+from app.loans.states import APPLIED, DEFAULTED
 from app.money import Money
 
 MAX_GUARANTORS = 3
+"""The most guarantors a borrower may name (errors.TooManyGuarantors says so)."""
 
 
 class Guarantees:
@@ -35,11 +39,11 @@ class Guarantees:
                                          .order_by(LoanGuarantee.id)))
 
     def pledged_total(self, loan):
-        return sum(g.pledged for g in self.of_loan(loan) if g.state == "pledged")
+        return loan.money(sum(g.pledged_minor for g in self.of_loan(loan) if g.state == "pledged"))
 
     def missing(self, loan):
-        """How much of the part above the member's limit no pledge covers yet (minor units)."""
-        return max(0, loan.guarantee_needed - self.pledged_total(loan))
+        """How much of the part above the member's limit no pledge covers yet (Money, zero when covered)."""
+        return max(loan.guarantee_needed - self.pledged_total(loan), loan.money(0))
 
     @staticmethod
     def check(guarantors, borrower):
@@ -59,14 +63,33 @@ class Guarantees:
         self.session.flush()
         for guarantor in guarantors:
             self.notify(guarantor, "guarantor_request", key=f"loan:{loan.id}:guarantor:{guarantor.id}",
-                        name=borrower.name, amount=loan.money(loan.guarantee_needed))
+                        name=borrower.name, amount=loan.guarantee_needed)
 
     def open_requests(self, member):
         """Requests waiting for this member's answer, on loans still being applied for."""
         return list(self.session.scalars(
             select(LoanGuarantee).join(Loan, Loan.id == LoanGuarantee.loan_id)
             .where(LoanGuarantee.guarantor_id == member.id, LoanGuarantee.state == "requested",
-                   Loan.state == "applied").order_by(LoanGuarantee.id)))
+                   Loan.state == APPLIED).order_by(LoanGuarantee.id)))
+
+    def request_of(self, guarantee_id, member):
+        """The member's own guarantee request with this id (any state); raises GuaranteeClosed otherwise."""
+        guarantee = self.session.get(LoanGuarantee, guarantee_id)
+        if guarantee is None or guarantee.guarantor_id != member.id:
+            raise errors.GuaranteeClosed()
+        return guarantee
+
+    def check_pledge(self, guarantee, member, amount):
+        """Raise PledgeTooLarge beyond what the loan still needs, the ledger's InsufficientFunds
+        beyond the guarantor's savings: what `pledge` refuses, asked before the PIN."""
+        loan = guarantee.loan
+        missing = self.missing(loan)
+        if amount > missing:
+            raise errors.PledgeTooLarge(missing)
+        savings = self.accounts.savings(member.id, loan.currency)
+        available = self.ledger.balance(savings)
+        if amount > available:
+            raise InsufficientFunds(savings, available)
 
     def _lock_open(self, guarantee_id, member):
         guarantee = self.session.scalar(select(LoanGuarantee).where(LoanGuarantee.id == guarantee_id)
@@ -74,7 +97,7 @@ class Guarantees:
         if guarantee is None or guarantee.guarantor_id != member.id or guarantee.state != "requested":
             raise errors.GuaranteeClosed()
         loan = self.session.scalar(select(Loan).where(Loan.id == guarantee.loan_id).with_for_update())
-        if loan.state != "applied":
+        if loan.state != APPLIED:
             raise errors.GuaranteeClosed()
         return guarantee, loan
 
@@ -86,13 +109,13 @@ class Guarantees:
         """
         guarantee, loan = self._lock_open(guarantee_id, member)
         missing = self.missing(loan)
-        if amount.minor > missing:
-            raise errors.PledgeTooLarge(loan.money(missing))
+        if amount > missing:
+            raise errors.PledgeTooLarge(missing)
         self.ledger.post(key, [(self.accounts.savings(member.id, loan.currency), amount),
                                (self.accounts.pledged(member.id, loan.currency), -amount)],
                          kind="guarantee_pledge", memo=f"pledge for loan {loan.id}", initiated_by=f"member:{member.id}",
                          channel=channel, session_ref=session_ref)
-        guarantee.state, guarantee.pledged, guarantee.pledged_at = "pledged", amount.minor, self.clock.now()
+        guarantee.state, guarantee.pledged_minor, guarantee.pledged_at = "pledged", amount.minor, self.clock.now()
         self.session.flush()
         return guarantee
 
@@ -116,15 +139,14 @@ class Guarantees:
             if guarantee.state == "requested":
                 guarantee.state, guarantee.settled_at = "cancelled", self.clock.now()
             elif guarantee.state == "pledged":
-                self._unpledge(loan, guarantee, guarantee.pledged - guarantee.recovered, reason)
-                guarantee.state = "released" if not guarantee.recovered else "recovered"
+                self._unpledge(loan, guarantee, guarantee.unrecovered, reason)
+                guarantee.state = "released" if not guarantee.recovered_minor else "recovered"
                 guarantee.settled_at = self.clock.now()
         self.session.flush()
 
-    def _unpledge(self, loan, guarantee, minor, reason):
-        if minor <= 0:
+    def _unpledge(self, loan, guarantee, amount, reason):
+        if amount.minor <= 0:
             return
-        amount = Money(minor, loan.currency)
         self.ledger.post(f"loan:{loan.id}:guarantee:{guarantee.id}:release",
                          [(self.accounts.pledged(guarantee.guarantor_id, loan.currency), amount),
                           (self.accounts.savings(guarantee.guarantor_id, loan.currency), -amount)],
@@ -149,16 +171,16 @@ class Guarantees:
             owed = repayments.payoff(loan).minor
             available = self.ledger.balance(account).minor
             if guarantee is not None:
-                available = min(available, guarantee.pledged - guarantee.recovered)
+                available = min(available, guarantee.unrecovered.minor)
             take = min(owed, available)
             if take <= 0:
                 continue
             amount = Money(take, loan.currency)
             repayments.repay_from(loan.id, amount, account, key=f"loan:{loan.id}:recover:{source}:{owner_id}",
                                   source=f"recovery_{source}", actor=actor, channel=channel,
-                                  states=("defaulted",))
+                                  states=frozenset({DEFAULTED}))
             if guarantee is not None:
-                guarantee.recovered += take
+                guarantee.recovered_minor += take
             taken.append((source, owner_id, amount))
         self.release_all(loan, reason="recovery done")
         return taken

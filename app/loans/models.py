@@ -24,16 +24,12 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.loans.states import APPLIED, STATES
 from app.money import Money
-
-STATES = ("applied", "approved", "declined", "disbursed", "closed", "defaulted")
-"""A loan's life: applied -> approved -> disbursed -> closed | defaulted; or applied -> declined."""
-
-OPEN_STATES = ("applied", "approved", "disbursed")
-"""States in which a member has a loan in progress (one at a time)."""
 
 
 class LoanProduct(db.Model):
@@ -53,8 +49,8 @@ class LoanProduct(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3))
-    min_amount: Mapped[int] = mapped_column(BigInteger)
-    max_amount: Mapped[int] = mapped_column(BigInteger)
+    min_amount_minor: Mapped[int] = mapped_column("min_amount", BigInteger)
+    max_amount_minor: Mapped[int] = mapped_column("max_amount", BigInteger)
     terms: Mapped[list[int]] = mapped_column(ARRAY(Integer))
     frequency: Mapped[str] = mapped_column(String(10))
     interest_method: Mapped[str] = mapped_column(String(10))
@@ -71,8 +67,8 @@ class LoanProduct(db.Model):
     min_membership_days: Mapped[int] = mapped_column(Integer, default=0)
     guarantor_rule: Mapped[str] = mapped_column(String(12), default="above_limit")
     approval: Mapped[str] = mapped_column(String(10), default="auto")
-    auto_approve_max: Mapped[int] = mapped_column(BigInteger, default=0)
-    """Loans up to this amount (minor units) within the member's limit approve themselves."""
+    auto_approve_max_minor: Mapped[int] = mapped_column("auto_approve_max", BigInteger, default=0)
+    """Loans up to this amount within the member's limit approve themselves."""
     group_id: Mapped[int | None] = mapped_column(BigInteger)
     """Set for a group's own product (lent from its pool); no FK until the groups package lands."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -80,6 +76,18 @@ class LoanProduct(db.Model):
 
     def money(self, minor):
         return Money(minor, self.currency)
+
+    @property
+    def min_amount(self):
+        return Money(self.min_amount_minor, self.currency)
+
+    @property
+    def max_amount(self):
+        return Money(self.max_amount_minor, self.currency)
+
+    @property
+    def auto_approve_max(self):
+        return Money(self.auto_approve_max_minor, self.currency)
 
     def __repr__(self):
         return f"<LoanProduct {self.id} {self.code}>"
@@ -90,8 +98,7 @@ class Loan(db.Model):
     __table_args__ = (
         CheckConstraint("principal > 0", name="principal_positive"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
-        CheckConstraint("state IN ('applied', 'approved', 'declined', 'disbursed', 'closed', 'defaulted')",
-                        name="state"),
+        CheckConstraint(f"state IN ({', '.join(repr(state) for state in STATES)})", name="state"),
         CheckConstraint("destination IN ('savings', 'mobile_money')", name="destination"),
     )
 
@@ -99,17 +106,18 @@ class Loan(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("loan_products.id"), index=True)
-    principal: Mapped[int] = mapped_column(BigInteger)
+    principal_minor: Mapped[int] = mapped_column("principal", BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     instalments: Mapped[int] = mapped_column(Integer)
     frequency: Mapped[str] = mapped_column(String(10))
     interest_method: Mapped[str] = mapped_column(String(10))
     annual_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
-    fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_minor: Mapped[int] = mapped_column("fee", BigInteger, default=0)
     fee_timing: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(12), default="applied", index=True)
+    state: Mapped[str] = mapped_column(String(12), default=APPLIED, index=True)
+    """See app/loans/states.py; changed only by its move()."""
     destination: Mapped[str] = mapped_column(String(12), default="savings")
-    own_limit: Mapped[int] = mapped_column(BigInteger, default=0)
+    own_limit_minor: Mapped[int] = mapped_column("own_limit", BigInteger, default=0)
     """The member's limit when they applied; above it, guarantors' pledges must cover the rest."""
     disbursement_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     disbursed_on: Mapped[date | None] = mapped_column(Date)
@@ -128,9 +136,22 @@ class Loan(db.Model):
         return Money(minor, self.currency)
 
     @property
+    def principal(self):
+        return Money(self.principal_minor, self.currency)
+
+    @property
+    def fee(self):
+        """The processing fee (deducted from the payout, or added to the first instalment)."""
+        return Money(self.fee_minor, self.currency)
+
+    @property
+    def own_limit(self):
+        return Money(self.own_limit_minor, self.currency)
+
+    @property
     def guarantee_needed(self):
-        """The part of the principal above the member's own limit, in minor units."""
-        return max(0, self.principal - self.own_limit)
+        """The part of the principal above the member's own limit."""
+        return Money(max(0, self.principal_minor - self.own_limit_minor), self.currency)
 
     def __repr__(self):
         return f"<Loan {self.id} member {self.member_id} {self.state}>"
@@ -166,20 +187,24 @@ class LoanInstalment(db.Model):
 
     loan: Mapped[Loan] = relationship(back_populates="schedule")
 
-    @property
+    @hybrid_property
     def total_due(self):
+        """Minor units due on this instalment, penalty included (a SQL expression on the class)."""
         return self.principal_due + self.interest_due + self.fee_due + self.penalty_due
 
-    @property
+    @hybrid_property
     def total_paid(self):
         return self.principal_paid + self.interest_paid + self.fee_paid + self.penalty_paid
 
-    @property
+    @hybrid_property
     def remaining(self):
+        """What is still owed on this instalment, in minor units: the one rule, in Python on a row
+        and in SQL on the class (`select(LoanInstalment.remaining)`, the reminders' query)."""
         return self.total_due - self.total_paid
 
-    @property
+    @hybrid_property
     def principal_left(self):
+        """Principal still outstanding on this instalment (in SQL too: the PAR report's query)."""
         return self.principal_due - self.principal_paid
 
 
@@ -206,16 +231,44 @@ class LoanRepayment(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     source: Mapped[str] = mapped_column(String(20))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    penalty: Mapped[int] = mapped_column(BigInteger, default=0)
-    fee: Mapped[int] = mapped_column(BigInteger, default=0)
-    interest: Mapped[int] = mapped_column(BigInteger, default=0)
-    principal: Mapped[int] = mapped_column(BigInteger, default=0)
-    excess: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_minor: Mapped[int] = mapped_column("amount", BigInteger)
+    penalty_minor: Mapped[int] = mapped_column("penalty", BigInteger, default=0)
+    fee_minor: Mapped[int] = mapped_column("fee", BigInteger, default=0)
+    interest_minor: Mapped[int] = mapped_column("interest", BigInteger, default=0)
+    principal_minor: Mapped[int] = mapped_column("principal", BigInteger, default=0)
+    excess_minor: Mapped[int] = mapped_column("excess", BigInteger, default=0)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    loan: Mapped[Loan] = relationship()
+
+    @property
+    def amount(self):
+        """What was paid, in the loan's currency; the parts below say where it went."""
+        return self.loan.money(self.amount_minor)
+
+    @property
+    def penalty(self):
+        return self.loan.money(self.penalty_minor)
+
+    @property
+    def fee(self):
+        return self.loan.money(self.fee_minor)
+
+    @property
+    def interest(self):
+        return self.loan.money(self.interest_minor)
+
+    @property
+    def principal(self):
+        return self.loan.money(self.principal_minor)
+
+    @property
+    def excess(self):
+        """Beyond the payoff: credited to the payer's savings (mobile money only)."""
+        return self.loan.money(self.excess_minor)
 
 
 class LoanGuarantee(db.Model):
@@ -232,10 +285,24 @@ class LoanGuarantee(db.Model):
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     guarantor_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     state: Mapped[str] = mapped_column(String(12), default="requested")
-    pledged: Mapped[int] = mapped_column(BigInteger, default=0)
-    recovered: Mapped[int] = mapped_column(BigInteger, default=0)
+    pledged_minor: Mapped[int] = mapped_column("pledged", BigInteger, default=0)
+    recovered_minor: Mapped[int] = mapped_column("recovered", BigInteger, default=0)
+    """What recovery took from the pledge (never more than pledged)."""
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     pledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     loan: Mapped[Loan] = relationship()
+
+    @property
+    def pledged(self):
+        return self.loan.money(self.pledged_minor)
+
+    @property
+    def recovered(self):
+        return self.loan.money(self.recovered_minor)
+
+    @property
+    def unrecovered(self):
+        """What of the pledge recovery did not take (released when the loan ends)."""
+        return self.loan.money(self.pledged_minor - self.recovered_minor)

@@ -47,15 +47,15 @@ def _decide(action, loan_id, officer, **options):
     return result
 
 
-def _money(minor, currency):
-    return format_money(Money(minor, currency), "en", decimals=True)
+def _money(amount):
+    return format_money(amount, "en", decimals=True)
 
 
 def _charge(kind, value, currency):
     """A fee or penalty as the officer typed it: `5%` of the amount, or a flat `KES 50.00` (stored in minor units)."""
     if kind == "percent":
         return f"{value.normalize():f}%"
-    return _money(int(value), currency)
+    return _money(Money(int(value), currency))
 
 
 products_cli = click.Group("products", help="Loan products.")
@@ -118,8 +118,8 @@ def list_products():
     from app.loans.models import LoanProduct
 
     for p in db.session.scalars(select(LoanProduct).order_by(LoanProduct.id)):
-        click.echo(f"{p.id:>3} {p.code:<10} {p.name:<14} {p.currency} {_money(p.min_amount, p.currency)}-"
-                   f"{_money(p.max_amount, p.currency)} terms {p.terms} {p.frequency} {p.interest_method} "
+        click.echo(f"{p.id:>3} {p.code:<10} {p.name:<14} {p.currency} {_money(p.min_amount)}-"
+                   f"{_money(p.max_amount)} terms {p.terms} {p.frequency} {p.interest_method} "
                    f"{p.annual_rate.normalize():f}% fee {_charge(p.fee_type, p.fee_value, p.currency)} "
                    f"({p.fee_timing}) penalty {_charge(p.penalty_type, p.penalty_value, p.currency)} "
                    f"approval {p.approval}{'' if p.active else ' INACTIVE'}")
@@ -130,10 +130,10 @@ def pending():
     """Loans waiting for a decision."""
     loans = request_services().loans
     for loan in loans.pending():
-        missing = loans.guarantees.missing(loan)
-        click.echo(f"{loan.id:>5} member {loan.member_id} {_money(loan.principal, loan.currency)} x{loan.instalments}"
+        missing = loans.pledges_missing(loan)
+        click.echo(f"{loan.id:>5} member {loan.member_id} {_money(loan.principal)} x{loan.instalments}"
                    f" applied {loan.applied_at:%Y-%m-%d %H:%M}"
-                   + (f"; pledges missing {_money(missing, loan.currency)}" if missing else ""))
+                   + (f"; pledges missing {_money(missing)}" if missing else ""))
 
 
 @loans_cli.command("show")
@@ -144,12 +144,12 @@ def show(loan_id):
     loan = loans.get(loan_id)
     if loan is None:
         raise click.ClickException(f"no loan {loan_id}")
-    click.echo(f"loan {loan.id}: member {loan.member_id}, {_money(loan.principal, loan.currency)}, {loan.state}")
+    click.echo(f"loan {loan.id}: member {loan.member_id}, {_money(loan.principal)}, {loan.state}")
     for row in loans.schedule(loan):
-        click.echo(f"  {row.number:>2} {row.due_date} due {_money(row.total_due, loan.currency):>14} "
-                   f"paid {_money(row.total_paid, loan.currency):>14} {'paid' if row.paid else 'unpaid'}"
+        click.echo(f"  {row.number:>2} {row.due_date} due {_money(loan.money(row.total_due)):>14} "
+                   f"paid {_money(loan.money(row.total_paid)):>14} {'paid' if row.paid else 'unpaid'}"
                    + (f" {row.days_overdue}d overdue" if row.days_overdue and not row.paid else ""))
-    for decision in loans.decisions(loan):
+    for decision in loans.decisions_on(loan):
         click.echo(f"  {decision.created_at:%Y-%m-%d %H:%M} {decision.decision:<18} {decision.actor} "
                    f"({decision.channel}) {decision.reason}")
 
@@ -214,8 +214,8 @@ def par(as_of, as_json):
         f" {'PAR' + str(days):>22}" for days in PAR_DAYS)
     click.echo(header)
     for line in lines:
-        click.echo(f"{line.scope:<9} {line.name:<12} {line.loans:>5} {_money(line.outstanding, line.currency):>16}"
-                   + "".join(f" {_money(line.at_risk[d], line.currency) + ' ' + str(line.share(d)) + '%':>22}"
+        click.echo(f"{line.scope:<9} {line.name:<12} {line.loans:>5} {_money(line.money(line.outstanding)):>16}"
+                   + "".join(f" {_money(line.money(line.at_risk[d])) + ' ' + str(line.share(d)) + '%':>22}"
                              for d in PAR_DAYS))
 
 
@@ -227,6 +227,6 @@ def recover(loan_id, reason, officer):
     """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges."""
     taken = _decide("recover", loan_id, officer, reason=reason)
     for source, owner, amount in taken:
-        click.echo(f"took {_money(amount.minor, amount.currency)} from {source} of member {owner}")
+        click.echo(f"took {_money(amount)} from {source} of member {owner}")
     if not taken:
         click.echo("nothing could be recovered")

@@ -80,13 +80,14 @@ def create_product(session, *, code, name, currency, min_amount, max_amount, ter
         raise ProductError(f"a product with code {code.upper()} exists")
     Money(min_minor, currency)
     product = LoanProduct(
-        code=code.upper(), name=name, currency=currency, min_amount=min_minor, max_amount=max_minor, terms=terms,
+        code=code.upper(), name=name, currency=currency, min_amount_minor=min_minor, max_amount_minor=max_minor,
+        terms=terms,
         frequency=frequency, interest_method=interest_method, annual_rate=_decimal(annual_rate, "annual_rate"),
         fee_type=fee_type, fee_value=_decimal(fee_value, "fee_value"), fee_timing=fee_timing,
         penalty_type=penalty_type, penalty_value=_decimal(penalty_value, "penalty_value"),
         grace_days=int(grace_days), savings_multiplier=_decimal(savings_multiplier, "savings_multiplier"),
         min_membership_days=int(min_membership_days), guarantor_rule=guarantor_rule, approval=approval,
-        auto_approve_max=auto_minor, group_id=group_id, active=True)
+        auto_approve_max_minor=auto_minor, group_id=group_id, active=True)
     session.add(product)
     session.flush()
     return product

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 
 from app.i18n import N_, T
 from app.loans.models import Loan, LoanInstalment
+from app.loans.states import DEFAULTED
 from app.money import Money, minor_digits
 
 FULL_MONTHS = 6
@@ -126,7 +127,7 @@ class CreditScorer:
             .where(Loan.member_id == member.id, LoanInstalment.due_date <= today)).all()
         on_time = sum(1 for paid, paid_on, due in rows if paid and paid_on <= due)
         defaulted = bool(self.session.scalar(select(func.count(Loan.id)).where(
-            Loan.member_id == member.id, Loan.state == "defaulted")))
+            Loan.member_id == member.id, Loan.state == DEFAULTED)))
         return on_time, len(rows) - on_time, defaulted
 
     def available_savings(self, member, currency):
@@ -141,12 +142,12 @@ class CreditScorer:
         savings = self.available_savings(member, product.currency)
         by_savings = savings.times(product.savings_multiplier).minor
         cap = self.score_caps.get(product.currency)
-        by_score = (cap.minor if cap is not None else product.max_amount) * score // 100
+        by_score = (cap.minor if cap is not None else product.max_amount_minor) * score // 100
         unit = 10 ** minor_digits(product.currency)
-        limit = max(0, min(product.max_amount, by_savings, by_score)) // unit * unit
+        limit = max(0, min(product.max_amount_minor, by_savings, by_score)) // unit * unit
         if defaulted:
             reason = T(N_("A past loan was not repaid, so you cannot borrow now."))
-        elif product.max_amount <= min(by_savings, by_score):
+        elif product.max_amount_minor <= min(by_savings, by_score):
             reason = T(N_("This is the most this product lends."))
         elif by_savings <= by_score:
             reason = T(N_("Your limit is {times} times your savings. Save more to raise it."),

@@ -11,9 +11,10 @@
 
 from sqlalchemy import select
 
+from app.loans.accounts import LoanAccounts
 from app.loans.guarantors import Guarantees
 from app.loans.models import Loan
-from app.loans.repayments import LoanAccounts, Repayments
+from app.loans.repayment_booking import Repayments
 from app.payments.settlement import reserves, settles
 
 
@@ -29,4 +30,4 @@ def settle_loan_repayment(ledger, payment):
 @reserves("loan_disbursement")
 def reserve_loan_disbursement(ledger, payment):
     loan = ledger.session.scalar(select(Loan).where(Loan.id == int(payment.purpose_ref)))
-    return [(LoanAccounts(ledger).principal(loan), loan.money(loan.principal))]
+    return [(LoanAccounts(ledger).principal(loan), loan.principal)]

@@ -39,22 +39,19 @@ def _module(name):
         return None
 
 
-OPEN_LOAN_STATES = ("disbursed", "defaulted")
-"""Loans whose instalments are still being repaid."""
-
-
 def unpaid_instalments(session, due_dates):
-    """Instalments due on any of `due_dates` with something still owed, for open loans."""
+    """Instalments due on any of `due_dates` with something still owed, for loans on the books."""
     models = _module("app.loans.models")
     if models is None or not due_dates:
         return []
+    from app.loans.states import ON_BOOKS
+
     Loan, Instalment = models.Loan, models.LoanInstalment
-    owed = (Instalment.principal_due + Instalment.interest_due + Instalment.fee_due + Instalment.penalty_due
-            - Instalment.principal_paid - Instalment.interest_paid - Instalment.fee_paid - Instalment.penalty_paid)
+    owed = Instalment.remaining
     rows = session.execute(
         select(Loan.member_id, Loan.id, Instalment.number, Instalment.due_date, owed, Loan.currency)
         .join(Loan, Loan.id == Instalment.loan_id)
-        .where(Instalment.due_date.in_(due_dates), Instalment.paid.is_(False), Loan.state.in_(OPEN_LOAN_STATES),
+        .where(Instalment.due_date.in_(due_dates), Instalment.paid.is_(False), Loan.state.in_(ON_BOOKS),
                owed > 0)
         .order_by(Loan.member_id, Loan.id, Instalment.number))
     return [InstalmentDue(member_id, loan_id, number, due_date, Money(int(amount), currency))

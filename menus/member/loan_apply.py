@@ -10,7 +10,7 @@ from datetime import date
 
 from app.i18n import N_, T
 from app.loans import errors
-from app.loans.models import LoanProduct
+from app.loans.states import DISBURSED
 from menus.member.amount_input import amount_with
 from menus.member.loan_apply_guarantors import guarantors_prompt, parse_guarantors
 from menus.member.loan_common import loans, refused
@@ -24,7 +24,7 @@ DESTINATIONS = {"1": "mobile_money", "2": "savings"}
 
 
 def product_of(ctx):
-    return ctx.services.session.get(LoanProduct, ctx.data["product_id"])
+    return loans(ctx).product(ctx.data["product_id"])
 
 
 def start_application(ctx):
@@ -50,7 +50,7 @@ def amount_prompt(ctx):
     product = product_of(ctx)
     credit = loans(ctx).limit(ctx.member, product)
     return T(N_("{product}: {low} to {high}.\nYour limit: {limit}\nEnter amount:"), product=product.name,
-             low=product.money(product.min_amount), high=product.money(product.max_amount), limit=credit.limit)
+             low=product.min_amount, high=product.max_amount, limit=credit.limit)
 
 
 def check_loan_amount(ctx, amount):
@@ -117,7 +117,7 @@ def apply(ctx):
         ctx.member, product_of(ctx), ctx.data["amount"], ctx.data["term"],
         idempotency_key=ctx.idempotency_key("loan"), destination=ctx.data["destination"], guarantors=guarantors,
         actor=f"member:{ctx.member.id}", channel=ctx.state.channel, session_ref=ctx.session_ref))
-    if loan.state == "disbursed":
+    if loan.state == DISBURSED:
         first = loans(ctx).schedule(loan)[0]
         ctx.data["first_due"] = first.due_date.isoformat()
         ctx.data["first_amount"] = loan.money(first.total_due)

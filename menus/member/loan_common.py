@@ -25,5 +25,4 @@ def refused(call):
 
 def on_books(ctx):
     """The member's disbursed or defaulted loan, or None when nothing is owed."""
-    loan = loans(ctx).current(ctx.member)
-    return loan if loan is not None and loan.state in ("disbursed", "defaulted") else None
+    return loans(ctx).on_books(ctx.member)

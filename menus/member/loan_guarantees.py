@@ -6,22 +6,19 @@ repaid. The chosen request's id is kept in ctx.data and reloaded on each screen.
 """
 
 from app.i18n import N_, T
-from app.ledger.errors import InsufficientFunds
-from app.loans import errors
 from menus.member.amount_input import amount_with
 from menus.member.loan_common import loans, refused
 from menus.member.pin_check import pin_check
-from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
+from menus.screens import Confirm, End, Input, Menu, Option, Paged, Pin
 
 
 def request_items(ctx):
     members = ctx.services.members
     items = []
-    for guarantee in loans(ctx).guarantees.open_requests(ctx.member):
+    for guarantee in loans(ctx).guarantee_requests(ctx.member):
         loan = guarantee.loan
         borrower = members.get(loan.member_id)
-        items.append((T(N_("{name}: {amount}"), name=borrower.name, amount=loan.money(loan.guarantee_needed)),
-                      guarantee.id))
+        items.append((T(N_("{name}: {amount}"), name=borrower.name, amount=loan.guarantee_needed), guarantee.id))
     return items
 
 
@@ -30,9 +27,7 @@ def choose_request(ctx, item):
 
 
 def open_request(ctx):
-    from app.loans.models import LoanGuarantee
-
-    guarantee = ctx.services.session.get(LoanGuarantee, ctx.data["guarantee_id"])
+    guarantee = refused(lambda: loans(ctx).guarantee_request(ctx.data["guarantee_id"], ctx.member))
     loan = guarantee.loan
     return guarantee, loan, ctx.services.members.get(loan.member_id)
 
@@ -40,22 +35,17 @@ def open_request(ctx):
 def request_prompt(ctx):
     _guarantee, loan, borrower = open_request(ctx)
     return T(N_("{name} asks you to guarantee {amount} of a loan of {total}."), name=borrower.name,
-             amount=loan.money(loans(ctx).guarantees.missing(loan)), total=loan.money(loan.principal))
+             amount=loans(ctx).pledges_missing(loan), total=loan.principal)
 
 
 def pledge_prompt(ctx):
     _guarantee, loan, _borrower = open_request(ctx)
     return T(N_("Amount to pledge (up to {amount}). It stays locked in your savings until the loan is repaid:"),
-             amount=loan.money(loans(ctx).guarantees.missing(loan)))
+             amount=loans(ctx).pledges_missing(loan))
 
 
 def check_pledge(ctx, amount):
-    _guarantee, loan, _borrower = open_request(ctx)
-    missing = loans(ctx).guarantees.missing(loan)
-    if amount.minor > missing:
-        raise errors.PledgeTooLarge(loan.money(missing))
-    if amount > ctx.services.savings.balance(ctx.member):
-        raise Invalid(InsufficientFunds.message)
+    loans(ctx).check_pledge(ctx.data["guarantee_id"], ctx.member, amount)
 
 
 def confirm_pledge(ctx):
@@ -65,13 +55,13 @@ def confirm_pledge(ctx):
 
 
 def pledge(ctx):
-    refused(lambda: loans(ctx).guarantees.pledge(ctx.data["guarantee_id"], ctx.member, ctx.data["pledge"],
-                                                 key=ctx.idempotency_key("pledge"), channel=ctx.state.channel,
-                                                 session_ref=ctx.session_ref))
+    refused(lambda: loans(ctx).pledge(ctx.data["guarantee_id"], ctx.member, ctx.data["pledge"],
+                                      key=ctx.idempotency_key("pledge"), channel=ctx.state.channel,
+                                      session_ref=ctx.session_ref))
 
 
 def decline_request(ctx):
-    refused(lambda: loans(ctx).guarantees.decline(ctx.data["guarantee_id"], ctx.member))
+    refused(lambda: loans(ctx).decline_guarantee(ctx.data["guarantee_id"], ctx.member))
 
 
 SCREENS = [

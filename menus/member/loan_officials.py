@@ -6,20 +6,19 @@ while it waits for the next official.
 """
 
 from app.i18n import N_, T
+from app.loans.states import APPLIED
 from menus.member.loan_common import loans, refused
 from menus.screens import Confirm, End, Paged
 
 
 def is_official(ctx):
-    from app.loans.groups import official_group_ids
-
-    return bool(official_group_ids(ctx.services.session, ctx.member))
+    return loans(ctx).is_group_official(ctx.member)
 
 
 def approval_items(ctx):
     members = ctx.services.members
-    return [(T(N_("{name}: {amount}"), name=members.get(loan.member_id).name, amount=loan.money(loan.principal)),
-             loan.id) for loan in loans(ctx).awaiting_official(ctx.member)]
+    return [(T(N_("{name}: {amount}"), name=members.get(loan.member_id).name, amount=loan.principal), loan.id)
+            for loan in loans(ctx).awaiting_official(ctx.member)]
 
 
 def choose_approval(ctx, item):
@@ -28,14 +27,14 @@ def choose_approval(ctx, item):
 
 def confirm_approval(ctx):
     loan = loans(ctx).get(ctx.data["approve_loan_id"])
-    return T(N_("Approve the loan of {amount} for {name} from the group?"), amount=loan.money(loan.principal),
+    return T(N_("Approve the loan of {amount} for {name} from the group?"), amount=loan.principal,
              name=ctx.services.members.get(loan.member_id).name)
 
 
 def approve_as_official(ctx):
     loan = refused(lambda: loans(ctx).approve_as_official(ctx.data["approve_loan_id"], ctx.member,
                                                           channel=ctx.state.channel))
-    return "approved" if loan.state != "applied" else "recorded"
+    return "approved" if loan.state != APPLIED else "recorded"
 
 
 SCREENS = [

@@ -30,9 +30,7 @@ def repay_prompt(ctx):
 
 
 def check_repayment(ctx, amount):
-    owed = loans(ctx).repayments.payoff(loans(ctx).get(ctx.data["loan_id"]))
-    if amount > owed:
-        raise errors.PaysTooMuch(owed)
+    loans(ctx).check_repayment(ctx.data["loan_id"], amount)
 
 
 def parse_source(ctx, raw):
@@ -52,7 +50,7 @@ def repay(ctx):
     if ctx.data["source"] == "savings":
         refused(lambda: service.repay_from_savings(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
                                                    **audit))
-        ctx.data["balance"] = service.repayments.payoff(service.get(ctx.data["loan_id"]))
+        ctx.data["balance"] = service.payoff(service.get(ctx.data["loan_id"]))
         return "paid"
     refused(lambda: service.start_mobile_repayment(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
                                                    **audit))

@@ -5,6 +5,7 @@ product or no loan sees the screen's `empty` line instead.
 """
 
 from app.i18n import N_, T
+from app.loans.states import AWAITING_DECISION, FINAL
 from menus.member.loan_common import loans, on_books
 from menus.screens import Paged
 
@@ -22,10 +23,10 @@ def limit_lines(ctx):
 
 def my_loan_lines(ctx):
     loan = loans(ctx).current(ctx.member)
-    if loan is None or loan.state in ("closed", "declined"):
+    if loan is None or loan.state in FINAL:
         return []
-    if loan.state in ("applied", "approved"):
-        return [T(N_("Your loan of {amount} is waiting for approval."), amount=loan.money(loan.principal))]
+    if loan.state in AWAITING_DECISION:
+        return [T(N_("Your loan of {amount} is waiting for approval."), amount=loan.principal)]
     summary = loans(ctx).summary(loan)
     lines = [T(N_("Balance: {amount}"), amount=summary.outstanding)]
     if summary.next_due_date:

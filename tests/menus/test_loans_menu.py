@@ -82,7 +82,7 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     paid = fits(handset.send("1"))
     assert paid == "END Paid KES 2,000. Your loan balance is KES 8,352.91."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
-    assert services.loans.repayments.payoff(loan) == Money(835291, "KES")
+    assert services.loans.payoff(loan) == Money(835291, "KES")
 
 
 def test_refusal_ends_with_the_reason_in_swahili(client, app):
@@ -120,7 +120,7 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     assert "pledge is locked" in guarantor.send("1")
     assert services.savings.balance(baraka) == Money(4500000, "KES")
     loan = session.query(Loan).filter_by(member_id=amina.id).one()
-    assert loan.state == "applied" and services.loans.guarantees.missing(loan) == 0
+    assert loan.state == "applied" and services.loans.pledges_missing(loan) == Money(0, "KES")
 
 
 def test_guarantor_phones_typed_with_spaces():

@@ -43,7 +43,7 @@ def test_regular_saver_reaches_the_product_maximum(services):
     credit = services.loans.limit(member, biz)
     assert credit.score == 75 and credit.limit == kes(75000)  # 75 % of the KES 100,000 score cap
     assert render(credit.reason, "en") == "Repay your loans on time to raise your limit."
-    biz.max_amount = 5000000
+    biz.max_amount_minor = 5000000
     credit = services.loans.limit(member, biz)
     assert credit.limit == kes(50000)
     assert render(credit.reason, "en") == "This is the most this product lends."

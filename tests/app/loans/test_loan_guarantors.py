@@ -29,7 +29,7 @@ def above_limit(services):
 
 def test_pledges_lock_savings_and_the_loan_waits_for_them(services, above_limit):
     borrower, first, second, loan = above_limit
-    assert loan.state == "applied" and loan.own_limit == 300000 and loan.guarantee_needed == 200000
+    assert loan.state == "applied" and loan.own_limit == kes(3000) and loan.guarantee_needed == kes(2000)
     requests = services.loans.guarantees.open_requests(first)
     assert [g.loan_id for g in requests] == [loan.id]
     with pytest.raises(errors.GuaranteesMissing):
@@ -95,5 +95,5 @@ def test_recovery_takes_own_savings_then_pledges_oldest_first(services, above_li
     assert loan.state == "defaulted"
     assert services.loans.repayments.payoff(loan) == owed - kes(3000)
     states = {g.guarantor_id: (g.state, g.recovered) for g in session.query(LoanGuarantee).filter_by(loan_id=loan.id)}
-    assert states == {first.id: ("recovered", 100000), second.id: ("recovered", 100000)}
+    assert states == {first.id: ("recovered", kes(1000)), second.id: ("recovered", kes(1000))}
     assert services.savings.total(second) == kes(9000)

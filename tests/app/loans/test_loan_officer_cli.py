@@ -4,6 +4,7 @@ import pytest
 
 from app.loans.models import Loan
 from app.loans.products import by_code, seed_demo_products
+from app.money import Money
 from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver
 
 
@@ -22,7 +23,8 @@ def test_products_create_and_list(app, services):
                  "--penalty", "5", "--grace-days", "3", "--approval", "officer")
     assert result.exit_code == 0, result.output
     kilimo = by_code(services.session, "KILIMO")
-    assert (kilimo.min_amount, kilimo.max_amount, kilimo.terms, kilimo.fee_value) == (100000, 5000000, [3, 6], 15000)
+    assert (kilimo.min_amount, kilimo.max_amount, kilimo.terms, kilimo.fee_value) == (
+        Money(100000, "KES"), Money(5000000, "KES"), [3, 6], 15000)
     assert "KILIMO" in run(app, "products", "list").output
     again = run(app, "products", "create", "--code", "KILIMO", "--name", "K", "--currency", "KES", "--min", "1",
                 "--max", "2", "--terms", "3")

@@ -1,4 +1,4 @@
-"""Repaying a loan: allocate, post one ledger entry, update the schedule, close when cleared.
+"""Booking a repayment: lock the loan, allocate, post one ledger entry, update the schedule, close when cleared.
 
 Every repayment locks the loan row first (`SELECT ... FOR UPDATE`), then reads the
 schedule fresh, so two repayments of one loan (two phones, a callback and a USSD
@@ -26,39 +26,23 @@ from sqlalchemy import select
 
 from app.ledger.errors import IdempotencyConflict
 from app.loans import errors
+from app.loans.accounts import LoanAccounts
 from app.loans.allocation import allocate, apply_allocation, payoff
-from app.loans.models import Loan, LoanDecision, LoanInstalment, LoanRepayment
+from app.loans.decisions import Decisions
+from app.loans.models import Loan, LoanInstalment, LoanRepayment
+from app.loans.states import CLOSED, DISBURSED, ON_BOOKS, move
 from app.money import Money
 
 
-class LoanAccounts:
-    """The ledger accounts of a loan and of its borrower."""
-
-    def __init__(self, ledger):
-        self.ledger = ledger
-
-    def principal(self, loan):
-        return self.ledger.account("loan", loan.id, "loan_principal_receivable", loan.currency)
-
-    def penalty(self, loan):
-        return self.ledger.account("loan", loan.id, "penalty_receivable", loan.currency)
-
-    def savings(self, member_id, currency):
-        return self.ledger.account("member", member_id, "member_savings", currency)
-
-    def pledged(self, member_id, currency):
-        return self.ledger.account("member", member_id, "guarantee_pledged", currency)
-
-    def income(self, kind, currency):
-        return self.ledger.system_account(kind, currency)
-
-
 class Repayments:
+    """Lock, allocate, post and record repayments of any source (see the module docstring)."""
+
     def __init__(self, session, *, ledger, clock, on_closed=None, closing_accounts=None):
         self.session = session
         self.ledger = ledger
         self.clock = clock
         self.accounts = LoanAccounts(ledger)
+        self.decisions = Decisions(session, clock=clock)
         self.on_closed = on_closed or (lambda loan: None)
         self.closing_accounts = closing_accounts or (lambda loan: [])
 
@@ -115,22 +99,22 @@ class Repayments:
         apply_allocation(rows, allocation, self.clock.today())
         totals = allocation.totals
         repayment = LoanRepayment(
-            idempotency_key=key, loan_id=loan.id, source=source, amount=amount.minor, penalty=totals["penalty"],
-            fee=totals["fee"], interest=totals["interest"], principal=totals["principal"], excess=allocation.excess,
+            idempotency_key=key, loan_id=loan.id, source=source, amount_minor=amount.minor,
+            penalty_minor=totals["penalty"], fee_minor=totals["fee"], interest_minor=totals["interest"],
+            principal_minor=totals["principal"], excess_minor=allocation.excess,
             payment_id=payment_id, ledger_entry_id=entry.id if entry is not None else None, channel=channel,
             created_at=self.clock.now())
         self.session.add(repayment)
-        if rows and all(row.paid for row in rows) and loan.state in ("disbursed", "defaulted"):
-            loan.state = "closed"
+        if rows and all(row.paid for row in rows) and loan.state in ON_BOOKS:
+            move(loan, CLOSED)
             loan.closed_at = self.clock.now()
-            self.session.add(LoanDecision(loan_id=loan.id, decision="closed", actor="system", channel=channel,
-                                          reason=f"repaid in full ({source})", created_at=self.clock.now()))
+            self.decisions.record(loan, "closed", "system", channel, f"repaid in full ({source})")
             self.on_closed(loan)
         self.session.flush()
         return repayment
 
     def repay_from(self, loan_id, amount, debit_account, *, key, source, actor, channel, session_ref=None,
-                   states=("disbursed",)):
+                   states=frozenset({DISBURSED})):
         """Repay from a ledger account (savings, a pledge): one entry, debit `debit_account`.
 
         Raises NoLoan when the loan is not repayable, PaysTooMuch beyond the payoff, the
@@ -141,7 +125,7 @@ class Repayments:
         loan = self.lock(loan_id)
         existing = self.by_key(key)
         if existing is not None:
-            if (existing.loan_id, existing.amount, existing.source) != (loan_id, amount.minor, source):
+            if (existing.loan_id, existing.amount_minor, existing.source) != (loan_id, amount.minor, source):
                 raise errors.ConflictingRequest(IdempotencyConflict.message)
             return existing
         if loan is None or loan.state not in states:
@@ -175,7 +159,7 @@ class Repayments:
         amount = payment.amount
         savings = self.accounts.savings(payment.member_id, payment.currency)
         loan = self.lock(int(payment.purpose_ref)) if (payment.purpose_ref or "").isdigit() else None
-        if loan is None or loan.state not in ("disbursed", "defaulted") or loan.currency != amount.currency:
+        if loan is None or loan.state not in ON_BOOKS or loan.currency != amount.currency:
             return [(savings, -amount)]
         existing = self.by_key(key)
         if existing is not None:  # a handler run again inside a retried transaction

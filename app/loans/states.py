@@ -1,0 +1,51 @@
+"""The loan state machine: every allowed transition, in one table.
+
+    applied --> approved --> disbursed --> closed
+        |                      |   \\--> defaulted --> closed   (recovery or a late payment clears it)
+        \\--> declined          \\--> approved                  (a failed mobile-money payout is put back)
+
+A loan is created `applied`; every later change of state goes through `move()`, so a
+state the table does not allow is a bug that fails loudly, never a quiet update.
+The times a transition stamps (decided_at, disbursed_at, closed_at) are the caller's:
+each knows which clock reading the member was told.
+"""
+
+APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED = (
+    "applied", "approved", "declined", "disbursed", "closed", "defaulted")
+
+STATES = (APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED)
+"""Every loan state, in life order (the database CHECK lists the same)."""
+
+TRANSITIONS = {
+    APPLIED: {APPROVED, DECLINED},
+    APPROVED: {DISBURSED},
+    DISBURSED: {CLOSED, DEFAULTED, APPROVED},
+    DEFAULTED: {CLOSED},
+    DECLINED: set(),
+    CLOSED: set(),
+}
+"""state -> the states it may move to."""
+
+AWAITING_DECISION = frozenset({APPLIED, APPROVED})
+"""Asked for, not yet paid out: the member is told it waits for approval."""
+
+ON_BOOKS = frozenset({DISBURSED, DEFAULTED})
+"""Paid out and not cleared: principal outstanding, repayable, aged and reported in PAR."""
+
+IN_PROGRESS = AWAITING_DECISION | {DISBURSED}
+"""The member's one loan going on (a new application is refused while one is); a defaulted
+loan is with recovery, and refused by its own rule."""
+
+FINAL = frozenset({DECLINED, CLOSED})
+"""States nothing moves a loan out of."""
+
+
+class InvalidTransition(ValueError):
+    """A move the table does not allow: a bug, never a member's mistake."""
+
+
+def move(loan, new_state):
+    """Move `loan` to `new_state` or raise InvalidTransition (the loan is left unchanged)."""
+    if new_state not in TRANSITIONS[loan.state]:
+        raise InvalidTransition(f"loan {loan.id}: {loan.state} -> {new_state}")
+    loan.state = new_state
