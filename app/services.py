@@ -8,7 +8,7 @@ senders), so no domain package imports another's wiring, Flask, `channels/` or
 `create_app` from `channels/`.
 """
 
-from functools import cached_property
+from functools import cache, cached_property
 
 from flask import current_app, g
 
@@ -86,7 +86,7 @@ class Services:
         from app.payments.services import PaymentService
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
-                              enqueue=self.enqueue, notify=self.notify_member)
+                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member)
 
     @cached_property
     def savings(self):
@@ -187,6 +187,20 @@ class Services:
         from app.jobs import enqueue_after_commit
 
         return enqueue_after_commit(self.session, self.queues[queue_name], func, *args, **kwargs)
+
+
+@cache
+def settlement_handlers():
+    """Every payment purpose's ledger side, listed here once (payments imports no other domain)."""
+    from app.agents.settlement import FLOAT_TOPUP, credit_agent_float
+    from app.groups.settlement import credit_group_contribution
+    from app.loans.settlement import reserve_loan_disbursement, settle_loan_repayment
+    from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
+
+    return SettlementHandlers(
+        collections={"deposit": credit_member_savings, "contribution": credit_group_contribution,
+                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float},
+        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement})
 
 
 def build_services(app, session, **overrides):

@@ -121,8 +121,6 @@ class ContributionsMixin:
 
         Returns the Payment. Raises GroupErrors for the member or amount, PaymentErrors for the provider.
         """
-        import app.groups.settlement  # noqa: F401  (registers the "contribution" purpose)
-
         amount = self.check_amount(amount, group.currency)
         self.active_membership(group, member)
         return self.payments.start(idempotency_key, member, "collection", "contribution", amount, member.phone,

@@ -1,4 +1,4 @@
-"""The loans' entries in the payments settlement registry (app/payments/settlement.py).
+"""The loans' payment purposes, listed by app/services.py (see app/payments/settlement.py).
 
 - `loan_repayment` (collection): allocate the money to the loan named by the payment's
   purpose_ref, under the loan's row lock, in the transaction that marks the payment
@@ -14,10 +14,8 @@ from sqlalchemy import select
 from app.loans.guarantors import Guarantees
 from app.loans.models import Loan
 from app.loans.repayments import LoanAccounts, Repayments
-from app.payments.settlement import reserves, settles
 
 
-@settles("loan_repayment")
 def settle_loan_repayment(ledger, payment):
     guarantees = Guarantees(ledger.session, ledger=ledger, clock=ledger.clock)
     repayments = Repayments(ledger.session, ledger=ledger, clock=ledger.clock,
@@ -26,7 +24,6 @@ def settle_loan_repayment(ledger, payment):
     return repayments.settle_mobile_money(payment)
 
 
-@reserves("loan_disbursement")
 def reserve_loan_disbursement(ledger, payment):
     loan = ledger.session.scalar(select(Loan).where(Loan.id == int(payment.purpose_ref)))
     return [(LoanAccounts(ledger).principal(loan), loan.money(loan.principal))]
