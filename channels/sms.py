@@ -21,9 +21,9 @@ from app.config import as_int
 from app.i18n import render
 from app.jobs import DEFAULT_RETRY, job
 from app.keys import inbound_message_key, inbound_sms_job_id
-from app.observability import CALLBACKS, ERRORS, log_event, logger
+from app.observability import CALLBACKS, ERRORS, log_event
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
 from channels.sms_commands import parse_command
 from channels.throttle import failed_check, over_limit
@@ -92,18 +92,14 @@ def answer_sms(services, phone, text, message_id):
 
 
 def apply_callback(kind, apply):
+    """Run `apply(services)` as the callback's one unit of work; a failure is a 503 the gateway retries."""
     if not authorized():
         return forbidden(kind)
     if over_limit("sms"):
         return TOO_MANY
-    services = request_services()
-    try:
-        outcome = apply(services)
-        services.session.commit()
-    except Exception:  # noqa: BLE001 - never a 500 page to the gateway; logged, it may retry
-        services.session.rollback()
-        logger.exception("sms callback failed", extra={"kind": kind})
-        ERRORS.labels("sms", kind).inc()
+    with callback_unit("sms", kind) as unit:
+        outcome = apply(unit.services)
+    if unit.failed:
         return "try again", 503
     CALLBACKS.labels("africastalking", f"{kind}_{outcome}").inc()
     return "", 200

@@ -17,9 +17,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import as_int
 from app.i18n import N_, T
-from app.observability import CALLBACKS, ERRORS, logger
+from app.observability import CALLBACKS, ERRORS
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
 from channels.textfit import is_gsm7, septets, to_gsm7
 from channels.throttle import failed_check, over_limit
@@ -99,13 +99,10 @@ def ussd():
     if over_limit("ussd", phone):
         return end_with(TOO_MANY)
     engine = current_app.extensions["engines"][engine_for(form.get("serviceCode", ""))]
-    try:
+    with callback_unit("ussd", "exception", session=session_id) as unit:
         reply = engine.handle(ussd_profile(current_app.config), session_id, phone, form.get("text", ""),
-                              request_services())
-    except Exception:  # noqa: BLE001 - the phone must get END, never a 500; the bug is logged
-        logger.exception("ussd hop failed", extra={"session": session_id})
-        ERRORS.labels("ussd", "exception").inc()
-        request_services().session.rollback()
+                              unit.services)
+    if unit.failed:  # the phone must get END, never a 500; the bug is logged
         return end_with(FAILED)
     return ussd_text(reply.text, reply.end)
 

@@ -24,9 +24,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from app.config import as_bool, as_int
 from app.i18n import N_, T
 from app.keys import chat_expired_key, inbound_message_key
-from app.observability import CALLBACKS, ERRORS, logger
+from app.observability import CALLBACKS, ERRORS
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.throttle import failed_check, over_limit
 from channels.whatsapp_privacy import forget_pin_message
 from menus.engine import HOME, UNAVAILABLE, ChannelProfile
@@ -107,22 +107,20 @@ def whatsapp_inbound():
         return twiml()
     if over_limit(CHANNEL, phone):
         return too_many()
-    services = request_services()
-    try:
+    reply = None
+    with callback_unit(CHANNEL, "exception", refusals=(RedisError,), sid=sid) as unit:
         ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
-        if not services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
-            CALLBACKS.labels("twilio", "inbound_duplicate").inc()
-            return twiml()  # a retry of a message already answered
-        # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
-        return twiml(chat_reply(services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid))
-    except RedisError:
+        if unit.services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
+            # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
+            reply = chat_reply(unit.services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid)
+        else:
+            CALLBACKS.labels("twilio", "inbound_duplicate").inc()  # a retry of a message already answered
+    if unit.refused is not None:
         ERRORS.labels(CHANNEL, "redis").inc()
         return twiml(UNAVAILABLE.render(locale))
-    except Exception:  # noqa: BLE001 - the member gets a polite answer, never a 500; the bug is logged
-        logger.exception("whatsapp message failed", extra={"sid": sid})
-        ERRORS.labels(CHANNEL, "exception").inc()
-        services.session.rollback()
+    if unit.failed:  # the member gets a polite answer, never a 500; the bug is logged
         return twiml(FAILED.render(locale))
+    return twiml(reply)
 
 
 def chat_reply(services, phone, body, sid=None):
@@ -162,14 +160,9 @@ def whatsapp_status():
         return forbidden("status")
     if over_limit(CHANNEL):
         return too_many()
-    services = request_services()
-    try:
-        outcome = services.outbox.apply_whatsapp_status(request.form)
-        services.session.commit()
-    except Exception:  # noqa: BLE001 - Twilio retries on an error; never a 500 page
-        services.session.rollback()
-        logger.exception("whatsapp status failed")
-        ERRORS.labels(CHANNEL, "status").inc()
+    with callback_unit(CHANNEL, "status") as unit:
+        outcome = unit.services.outbox.apply_whatsapp_status(request.form)
+    if unit.failed:  # Twilio retries on an error; never a 500 page
         return Response("try again", status=503, mimetype="text/plain")
     CALLBACKS.labels("twilio", f"status_{outcome}").inc()
     return Response("", status=200)
