@@ -52,6 +52,11 @@ def scheduler_lock_key(job_name, run_date):
     return f"{PREFIX}:cron:{job_name}:{run_date}"
 
 
+def scheduler_job_id(job_name, slot):
+    """The RQ job id of one scheduled run, `cron-<job>-<slot>` (RQ ids may not contain ':')."""
+    return f"cron-{job_name}-{slot.replace(':', '')}"
+
+
 def payment_job_id(payment_id):
     """The RQ job id of a payment's provider call (RQ ids may not contain ':')."""
     return f"{PREFIX}-payment-{payment_id}"

@@ -7,17 +7,23 @@ enqueued, and enqueued with the job id `cron-<job>-<slot>`; the jobs themselves 
 idempotent for their day (reminders and summaries are keyed per day), so even a
 lost lock costs nothing but work. Daily jobs that were missed (the scheduler was
 down at 07:00) still run if it comes back within CATCH_UP of their time.
+Every job is imported here: a job that is missing fails the scheduler at start-up.
+The `flask scheduler` commands are in cli.py next to this module.
 """
 
 import time as wall
-from datetime import date, datetime, time, timedelta
-from importlib import import_module
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
+from app.agents.tasks import send_agent_summaries
+from app.alerts.tasks import scan_alerts
 from app.config import as_int
-from app.jobs import job
-from app.keys import scheduler_lock_key
+from app.keys import scheduler_job_id, scheduler_lock_key
+from app.loans.tasks import age_loans
+from app.notifications.tasks import run_reminders, sweep_notifications
 from app.observability import log_event
+from app.payments.tasks import reconcile_payments
 
 CATCH_UP = timedelta(hours=3)
 """A daily job missed by less than this still runs when the scheduler comes back."""
@@ -31,8 +37,8 @@ class Recurring(NamedTuple):
     """A job run daily at `at` (a config name holding "HH:MM") or every `every` (a config name, minutes)."""
 
     name: str
-    target: str
-    """`module:function[,module:function]`, the first that imports: a package not there yet has no job."""
+    target: Callable
+    """The `@job` function enqueued."""
     queue: str
     at: str | None = None
     every: str | None = None
@@ -40,15 +46,12 @@ class Recurring(NamedTuple):
 
 
 JOBS = (
-    Recurring("reminders", "app.notifications.tasks:run_reminders", "default", at="REMINDERS_AT", passes_day=True),
-    Recurring("loans_ageing", "app.loans.tasks:age_loans,app.scheduler:age_loans", "low", at="LOANS_AGEING_AT",
-              passes_day=True),
-    Recurring("payments_reconcile", "app.payments.tasks:reconcile_payments", "high", every="RECONCILE_EVERY_MINUTES"),
-    Recurring("notifications_sweep", "app.notifications.tasks:sweep_notifications", "default",
-              every="RECONCILE_EVERY_MINUTES"),
-    Recurring("agent_daily_summary", "app.agents.tasks:send_agent_summaries", "default", at="AGENT_SUMMARY_AT",
-              passes_day=True),
-    Recurring("alerts_scan", "app.alerts.tasks:scan_alerts", "low", every="ALERT_SCAN_EVERY_MINUTES"),
+    Recurring("reminders", run_reminders, "default", at="REMINDERS_AT", passes_day=True),
+    Recurring("loans_ageing", age_loans, "low", at="LOANS_AGEING_AT", passes_day=True),
+    Recurring("payments_reconcile", reconcile_payments, "high", every="RECONCILE_EVERY_MINUTES"),
+    Recurring("notifications_sweep", sweep_notifications, "default", every="RECONCILE_EVERY_MINUTES"),
+    Recurring("agent_daily_summary", send_agent_summaries, "default", at="AGENT_SUMMARY_AT", passes_day=True),
+    Recurring("alerts_scan", scan_alerts, "low", every="ALERT_SCAN_EVERY_MINUTES"),
 )
 
 
@@ -65,38 +68,19 @@ def slot_of(recurring, config, local_now):
     return None
 
 
-def resolve(target):
-    for candidate in target.split(","):
-        module_name, _, function = candidate.partition(":")
-        try:
-            return getattr(import_module(module_name), function)
-        except (ImportError, AttributeError):
-            continue
-    return None
-
-
-@job
-def age_loans(services, day_iso):
-    """Loans ageing for a day (penalties, days in arrears) until app/loans has its own job; idempotent per day."""
-    from app.loans.ageing import Ageing
-
-    return repr(Ageing(services.session, ledger=services.ledger, clock=services.clock).run(date.fromisoformat(day_iso)))
-
-
 def tick(config, redis, queues, now, zone):
     """Enqueue every job due at `now` that no scheduler has claimed; return the names enqueued."""
     local_now = now.astimezone(zone)
     enqueued = []
     for recurring in JOBS:
         slot = slot_of(recurring, config, local_now)
-        func = resolve(recurring.target) if slot else None
-        if func is None:
+        if slot is None:
             continue
         if not redis.set(scheduler_lock_key(recurring.name, slot), now.isoformat(), nx=True, ex=LOCK_TTL):
             continue
         args = (slot,) if recurring.passes_day else ()
-        job_id = f"cron-{recurring.name}-{slot.replace(':', '')}"
-        queues[recurring.queue].enqueue(func, *args, job_id=job_id, job_timeout=JOB_TIMEOUT)
+        queues[recurring.queue].enqueue(recurring.target, *args, job_id=scheduler_job_id(recurring.name, slot),
+                                        job_timeout=JOB_TIMEOUT)
         log_event("scheduler.enqueued", job=recurring.name, slot=slot)
         enqueued.append(recurring.name)
     return enqueued
