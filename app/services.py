@@ -182,6 +182,17 @@ class Services:
         return ReminderService(self.session, clock=self.clock, notifications=self.notifications,
                                config=self.config)
 
+    def answer_sms_command(self, phone, text, message_id):
+        """The answer to one SMS command: parsed by channels/, run with these services by menus/.
+
+        Here because only the composition root may know both (the `answer_sms` job is a domain job).
+        """
+        from channels.sms_command_parser import parse_command
+        from menus.sms_commands import SmsCommands
+
+        commands = SmsCommands(self, ussd_code=self.config["USSD_CODE"], default_locale=self.config["DEFAULT_LOCALE"])
+        return commands.answer(phone, parse_command(text), message_id)
+
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
         from app.jobs import enqueue_after_commit

@@ -1,9 +1,10 @@
 """Africa's Talking SMS: incoming commands, delivery reports and opt-out notifications.
 
 `/sms/inbound` answers 200 at once: it only drops repeats (Redis SET NX on the
-message `id`) and enqueues `answer_sms` on the "high" queue. The job parses the
-command (channels/sms_commands.py), runs it (menus/sms_commands.py) and sends the
-reply through the outbox, so nothing talks to a provider inside the request.
+message `id`) and enqueues `answer_sms` (app/notifications/tasks.py) on the "high"
+queue. The job parses the command (channels/sms_command_parser.py), runs it
+(menus/sms_commands.py) and sends the reply through the outbox, so nothing talks to a
+provider inside the request.
 `/sms/delivery` and `/sms/optout` apply Africa's Talking's callbacks once.
 
 Africa's Talking does not sign its callbacks, so, like the mobile-money callbacks,
@@ -18,23 +19,20 @@ from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
 
 from app.config import as_int
-from app.i18n import render
-from app.jobs import DEFAULT_RETRY, job
+from app.jobs import DEFAULT_RETRY
 from app.keys import inbound_message_key, inbound_sms_job_id
+from app.notifications.tasks import answer_sms
 from app.observability import CALLBACKS, ERRORS, log_event
 from app.phones import InvalidPhone, normalize_phone
 from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
-from channels.sms_commands import parse_command
 from channels.throttle import failed_check, over_limit
-from menus.sms_commands import SmsCommands
 
 bp = Blueprint("sms", __name__)
 
 MAX_MESSAGE_ID = 100
 MAX_KEPT_TEXT = 480
 """What is kept of an inbound text for the job: a command is far shorter; longer is refused anyway."""
-REPLY_KIND = "sms_reply"
 TOO_MANY = ("too many requests", 429)
 
 
@@ -79,16 +77,6 @@ def sms_inbound():
         return "try again", 503
     CALLBACKS.labels("africastalking", "sms_inbound").inc()
     return "", 200
-
-
-@job
-def answer_sms(services, phone, text, message_id):
-    """Run the command in `text` from `phone` and send the reply (queue "high")."""
-    commands = SmsCommands(services, ussd_code=services.config["USSD_CODE"],
-                           default_locale=services.config["DEFAULT_LOCALE"])
-    answer = commands.answer(phone, parse_command(text), message_id)
-    reply = render(answer.text, answer.locale)
-    return services.outbox.send_sms(phone, reply, kind=REPLY_KIND, member_id=answer.member_id, urgent=True).id
 
 
 def apply_callback(kind, apply):
