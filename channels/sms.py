@@ -18,7 +18,6 @@ import contextlib
 from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
 
-from app.config import as_int
 from app.jobs import DEFAULT_RETRY
 from app.keys import inbound_message_key, inbound_sms_job_id
 from app.notifications.tasks import answer_sms
@@ -63,7 +62,7 @@ def sms_inbound():
     redis = current_app.extensions["redis"]
     seen_key = inbound_message_key("sms", message_id)
     try:
-        if not redis.set(seen_key, 1, nx=True, ex=as_int(current_app.config, "INBOUND_DEDUPE_TTL")):
+        if not redis.set(seen_key, 1, nx=True, ex=current_app.extensions["settings"].INBOUND_DEDUPE_TTL):
             CALLBACKS.labels("africastalking", "sms_duplicate").inc()
             return "", 200
         current_app.extensions["queues"]["high"].enqueue(

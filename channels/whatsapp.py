@@ -21,7 +21,6 @@ from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.config import as_bool, as_int
 from app.i18n import N_, T
 from app.keys import chat_expired_key, inbound_message_key
 from app.observability import CALLBACKS, ERRORS
@@ -45,14 +44,14 @@ EXPIRED_NOTE = T(N_("Your session timed out, so we started again."))
 FAILED = T(N_("Sorry, something went wrong. Send MENU to start again."))
 
 
-def chat_profile(config):
-    return ChannelProfile(name=CHANNEL, session_ttl=as_int(config, "CHAT_SESSION_TTL"), max_chars=None,
+def chat_profile(settings):
+    return ChannelProfile(name=CHANNEL, session_ttl=settings.CHAT_SESSION_TTL, max_chars=None,
                           cumulative=False)
 
 
-def signature_required(config):
+def signature_required(config, settings):
     """Signatures may be switched off only outside production."""
-    switched_off = not as_bool(config, "TWILIO_VALIDATE_SIGNATURE")
+    switched_off = not settings.TWILIO_VALIDATE_SIGNATURE
     return not (switched_off and str(config.get("APP_ENV", "production")).lower() in DEVELOPMENT_ENVS)
 
 
@@ -63,7 +62,7 @@ def public_url():
 
 
 def signed_by_twilio():
-    if not signature_required(current_app.config):
+    if not signature_required(current_app.config, current_app.extensions["settings"]):
         return True
     token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -109,7 +108,7 @@ def whatsapp_inbound():
         return too_many()
     reply = None
     with callback_unit(CHANNEL, "exception", refusals=(RedisError,), sid=sid) as unit:
-        ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
+        ttl = unit.services.settings.INBOUND_DEDUPE_TTL
         if unit.services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
             # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
             reply = chat_reply(unit.services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid)
@@ -141,7 +140,7 @@ def chat_reply(services, phone, body, sid=None):
             body = HOME
         else:
             engine.store.delete(CHANNEL, phone)
-    reply = engine.handle(chat_profile(services.config), phone, phone, body, services)
+    reply = engine.handle(chat_profile(services.settings), phone, phone, body, services)
     if reply.secret_input and sid:
         reply = replace(reply, text=forget_pin_message(services, sid, phone, reply.text))
     if reply.end:

@@ -6,7 +6,7 @@ keys included), and nothing again if run twice. It shows a progress bar and ends
 with what was computed, made (new) and handed to the outbox.
 """
 
-from datetime import datetime, time
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -31,7 +31,7 @@ def run_reminders_command(day):
     config = current_app.config
     zone = SystemClock(config["TIMEZONE"]).zone
     day = day.date() if day else SystemClock(config["TIMEZONE"]).today()
-    morning = datetime.combine(day, time.fromisoformat(config["REMINDERS_AT"]), tzinfo=zone)
+    morning = datetime.combine(day, current_app.extensions["settings"].REMINDERS_AT, tzinfo=zone)
     services = build_services(current_app, db.session, clock=FixedClock(morning, config["TIMEZONE"]))
     reminders = services.reminders.compute(day)
     click.echo(f"{len(reminders)} reminders due for {day.isoformat()}")

@@ -12,7 +12,6 @@ root built (app/services.py), never by import.
 
 from datetime import timedelta
 
-from app.config import as_int
 from app.i18n import render
 from app.jobs import job
 from app.notifications.messages import REFUSED
@@ -40,15 +39,14 @@ def sweep(services):
     """
     from app.deferred_jobs import replay
 
-    config = services.config
+    settings = services.settings
     deferred = replay(services.session, services.queues)
     ids = services.notifications.stale_queued(STALE_AFTER)
     for start in range(0, len(ids), DISPATCH_CHUNK):
         services.notifications.dispatch(ids[start:start + DISPATCH_CHUNK])
     resent, failed = services.outbox.sweep_stuck(
-        grace=timedelta(seconds=as_int(config, "OUTBOX_STUCK_SECONDS")),
-        max_attempts=as_int(config, "OUTBOX_MAX_ATTEMPTS"),
-        give_up_after=timedelta(hours=as_int(config, "OUTBOX_GIVE_UP_HOURS")))
+        grace=timedelta(seconds=settings.OUTBOX_STUCK_SECONDS), max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        give_up_after=timedelta(hours=settings.OUTBOX_GIVE_UP_HOURS))
     return {"deferred": deferred, "notifications": len(ids), "resent": resent, "failed": failed}
 
 

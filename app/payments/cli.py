@@ -19,7 +19,7 @@ payments_command = AppGroup("payments", help="Mobile-money payments.")
 def reconcile_command(minutes):
     """Query the operators about stale payments and apply their answers."""
     services = request_services()
-    minutes = minutes if minutes is not None else services.setting("PAYMENT_PENDING_RECONCILE_MINUTES")
+    minutes = minutes if minutes is not None else services.settings.PAYMENT_PENDING_RECONCILE_MINUTES
     changes = services.payments.reconcile(timedelta(minutes=minutes), checkpoint=db.session.commit)
     for change in changes:
         arrow = f"{change.before} -> {change.after}" if change.before != change.after else change.after

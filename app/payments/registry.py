@@ -7,7 +7,6 @@ requests by our reference (sandbox, MTN MoMo's X-Reference-Id), so a request who
 answer was lost may be sent again; M-Pesa Daraja is not, so it never is.
 """
 
-from app.config import as_list
 from app.payments import errors
 from app.phones import country_of
 
@@ -32,10 +31,11 @@ def _build(name, config, redis):
 
 
 class Providers:
-    def __init__(self, config, redis):
+    def __init__(self, config, redis, *, by_country):
         self.config = config
         self.redis = redis
-        self.by_country = dict(item.split("=", 1) for item in as_list(config, "PAYMENT_PROVIDERS"))
+        self.by_country = dict(by_country)
+        """PAYMENT_PROVIDERS, parsed: {"KE": "mpesa", ...}."""
         self.instances = {}
 
     def install(self, provider):
@@ -66,6 +66,6 @@ class Providers:
             raise errors.ProviderUnavailable(name)
 
 
-def providers_for(config, redis):
-    """The provider registry of one Services (web request or job)."""
-    return Providers(config, redis)
+def providers_for(config, redis, *, by_country):
+    """The provider registry of one Services (web request or job); `by_country` is PAYMENT_PROVIDERS."""
+    return Providers(config, redis, by_country=by_country)

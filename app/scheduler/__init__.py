@@ -13,12 +13,11 @@ The `flask scheduler` commands are in cli.py next to this module.
 
 import time as wall
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from app.agents.tasks import send_agent_summaries
 from app.alerts.tasks import scan_alerts
-from app.config import as_int
 from app.keys import scheduler_job_id, scheduler_lock_key
 from app.loans.tasks import age_loans
 from app.notifications.tasks import run_reminders, sweep_notifications
@@ -34,7 +33,7 @@ JOB_TIMEOUT = 3600
 
 
 class Recurring(NamedTuple):
-    """A job run daily at `at` (a config name holding "HH:MM") or every `every` (a config name, minutes)."""
+    """A job run daily at `at` (a time-of-day setting's name) or every `every` (a setting's name, minutes)."""
 
     name: str
     target: Callable
@@ -55,25 +54,25 @@ JOBS = (
 )
 
 
-def slot_of(recurring, config, local_now):
+def slot_of(recurring, settings, local_now):
     """The run this moment belongs to ("2026-12-01" or "2026-12-01T10:05"), or None when nothing is due."""
     if recurring.every:
-        minutes = as_int(config, recurring.every)
+        minutes = getattr(settings, recurring.every)
         minute_of_day = local_now.hour * 60 + local_now.minute
         start = minute_of_day - minute_of_day % minutes
         return f"{local_now.date().isoformat()}T{start // 60:02d}:{start % 60:02d}"
-    at = datetime.combine(local_now.date(), time.fromisoformat(config[recurring.at]), tzinfo=local_now.tzinfo)
+    at = datetime.combine(local_now.date(), getattr(settings, recurring.at), tzinfo=local_now.tzinfo)
     if at <= local_now < at + CATCH_UP:
         return local_now.date().isoformat()
     return None
 
 
-def tick(config, redis, queues, now, zone):
+def tick(settings, redis, queues, now, zone):
     """Enqueue every job due at `now` that no scheduler has claimed; return the names enqueued."""
     local_now = now.astimezone(zone)
     enqueued = []
     for recurring in JOBS:
-        slot = slot_of(recurring, config, local_now)
+        slot = slot_of(recurring, settings, local_now)
         if slot is None:
             continue
         if not redis.set(scheduler_lock_key(recurring.name, slot), now.isoformat(), nx=True, ex=LOCK_TTL):
@@ -86,8 +85,8 @@ def tick(config, redis, queues, now, zone):
     return enqueued
 
 
-def run_forever(config, redis, queues, clock, *, sleep=wall.sleep):
+def run_forever(settings, redis, queues, clock, *, sleep=wall.sleep):
     """Tick at the start of every minute until interrupted."""
     while True:
-        tick(config, redis, queues, clock.now(), clock.zone)
+        tick(settings, redis, queues, clock.now(), clock.zone)
         sleep(60 - clock.now().second % 60 or 60)

@@ -13,9 +13,8 @@ def scheduler_cli():
 
 
 def _tick_arguments():
-    config = current_app.config
-    clock = current_app.extensions.get("clock") or SystemClock(config["TIMEZONE"])
-    return config, current_app.extensions["redis"], current_app.extensions["queues"], clock
+    clock = current_app.extensions.get("clock") or SystemClock(current_app.config["TIMEZONE"])
+    return current_app.extensions["settings"], current_app.extensions["redis"], current_app.extensions["queues"], clock
 
 
 @scheduler_cli.command("run")
@@ -24,10 +23,10 @@ def scheduler_run_command():
     """Each minute, enqueue the due jobs (reminders, ageing, reconciliation, agent summaries)."""
     from app.scheduler import run_forever
 
-    config, redis, queues, clock = _tick_arguments()
+    settings, redis, queues, clock = _tick_arguments()
     click.echo("scheduler running; Ctrl-C to stop")
     try:
-        run_forever(config, redis, queues, clock)
+        run_forever(settings, redis, queues, clock)
     except KeyboardInterrupt:
         pass
 
@@ -39,7 +38,7 @@ def scheduler_tick_command(at):
     """Enqueue what is due now (or at --at) and exit."""
     from app.scheduler import tick
 
-    config, redis, queues, clock = _tick_arguments()
+    settings, redis, queues, clock = _tick_arguments()
     now = at.replace(tzinfo=clock.zone) if at else clock.now()
-    names = tick(config, redis, queues, now, clock.zone)
+    names = tick(settings, redis, queues, now, clock.zone)
     click.echo(", ".join(names) or "nothing due")
