@@ -12,11 +12,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import as_int, check_production, load_config
+from app.config import check_production, load_config
 from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
 from app.observability import configure_logging, secret_values
+from app.settings import Settings
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -29,15 +30,16 @@ def create_app(test_config=None):
     configure_logging(app.config["LOG_LEVEL"], secrets=secret_values(app.config))
     check_production(app.config)
     check_member_settings(app.config)
+    settings = app.extensions["settings"] = Settings.parse(app.config)
     ensure_servers(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
         "connect_args": {"connect_timeout": 1},
         "pool_size": 5,
-        "pool_timeout": float(app.config["DB_POOL_TIMEOUT"]),  # SQLAlchemy would wait 30 s for a free one
+        "pool_timeout": settings.DB_POOL_TIMEOUT,  # SQLAlchemy would wait 30 s for a free one
         "pool_recycle": 1800,
     })
-    app.config["MAX_CONTENT_LENGTH"] = as_int(app.config, "MAX_CONTENT_LENGTH")
+    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     trust_proxies(app)
     install_rate_limits(app)
 
@@ -59,7 +61,7 @@ def trust_proxies(app):
     caller, not the balancer; only as many X-Forwarded-For hops as there are proxies of
     ours are believed (a client can write any X-Forwarded-For it likes).
     """
-    proxies = as_int(app.config, "TRUSTED_PROXIES")
+    proxies = app.extensions["settings"].TRUSTED_PROXIES
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -67,11 +69,9 @@ def trust_proxies(app):
 
 
 def install_rate_limits(app):
-    """Parse the rate limits once, so a typo fails at start-up (channels/throttle.py applies them)."""
-    from app.ratelimit import Limit
-
-    app.extensions["rate_limits"] = {"phone": Limit.parse(app.config["RATE_LIMIT_PER_PHONE"]),
-                                     "source": Limit.parse(app.config["RATE_LIMIT_PER_SOURCE"])}
+    """The rate limits channels/throttle.py applies, parsed with the settings."""
+    settings = app.extensions["settings"]
+    app.extensions["rate_limits"] = {"phone": settings.RATE_LIMIT_PER_PHONE, "source": settings.RATE_LIMIT_PER_SOURCE}
 
 
 def ensure_servers(app):
@@ -114,7 +114,6 @@ def register_commands(app):
 
 def install_engines(app):
     """One menu engine per tree, sharing the Redis session store."""
-    from app.config import as_int
     from app.secrets import MENU_INPUT_DIGEST, app_key
     from menus.agent import AGENT_TREE
     from menus.engine import Engine
@@ -123,7 +122,7 @@ def install_engines(app):
 
     store = SessionStore(app.extensions["redis"])
     options = {"secret": app_key(app.config, MENU_INPUT_DIGEST),
-               "max_errors": as_int(app.config, "MAX_INPUT_ERRORS"),
+               "max_errors": app.extensions["settings"].MAX_INPUT_ERRORS,
                "default_locale": app.config["DEFAULT_LOCALE"]}
     app.extensions["engines"] = {"member": Engine(MEMBER_TREE, store, **options),
                                  "agent": Engine(AGENT_TREE, store, **options)}

@@ -9,8 +9,9 @@ def commands():
     from app.ledger.cli import ledger_command
     from app.loans.cli import loans_cli
     from app.members.cli import members_cli
-    from app.notifications.cli import notifications_cli, reminders_cli, scheduler_cli
+    from app.notifications.cli import notifications_cli, reminders_cli
     from app.payments.cli import payments_command
+    from app.scheduler.cli import scheduler_cli
     from channels.simulate import simulate
 
     return [alerts_cli, demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli,

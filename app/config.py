@@ -2,7 +2,9 @@
 
 Every setting the service knows is named here with its default, so an operator can
 read one file to learn what can be tuned. `load_config` turns the environment into
-the flat mapping Flask keeps in `app.config`; nothing else reads `os.environ`.
+the flat mapping Flask keeps in `app.config`; nothing else reads `os.environ`. The
+settings that are numbers, lists, maps or times are parsed and checked once, at
+start-up, into `app.extensions["settings"]` (app/settings.py).
 """
 
 import os
@@ -96,7 +98,8 @@ DEFAULTS = {
     "MOMO_DISBURSEMENT_API_KEY": "",
     "SANDBOX_PAYMENT_DELAY": "3",
     "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
-    # Savings limits per currency in major units, "KES=min:per_transaction:per_day,..." (empty: app/savings/limits.py)
+    # Savings: per-currency limits over the built-in ones, "KES=min:per_transaction:per_day" in major units
+    # (app/savings/limits.py; empty = the operators' own limits)
     "SAVINGS_LIMITS": "",
     # Savings groups: the most one contribution may be, per currency, in major units
     "GROUP_CONTRIBUTION_LIMITS": "KES=150000,UGX=5000000,TZS=3000000,RWF=2000000,GHS=20000",
@@ -196,17 +199,3 @@ def load_config(environ=None):
     environ = os.environ if environ is None else environ
     return {name: environ.get(name, default) for name, default in DEFAULTS.items()}
 
-
-def as_int(config, name):
-    """Read an integer setting, failing loudly at start-up on a typo."""
-    return int(config[name])
-
-
-def as_list(config, name):
-    """Read a comma-separated setting as a list of non-empty, stripped items."""
-    return [item.strip() for item in str(config[name]).split(",") if item.strip()]
-
-
-def as_bool(config, name):
-    """Read a boolean setting: 1/true/yes/on are true."""
-    return str(config[name]).strip().lower() in {"1", "true", "yes", "on"}

@@ -4,10 +4,10 @@ import click
 from flask.cli import AppGroup
 
 from app.agents.demo import seed_demo_agent
-from app.extensions import db
 from app.loans.products import seed_demo_products
 from app.money import Money
 from app.services import request_services
+from app.unit_of_work import command_unit
 
 demo_command = AppGroup("demo", help="Demo data for make run.")
 
@@ -22,6 +22,7 @@ DEMO_MEMBERS = [
 
 
 @demo_command.command("seed")
+@command_unit
 def seed():
     """Create the demo members with savings, and the demo loan products."""
     services = request_services()
@@ -33,7 +34,6 @@ def seed():
         give_demo_savings(services, member)
     seed_demo_products(services)
     agent = seed_demo_agent(services, DEMO_PIN)
-    db.session.commit()
     click.echo(f"demo members ready: {', '.join(phone for phone, *_ in DEMO_MEMBERS)} (PIN {DEMO_PIN})")
     click.echo(f"demo agent {agent.code}: {agent.phone} on {services.config['AGENT_USSD_CODE']} (PIN {DEMO_PIN})")
 

@@ -71,10 +71,8 @@ def main():
                           "app:create_app()"], env=env, cwd=ROOT),
         subprocess.Popen([str(BIN / "python"), "-m", "app.worker", "--url", env["REDIS_URL"],
                           "high", "default", "low"], env=env, cwd=ROOT),
+        subprocess.Popen([str(BIN / "flask"), "--app", "app:create_app", "scheduler", "run"], env=env, cwd=ROOT),
     ]
-    if (ROOT / "app" / "scheduler.py").exists():
-        children.append(subprocess.Popen([str(BIN / "flask"), "--app", "app:create_app", "scheduler", "run"],
-                                         env=env, cwd=ROOT))
     print(f"\nPamoja is running on http://127.0.0.1:{port}  (Ctrl-C to stop)\n"
           "Dial it from another terminal:\n"
           "  APP_ENV=development .venv/bin/flask --app app:create_app simulate ussd --phone +254712345678\n"

@@ -35,7 +35,7 @@ migrate = Migrate()
 
 def init_redis(app):
     """Bind a Redis client and the RQ queues to the app."""
-    timeout = int(app.config["REDIS_TIMEOUT_MS"]) / 1000  # a frozen Redis costs a request this, per call
+    timeout = app.extensions["settings"].REDIS_TIMEOUT_MS / 1000  # a frozen Redis costs a request this, per call
     client = Redis.from_url(app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout,
                             health_check_interval=30)
     app.extensions["redis"] = client

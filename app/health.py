@@ -13,7 +13,6 @@ import time
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from app.config import as_int
 from app.deadline import hop_deadline
 from app.extensions import db, redis_client
 from app.observability import metrics_payload
@@ -60,7 +59,7 @@ def _ping_redis():
 @bp.get("/readyz")
 def readyz():
     """Ready when PostgreSQL and Redis both answer; 503 naming the one that failed."""
-    results = check_dependencies(as_int(current_app.config, "HOP_DEADLINE_MS"))
+    results = check_dependencies(current_app.extensions["settings"].HOP_DEADLINE_MS)
     ready = all(value == "ok" for value in results.values())
     return jsonify(status="ok" if ready else "unavailable", **results), (200 if ready else 503)
 

@@ -52,6 +52,11 @@ def scheduler_lock_key(job_name, run_date):
     return f"{PREFIX}:cron:{job_name}:{run_date}"
 
 
+def scheduler_job_id(job_name, slot):
+    """The RQ job id of one scheduled run, `cron-<job>-<slot>` (RQ ids may not contain ':')."""
+    return f"cron-{job_name}-{slot.replace(':', '')}"
+
+
 def payment_job_id(payment_id):
     """The RQ job id of a payment's provider call (RQ ids may not contain ':')."""
     return f"{PREFIX}-payment-{payment_id}"
@@ -87,11 +92,6 @@ def inbound_sms_job_id(message_id):
 def notification_dispatch_job_id(notification_ids):
     """The RQ job id dispatching one batch of notifications: its first id and its size."""
     return f"notifications-{notification_ids[0]}-{len(notification_ids)}"
-
-
-def scheduled_job_id(job_name, slot):
-    """The RQ job id of one scheduled run (`cron-<job>-<slot>`, the slot's ':' dropped: RQ ids may not hold one)."""
-    return f"cron-{job_name}-{slot.replace(':', '')}"
 
 
 def invitation_key(sender_id, phone, day):

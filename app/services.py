@@ -8,26 +8,24 @@ senders), so no domain package imports another's wiring, Flask, `channels/` or
 `create_app` from `channels/`.
 """
 
-from functools import cached_property
+from functools import cache, cached_property
 
 from flask import current_app, g
 
 from app.clock import SystemClock
-from app.config import as_int
 from app.extensions import db
 
 
 class Services:
-    def __init__(self, session, *, config, redis, queues, clock=None, senders=None):
+    def __init__(self, session, *, config, settings, redis, queues, clock=None, senders=None):
         self.session = session
         self.config = config
+        self.settings = settings
+        """The typed settings (app/settings.py); `config` holds the text ones."""
         self.redis = redis
         self.queues = queues
         self.clock = clock or SystemClock(config["TIMEZONE"])
         self.senders = senders or {}
-
-    def setting(self, name):
-        return as_int(self.config, name)
 
     def notify(self, member, kind, key=None, **params):
         """Tell a member something through the notification service (see app/notifications)."""
@@ -58,7 +56,7 @@ class Services:
 
         return MemberService(
             self.session, clock=self.clock, pepper=self.peppers, identity=self.identity_keys,
-            max_attempts=self.setting("PIN_MAX_ATTEMPTS"), lock_minutes=self.setting("PIN_LOCK_MINUTES"),
+            max_attempts=self.settings.PIN_MAX_ATTEMPTS, lock_minutes=self.settings.PIN_LOCK_MINUTES,
             default_currency=self.config["DEFAULT_CURRENCY"], notify=self.notify,
         )
 
@@ -79,14 +77,14 @@ class Services:
     def providers(self):
         from app.payments.registry import providers_for
 
-        return providers_for(self.config, self.redis)
+        return providers_for(self.config, self.redis, by_country=self.settings.PAYMENT_PROVIDERS)
 
     @cached_property
     def payments(self):
         from app.payments.services import PaymentService
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
-                              enqueue=self.enqueue, notify=self.notify_member)
+                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member)
 
     @cached_property
     def savings(self):
@@ -123,20 +121,20 @@ class Services:
     def recipient_lookups(self):
         from app.members.lookups import RecipientLookups
 
-        return RecipientLookups(self.redis, clock=self.clock, per_hour=self.setting("RECIPIENT_LOOKUPS_PER_HOUR"))
+        return RecipientLookups(self.redis, clock=self.clock, per_hour=self.settings.RECIPIENT_LOOKUPS_PER_HOUR)
 
     @cached_property
     def confirmations(self):
         from app.members.confirmations import SmsConfirmations
 
-        return SmsConfirmations(self.one_time_codes, ttl_seconds=self.setting("SMS_CONFIRMATION_TTL"),
-                                max_attempts=self.setting("SMS_CONFIRMATION_ATTEMPTS"))
+        return SmsConfirmations(self.one_time_codes, ttl_seconds=self.settings.SMS_CONFIRMATION_TTL,
+                                max_attempts=self.settings.SMS_CONFIRMATION_ATTEMPTS)
 
     @cached_property
     def group_limits(self):
-        from app.groups.limits import ContributionLimits, parse_limits
+        from app.groups.limits import ContributionLimits
 
-        return ContributionLimits(parse_limits(self.config))
+        return ContributionLimits(self.settings.GROUP_CONTRIBUTION_LIMITS)
 
     @cached_property
     def group_memberships(self):
@@ -176,7 +174,7 @@ class Services:
 
         return AgentRoster(
             self.session, clock=self.clock, ledger=self.ledger, members=self.members, pepper=self.peppers,
-            max_attempts=self.setting("PIN_MAX_ATTEMPTS"), lock_minutes=self.setting("PIN_LOCK_MINUTES"),
+            max_attempts=self.settings.PIN_MAX_ATTEMPTS, lock_minutes=self.settings.PIN_LOCK_MINUTES,
             default_region=self.config["DEFAULT_REGION"], default_currency=self.config["DEFAULT_CURRENCY"])
 
     @cached_property
@@ -207,15 +205,13 @@ class Services:
 
     @cached_property
     def loans(self):
-        from app.loans.eligibility import parse_kyc_tiers
-        from app.loans.scoring import parse_score_caps
         from app.loans.services import LoanService
 
         return LoanService(self.session, clock=self.clock, ledger=self.ledger, members=self.members,
                            payments=self.payments, notify=self.notify,
-                           kyc_tiers=parse_kyc_tiers(self.config["LOAN_KYC_TIERS"]),
+                           kyc_tiers=self.settings.LOAN_KYC_TIERS,
                            default_destination=self.config["LOAN_DEFAULT_DESTINATION"],
-                           score_caps=parse_score_caps(self.config["LOAN_SCORE_CAPS"]),
+                           score_caps=self.settings.LOAN_SCORE_CAPS,
                            group_officials=self._group_officials)
 
     def _group_officials(self, group_id):
@@ -228,14 +224,25 @@ class Services:
     def alerts(self):
         from app.alerts.services import AlertService
 
-        return AlertService(self.session, clock=self.clock, config=self.config)
+        return AlertService(self.session, clock=self.clock, config=self.config, settings=self.settings)
 
     @cached_property
     def reminders(self):
         from app.notifications.reminders import ReminderService
 
         return ReminderService(self.session, clock=self.clock, notifications=self.notifications,
-                               config=self.config)
+                               settings=self.settings)
+
+    def answer_sms_command(self, phone, text, message_id):
+        """The answer to one SMS command: parsed by channels/, run with these services by menus/.
+
+        Here because only the composition root may know both (the `answer_sms` job is a domain job).
+        """
+        from channels.sms_command_parser import parse_command
+        from menus.sms_commands import SmsCommands
+
+        commands = SmsCommands(self, ussd_code=self.config["USSD_CODE"], default_locale=self.config["DEFAULT_LOCALE"])
+        return commands.answer(phone, parse_command(text), message_id)
 
     def enqueue(self, queue_name, func, *args, **kwargs):
         """Enqueue a job after this unit of work commits (see app/jobs.enqueue_after_commit)."""
@@ -244,11 +251,26 @@ class Services:
         return enqueue_after_commit(self.session, self.queues[queue_name], func, *args, **kwargs)
 
 
+@cache
+def settlement_handlers():
+    """Every payment purpose's ledger side, listed here once (payments imports no other domain)."""
+    from app.agents.settlement import FLOAT_TOPUP, credit_agent_float
+    from app.groups.settlement import credit_group_contribution
+    from app.loans.settlement import reserve_loan_disbursement, settle_loan_repayment
+    from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
+
+    return SettlementHandlers(
+        collections={"deposit": credit_member_savings, "contribution": credit_group_contribution,
+                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float},
+        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement})
+
+
 def build_services(app, session, **overrides):
     """Services around `session` for `app`; `overrides` replace collaborators (clock)."""
     return Services(
         session,
         config=app.config,
+        settings=app.extensions["settings"],
         redis=app.extensions["redis"],
         queues=app.extensions["queues"],
         senders=app.extensions.get("senders"),

@@ -15,13 +15,12 @@ import hmac
 
 from flask import current_app, request
 
-from app.config import as_list
 from app.payments.providers.base import callback_tokens
 
 
 def allowed_sources():
-    """CALLBACK_ALLOWED_IPS as a list; empty means any source."""
-    return as_list(current_app.config, "CALLBACK_ALLOWED_IPS")
+    """CALLBACK_ALLOWED_IPS (a tuple, app/settings.py); empty means any source."""
+    return current_app.extensions["settings"].CALLBACK_ALLOWED_IPS
 
 
 def token_accepted(token, accepted):

@@ -16,12 +16,12 @@ may retry, and reconciliation settles the payment anyway. One commit per callbac
 
 from flask import Blueprint, jsonify, request
 
-from app.observability import CALLBACKS, ERRORS, log_event, logger
+from app.observability import CALLBACKS, log_event
 from app.payments.errors import UnknownProvider
 from app.payments.providers import PROVIDERS
 from app.payments.providers.base import UnreadableCallback
 from app.payments.providers.inbound import read_json
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
 
 bp = Blueprint("payments", __name__)
@@ -43,22 +43,16 @@ def receive(provider, kind):
         CALLBACKS.labels(label, "malformed").inc()
         log_event("payments.callback_malformed", provider=provider, body=request.get_data(as_text=True)[:500])
         return jsonify(error="malformed JSON"), 400
-    services = request_services()
     unreadable = None
-    try:
+    with callback_unit("payments", "callback", refusals=(UnknownProvider,), provider=provider) as unit:
         try:
-            payment = services.payments.apply_callback(provider, payload, kind)
+            payment = unit.services.payments.apply_callback(provider, payload, kind)
         except UnreadableCallback as exc:  # recorded by the service; nothing else changed
             payment, unreadable = None, exc
-        services.session.commit()
-    except UnknownProvider:
-        services.session.rollback()
+    if unit.refused is not None:
         CALLBACKS.labels(label, "unknown_provider").inc()
         return jsonify(error="unknown provider"), 404
-    except Exception:  # noqa: BLE001 - never a 500 page to an operator; logged, reconciliation settles it
-        services.session.rollback()
-        logger.exception("payment callback failed", extra={"provider": provider})
-        ERRORS.labels("payments", "callback").inc()
+    if unit.failed:  # never a 500 page to an operator; logged, reconciliation settles it
         return jsonify(error="try again"), 503
     if unreadable is not None:  # a retry cannot make it readable; the status query settles the payment
         CALLBACKS.labels(label, "unreadable").inc()

@@ -1,9 +1,10 @@
 """Africa's Talking SMS: incoming commands, delivery reports and opt-out notifications.
 
 `/sms/inbound` answers 200 at once: it only drops repeats (Redis SET NX on the
-message `id`) and enqueues `answer_sms` on the "high" queue. The job parses the
-command (channels/sms_commands.py), runs it (menus/sms_commands.py) and sends the
-reply through the outbox, so nothing talks to a provider inside the request.
+message `id`) and enqueues `answer_sms` (app/notifications/tasks.py) on the "high"
+queue. The job parses the command (channels/sms_command_parser.py), runs it
+(menus/sms_commands.py) and sends the reply through the outbox, so nothing talks to a
+provider inside the request.
 `/sms/delivery` and `/sms/optout` apply Africa's Talking's callbacks once.
 
 Africa's Talking does not sign its callbacks, so, like the mobile-money callbacks,
@@ -17,24 +18,20 @@ import contextlib
 from flask import Blueprint, current_app, request
 from redis.exceptions import RedisError
 
-from app.config import as_int
-from app.i18n import render
-from app.jobs import DEFAULT_RETRY, job
+from app.jobs import DEFAULT_RETRY
 from app.keys import inbound_message_key, inbound_sms_job_id
-from app.observability import CALLBACKS, ERRORS, log_event, logger
+from app.notifications.tasks import answer_sms
+from app.observability import CALLBACKS, ERRORS, log_event
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
-from channels.sms_commands import parse_command
 from channels.throttle import failed_check, over_limit
-from menus.sms_commands import SmsCommands
 
 bp = Blueprint("sms", __name__)
 
 MAX_MESSAGE_ID = 100
 MAX_KEPT_TEXT = 480
 """What is kept of an inbound text for the job: a command is far shorter; longer is refused anyway."""
-REPLY_KIND = "sms_reply"
 TOO_MANY = ("too many requests", 429)
 
 
@@ -65,7 +62,7 @@ def sms_inbound():
     redis = current_app.extensions["redis"]
     seen_key = inbound_message_key("sms", message_id)
     try:
-        if not redis.set(seen_key, 1, nx=True, ex=as_int(current_app.config, "INBOUND_DEDUPE_TTL")):
+        if not redis.set(seen_key, 1, nx=True, ex=current_app.extensions["settings"].INBOUND_DEDUPE_TTL):
             CALLBACKS.labels("africastalking", "sms_duplicate").inc()
             return "", 200
         current_app.extensions["queues"]["high"].enqueue(
@@ -81,29 +78,15 @@ def sms_inbound():
     return "", 200
 
 
-@job
-def answer_sms(services, phone, text, message_id):
-    """Run the command in `text` from `phone` and send the reply (queue "high")."""
-    commands = SmsCommands(services, ussd_code=services.config["USSD_CODE"],
-                           default_locale=services.config["DEFAULT_LOCALE"])
-    answer = commands.answer(phone, parse_command(text), message_id)
-    reply = render(answer.text, answer.locale)
-    return services.outbox.send_sms(phone, reply, kind=REPLY_KIND, member_id=answer.member_id, urgent=True).id
-
-
 def apply_callback(kind, apply):
+    """Run `apply(services)` as the callback's one unit of work; a failure is a 503 the gateway retries."""
     if not authorized():
         return forbidden(kind)
     if over_limit("sms"):
         return TOO_MANY
-    services = request_services()
-    try:
-        outcome = apply(services)
-        services.session.commit()
-    except Exception:  # noqa: BLE001 - never a 500 page to the gateway; logged, it may retry
-        services.session.rollback()
-        logger.exception("sms callback failed", extra={"kind": kind})
-        ERRORS.labels("sms", kind).inc()
+    with callback_unit("sms", kind) as unit:
+        outcome = apply(unit.services)
+    if unit.failed:
         return "try again", 503
     CALLBACKS.labels("africastalking", f"{kind}_{outcome}").inc()
     return "", 200

@@ -15,11 +15,10 @@ the "could not read" END. A phone over its rate limit gets a polite END as well.
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.config import as_int
 from app.i18n import N_, T
-from app.observability import CALLBACKS, ERRORS, logger
+from app.observability import CALLBACKS, ERRORS
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
 from channels.textfit import is_gsm7, septets, to_gsm7
 from channels.throttle import failed_check, over_limit
@@ -40,9 +39,9 @@ def measure(text):
     return septets(text) if is_gsm7(text) else len(text)
 
 
-def ussd_profile(config):
-    return ChannelProfile(name="ussd", session_ttl=as_int(config, "USSD_SESSION_TTL"),
-                          max_chars=as_int(config, "USSD_MAX_CHARS"), cumulative=True,
+def ussd_profile(settings):
+    return ChannelProfile(name="ussd", session_ttl=settings.USSD_SESSION_TTL,
+                          max_chars=settings.USSD_MAX_CHARS, cumulative=True,
                           measure=measure, normalize=to_gsm7)
 
 
@@ -99,13 +98,10 @@ def ussd():
     if over_limit("ussd", phone):
         return end_with(TOO_MANY)
     engine = current_app.extensions["engines"][engine_for(form.get("serviceCode", ""))]
-    try:
-        reply = engine.handle(ussd_profile(current_app.config), session_id, phone, form.get("text", ""),
-                              request_services())
-    except Exception:  # noqa: BLE001 - the phone must get END, never a 500; the bug is logged
-        logger.exception("ussd hop failed", extra={"session": session_id})
-        ERRORS.labels("ussd", "exception").inc()
-        request_services().session.rollback()
+    with callback_unit("ussd", "exception", session=session_id) as unit:
+        reply = engine.handle(ussd_profile(current_app.extensions["settings"]), session_id, phone, form.get("text", ""),
+                              unit.services)
+    if unit.failed:  # the phone must get END, never a 500; the bug is logged
         return end_with(FAILED)
     return ussd_text(reply.text, reply.end)
 

@@ -21,12 +21,11 @@ from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.config import as_bool, as_int
 from app.i18n import N_, T
 from app.keys import chat_expired_key, inbound_message_key
-from app.observability import CALLBACKS, ERRORS, logger
+from app.observability import CALLBACKS, ERRORS
 from app.phones import InvalidPhone, normalize_phone
-from app.services import request_services
+from app.unit_of_work import callback_unit
 from channels.throttle import failed_check, over_limit
 from channels.whatsapp_privacy import forget_pin_message
 from menus.engine import HOME, UNAVAILABLE, ChannelProfile
@@ -45,14 +44,14 @@ EXPIRED_NOTE = T(N_("Your session timed out, so we started again."))
 FAILED = T(N_("Sorry, something went wrong. Send MENU to start again."))
 
 
-def chat_profile(config):
-    return ChannelProfile(name=CHANNEL, session_ttl=as_int(config, "CHAT_SESSION_TTL"), max_chars=None,
+def chat_profile(settings):
+    return ChannelProfile(name=CHANNEL, session_ttl=settings.CHAT_SESSION_TTL, max_chars=None,
                           cumulative=False)
 
 
-def signature_required(config):
+def signature_required(config, settings):
     """Signatures may be switched off only outside production."""
-    switched_off = not as_bool(config, "TWILIO_VALIDATE_SIGNATURE")
+    switched_off = not settings.TWILIO_VALIDATE_SIGNATURE
     return not (switched_off and str(config.get("APP_ENV", "production")).lower() in DEVELOPMENT_ENVS)
 
 
@@ -63,7 +62,7 @@ def public_url():
 
 
 def signed_by_twilio():
-    if not signature_required(current_app.config):
+    if not signature_required(current_app.config, current_app.extensions["settings"]):
         return True
     token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -107,22 +106,20 @@ def whatsapp_inbound():
         return twiml()
     if over_limit(CHANNEL, phone):
         return too_many()
-    services = request_services()
-    try:
-        ttl = as_int(current_app.config, "INBOUND_DEDUPE_TTL")
-        if not services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
-            CALLBACKS.labels("twilio", "inbound_duplicate").inc()
-            return twiml()  # a retry of a message already answered
-        # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
-        return twiml(chat_reply(services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid))
-    except RedisError:
+    reply = None
+    with callback_unit(CHANNEL, "exception", refusals=(RedisError,), sid=sid) as unit:
+        ttl = unit.services.settings.INBOUND_DEDUPE_TTL
+        if unit.services.redis.set(inbound_message_key(CHANNEL, sid), 1, nx=True, ex=ttl):
+            # A tapped quick-reply button carries its choice in ButtonPayload (Body holds its label).
+            reply = chat_reply(unit.services, phone, form.get("ButtonPayload") or form.get("Body") or "", sid)
+        else:
+            CALLBACKS.labels("twilio", "inbound_duplicate").inc()  # a retry of a message already answered
+    if unit.refused is not None:
         ERRORS.labels(CHANNEL, "redis").inc()
         return twiml(UNAVAILABLE.render(locale))
-    except Exception:  # noqa: BLE001 - the member gets a polite answer, never a 500; the bug is logged
-        logger.exception("whatsapp message failed", extra={"sid": sid})
-        ERRORS.labels(CHANNEL, "exception").inc()
-        services.session.rollback()
+    if unit.failed:  # the member gets a polite answer, never a 500; the bug is logged
         return twiml(FAILED.render(locale))
+    return twiml(reply)
 
 
 def chat_reply(services, phone, body, sid=None):
@@ -143,7 +140,7 @@ def chat_reply(services, phone, body, sid=None):
             body = HOME
         else:
             engine.store.delete(CHANNEL, phone)
-    reply = engine.handle(chat_profile(services.config), phone, phone, body, services)
+    reply = engine.handle(chat_profile(services.settings), phone, phone, body, services)
     if reply.secret_input and sid:
         reply = replace(reply, text=forget_pin_message(services, sid, phone, reply.text))
     if reply.end:
@@ -162,14 +159,9 @@ def whatsapp_status():
         return forbidden("status")
     if over_limit(CHANNEL):
         return too_many()
-    services = request_services()
-    try:
-        outcome = services.outbox.apply_whatsapp_status(request.form)
-        services.session.commit()
-    except Exception:  # noqa: BLE001 - Twilio retries on an error; never a 500 page
-        services.session.rollback()
-        logger.exception("whatsapp status failed")
-        ERRORS.labels(CHANNEL, "status").inc()
+    with callback_unit(CHANNEL, "status") as unit:
+        outcome = unit.services.outbox.apply_whatsapp_status(request.form)
+    if unit.failed:  # Twilio retries on an error; never a 500 page
         return Response("try again", status=503, mimetype="text/plain")
     CALLBACKS.labels("twilio", f"status_{outcome}").inc()
     return Response("", status=200)

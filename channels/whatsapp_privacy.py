@@ -6,7 +6,7 @@ and by the member's phone. The engine flags a reply whose input answered a PIN
 screen (`menus.engine.Reply.secret_input`); for such a message the chat adapter calls
 `forget_pin_message`, which:
 
-- enqueues `delete_inbound_message(message_sid)` on the high queue. The MessageSid is
+- enqueues `delete_inbound_message(message_sid)` (app/notifications/tasks.py) on the high queue. The MessageSid is
   the job's only argument (never the body); the job id is per message, and the job
   is retried with backoff, because Twilio refuses to delete a message it is still
   processing (error 20009: "wait at least 1 minute") and may answer 429 or 5xx;
@@ -21,10 +21,9 @@ from redis.exceptions import RedisError
 from rq import Retry
 
 from app.i18n import N_, T
-from app.jobs import job
 from app.keys import pin_chat_notice_key, whatsapp_delete_job_id
-from app.observability import ERRORS, log_event, logger
-from channels.whatsapp_sender import REFUSED
+from app.notifications.tasks import delete_inbound_message
+from app.observability import ERRORS, logger
 
 QUEUE = "high"
 DELETE_RETRY = Retry(max=8, interval=[15, 45, 90, 180, 300, 900, 1800, 3600])
@@ -50,15 +49,3 @@ def forget_pin_message(services, message_sid, phone, text):
         logger.error("whatsapp PIN message delete not queued", extra={"sid": message_sid})
         return text
     return f"{text}\n\n{DELETE_NOTICE.render(member.locale)}"
-
-
-@job
-def delete_inbound_message(services, message_sid):
-    """Delete one inbound WhatsApp message from Twilio; a transient failure raises, so RQ retries it."""
-    sender = services.senders.get("whatsapp")
-    outcome = sender.delete_message(message_sid) if sender is not None else None
-    if outcome == REFUSED:
-        ERRORS.labels("whatsapp", "pin_delete_refused").inc()
-        logger.error("Twilio refused to delete a WhatsApp message", extra={"sid": message_sid})
-    log_event("whatsapp.pin_message_delete", sid=message_sid, outcome=outcome or "skipped")
-    return outcome

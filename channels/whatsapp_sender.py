@@ -14,6 +14,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.notifications.messages import DELETED, GONE, REFUSED
 from channels.send_result import (
     ACCEPTED,
     FAILED,
@@ -32,8 +33,6 @@ FIND_SENT_SKEW = timedelta(minutes=1)
 """Twilio's clock against ours: a message created this long before our attempt may still be it."""
 TWILIO_NOT_COMPLETE = 20009
 """Twilio error: a message cannot be deleted before Twilio has finished with it (retry in a minute or so)."""
-DELETED, GONE, REFUSED = "deleted", "gone", "refused"
-"""What deleting a message came to: deleted now, already gone (404), or refused for good (auth, permissions)."""
 
 
 class RebasedTwilioHttpClient(TwilioHttpClient):

@@ -107,7 +107,7 @@ class Engine:
         started = time.perf_counter()
         outcome, screen_name, state, secret_input = "ok", None, None, False
         try:
-            with hop_deadline(services.setting("HOP_DEADLINE_MS")):
+            with hop_deadline(services.settings.HOP_DEADLINE_MS):
                 state = self.store.load(channel.name, session_id)
                 raw_text = raw_text or ""
                 secret_input = self._answers_secret(channel, state, raw_text)

@@ -157,4 +157,4 @@ MONEY_COMMANDS = {
     "invite": invite, "contribute": contribute, "loan": loan, "repay": repay, "loan_balance": loan_balance,
     "join": join,
 }
-"""Command name -> handler; names are channels/sms_commands.py's ("invite" only follows a YES <code>)."""
+"""Command name -> handler; names are channels/sms_command_parser.py's ("invite" only follows a YES <code>)."""

@@ -13,7 +13,7 @@ _sids = itertools.count(1)
 @pytest.fixture
 def twilio_token(app, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-    monkeypatch.setitem(app.config, "TWILIO_VALIDATE_SIGNATURE", "1")
+    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
     return TWILIO_TOKEN
 
 

@@ -8,8 +8,4 @@ app/services.py (the composition root); callers commit:
                   contributions (collections.py adapts the loans and groups rules)
 - reports.py      AgentReports: the day's transactions and totals, the evening SMS
 - disputes.py     AgentDisputes: a member disputes a receipt
-
-Importing the package registers the `agent_float_topup` payment purpose (settlement.py).
 """
-
-from app.agents import settlement  # noqa: F401

@@ -2,13 +2,13 @@
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
 from app.agents.errors import AgentError
 from app.extensions import db
 from app.i18n import render
 from app.members.errors import MemberError
 from app.phones import InvalidPhone
+from app.unit_of_work import command_unit
 
 
 @click.group("agents")
@@ -24,7 +24,7 @@ def agents_cli():
 @click.option("--daily-limit", required=True, help="Most per day, major units (50000).")
 @click.option("--locale", default="en", type=click.Choice(["en", "sw"]))
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="The agent's 4-digit PIN.")
-@with_appcontext
+@command_unit
 def create_agent_command(phone, name, code, per_transaction, daily_limit, locale, pin):
     """Create a vetted agent with a float account and limits."""
     from app.services import build_services
@@ -39,13 +39,12 @@ def create_agent_command(phone, name, code, per_transaction, daily_limit, locale
         raise click.ClickException(f"not a valid mobile number: {phone}") from None
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"agent {agent.code} (id {agent.id}) {agent.name} {agent.phone}: limit {agent.per_transaction_limit} "
                f"per transaction, {agent.daily_limit} a day")
 
 
 @agents_cli.command("list")
-@with_appcontext
+@command_unit
 def list_agents_command():
     """Every agent with their float and today's collections."""
     from sqlalchemy import select
@@ -61,7 +60,7 @@ def list_agents_command():
 
 
 @agents_cli.command("disputes")
-@with_appcontext
+@command_unit
 def list_disputes_command():
     """Agent transactions members disputed, oldest first."""
     from app.services import build_services

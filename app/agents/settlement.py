@@ -5,8 +5,6 @@ payment has no member): the clearing debit is matched by a credit to the agent's
 float, in the one entry the payments service posts when the operator confirms.
 """
 
-from app.payments.settlement import settles
-
 FLOAT_TOPUP = "agent_float_topup"
 
 
@@ -15,6 +13,5 @@ def float_account(ledger, agent_id, currency):
     return ledger.account("agent", agent_id, "agent_float", currency)
 
 
-@settles(FLOAT_TOPUP)
 def credit_agent_float(ledger, payment):
     return [(float_account(ledger, int(payment.purpose_ref), payment.currency), -payment.amount)]

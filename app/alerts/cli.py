@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
 from app.alerts.models import STATUSES
 from app.extensions import db
+from app.unit_of_work import command_unit
 
 DURATION = re.compile(r"^(\d+)([mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -40,7 +40,7 @@ def alerts_cli():
 @alerts_cli.command("scan")
 @click.option("--since", default=None, help="How far back: 90m, 6h, 3d or an ISO date/time "
                                             "(default ALERT_SCAN_LOOKBACK_MINUTES).")
-@with_appcontext
+@command_unit
 def scan_command(since):
     """Apply the velocity rules to recent movements; record each new alert once."""
     from app.services import build_services
@@ -48,7 +48,6 @@ def scan_command(since):
     services = build_services(current_app, db.session)
     now = services.clock.now()
     result = services.alerts.scan(since=parse_since(since, now) if since else None, until=now)
-    db.session.commit()
     click.echo(f"scanned {result.since.isoformat()} .. {result.until.isoformat()}: "
                f"{result.hits} hit(s), {len(result.raised)} new alert(s)")
     for alert in result.raised:
@@ -59,7 +58,7 @@ def scan_command(since):
 @click.option("--status", type=click.Choice([*STATUSES, "all"]), default="open", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--evidence", is_flag=True, help="Print each alert's evidence as JSON.")
-@with_appcontext
+@command_unit
 def list_command(status, limit, evidence):
     """The newest alerts."""
     from app.services import build_services

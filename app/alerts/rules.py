@@ -20,8 +20,6 @@ amount, so a fee must not push a movement into the "just under the limit" band.
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from app.config import as_int
-
 STRUCTURING = "structuring"
 PASS_THROUGH = "pass_through"
 CHANGE_THEN_MONEY_OUT = "change_then_money_out"
@@ -47,15 +45,16 @@ class Settings(NamedTuple):
     agent_member_max_per_day: int
 
     @classmethod
-    def from_config(cls, config):
+    def from_settings(cls, settings):
+        """The rules' thresholds from the app's typed settings (app/settings.py)."""
         return cls(
-            structuring_count=as_int(config, "ALERT_STRUCTURING_COUNT"),
-            structuring_margin_percent=as_int(config, "ALERT_STRUCTURING_MARGIN_PERCENT"),
-            structuring_window=timedelta(hours=as_int(config, "ALERT_STRUCTURING_WINDOW_HOURS")),
-            pass_through_percent=as_int(config, "ALERT_PASS_THROUGH_PERCENT"),
-            pass_through_window=timedelta(minutes=as_int(config, "ALERT_PASS_THROUGH_WINDOW_MINUTES")),
-            change_window=timedelta(hours=as_int(config, "ALERT_CHANGE_WINDOW_HOURS")),
-            agent_member_max_per_day=as_int(config, "ALERT_AGENT_MEMBER_MAX_PER_DAY"),
+            structuring_count=settings.ALERT_STRUCTURING_COUNT,
+            structuring_margin_percent=settings.ALERT_STRUCTURING_MARGIN_PERCENT,
+            structuring_window=timedelta(hours=settings.ALERT_STRUCTURING_WINDOW_HOURS),
+            pass_through_percent=settings.ALERT_PASS_THROUGH_PERCENT,
+            pass_through_window=timedelta(minutes=settings.ALERT_PASS_THROUGH_WINDOW_MINUTES),
+            change_window=timedelta(hours=settings.ALERT_CHANGE_WINDOW_HOURS),
+            agent_member_max_per_day=settings.ALERT_AGENT_MEMBER_MAX_PER_DAY,
         )
 
     @property

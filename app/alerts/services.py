@@ -18,7 +18,6 @@ from sqlalchemy.orm import aliased
 from app.agents.models import AgentTransaction
 from app.alerts import rules
 from app.alerts.models import OPEN, SecurityAlert
-from app.config import as_int
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from app.members.models import Member
 from app.observability import log_event
@@ -36,11 +35,11 @@ class ScanResult(NamedTuple):
 
 
 class AlertService:
-    def __init__(self, session, *, clock, config):
+    def __init__(self, session, *, clock, config, settings):
         self.session = session
         self.clock = clock
-        self.settings = rules.Settings.from_config(config)
-        self.lookback = timedelta(minutes=as_int(config, "ALERT_SCAN_LOOKBACK_MINUTES"))
+        self.settings = rules.Settings.from_settings(settings)
+        self.lookback = timedelta(minutes=settings.ALERT_SCAN_LOOKBACK_MINUTES)
         self.limit_overrides = parse_overrides(config.get("SAVINGS_LIMITS", ""))
 
     def scan(self, since=None, until=None):

@@ -1,4 +1,4 @@
-"""The scheduled velocity scan (app/scheduler.py runs it every ALERT_SCAN_EVERY_MINUTES)."""
+"""The scheduled velocity scan (app/scheduler runs it every ALERT_SCAN_EVERY_MINUTES)."""
 
 from app.jobs import job
 

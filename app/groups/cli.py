@@ -10,7 +10,6 @@ from datetime import datetime, time
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
 from app.clock import FixedClock, SystemClock
 from app.extensions import db
@@ -18,6 +17,7 @@ from app.groups.errors import GroupError
 from app.groups.models import ROLES
 from app.i18n import render
 from app.phones import InvalidPhone, normalize_phone
+from app.unit_of_work import command_unit
 
 END_OF_DAY = time(23, 0)
 """Late enough that the day's meetings have happened."""
@@ -45,7 +45,7 @@ def as_of_day(name):
         @groups_cli.command(name, help=run.__doc__)
         @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
                       help="Local day (default today).")
-        @with_appcontext
+        @command_unit
         def command(day):
             run(*services_as_of(day))
 
@@ -58,7 +58,6 @@ def as_of_day(name):
 def payouts_command(day, services):
     """Pay each group's due period to the next member in turn (once)."""
     payouts = services.group_payouts.run_due_payouts()
-    db.session.commit()
     for payout in payouts:
         click.echo(f"group {payout.group_id} {payout.period}: {payout.amount} to member {payout.member_id}")
     click.echo(f"{len(payouts)} payout(s) made for {day.isoformat()}")
@@ -68,7 +67,6 @@ def payouts_command(day, services):
 def fines_command(day, services):
     """Fine members who missed their group's last meeting (once per member and period)."""
     fines = services.group_fines.apply_due_fines()
-    db.session.commit()
     unpaid = sum(1 for fine in fines if fine.ledger_entry_id is None)
     click.echo(f"{len(fines)} fine(s) for {day.isoformat()}, {unpaid} not yet paid from savings")
 
@@ -77,7 +75,7 @@ def fines_command(day, services):
 @click.option("--code", required=True, help="The group's join code.")
 @click.option("--phone", required=True, help="The member's phone number.")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="chair hands the chair over.")
-@with_appcontext
+@command_unit
 def roles_command(code, phone, role):
     """Give a member of a group a role, on the chair's behalf (the service's rules apply)."""
     from app.services import build_services
@@ -98,5 +96,4 @@ def roles_command(code, phone, role):
         services.group_memberships.set_role(group, chair, member.id, role)
     except GroupError as error:
         raise click.ClickException(render(error.message, "en")) from None
-    db.session.commit()
     click.echo(f"{member.name} is now {role} of {group.name} ({group.code})")

@@ -141,8 +141,6 @@ class Contributions:
 
         Returns the Payment. Raises GroupErrors for the member or amount, PaymentErrors for the provider.
         """
-        import app.groups.settlement  # noqa: F401  (registers the "contribution" purpose)
-
         amount = self.check(member, group, amount)
         return self.payments.start(idempotency_key, member, "collection", "contribution", amount, member.phone,
                                    purpose_ref=str(group.id), initiated_by=f"member:{member.id}", channel=channel,

@@ -5,18 +5,8 @@ as Money; either way it passes `ContributionLimits.check`, the one rule, before 
 is stored or posted.
 """
 
-from app.config import as_list
 from app.groups import errors
 from app.money import AmountError, Money, parse_amount
-
-
-def parse_limits(config):
-    """{currency: Money} from `GROUP_CONTRIBUTION_LIMITS` (`KES=150000,UGX=5000000`, major units)."""
-    limits = {}
-    for item in as_list(config, "GROUP_CONTRIBUTION_LIMITS"):
-        currency, _, major = item.partition("=")
-        limits[currency.strip()] = Money.from_major(major.strip(), currency.strip())
-    return limits
 
 
 class ContributionLimits:

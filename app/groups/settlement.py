@@ -4,7 +4,7 @@ When the provider confirms a group contribution, the payments service posts one 
 its clearing account is debited and these credits (pool, share register, the member's
 share) complete it. The same allocation as a contribution from savings decides which
 periods the money pays, as of the moment it arrives; the period rows name the payment.
-Imported by app/models.py, so every process that can receive a callback has it registered.
+Listed with the other purposes by app/services.py.
 """
 
 from sqlalchemy import select
@@ -12,10 +12,8 @@ from sqlalchemy import select
 from app.groups.contributions import allocate, record_parts
 from app.groups.models import Group, GroupMember
 from app.groups.postings import contribution_credits
-from app.payments.settlement import settles
 
 
-@settles("contribution")
 def credit_group_contribution(ledger, payment):
     session = ledger.session
     group = session.get(Group, int(payment.purpose_ref))

@@ -1,4 +1,4 @@
-"""The loans' entries in the payments settlement registry (app/payments/settlement.py).
+"""The loans' payment purposes, listed by app/services.py (see app/payments/settlement.py).
 
 - `loan_repayment` (collection): allocate the money to the loan named by the payment's
   purpose_ref, under the loan's row lock, in the transaction that marks the payment
@@ -15,10 +15,8 @@ from app.loans.accounts import LoanAccounts
 from app.loans.guarantors import Guarantees
 from app.loans.models import Loan
 from app.loans.repayment_booking import Repayments
-from app.payments.settlement import reserves, settles
 
 
-@settles("loan_repayment")
 def settle_loan_repayment(ledger, payment):
     guarantees = Guarantees(ledger.session, ledger=ledger, clock=ledger.clock)
     repayments = Repayments(ledger.session, ledger=ledger, clock=ledger.clock,
@@ -27,7 +25,6 @@ def settle_loan_repayment(ledger, payment):
     return repayments.settle_mobile_money(payment)
 
 
-@reserves("loan_disbursement")
 def reserve_loan_disbursement(ledger, payment):
     loan = ledger.session.scalar(select(Loan).where(Loan.id == int(payment.purpose_ref)))
     return [(LoanAccounts(ledger).principal(loan), loan.principal)]

@@ -1,4 +1,4 @@
-"""Loan jobs (queue `low`): the daily ageing run the scheduler enqueues (app/scheduler.py)."""
+"""Loan jobs (queue `low`): the daily ageing run the scheduler enqueues (app/scheduler)."""
 
 from datetime import date
 

@@ -2,11 +2,11 @@
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
 from app.members.identity import IdentityError
+from app.unit_of_work import command_unit
 
 BATCH = 500
 
@@ -17,7 +17,7 @@ def members_cli():
 
 
 @members_cli.command("reencrypt")
-@with_appcontext
+@command_unit
 def reencrypt_command():
     """Re-encrypt every national ID under the first ID_ENCRYPTION_KEYS key and recompute its lookup hash.
 
@@ -40,7 +40,7 @@ def reencrypt_command():
                 changed += services.members.reencrypt(member)
             except IdentityError:
                 unreadable.append(member.id)
-        db.session.commit()
+        db.session.commit()  # a checkpoint per batch: an interrupted run keeps what it did
         after = batch[-1].id
     click.echo(f"re-encrypted {changed} national IDs under key {services.identity_keys.current_id!r}")
     if unreadable:

@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from app.config import as_list
 from app.members.models import Member
 from app.notifications import sources
 
@@ -38,16 +37,12 @@ class RunResult(NamedTuple):
     dispatched: int
 
 
-def days_setting(config, name):
-    return [int(value) for value in as_list(config, name)]
-
-
 class ReminderService:
-    def __init__(self, session, *, clock, notifications, config):
+    def __init__(self, session, *, clock, notifications, settings):
         self.session = session
         self.clock = clock
         self.notifications = notifications
-        self.config = config
+        self.settings = settings
 
     def compute(self, day):
         """Every reminder owed for local day `day`, in member order."""
@@ -56,10 +51,9 @@ class ReminderService:
 
     def repayment_reminders(self, day):
         stamp = day.isoformat()
-        wanted = {day + timedelta(days=n): ("repayment_due", n) for n in days_setting(self.config,
-                                                                                        "REMINDER_DAYS_BEFORE")}
+        wanted = {day + timedelta(days=n): ("repayment_due", n) for n in self.settings.REMINDER_DAYS_BEFORE}
         wanted[day] = ("repayment_due_today", 0)
-        for n in days_setting(self.config, "REMINDER_DAYS_AFTER"):
+        for n in self.settings.REMINDER_DAYS_AFTER:
             wanted[day - timedelta(days=n)] = ("repayment_overdue", n)
         for due in sources.unpaid_instalments(self.session, list(wanted)):
             kind, _ = wanted[due.due_date]
@@ -68,7 +62,7 @@ class ReminderService:
 
     def contribution_reminders(self, day):
         stamp = day.isoformat()
-        for n in days_setting(self.config, "CONTRIBUTION_REMINDER_DAYS_BEFORE"):
+        for n in self.settings.CONTRIBUTION_REMINDER_DAYS_BEFORE:
             for due in sources.unpaid_contributions(self.session, day + timedelta(days=n), self.clock.zone):
                 yield Reminder(due.member_id, "contribution_due",
                                f"contribution_due:{due.group_id}:{due.member_id}:{due.period}:{stamp}",

@@ -1,15 +1,24 @@
-"""Notification jobs (queue `default`): dispatch what waited for quiet hours, and sweep lost ones.
+"""Messaging jobs: dispatch what waited for quiet hours, sweep lost ones, answer SMS, forget WhatsApp PINs.
 
 The sweep re-enqueues after-commit jobs whose enqueue failed (app/deferred_jobs.py),
 dispatches notifications whose job never ran, and sends again (or, past a limit,
 fails) outbox messages stuck in `queued`: after a Redis outage or a killed worker,
-nothing waits forever.
+nothing waits forever. `answer_sms` (queue "high", enqueued by /sms/inbound) runs one
+SMS command and sends the reply; `delete_inbound_message` (queue "high", enqueued by
+the WhatsApp adapter, channels/whatsapp_privacy.py) has Twilio delete a message that
+held a PIN. Both reach channels/ and menus/ only through the services the composition
+root built (app/services.py), never by import.
 """
 
 from datetime import timedelta
 
-from app.config import as_int
+from app.i18n import render
 from app.jobs import job
+from app.notifications.messages import REFUSED
+from app.observability import ERRORS, log_event, logger
+
+SMS_REPLY_KIND = "sms_reply"
+"""The outbox kind of a reply to an SMS command."""
 
 STALE_AFTER = timedelta(minutes=15)
 """A notification still queued this long after its time lost its job (a crash between commit and enqueue)."""
@@ -30,15 +39,14 @@ def sweep(services):
     """
     from app.deferred_jobs import replay
 
-    config = services.config
+    settings = services.settings
     deferred = replay(services.session, services.queues)
     ids = services.notifications.stale_queued(STALE_AFTER)
     for start in range(0, len(ids), DISPATCH_CHUNK):
         services.notifications.dispatch(ids[start:start + DISPATCH_CHUNK])
     resent, failed = services.outbox.sweep_stuck(
-        grace=timedelta(seconds=as_int(config, "OUTBOX_STUCK_SECONDS")),
-        max_attempts=as_int(config, "OUTBOX_MAX_ATTEMPTS"),
-        give_up_after=timedelta(hours=as_int(config, "OUTBOX_GIVE_UP_HOURS")))
+        grace=timedelta(seconds=settings.OUTBOX_STUCK_SECONDS), max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        give_up_after=timedelta(hours=settings.OUTBOX_GIVE_UP_HOURS))
     return {"deferred": deferred, "notifications": len(ids), "resent": resent, "failed": failed}
 
 
@@ -55,3 +63,23 @@ def run_reminders(services, day_iso=None):
 
     day = date.fromisoformat(day_iso) if day_iso else services.clock.today()
     return tuple(services.reminders.run(day, checkpoint=services.session.commit))
+
+
+@job
+def answer_sms(services, phone, text, message_id):
+    """Run the SMS command in `text` from `phone` and send the reply (queue "high")."""
+    answer = services.answer_sms_command(phone, text, message_id)
+    reply = render(answer.text, answer.locale)
+    return services.outbox.send_sms(phone, reply, kind=SMS_REPLY_KIND, member_id=answer.member_id, urgent=True).id
+
+
+@job
+def delete_inbound_message(services, message_sid):
+    """Delete one inbound WhatsApp message from Twilio; a transient failure raises, so RQ retries it."""
+    sender = services.senders.get("whatsapp")
+    outcome = sender.delete_message(message_sid) if sender is not None else None
+    if outcome == REFUSED:
+        ERRORS.labels("whatsapp", "pin_delete_refused").inc()
+        logger.error("Twilio refused to delete a WhatsApp message", extra={"sid": message_sid})
+    log_event("whatsapp.pin_message_delete", sid=message_sid, outcome=outcome or "skipped")
+    return outcome

@@ -10,7 +10,6 @@ providers exist, and which are resend safe, is app/payments/providers/__init__.p
 
 from importlib import import_module
 
-from app.config import as_list
 from app.payments import errors
 from app.payments.providers import PROVIDERS
 from app.phones import country_of
@@ -24,10 +23,11 @@ def _build(name, config, redis):
 
 
 class Providers:
-    def __init__(self, config, redis):
+    def __init__(self, config, redis, *, by_country):
         self.config = config
         self.redis = redis
-        self.by_country = dict(item.split("=", 1) for item in as_list(config, "PAYMENT_PROVIDERS"))
+        self.by_country = dict(by_country)
+        """PAYMENT_PROVIDERS, parsed: {"KE": "mpesa", ...}."""
         self.instances = {}
 
     def install(self, provider):
@@ -59,6 +59,6 @@ class Providers:
             raise errors.ProviderUnavailable(name)
 
 
-def providers_for(config, redis):
-    """The provider registry of one Services (web request or job)."""
-    return Providers(config, redis)
+def providers_for(config, redis, *, by_country):
+    """The provider registry of one Services (web request or job); `by_country` is PAYMENT_PROVIDERS."""
+    return Providers(config, redis, by_country=by_country)

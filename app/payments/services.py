@@ -46,7 +46,7 @@ from app.payments.providers.base import (
 )
 from app.payments.providers.reasons import reason_message
 from app.payments.reconcile import reconcile
-from app.payments.settlement import RESERVATION_HANDLERS, SETTLEMENT_HANDLERS, released_postings, reservation_postings
+from app.payments.settlement import released_postings
 
 SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent"}
 """Purposes whose success the payments service announces (the others announce their own)."""
@@ -57,8 +57,10 @@ def _jsonable(raw):
 
 
 class PaymentService:
-    def __init__(self, session, *, clock, ledger, providers, enqueue, notify=None):
+    def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None):
         self.session = session
+        self.settlement = settlement
+        """The ledger side of each purpose (app/payments/settlement.SettlementHandlers)."""
         self.clock = clock
         self.ledger = ledger
         self.providers = providers
@@ -99,7 +101,7 @@ class PaymentService:
                                fee=fee)
         if existing is not None:
             return existing
-        handlers = SETTLEMENT_HANDLERS if direction == COLLECTION else RESERVATION_HANDLERS
+        handlers = self.settlement.for_direction(direction == COLLECTION)
         if direction not in (COLLECTION, DISBURSEMENT) or purpose not in handlers:
             raise errors.UnknownPurpose(f"{direction}/{purpose}")
         if amount.minor <= 0 or (fee is not None and fee.currency != amount.currency):
@@ -123,7 +125,8 @@ class PaymentService:
             payment = self.session.get(Payment, payment_id)
             payment.reference = f"PMJ{payment_id:09d}"
             if direction == DISBURSEMENT:
-                self.ledger.post(f"payment:{payment_id}:reserve", reservation_postings(self.ledger, payment),
+                reservation = self.settlement.reservation_postings(self.ledger, payment)
+                self.ledger.post(f"payment:{payment_id}:reserve", reservation,
                                  kind=f"{purpose}_reserve", memo=f"{purpose} to {phone}", initiated_by=initiated_by,
                                  channel=channel, session_ref=session_ref)
         self.enqueue_send(payment)
@@ -304,7 +307,7 @@ class PaymentService:
     def _succeed(self, payment, result):
         clearing = self.ledger.clearing_account(payment.provider, payment.currency)
         if payment.direction == COLLECTION:
-            postings = [(clearing, payment.amount), *SETTLEMENT_HANDLERS[payment.purpose](self.ledger, payment)]
+            postings = [(clearing, payment.amount), *self.settlement.settlement_postings(self.ledger, payment)]
         else:
             in_flight = self.ledger.system_account("payouts_in_flight", payment.currency)
             postings = [(in_flight, payment.amount), (clearing, -payment.amount)]

@@ -1,70 +1,61 @@
-"""Where a payment's money goes in the ledger, by purpose: a registry other domains extend.
+"""Where a payment's money goes in the ledger, by purpose: handlers the composition root hands in.
 
-Payments must not import groups or loans, so each purpose registers two small
-functions here (at import of its own module, e.g. `app/loans/settlement.py`):
+Payments must not import groups, loans or agents, so each purpose's module defines its
+small functions and `app/services.py` (the composition root) lists them all in one
+`SettlementHandlers` given to the payments service: nothing registers itself on import.
 
-- a SETTLEMENT handler for collections: `handler(ledger, payment) -> credit postings`,
+- a settlement handler for collections: `handler(ledger, payment) -> credit postings`,
   a list of (LedgerAccount, Money) summing to `-payment.amount`; the payments service
   adds the debit to the provider's clearing account and posts both as ONE entry
   (key `payment:<id>`) in the transaction that marks the payment succeeded. A handler
   may also update its own rows through `ledger.session` (a loan's schedule).
-- a RESERVATION handler for disbursements: `handler(ledger, payment) -> debit postings`
+- a reservation handler for disbursements: `handler(ledger, payment) -> debit postings`
   summing to `payment.amount + payment.fee`; posted when the payment starts, against
   `payouts_in_flight` (amount) and `fee_income` (fee), so the money cannot be spent twice.
 
-`deposit` and `withdrawal` (member savings) are registered here.
+`deposit` and `withdrawal` (member savings) are defined here.
 """
+
+from typing import NamedTuple
 
 from app.money import Money
 
-SETTLEMENT_HANDLERS = {}
-"""purpose -> callable(ledger, payment) -> credit postings of a collection."""
 
-RESERVATION_HANDLERS = {}
-"""purpose -> callable(ledger, payment) -> debit postings of a disbursement (amount + fee)."""
+class SettlementHandlers(NamedTuple):
+    """The ledger side of every payment purpose, wired in app/services.py."""
 
+    collections: dict
+    """purpose -> callable(ledger, payment) -> credit postings of a collection."""
+    disbursements: dict
+    """purpose -> callable(ledger, payment) -> debit postings of a disbursement (amount + fee)."""
 
-def settles(purpose):
-    """Register the collection handler of `purpose`."""
+    def for_direction(self, is_collection):
+        """The handlers of collections or of disbursements."""
+        return self.collections if is_collection else self.disbursements
 
-    def register(handler):
-        SETTLEMENT_HANDLERS[purpose] = handler
-        return handler
+    def settlement_postings(self, ledger, payment):
+        """The credits of a succeeded collection (its purpose's handler)."""
+        return self.collections[payment.purpose](ledger, payment)
 
-    return register
-
-
-def reserves(purpose):
-    """Register the disbursement reservation handler of `purpose`."""
-
-    def register(handler):
-        RESERVATION_HANDLERS[purpose] = handler
-        return handler
-
-    return register
+    def reservation_postings(self, ledger, payment):
+        """The whole reservation entry of a disbursement: the purpose's debits, in-flight and fee credits."""
+        postings = list(self.disbursements[payment.purpose](ledger, payment))
+        postings.append((ledger.system_account("payouts_in_flight", payment.currency), -payment.amount))
+        if payment.fee_minor:
+            postings.append((ledger.system_account("fee_income", payment.currency), -payment.fee))
+        return postings
 
 
 def member_savings(ledger, payment):
     return ledger.account("member", payment.member_id, "member_savings", payment.currency)
 
 
-@settles("deposit")
 def credit_member_savings(ledger, payment):
     return [(member_savings(ledger, payment), -payment.amount)]
 
 
-@reserves("withdrawal")
 def debit_member_savings(ledger, payment):
     return [(member_savings(ledger, payment), payment.amount + payment.fee)]
-
-
-def reservation_postings(ledger, payment):
-    """The whole reservation entry of a disbursement: the purpose's debits, in-flight and fee credits."""
-    postings = list(RESERVATION_HANDLERS[payment.purpose](ledger, payment))
-    postings.append((ledger.system_account("payouts_in_flight", payment.currency), -payment.amount))
-    if payment.fee_minor:
-        postings.append((ledger.system_account("fee_income", payment.currency), -payment.fee))
-    return postings
 
 
 def released_postings(reservation_entry, accounts):

@@ -18,6 +18,6 @@ def send_payment(services, payment_id):
 @job
 def reconcile_payments(services, older_than_minutes=None):
     """Settle payments pending longer than PAYMENT_PENDING_RECONCILE_MINUTES (schedule it every few minutes)."""
-    minutes = older_than_minutes or services.setting("PAYMENT_PENDING_RECONCILE_MINUTES")
+    minutes = older_than_minutes or services.settings.PAYMENT_PENDING_RECONCILE_MINUTES
     return [tuple(change) for change in services.payments.reconcile(
         timedelta(minutes=minutes), checkpoint=services.session.commit)]

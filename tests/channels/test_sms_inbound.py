@@ -10,7 +10,7 @@ from app.agents.models import DISPUTED
 from app.money import Money
 from app.notifications.messages import OutboundMessage
 from app.payments.models import Payment
-from channels.sms_commands import Command, parse_command
+from channels.sms_command_parser import Command, parse_command
 from menus.sms_commands import SmsCommands
 from tests.app.agents.agent_helpers import kes, new_agent
 from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture

@@ -76,7 +76,7 @@ def test_the_24_hour_window_opens_with_each_message(chat, amina, services, sessi
 
 
 def test_session_expiry_says_so_once(app, chat, amina, monkeypatch):
-    monkeypatch.setitem(app.config, "CHAT_SESSION_TTL", "1")
+    monkeypatch.setattr(app.extensions["settings"], "CHAT_SESSION_TTL", 1)
     log_in(chat)
     time.sleep(1.3)
     expected = "Your session timed out, so we started again.\n\nWelcome to Pamoja. Enter your PIN:"

@@ -3,6 +3,7 @@
 import pytest
 from twilio.request_validator import RequestValidator
 
+from app.settings import flag
 from tests.messaging_helpers import TWILIO_TOKEN, signed_post
 from tests.whatsapp_helpers import inbound_form, twilio_token, twiml_text  # noqa: F401 - fixture
 
@@ -60,7 +61,7 @@ def test_the_query_string_is_part_of_the_signed_url(client):
 ])
 def test_the_check_is_switched_off_only_outside_production(app, client, monkeypatch, env, switch, expected):
     monkeypatch.setitem(app.config, "APP_ENV", env)
-    monkeypatch.setitem(app.config, "TWILIO_VALIDATE_SIGNATURE", switch)
+    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", flag(switch))
     assert client.post("/whatsapp/inbound", data=inbound_form(PHONE, "hi")).status_code == expected
 
 

@@ -129,7 +129,7 @@ def member(services):
 
 @pytest.fixture
 def ussd(app):
-    return ussd_profile(app.config)
+    return ussd_profile(app.extensions["settings"])
 
 
 CHAT = ChannelProfile(name="chat", session_ttl=600, max_chars=None, cumulative=False)

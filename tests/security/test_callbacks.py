@@ -357,6 +357,6 @@ def test_sms_delivery_report_with_a_nul_is_refused_not_retried_forever(app, clie
 
 def test_whatsapp_status_with_a_nul_is_refused_not_retried_forever(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-    monkeypatch.setitem(app.config, "TWILIO_VALIDATE_SIGNATURE", "1")
+    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
     status = {"MessageSid": "SM\x00" + "1" * 32, "MessageStatus": "delivered", "ErrorCode": ""}
     assert signed_post(client, "/whatsapp/status", status).status_code == 200

@@ -100,7 +100,7 @@ def lookups(handset, numbers):
 
 
 def test_recipient_lookups_are_limited_per_member_on_ussd(app, client, services, amina, baraka, monkeypatch):
-    monkeypatch.setitem(app.config, "RECIPIENT_LOOKUPS_PER_HOUR", "3")
+    monkeypatch.setattr(app.extensions["settings"], "RECIPIENT_LOOKUPS_PER_HOUR", 3)
     handset = UssdPhone(client, AMINA)
     replies = lookups(handset, ["0722000111", "0799000001", "0799000002", "0799000003"])
     assert len(replies) == 4 and all(reply.startswith("CON ") for reply in replies[:3])
@@ -116,7 +116,7 @@ def test_recipient_lookups_are_limited_per_member_on_ussd(app, client, services,
 
 def test_recipient_lookups_are_limited_per_member_by_sms(app, client, session, services, amina, baraka,
                                                          monkeypatch, providers):  # noqa: F811
-    monkeypatch.setitem(app.config, "RECIPIENT_LOOKUPS_PER_HOUR", "2")
+    monkeypatch.setattr(app.extensions["settings"], "RECIPIENT_LOOKUPS_PER_HOUR", 2)
     phone = Handset(app, client, session, AMINA)
     first = phone.send("TUMA 0722000111 100")
     assert "Baraka O." in first and "Ochieng" not in first

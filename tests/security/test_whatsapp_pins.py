@@ -18,7 +18,8 @@ from rq import Queue
 from rq.job import Job
 
 from app.keys import whatsapp_delete_job_id
-from channels.whatsapp_privacy import DELETE_NOTICE, delete_inbound_message
+from app.notifications.tasks import delete_inbound_message
+from channels.whatsapp_privacy import DELETE_NOTICE
 from tests.messaging_helpers import TWILIO_SID, providers, run_jobs, twilio_error  # noqa: F401 - fixture
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import register

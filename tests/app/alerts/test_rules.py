@@ -29,8 +29,9 @@ def limit_of(currency):
 
 def test_settings_come_from_configuration():
     from app.config import DEFAULTS
+    from app.settings import Settings as AppSettings
 
-    assert Settings.from_config(DEFAULTS) == SETTINGS
+    assert Settings.from_settings(AppSettings.parse(DEFAULTS)) == SETTINGS
     assert SETTINGS.lookback == timedelta(hours=48)
 
 

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.groups import errors
-from app.groups.limits import parse_limits
 from app.groups.membership import CODE_ALPHABET
 from app.groups.models import GroupContribution, GroupFine
 from app.groups.postings import pool_account, share_register
@@ -43,7 +42,7 @@ def told():
 def groups(services, session, clock, told, app):
     ledger = LedgerService(session, clock=clock)
     return GroupParts(session, clock=clock, ledger=ledger, payments=services.payments, notify=told,
-                      limits=parse_limits(app.config))
+                      limits=app.extensions["settings"].GROUP_CONTRIBUTION_LIMITS)
 
 
 def person(services, phone, name):

@@ -41,9 +41,9 @@ def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock
     first = timed.reminders.run(date(2026, 2, 25), checkpoint=session.commit)
     second = timed.reminders.run(date(2026, 2, 25), checkpoint=session.commit)
     assert (first.made, second.made) == (1, 0)
-    redis, queues = app.extensions["redis"], app.extensions["queues"]
-    assert tick(app.config, redis, queues, clock.now(), clock.zone).count("reminders") == 1
-    assert "reminders" not in tick(app.config, redis, queues, clock.now(), clock.zone)  # a second scheduler
+    redis, queues, settings = app.extensions["redis"], app.extensions["queues"], app.extensions["settings"]
+    assert tick(settings, redis, queues, clock.now(), clock.zone).count("reminders") == 1
+    assert "reminders" not in tick(settings, redis, queues, clock.now(), clock.zone)  # a second scheduler
     run_jobs(app)
     texts = [text for _, text in sent_sms(providers)]
     assert len(texts) == 1 and "KES 1,725.48" in texts[0] and "Feb 28, 2026" in texts[0]
@@ -71,10 +71,10 @@ def test_identical_texts_go_as_one_bulk_sms(app, timed, clock, session, provider
 def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):  # noqa: F811
     redis, queues = app.extensions["redis"], app.extensions["queues"]
     at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 06:00 Nairobi
-    assert "reminders" not in tick(app.config, redis, queues, at, clock.zone)
-    names = tick(app.config, redis, queues, datetime(2026, 12, 1, 4, 1, tzinfo=UTC), clock.zone)
+    assert "reminders" not in tick(app.extensions["settings"], redis, queues, at, clock.zone)
+    names = tick(app.extensions["settings"], redis, queues, datetime(2026, 12, 1, 4, 1, tzinfo=UTC), clock.zone)
     assert "reminders" in names and "payments_reconcile" in names
-    later = tick(app.config, redis, queues, datetime(2026, 12, 1, 4, 2, tzinfo=UTC), clock.zone)
+    later = tick(app.extensions["settings"], redis, queues, datetime(2026, 12, 1, 4, 2, tzinfo=UTC), clock.zone)
     assert "reminders" not in later and "payments_reconcile" not in later
 
 

@@ -101,5 +101,5 @@ def test_endpoint_answers_200_to_unknown_and_malformed_shapes(app, client, servi
 
 
 def test_endpoint_checks_the_source_ip_when_configured(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "CALLBACK_ALLOWED_IPS", "196.201.214.200")
+    monkeypatch.setattr(app.extensions["settings"], "CALLBACK_ALLOWED_IPS", ("196.201.214.200",))
     assert client.post(url(app), json={}).status_code == 403

@@ -2,7 +2,7 @@
 
 import pytest
 
-from channels.sms_commands import COMMANDS, Command, example, parse_command
+from channels.sms_command_parser import COMMANDS, Command, example, parse_command
 
 
 @pytest.mark.parametrize("text, expected", [

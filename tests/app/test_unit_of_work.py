@@ -1,0 +1,91 @@
+"""app/unit_of_work.py: one commit per callback or command; failures roll back, are logged and counted."""
+
+import logging
+
+import click
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from app.observability import ERRORS
+from app.unit_of_work import callback_unit, command_unit
+
+
+class Refused(Exception):
+    pass
+
+
+def marker_count():
+    return db.session.execute(text("SELECT count(*) FROM unit_of_work_marker")).scalar()
+
+
+@pytest.fixture
+def marker_table(app):
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE IF NOT EXISTS unit_of_work_marker (id serial PRIMARY KEY)"))
+        db.session.execute(text("TRUNCATE unit_of_work_marker"))
+        db.session.commit()
+    yield
+    with app.app_context():
+        db.session.execute(text("DROP TABLE unit_of_work_marker"))
+        db.session.commit()
+
+
+def insert_marker(services):
+    services.session.execute(text("INSERT INTO unit_of_work_marker DEFAULT VALUES"))
+
+
+def test_a_callback_commits_once_when_its_body_ends(app, marker_table):
+    with app.test_request_context():
+        with callback_unit("test", "ok") as unit:
+            insert_marker(unit.services)
+        assert not unit.failed and unit.refused is None
+        db.session.rollback()  # nothing left to roll back: it was committed
+        assert marker_count() == 1
+
+
+@pytest.fixture
+def pamoja_log(caplog):
+    """The `pamoja` logger does not propagate to the root logger: listen to it directly."""
+    logging.getLogger("pamoja").addHandler(caplog.handler)
+    yield caplog
+    logging.getLogger("pamoja").removeHandler(caplog.handler)
+
+
+def test_a_failing_callback_rolls_back_logs_and_counts(app, marker_table, pamoja_log):
+    before = ERRORS.labels("test", "boom")._value.get()
+    with app.test_request_context():
+        with callback_unit("test", "boom", sid="SM1") as unit:
+            insert_marker(unit.services)
+            raise RuntimeError("bug")
+        assert unit.failed
+        assert marker_count() == 0
+    assert ERRORS.labels("test", "boom")._value.get() == before + 1
+    assert any(record.getMessage() == "test boom failed" and record.sid == "SM1" for record in pamoja_log.records)
+
+
+def test_a_refusal_rolls_back_without_counting(app, marker_table):
+    before = ERRORS.labels("test", "refused")._value.get()
+    with app.test_request_context():
+        with callback_unit("test", "refused", refusals=(Refused,)) as unit:
+            insert_marker(unit.services)
+            raise Refused()
+        assert isinstance(unit.refused, Refused) and not unit.failed
+        assert marker_count() == 0
+    assert ERRORS.labels("test", "refused")._value.get() == before
+
+
+def test_a_command_commits_once_and_a_failure_rolls_back(app, marker_table):
+    @click.command("mark")
+    @click.option("--fail", is_flag=True)
+    @command_unit
+    def mark(fail):
+        db.session.execute(text("INSERT INTO unit_of_work_marker DEFAULT VALUES"))
+        if fail:
+            raise click.ClickException("refused")
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(mark, []).exit_code == 0
+    assert runner.invoke(mark, ["--fail"]).exit_code == 1
+    with app.app_context():
+        assert marker_count() == 1
