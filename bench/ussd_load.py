@@ -1,26 +1,26 @@
-"""USSD load benchmark: our hop against a bare hop, on the same gunicorn settings.
+"""USSD load benchmark: our hop against a bare hop, interleaved, on the Procfile's gunicorn settings.
 
-Starts the app under gunicorn against real PostgreSQL and Redis (the local servers
-when they answer, else the embedded ones), seeds members in a `bench` schema, and
-drives CONCURRENCY concurrent USSD sessions through a realistic flow (dial, PIN,
-My account, profile, back, main menu, exit) from a separate process. Then it does
-the same against bench/bare_app.py (Redis GET + indexed SELECT + Redis SET) and
-prints hops/s, p50 and p99 for both and the cost ratio.
+Starts both servers at once under gunicorn (2 workers x 4 threads, gthread: the
+Procfile's `web` settings, the same for both) against real PostgreSQL and Redis (the
+local servers when they answer, else the embedded ones), seeds members in a schema of
+its own, and drives CONCURRENCY concurrent USSD sessions through a realistic flow (dial,
+PIN, My account, profile, back, main menu, exit) from a separate process, in short
+blocks that alternate between bench/bare_app.py (token check, Redis GET, indexed SELECT,
+Redis SET) and our /ussd, the order reversed each round (bench/interleave.py). Prints
+the cost ratio (bare hops/s / our hops/s) of every round, its median and spread, and
+the p50/p99 of each side over the same rounds.
 
-    .venv/bin/python bench/ussd_load.py [--concurrency 16] [--seconds 10]
+    .venv/bin/python bench/ussd_load.py [--concurrency 16] [--rounds 8] [--block-seconds 2]
 """
 
 import argparse
 import http.client
-import multiprocessing
 import os
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import uuid
@@ -28,11 +28,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.closed_loop import ClosedLoop  # noqa: E402 - after the path is set
+from bench.interleave import interleave, percentile, print_ratio, print_sides  # noqa: E402
+
 BIN = Path(sys.executable).parent
 FLOW = ["", "2580", "5", "1", "0", "00", "6"]
 MEMBERS = 200
+SCHEMA = f"bench_ussd_{os.getpid()}"
+"""Per process, so two runs (two worktrees) never drop each other's tables."""
+
+
 def gunicorn_settings(workers, threads):
-    """The same settings for both servers, so the ratio compares code, not configuration."""
+    """The Procfile's `web` settings, the same for both servers, so the ratio compares code, not configuration."""
     return ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
             "--log-level", "warning"]
 
@@ -43,6 +51,12 @@ def reachable(port):
             return True
     except OSError:
         return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def servers():
@@ -60,16 +74,34 @@ def servers():
     return db_url, redis_url
 
 
-def prepare(db_url, redis_url):
-    """A fresh `bench` schema, migrated, with MEMBERS members whose PIN is 2580."""
+def schema_url(db_url, schema):
+    separator = "&" if "?" in db_url else "?"
+    return f"{db_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def create_schema(db_url, schema):
     from sqlalchemy import create_engine, text
 
     admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS bench CASCADE"))
-        conn.execute(text("CREATE SCHEMA bench"))
-    separator = "&" if "?" in db_url else "?"
-    url = f"{db_url}{separator}options=-csearch_path%3Dbench"
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+
+
+def drop_schema(db_url, schema):
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def prepare(db_url, redis_url):
+    """A fresh schema, migrated, with MEMBERS members whose PIN is 2580; returns the servers' environment."""
+    create_schema(db_url, SCHEMA)
+    url = schema_url(db_url, SCHEMA)
     # Development: the bench measures code, not secrets. The per-phone limit is counted on every hop
     # (its Redis round trip is part of the cost) but set out of reach of MEMBERS phones at full speed.
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench",
@@ -115,88 +147,86 @@ def wait_up(port, path):
     raise RuntimeError(f"server on {port} did not start")
 
 
-def drive(port, path, concurrency, seconds, results):
-    """Run in a separate process: `concurrency` threads replay the flow until time is up."""
-    latencies, errors, stop_at = [], [], time.monotonic() + seconds
-    lock = threading.Lock()
+def ussd_session(worker, port, path):
+    """One simulated phone (a ClosedLoop factory): each step is the next hop of FLOW, a new session after the last.
 
-    def session_loop(worker):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        count = 0
-        while time.monotonic() < stop_at:
-            session_id, texts = uuid.uuid4().hex, []
-            phone = phone_of((worker * 7919 + count) % MEMBERS)
-            count += 1
-            for value in FLOW:
-                if value or texts:
-                    texts.append(value)
-                body = urllib.parse.urlencode({"sessionId": session_id, "serviceCode": "*384*1#",
-                                               "phoneNumber": phone, "networkCode": "63902",
-                                               "text": "*".join(texts)})
-                started = time.perf_counter()
+    Its place in the flow survives between blocks, so no block cuts sessions short.
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    state = {"count": 0, "session": None, "texts": [], "position": len(FLOW)}
+
+    def post(body):
+        # gunicorn closes a connection idle for 2 s (its keep-alive), which the other side's block is:
+        # reconnect once, as any HTTP client does with a stale keep-alive connection.
+        for attempt in (1, 2):
+            try:
                 conn.request("POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-                reply = conn.getresponse().read().decode()
-                elapsed = time.perf_counter() - started
-                with lock:
-                    latencies.append(elapsed)
-                    if not reply.startswith(("CON ", "END ")):
-                        errors.append(reply)
+                return conn.getresponse().read().decode()
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                if attempt == 2:
+                    raise
 
-    threads = [threading.Thread(target=session_loop, args=(n,)) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    results.put((latencies, len(errors), seconds))
+    def hop():
+        if state["position"] == len(FLOW):
+            state.update(session=uuid.uuid4().hex, texts=[], position=0,
+                         phone=phone_of((worker * 7919 + state["count"]) % MEMBERS))
+            state["count"] += 1
+        value = FLOW[state["position"]]
+        state["position"] += 1
+        if value or state["texts"]:
+            state["texts"].append(value)
+        body = urllib.parse.urlencode({"sessionId": state["session"], "serviceCode": "*384*1#",
+                                       "phoneNumber": state["phone"], "networkCode": "63902",
+                                       "text": "*".join(state["texts"])})
+        reply = post(body)
+        if not reply.startswith(("CON ", "END ")):
+            raise RuntimeError(f"unexpected reply: {reply[:80]!r}")
 
-
-def measure(name, target, env, port, path, concurrency, seconds, settings):
-    server = serve(target, env, port, settings)
-    try:
-        wait_up(port, path)
-        results = multiprocessing.Queue()
-        warm = multiprocessing.Process(target=drive, args=(port, path, concurrency, 2, results))
-        warm.start()
-        results.get()
-        warm.join()
-        run = multiprocessing.Process(target=drive, args=(port, path, concurrency, seconds, results))
-        run.start()
-        latencies, errors, duration = results.get()
-        run.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    latencies.sort()
-    summary = {
-        "name": name, "hops": len(latencies), "errors": errors, "hops_per_s": len(latencies) / duration,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
-    print(f"{name:6} {summary['hops']:7d} hops  {summary['hops_per_s']:8.1f} hops/s  "
-          f"p50 {summary['p50_ms']:6.2f} ms  p99 {summary['p99_ms']:6.2f} ms  errors {errors}", flush=True)
-    return summary
+    return hop
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=8, help="alternating rounds (at least 5 makes a median)")
+    parser.add_argument("--block-seconds", type=float, default=2.0, help="length of each side's block")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     settings = gunicorn_settings(args.workers, args.threads)
     db_url, redis_url = servers()
     env = prepare(db_url, redis_url)
-    print(f"gunicorn {' '.join(settings)}; {args.concurrency} concurrent sessions, {args.seconds} s each; "
-          f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
     token = f"?token={env['CALLBACK_TOKEN']}"  # both check the URL's token, as Africa's Talking calls it
-    bare = measure("bare", "bench.bare_app:create_bare_app()", env, 5601, "/bare" + token, args.concurrency,
-                   args.seconds, settings)
-    ours = measure("pamoja", "app:create_app()", env, 5602, "/ussd" + token, args.concurrency, args.seconds, settings)
-    ratio = bare["hops_per_s"] / ours["hops_per_s"]
-    print(f"cost ratio (bare hops/s / our hops/s): {ratio:.2f}x  (target <= 1.5x)")
-    print(f"p99 at {args.concurrency} sessions: {ours['p99_ms']:.1f} ms  (target < 50 ms)")
+    targets = {"bare": ("bench.bare_app:create_bare_app()", "/bare" + token),
+               "pamoja": ("app:create_app()", "/ussd" + token)}
+    ports = {name: free_port() for name in targets}
+    procs = {name: serve(target, env, ports[name], settings) for name, (target, _path) in targets.items()}
+    loops = {}
+    try:
+        for name, (_target, path) in targets.items():
+            wait_up(ports[name], path)
+        print(f"gunicorn {' '.join(settings)}, both servers up; {args.concurrency} concurrent sessions; "
+              f"{args.rounds} rounds of {args.block_seconds:g} s per side, order reversed each round; "
+              f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
+        for name, (_target, path) in targets.items():
+            loops[name] = ClosedLoop(ussd_session, (ports[name], path), concurrency=args.concurrency)
+        comparison = interleave(loops, rounds=args.rounds, block_seconds=args.block_seconds)
+    finally:
+        for loop in loops.values():
+            loop.close()
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            proc.wait(timeout=10)
+        drop_schema(db_url, SCHEMA)
+    print_sides(comparison, unit="hops")
+    print_ratio(comparison, "bare", "pamoja", "cost ratio (bare hops/s / our hops/s)")
+    print(f"targets: ratio <= 1.2x (stretch 1.1x); our p99 "
+          f"{percentile(comparison.latencies('pamoja'), 0.99) * 1000:.1f} ms at {args.concurrency} sessions "
+          f"(target < 50 ms, stretch < 30 ms)")
+    return 1 if comparison.errors("pamoja") or comparison.errors("bare") else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
