@@ -73,7 +73,7 @@ class Ageing:
                 self.charge_penalty(loan, product, row, as_of, result)
 
     def charge_penalty(self, loan, product, row, as_of, result):
-        unpaid = row.remaining - (row.penalty_due - row.penalty_paid)
+        unpaid = row.remaining_minor - (row.penalty_due_minor - row.penalty_paid_minor)
         amount = penalty_for(product, unpaid)
         row.penalty_on = as_of
         if amount <= 0:
@@ -84,7 +84,7 @@ class Ageing:
                           (self.accounts.income("penalty_income", loan.currency), -penalty)],
                          kind="loan_penalty", memo=f"late instalment {row.number} of loan {loan.id}",
                          initiated_by="system", channel="system")
-        row.penalty_due += amount
+        row.penalty_due_minor += amount
         result.penalties.append((loan.id, row.number, penalty))
 
 
@@ -119,7 +119,7 @@ def portfolio_at_risk(session, as_of):
     """[ParLine] for the portfolio per currency, then per product, then per group."""
     rows = session.execute(
         select(Loan.id, Loan.currency, LoanProduct.code, LoanProduct.group_id, LoanInstalment.due_date,
-               LoanInstalment.principal_left, LoanInstalment.paid)
+               LoanInstalment.principal_left_minor, LoanInstalment.paid)
         .join(LoanProduct, LoanProduct.id == Loan.product_id)
         .join(LoanInstalment, LoanInstalment.loan_id == Loan.id)
         .where(Loan.state.in_(ON_BOOKS))).all()

@@ -28,7 +28,7 @@ class Allocation:
 
 def outstanding(instalment, component):
     """What is still unpaid of one component of one instalment."""
-    return getattr(instalment, f"{component}_due") - getattr(instalment, f"{component}_paid")
+    return getattr(instalment, f"{component}_due_minor") - getattr(instalment, f"{component}_paid_minor")
 
 
 def allocate(instalments, amount):
@@ -57,13 +57,13 @@ def apply_allocation(instalments, allocation, today):
     """Add the allocation's amounts to the rows' paid columns; mark cleared rows paid on `today`."""
     for instalment in instalments:
         for component, amount in allocation.parts.get(instalment.number, {}).items():
-            column = f"{component}_paid"
+            column = f"{component}_paid_minor"
             setattr(instalment, column, getattr(instalment, column) + amount)
-        if not instalment.paid and instalment.remaining == 0:
+        if not instalment.paid and instalment.remaining_minor == 0:
             instalment.paid = True
             instalment.paid_on = today
 
 
 def payoff(instalments):
     """Everything still owed on the schedule (the amount that clears the loan today)."""
-    return sum(instalment.remaining for instalment in instalments)
+    return sum(instalment.remaining_minor for instalment in instalments)

@@ -15,6 +15,7 @@ from app.loans import errors
 from app.loans.models import Loan, LoanInstalment
 from app.loans.schedule import build_schedule
 from app.loans.states import APPROVED, DISBURSED, move
+from app.money import Money
 
 
 class Disbursements:
@@ -38,12 +39,13 @@ class Disbursements:
                               annual_rate=loan.annual_rate, instalments=loan.instalments, frequency=loan.frequency,
                               method=loan.interest_method, start=today)
         added_fee = loan.fee_minor if loan.fee_timing == "first_instalment" else 0
-        deducted = loan.money(loan.fee_minor - added_fee)
+        deducted = Money(loan.fee_minor - added_fee, loan.currency)
         for row in rows:
             self.session.add(LoanInstalment(
-                loan_id=loan.id, number=row.number, due_date=row.due_date, principal_due=row.principal,
-                interest_due=row.interest, fee_due=added_fee if row.number == 1 else 0, penalty_due=0,
-                principal_paid=0, interest_paid=0, fee_paid=0, penalty_paid=0, paid=False, days_overdue=0))
+                loan_id=loan.id, number=row.number, due_date=row.due_date, principal_due_minor=row.principal,
+                interest_due_minor=row.interest, fee_due_minor=added_fee if row.number == 1 else 0,
+                penalty_due_minor=0, principal_paid_minor=0, interest_paid_minor=0, fee_paid_minor=0,
+                penalty_paid_minor=0, paid=False, days_overdue=0))
         key = f"loan:{loan.id}:disbursement:{self.decisions.count(loan, 'disbursement_failed')}"
         net = loan.principal - deducted
         member = self.members.get(loan.member_id)

@@ -39,11 +39,11 @@ class Guarantees:
                                          .order_by(LoanGuarantee.id)))
 
     def pledged_total(self, loan):
-        return loan.money(sum(g.pledged_minor for g in self.of_loan(loan) if g.state == "pledged"))
+        return Money(sum(g.pledged_minor for g in self.of_loan(loan) if g.state == "pledged"), loan.currency)
 
     def missing(self, loan):
         """How much of the part above the member's limit no pledge covers yet (Money, zero when covered)."""
-        return max(loan.guarantee_needed - self.pledged_total(loan), loan.money(0))
+        return max(loan.guarantee_needed - self.pledged_total(loan), Money.zero(loan.currency))
 
     @staticmethod
     def check(guarantors, borrower):

@@ -32,6 +32,28 @@ from app.loans.states import APPLIED, STATES
 from app.money import Money
 
 
+class MoneyOf:
+    """A read-only Money view of an integer `*_minor` attribute (columns keep minor units; Python reads Money).
+
+    The currency is the row's own (`currency_of=None`) or the one `currency_of(row)` returns,
+    e.g. the loan's for its instalments, repayments and guarantees.
+    """
+
+    def __init__(self, minor_attribute, doc=None, *, currency_of=None):
+        self.minor_attribute = minor_attribute
+        self.currency_of = currency_of or (lambda row: row.currency)
+        self.__doc__ = doc
+
+    def __get__(self, row, owner=None):
+        if row is None:
+            return self
+        return Money(getattr(row, self.minor_attribute), self.currency_of(row))
+
+
+def _loan_currency(row):
+    return row.loan.currency
+
+
 class LoanProduct(db.Model):
     __tablename__ = "loan_products"
     __table_args__ = (
@@ -74,20 +96,9 @@ class LoanProduct(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    def money(self, minor):
-        return Money(minor, self.currency)
-
-    @property
-    def min_amount(self):
-        return Money(self.min_amount_minor, self.currency)
-
-    @property
-    def max_amount(self):
-        return Money(self.max_amount_minor, self.currency)
-
-    @property
-    def auto_approve_max(self):
-        return Money(self.auto_approve_max_minor, self.currency)
+    min_amount = MoneyOf("min_amount_minor")
+    max_amount = MoneyOf("max_amount_minor")
+    auto_approve_max = MoneyOf("auto_approve_max_minor")
 
     def __repr__(self):
         return f"<LoanProduct {self.id} {self.code}>"
@@ -132,21 +143,9 @@ class Loan(db.Model):
     schedule: Mapped[list["LoanInstalment"]] = relationship(order_by="LoanInstalment.number",
                                                             back_populates="loan")
 
-    def money(self, minor):
-        return Money(minor, self.currency)
-
-    @property
-    def principal(self):
-        return Money(self.principal_minor, self.currency)
-
-    @property
-    def fee(self):
-        """The processing fee (deducted from the payout, or added to the first instalment)."""
-        return Money(self.fee_minor, self.currency)
-
-    @property
-    def own_limit(self):
-        return Money(self.own_limit_minor, self.currency)
+    principal = MoneyOf("principal_minor")
+    fee = MoneyOf("fee_minor", "The processing fee (deducted from the payout, or added to the first instalment).")
+    own_limit = MoneyOf("own_limit_minor")
 
     @property
     def guarantee_needed(self):
@@ -171,14 +170,14 @@ class LoanInstalment(db.Model):
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    principal_due: Mapped[int] = mapped_column(BigInteger)
-    interest_due: Mapped[int] = mapped_column(BigInteger)
-    fee_due: Mapped[int] = mapped_column(BigInteger, default=0)
-    penalty_due: Mapped[int] = mapped_column(BigInteger, default=0)
-    principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
-    interest_paid: Mapped[int] = mapped_column(BigInteger, default=0)
-    fee_paid: Mapped[int] = mapped_column(BigInteger, default=0)
-    penalty_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    principal_due_minor: Mapped[int] = mapped_column("principal_due", BigInteger)
+    interest_due_minor: Mapped[int] = mapped_column("interest_due", BigInteger)
+    fee_due_minor: Mapped[int] = mapped_column("fee_due", BigInteger, default=0)
+    penalty_due_minor: Mapped[int] = mapped_column("penalty_due", BigInteger, default=0)
+    principal_paid_minor: Mapped[int] = mapped_column("principal_paid", BigInteger, default=0)
+    interest_paid_minor: Mapped[int] = mapped_column("interest_paid", BigInteger, default=0)
+    fee_paid_minor: Mapped[int] = mapped_column("fee_paid", BigInteger, default=0)
+    penalty_paid_minor: Mapped[int] = mapped_column("penalty_paid", BigInteger, default=0)
     paid: Mapped[bool] = mapped_column(Boolean, default=False)
     paid_on: Mapped[date | None] = mapped_column(Date)
     days_overdue: Mapped[int] = mapped_column(Integer, default=0)
@@ -187,25 +186,38 @@ class LoanInstalment(db.Model):
 
     loan: Mapped[Loan] = relationship(back_populates="schedule")
 
+    principal_due = MoneyOf("principal_due_minor", currency_of=_loan_currency)
+    interest_due = MoneyOf("interest_due_minor", currency_of=_loan_currency)
+    fee_due = MoneyOf("fee_due_minor", currency_of=_loan_currency)
+    penalty_due = MoneyOf("penalty_due_minor", currency_of=_loan_currency)
+    principal_paid = MoneyOf("principal_paid_minor", currency_of=_loan_currency)
+    interest_paid = MoneyOf("interest_paid_minor", currency_of=_loan_currency)
+    fee_paid = MoneyOf("fee_paid_minor", currency_of=_loan_currency)
+    penalty_paid = MoneyOf("penalty_paid_minor", currency_of=_loan_currency)
+
     @hybrid_property
-    def total_due(self):
+    def total_due_minor(self):
         """Minor units due on this instalment, penalty included (a SQL expression on the class)."""
-        return self.principal_due + self.interest_due + self.fee_due + self.penalty_due
+        return self.principal_due_minor + self.interest_due_minor + self.fee_due_minor + self.penalty_due_minor
 
     @hybrid_property
-    def total_paid(self):
-        return self.principal_paid + self.interest_paid + self.fee_paid + self.penalty_paid
+    def total_paid_minor(self):
+        return self.principal_paid_minor + self.interest_paid_minor + self.fee_paid_minor + self.penalty_paid_minor
 
     @hybrid_property
-    def remaining(self):
+    def remaining_minor(self):
         """What is still owed on this instalment, in minor units: the one rule, in Python on a row
-        and in SQL on the class (`select(LoanInstalment.remaining)`, the reminders' query)."""
-        return self.total_due - self.total_paid
+        and in SQL on the class (`select(LoanInstalment.remaining_minor)`, the reminders' query)."""
+        return self.total_due_minor - self.total_paid_minor
 
     @hybrid_property
-    def principal_left(self):
+    def principal_left_minor(self):
         """Principal still outstanding on this instalment (in SQL too: the PAR report's query)."""
-        return self.principal_due - self.principal_paid
+        return self.principal_due_minor - self.principal_paid_minor
+
+    total_due = MoneyOf("total_due_minor", currency_of=_loan_currency)
+    total_paid = MoneyOf("total_paid_minor", currency_of=_loan_currency)
+    remaining = MoneyOf("remaining_minor", currency_of=_loan_currency)
 
 
 class LoanDecision(db.Model):
@@ -244,31 +256,14 @@ class LoanRepayment(db.Model):
 
     loan: Mapped[Loan] = relationship()
 
-    @property
-    def amount(self):
-        """What was paid, in the loan's currency; the parts below say where it went."""
-        return self.loan.money(self.amount_minor)
-
-    @property
-    def penalty(self):
-        return self.loan.money(self.penalty_minor)
-
-    @property
-    def fee(self):
-        return self.loan.money(self.fee_minor)
-
-    @property
-    def interest(self):
-        return self.loan.money(self.interest_minor)
-
-    @property
-    def principal(self):
-        return self.loan.money(self.principal_minor)
-
-    @property
-    def excess(self):
-        """Beyond the payoff: credited to the payer's savings (mobile money only)."""
-        return self.loan.money(self.excess_minor)
+    amount = MoneyOf("amount_minor", "What was paid, in the loan's currency; the parts below say where it went.",
+                     currency_of=_loan_currency)
+    penalty = MoneyOf("penalty_minor", currency_of=_loan_currency)
+    fee = MoneyOf("fee_minor", currency_of=_loan_currency)
+    interest = MoneyOf("interest_minor", currency_of=_loan_currency)
+    principal = MoneyOf("principal_minor", currency_of=_loan_currency)
+    excess = MoneyOf("excess_minor", "Beyond the payoff: credited to the payer's savings (mobile money only).",
+                     currency_of=_loan_currency)
 
 
 class LoanGuarantee(db.Model):
@@ -294,15 +289,10 @@ class LoanGuarantee(db.Model):
 
     loan: Mapped[Loan] = relationship()
 
-    @property
-    def pledged(self):
-        return self.loan.money(self.pledged_minor)
-
-    @property
-    def recovered(self):
-        return self.loan.money(self.recovered_minor)
+    pledged = MoneyOf("pledged_minor", currency_of=_loan_currency)
+    recovered = MoneyOf("recovered_minor", currency_of=_loan_currency)
 
     @property
     def unrecovered(self):
         """What of the pledge recovery did not take (released when the loan ends)."""
-        return self.loan.money(self.pledged_minor - self.recovered_minor)
+        return self.pledged - self.recovered

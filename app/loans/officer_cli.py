@@ -146,8 +146,8 @@ def show(loan_id):
         raise click.ClickException(f"no loan {loan_id}")
     click.echo(f"loan {loan.id}: member {loan.member_id}, {_money(loan.principal)}, {loan.state}")
     for row in loans.schedule(loan):
-        click.echo(f"  {row.number:>2} {row.due_date} due {_money(loan.money(row.total_due)):>14} "
-                   f"paid {_money(loan.money(row.total_paid)):>14} {'paid' if row.paid else 'unpaid'}"
+        click.echo(f"  {row.number:>2} {row.due_date} due {_money(row.total_due):>14} "
+                   f"paid {_money(row.total_paid):>14} {'paid' if row.paid else 'unpaid'}"
                    + (f" {row.days_overdue}d overdue" if row.days_overdue and not row.paid else ""))
     for decision in loans.decisions_on(loan):
         click.echo(f"  {decision.created_at:%Y-%m-%d %H:%M} {decision.decision:<18} {decision.actor} "

@@ -61,7 +61,7 @@ class Repayments:
 
     def payoff(self, loan):
         """What clears the loan today, as Money."""
-        return loan.money(payoff(self.schedule(loan)))
+        return Money(payoff(self.schedule(loan)), loan.currency)
 
     def credits(self, loan, allocation):
         """Credit postings for an allocation (negative Money), excess excluded."""
@@ -82,7 +82,7 @@ class Repayments:
         rows = self.schedule(loan)
         allocation = allocate(rows, amount.minor)
         if allocation.excess and not allow_excess:
-            raise errors.PaysTooMuch(loan.money(payoff(rows)))
+            raise errors.PaysTooMuch(Money(payoff(rows), loan.currency))
         return rows, allocation
 
     def lock_if_closing(self, loan, rows, amount, holders):

@@ -38,6 +38,13 @@ from app.money import Money
 
 
 @dataclass(frozen=True)
+class QuotedInstalment:
+    number: int
+    due_date: object
+    amount: Money
+
+
+@dataclass(frozen=True)
 class Quote:
     """What a member sees before confirming: all Money, `count` instalments, the rows."""
 
@@ -49,6 +56,7 @@ class Quote:
     total: Money
     cost: Money
     schedule: list
+    """[QuotedInstalment], first due first."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +141,10 @@ class LoanService:
         rows = self.schedule(loan)
         unpaid = [row for row in rows if not row.paid]
         upcoming = next(iter(unpaid), None)
-        arrears = sum(row.remaining for row in unpaid if row.due_date < today)
-        owed = loan.money(payoff(rows))
+        arrears = Money(sum(row.remaining_minor for row in unpaid if row.due_date < today), loan.currency)
+        owed = Money(payoff(rows), loan.currency)
         return LoanSummary(loan, owed, upcoming.due_date if upcoming else None,
-                           loan.money(upcoming.remaining if upcoming else 0), loan.money(arrears), owed)
+                           upcoming.remaining if upcoming else Money.zero(loan.currency), arrears, owed)
 
     def quote(self, product, amount, term, start=None):
         """The cost of borrowing `amount` over `term` instalments of `product`, from `start` (today)."""
@@ -147,10 +155,14 @@ class LoanService:
         fee = fee_for(product, amount.minor)
         interest = sum(row.interest for row in rows)
         added = fee if product.fee_timing == "first_instalment" else 0
-        return Quote(principal=amount, fee=product.money(fee), receive=product.money(amount.minor - fee + added),
-                     instalment=product.money(rows[0].total), count=term,
-                     total=product.money(amount.minor + interest + added), cost=product.money(interest + fee),
-                     schedule=rows)
+
+        def money(minor):
+            return Money(minor, product.currency)
+
+        return Quote(principal=amount, fee=money(fee), receive=money(amount.minor - fee + added),
+                     instalment=money(rows[0].total), count=term, total=money(amount.minor + interest + added),
+                     cost=money(interest + fee),
+                     schedule=[QuotedInstalment(row.number, row.due_date, money(row.total)) for row in rows])
 
     # -- applying and deciding --------------------------------------------------------
 

@@ -47,7 +47,7 @@ def unpaid_instalments(session, due_dates):
     from app.loans.states import ON_BOOKS
 
     Loan, Instalment = models.Loan, models.LoanInstalment
-    owed = Instalment.remaining
+    owed = Instalment.remaining_minor
     rows = session.execute(
         select(Loan.member_id, Loan.id, Instalment.number, Instalment.due_date, owed, Loan.currency)
         .join(Loan, Loan.id == Instalment.loan_id)

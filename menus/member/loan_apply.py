@@ -89,7 +89,7 @@ def quote_text(ctx):
 
 def quote_schedule_lines(ctx):
     return [T(N_("{number}. {date} {amount}"), number=row.number, date=row.due_date.strftime("%d/%m/%y"),
-              amount=product_of(ctx).money(row.total)) for row in quote_of(ctx).schedule]
+              amount=row.amount) for row in quote_of(ctx).schedule]
 
 
 def parse_destination(ctx, raw):
@@ -120,7 +120,7 @@ def apply(ctx):
     if loan.state == DISBURSED:
         first = loans(ctx).schedule(loan)[0]
         ctx.data["first_due"] = first.due_date.isoformat()
-        ctx.data["first_amount"] = loan.money(first.total_due)
+        ctx.data["first_amount"] = first.total_due
         return "disbursed"
     return "guarantors" if ctx.data.get("guarantors") else "pending"
 

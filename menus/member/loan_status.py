@@ -46,7 +46,7 @@ def schedule_lines(ctx):
     for row in loans(ctx).schedule(loan):
         status = "paid" if row.paid else ("late" if row.due_date < today else "due")
         lines.append(T(N_("{number}. {date} {amount} {status}"), number=row.number,
-                       date=row.due_date.strftime("%d/%m/%y"), amount=loan.money(row.total_due),
+                       date=row.due_date.strftime("%d/%m/%y"), amount=row.total_due,
                        status=T(STATUS[status])))
     return lines
 

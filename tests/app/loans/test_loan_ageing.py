@@ -33,7 +33,7 @@ def test_ageing_twice_for_a_date_charges_one_penalty(services, session):
     later = ageing.run(date(2026, 4, 10))  # instalment 1 is 41 days late, instalment 2 ten days
     assert later.penalties == [(loan.id, 2, kes("86.27"))]
     rows = services.loans.schedule(loan)
-    assert [(row.days_overdue, row.penalty_due, row.penalty_on) for row in rows[:3]] == [
+    assert [(row.days_overdue, row.penalty_due_minor, row.penalty_on) for row in rows[:3]] == [
         (41, 8627, date(2026, 3, 5)), (10, 8627, date(2026, 4, 10)), (0, 0, None)]
     penalty_account = services.ledger.balance(services.loans.accounts.penalty(loan))
     assert penalty_account == kes("172.54")

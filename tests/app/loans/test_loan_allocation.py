@@ -17,25 +17,26 @@ from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_saver,
 @dataclass
 class Row:
     number: int
-    principal_due: int
-    interest_due: int
-    fee_due: int = 0
-    penalty_due: int = 0
-    principal_paid: int = 0
-    interest_paid: int = 0
-    fee_paid: int = 0
-    penalty_paid: int = 0
+    principal_due_minor: int
+    interest_due_minor: int
+    fee_due_minor: int = 0
+    penalty_due_minor: int = 0
+    principal_paid_minor: int = 0
+    interest_paid_minor: int = 0
+    fee_paid_minor: int = 0
+    penalty_paid_minor: int = 0
     paid: bool = False
     paid_on: object = None
 
     @property
-    def remaining(self):
-        return (self.principal_due + self.interest_due + self.fee_due + self.penalty_due - self.principal_paid
-                - self.interest_paid - self.fee_paid - self.penalty_paid)
+    def remaining_minor(self):
+        return (self.principal_due_minor + self.interest_due_minor + self.fee_due_minor + self.penalty_due_minor
+                - self.principal_paid_minor - self.interest_paid_minor - self.fee_paid_minor
+                - self.penalty_paid_minor)
 
 
 def rows():
-    return [Row(1, 1000, 100, fee_due=50, penalty_due=30), Row(2, 1000, 90), Row(3, 1000, 80)]
+    return [Row(1, 1000, 100, fee_due_minor=50, penalty_due_minor=30), Row(2, 1000, 90), Row(3, 1000, 80)]
 
 
 def test_order_within_the_oldest_instalment_then_the_next():
@@ -87,10 +88,10 @@ def test_repay_from_savings_with_penalty_partial_then_in_full(services, disburse
     services.clock.advance(days=40)  # 12 Mar: instalment 1 (28 Feb) is 12 days late, past the 3 grace days
     Ageing(session, ledger=services.ledger, clock=services.clock).run(services.clock.today())
     first = services.loans.schedule(loan)[0]
-    assert first.penalty_due == 8627  # 5 % of KES 1,725.48, half-even
+    assert first.penalty_due_minor == 8627  # 5 % of KES 1,725.48, half-even
     services.loans.repay_from_savings(loan.id, kes(100), idempotency_key="r1", actor="member:1", channel="ussd")
     first = services.loans.schedule(loan)[0]
-    assert (first.penalty_paid, first.interest_paid, first.principal_paid) == (8627, 1373, 0)
+    assert (first.penalty_paid_minor, first.interest_paid_minor, first.principal_paid_minor) == (8627, 1373, 0)
     repayment = session.query(LoanRepayment).filter_by(idempotency_key="r1").one()
     assert (repayment.penalty, repayment.interest, repayment.principal) == (
         Money(8627, "KES"), Money(1373, "KES"), Money(0, "KES"))
@@ -118,7 +119,7 @@ def test_repay_more_than_savings_is_refused_and_writes_nothing(services, disburs
     with pytest.raises(InsufficientFunds):
         services.loans.repay_from_savings(loan.id, kes(100), idempotency_key="r9", actor="m", channel="ussd")
     assert session.query(LoanRepayment).filter_by(loan_id=loan.id).count() == 0
-    assert sum(row.total_paid for row in services.loans.schedule(loan)) == 0
+    assert sum(row.total_paid_minor for row in services.loans.schedule(loan)) == 0
 
 
 def test_mobile_money_over_payment_credits_the_excess_to_savings(services, disbursed):

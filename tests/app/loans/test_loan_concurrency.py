@@ -76,7 +76,7 @@ def test_partial_repayments_at_once_all_count(app, make_session):
         services = build_services(app, session, clock=FixedClock(START))
         loan = session.get(Loan, loan_id)
         rows = services.loans.schedule(loan)
-        assert sum(row.total_paid for row in rows) == part.minor * count
+        assert sum(row.total_paid_minor for row in rows) == part.minor * count
         rest = services.loans.repayments.payoff(loan)
         assert rest == payoff - kes(1000 * count)
         services.loans.repay_from_savings(loan_id, rest, idempotency_key=f"rest:{loan_id}", actor="t", channel="t")

@@ -29,8 +29,8 @@ def test_auto_approved_loan_is_disbursed_into_savings_with_one_entry(services, s
     assert loan.disbursed_on == date(2026, 1, 31)
     rows = services.loans.schedule(loan)
     assert [row.due_date for row in rows][:3] == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
-    assert sum(row.principal_due for row in rows) == 1000000
-    assert rows[0].principal_due + rows[0].interest_due == 172548
+    assert sum(row.principal_due_minor for row in rows) == 1000000
+    assert rows[0].principal_due_minor + rows[0].interest_due_minor == 172548
     entry = services.ledger.entry(f"loan:{loan.id}:disbursement:0")
     assert sorted(p.amount for p in entry.postings) == [-990000, -10000, 1000000]
     assert savings(services, member) == kes(60000 + 9900)
