@@ -1,6 +1,6 @@
 """`flask loans ...` for loan officers and operators: products, decisions, ageing, PAR, recovery.
 
-Each command is one unit of work: it calls the loan service and commits once. The
+Each command is one unit of work (`@command_unit`): it calls the loan service and commits once. The
 officer's name (`--officer`, default $USER) is recorded with every decision as
 `operator:<name>`, channel `cli`. Amounts are typed in major units (`1500`,
 `1500.50`), as a member would say them.
@@ -19,6 +19,7 @@ from app.loans.cli import loans_cli
 from app.loans.products import ProductError, create_product
 from app.money import Money, format_money
 from app.services import request_services
+from app.unit_of_work import command_unit
 
 
 def _officer_option(command):
@@ -37,14 +38,12 @@ def _fail(error):
 
 
 def _decide(action, loan_id, officer, **options):
-    """Run the loan service's `action` as the officer over the CLI and commit it; a refusal is a click error."""
+    """Run the loan service's `action` as the officer over the CLI; a refusal is a click error."""
     try:
-        result = getattr(request_services().loans, action)(loan_id, actor=f"operator:{officer}", channel="cli",
-                                                           **options)
+        return getattr(request_services().loans, action)(loan_id, actor=f"operator:{officer}", channel="cli",
+                                                         **options)
     except errors.LoanError as error:
         _fail(error)
-    db.session.commit()
-    return result
 
 
 def _money(amount):
@@ -87,6 +86,7 @@ loans_cli.add_command(products_cli)
 @click.option("--approval", type=click.Choice(["auto", "officer", "group"]), default="auto", show_default=True)
 @click.option("--auto-max", default="0", show_default=True, help="Automatic approval up to this, major units.")
 @click.option("--group-id", type=int, help="The group offering this product from its pool.")
+@command_unit
 def create_product_command(code, name, currency, min_amount, max_amount, terms, frequency, method, rate, fee_type,
                            fee, fee_timing, penalty_type, penalty, grace_days, multiplier, min_days, guarantors,
                            approval, auto_max, group_id):
@@ -106,11 +106,11 @@ def create_product_command(code, name, currency, min_amount, max_amount, terms, 
             approval=approval, auto_approve_max=minor(auto_max), group_id=group_id)
     except (ProductError, ValueError, ArithmeticError) as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"product {product.code} created (id {product.id})")
 
 
 @products_cli.command("list")
+@command_unit
 def list_products():
     """List the loan products."""
     from sqlalchemy import select
@@ -126,6 +126,7 @@ def list_products():
 
 
 @loans_cli.command("pending")
+@command_unit
 def pending():
     """Loans waiting for a decision."""
     loans = request_services().loans
@@ -138,6 +139,7 @@ def pending():
 
 @loans_cli.command("show")
 @click.argument("loan_id", type=int)
+@command_unit
 def show(loan_id):
     """A loan's schedule (paid/unpaid) and every decision on it."""
     loans = request_services().loans
@@ -158,6 +160,7 @@ def show(loan_id):
 @click.argument("loan_id", type=int)
 @click.option("--reason", default="", help="Why (kept with the decision).")
 @_officer_option
+@command_unit
 def approve(loan_id, reason, officer):
     """Approve an applied loan; it is disbursed at once."""
     loan = _decide("approve", loan_id, officer, reason=reason)
@@ -168,6 +171,7 @@ def approve(loan_id, reason, officer):
 @click.argument("loan_id", type=int)
 @click.option("--reason", required=True, help="Why (told to the member).")
 @_officer_option
+@command_unit
 def decline(loan_id, reason, officer):
     """Decline an applied loan; guarantors' pledges are released."""
     loan = _decide("decline", loan_id, officer, reason=reason)
@@ -178,6 +182,7 @@ def decline(loan_id, reason, officer):
 @click.argument("loan_id", type=int)
 @click.option("--to", "destination", type=click.Choice(["savings", "mobile_money"]))
 @_officer_option
+@command_unit
 def disburse(loan_id, destination, officer):
     """Disburse an approved loan again (after a failed mobile-money payout)."""
     loan = _decide("redisburse", loan_id, officer, destination=destination)
@@ -186,13 +191,13 @@ def disburse(loan_id, destination, officer):
 
 @loans_cli.command("age")
 @click.option("--date", "as_of", help="Age as of this date (YYYY-MM-DD) [default: today].")
+@command_unit
 def age(as_of):
     """Mark overdue instalments and charge late penalties (safe to run twice for a date)."""
     services = request_services()
     as_of = _date(as_of) or services.clock.today()
     reverted = services.loans.revert_failed_disbursements()
     result = Ageing(services.session, ledger=services.ledger, clock=services.clock).run(as_of)
-    db.session.commit()
     click.echo(f"aged {result.loans} loan(s) as of {as_of}: {result.overdue_instalments} overdue instalment(s), "
                f"{len(result.penalties)} new penalt{'y' if len(result.penalties) == 1 else 'ies'}"
                + (f"; {len(reverted)} failed payout(s) back to approved" if reverted else ""))
@@ -201,6 +206,7 @@ def age(as_of):
 @loans_cli.command("par")
 @click.option("--date", "as_of", help="As of this date (YYYY-MM-DD) [default: today].")
 @click.option("--json", "as_json", is_flag=True, help="JSON with amounts in minor units.")
+@command_unit
 def par(as_of, as_json):
     """Portfolio at risk: outstanding principal and PAR1/30/60/90, overall, per product and per group."""
     services = request_services()
@@ -223,6 +229,7 @@ def par(as_of, as_json):
 @click.argument("loan_id", type=int)
 @click.option("--reason", default="default", show_default=True)
 @_officer_option
+@command_unit
 def recover(loan_id, reason, officer):
     """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges."""
     taken = _decide("recover", loan_id, officer, reason=reason)
