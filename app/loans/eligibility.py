@@ -19,16 +19,6 @@ from app.loans.states import DEFAULTED, DISBURSED, IN_PROGRESS
 from app.money import Money
 
 
-def parse_kyc_tiers(setting):
-    """"1=5000,2=200000" -> {1: 5000, 2: 200000} (major units per KYC level)."""
-    tiers = {}
-    for item in str(setting).split(","):
-        if item.strip():
-            level, _, amount = item.partition("=")
-            tiers[int(level)] = int(amount)
-    return tiers
-
-
 def kyc_max(tiers, level, currency):
     """The largest loan a KYC level allows, as Money, or None when unlimited."""
     if not tiers or level > max(tiers):

@@ -155,14 +155,3 @@ class CreditScorer:
         else:
             reason = max(factors, key=lambda factor: factor.missing).advice
         return CreditLimit(Money(limit, product.currency), score, factors, reason, defaulted)
-
-
-
-def parse_score_caps(setting):
-    """"KES=100000,UGX=3000000" -> {"KES": Money}: the limit a perfect score allows, per currency."""
-    caps = {}
-    for item in str(setting).split(","):
-        currency, _, major = item.partition("=")
-        if currency.strip() and major.strip():
-            caps[currency.strip()] = Money.from_major(major.strip(), currency.strip())
-    return caps

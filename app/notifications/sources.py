@@ -1,17 +1,20 @@
 """What reminders read from the loans and groups tables, as plain rows.
 
-Kept apart so the reminder rules do not depend on how those packages store things,
-and so a deployment without one of them (or a database not yet migrated to it)
-simply has no reminders of that sort. Both are single set-based queries: a
-reminder run over 100,000 members is a few queries, not one per member.
+Kept apart so the reminder rules do not depend on how those packages store things.
+Both are single set-based queries: a reminder run over 100,000 members is a few
+queries, not one per member.
 """
 
 from datetime import datetime, time, timedelta
-from importlib import import_module
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, select
 
+from app.groups import periods
+from app.groups.models import Group, GroupContribution, GroupMember
+from app.loans.models import Loan
+from app.loans.models import LoanInstalment as Instalment
+from app.loans.states import ON_BOOKS
 from app.money import Money
 
 
@@ -32,21 +35,10 @@ class ContributionDue(NamedTuple):
     owed: Money
 
 
-def _module(name):
-    try:
-        return import_module(name)
-    except ImportError:
-        return None
-
-
 def unpaid_instalments(session, due_dates):
     """Instalments due on any of `due_dates` with something still owed, for loans on the books."""
-    models = _module("app.loans.models")
-    if models is None or not due_dates:
+    if not due_dates:
         return []
-    from app.loans.states import ON_BOOKS
-
-    Loan, Instalment = models.Loan, models.LoanInstalment
     owed = Instalment.remaining_minor
     rows = session.execute(
         select(Loan.member_id, Loan.id, Instalment.number, Instalment.due_date, owed, Loan.currency)
@@ -60,11 +52,6 @@ def unpaid_instalments(session, due_dates):
 
 def unpaid_contributions(session, due_date, zone):
     """Active members of groups whose meeting day is `due_date` and who have not paid that period in full."""
-    models = _module("app.groups.models")
-    periods = _module("app.groups.periods")
-    if models is None or periods is None:
-        return []
-    Group, GroupMember, GroupContribution = models.Group, models.GroupMember, models.GroupContribution
     weekly = periods.period_of(due_date, "weekly")
     monthly = periods.period_of(due_date, "monthly")
     candidates = session.execute(
