@@ -19,7 +19,17 @@ from app.loans import errors
 from app.loans.accounts import LoanAccounts
 from app.loans.models import Loan, LoanGuarantee
 from app.loans.repayment_booking import Repayments
-from app.loans.states import APPLIED, DEFAULTED
+from app.loans.states import (
+    APPLIED,
+    CANCELLED,
+    DEFAULTED,
+    GUARANTEE_DECLINED,
+    PLEDGED,
+    RECOVERED,
+    RELEASED,
+    REQUESTED,
+    move_guarantee,
+)
 from app.money import Money
 
 MAX_GUARANTORS = 3
@@ -39,7 +49,7 @@ class Guarantees:
                                          .order_by(LoanGuarantee.id)))
 
     def pledged_total(self, loan):
-        return Money(sum(g.pledged_minor for g in self.of_loan(loan) if g.state == "pledged"), loan.currency)
+        return Money(sum(g.pledged_minor for g in self.of_loan(loan) if g.state == PLEDGED), loan.currency)
 
     def missing(self, loan):
         """How much of the part above the member's limit no pledge covers yet (Money, zero when covered)."""
@@ -58,7 +68,7 @@ class Guarantees:
         """Ask each guarantor (Members, not the borrower, at most 3) to pledge."""
         self.check(guarantors, borrower)
         for guarantor in guarantors:
-            self.session.add(LoanGuarantee(loan_id=loan.id, guarantor_id=guarantor.id, state="requested",
+            self.session.add(LoanGuarantee(loan_id=loan.id, guarantor_id=guarantor.id, state=REQUESTED,
                                            requested_at=self.clock.now()))
         self.session.flush()
         for guarantor in guarantors:
@@ -69,7 +79,7 @@ class Guarantees:
         """Requests waiting for this member's answer, on loans still being applied for."""
         return list(self.session.scalars(
             select(LoanGuarantee).join(Loan, Loan.id == LoanGuarantee.loan_id)
-            .where(LoanGuarantee.guarantor_id == member.id, LoanGuarantee.state == "requested",
+            .where(LoanGuarantee.guarantor_id == member.id, LoanGuarantee.state == REQUESTED,
                    Loan.state == APPLIED).order_by(LoanGuarantee.id)))
 
     def request_of(self, guarantee_id, member):
@@ -94,7 +104,7 @@ class Guarantees:
     def _lock_open(self, guarantee_id, member):
         guarantee = self.session.scalar(select(LoanGuarantee).where(LoanGuarantee.id == guarantee_id)
                                         .with_for_update().execution_options(populate_existing=True))
-        if guarantee is None or guarantee.guarantor_id != member.id or guarantee.state != "requested":
+        if guarantee is None or guarantee.guarantor_id != member.id or guarantee.state != REQUESTED:
             raise errors.GuaranteeClosed()
         loan = self.session.scalar(select(Loan).where(Loan.id == guarantee.loan_id).with_for_update())
         if loan.state != APPLIED:
@@ -115,13 +125,15 @@ class Guarantees:
                                (self.accounts.pledged(member.id, loan.currency), -amount)],
                          kind="guarantee_pledge", memo=f"pledge for loan {loan.id}", initiated_by=f"member:{member.id}",
                          channel=channel, session_ref=session_ref)
-        guarantee.state, guarantee.pledged_minor, guarantee.pledged_at = "pledged", amount.minor, self.clock.now()
+        move_guarantee(guarantee, PLEDGED)
+        guarantee.pledged_minor, guarantee.pledged_at = amount.minor, self.clock.now()
         self.session.flush()
         return guarantee
 
     def decline(self, guarantee_id, member):
         guarantee, _loan = self._lock_open(guarantee_id, member)
-        guarantee.state, guarantee.settled_at = "declined", self.clock.now()
+        move_guarantee(guarantee, GUARANTEE_DECLINED)
+        guarantee.settled_at = self.clock.now()
         return guarantee
 
     def release_accounts(self, loan):
@@ -129,18 +141,19 @@ class Guarantees:
 
         Whoever may close the loan locks these with its own before its checks (Repayments).
         """
-        return [account for guarantee in self.of_loan(loan) if guarantee.state == "pledged"
+        return [account for guarantee in self.of_loan(loan) if guarantee.state == PLEDGED
                 for account in (self.accounts.pledged(guarantee.guarantor_id, loan.currency),
                                 self.accounts.savings(guarantee.guarantor_id, loan.currency))]
 
     def release_all(self, loan, reason="released"):
         """Give every remaining pledge back (loan closed, declined or recovered); close open requests."""
         for guarantee in self.of_loan(loan):
-            if guarantee.state == "requested":
-                guarantee.state, guarantee.settled_at = "cancelled", self.clock.now()
-            elif guarantee.state == "pledged":
+            if guarantee.state == REQUESTED:
+                move_guarantee(guarantee, CANCELLED)
+                guarantee.settled_at = self.clock.now()
+            elif guarantee.state == PLEDGED:
                 self._unpledge(loan, guarantee, guarantee.unrecovered, reason)
-                guarantee.state = "released" if not guarantee.recovered_minor else "recovered"
+                move_guarantee(guarantee, RECOVERED if guarantee.recovered_minor else RELEASED)
                 guarantee.settled_at = self.clock.now()
         self.session.flush()
 
@@ -159,7 +172,7 @@ class Guarantees:
                                 on_closed=lambda closed: None)
         taken = []
         sources = [("savings", loan.member_id, self.accounts.savings(loan.member_id, loan.currency), None)]
-        pledged = sorted((g for g in self.of_loan(loan) if g.state == "pledged"), key=lambda g: (g.pledged_at, g.id))
+        pledged = sorted((g for g in self.of_loan(loan) if g.state == PLEDGED), key=lambda g: (g.pledged_at, g.id))
         sources += [("guarantee", g.guarantor_id, self.accounts.pledged(g.guarantor_id, loan.currency), g)
                     for g in pledged]
         # Every holder account read below or released at the end (the guarantors' savings), locked

@@ -28,7 +28,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.loans.states import APPLIED, STATES
+from app.loans.states import APPLIED, GUARANTEE_STATES, REQUESTED, STATES
 from app.money import Money
 
 
@@ -48,6 +48,11 @@ class MoneyOf:
         if row is None:
             return self
         return Money(getattr(row, self.minor_attribute), self.currency_of(row))
+
+
+def _state_check(states):
+    """The CHECK that keeps a `state` column to its machine's states (app/loans/states.py)."""
+    return CheckConstraint(f"state IN ({', '.join(repr(state) for state in states)})", name="state")
 
 
 def _loan_currency(row):
@@ -109,7 +114,7 @@ class Loan(db.Model):
     __table_args__ = (
         CheckConstraint("principal > 0", name="principal_positive"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
-        CheckConstraint(f"state IN ({', '.join(repr(state) for state in STATES)})", name="state"),
+        _state_check(STATES),
         CheckConstraint("destination IN ('savings', 'mobile_money')", name="destination"),
     )
 
@@ -267,19 +272,18 @@ class LoanRepayment(db.Model):
 
 
 class LoanGuarantee(db.Model):
-    """A guarantor's request and pledge: requested -> pledged -> released | recovered; or declined."""
+    """A guarantor's request and pledge; its states and their transitions are in app/loans/states.py."""
 
     __tablename__ = "loan_guarantees"
     __table_args__ = (
         UniqueConstraint("loan_id", "guarantor_id", name="uq_loan_guarantees_loan_guarantor"),
-        CheckConstraint("state IN ('requested', 'pledged', 'declined', 'released', 'recovered', 'cancelled')",
-                        name="state"),
+        _state_check(GUARANTEE_STATES),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     guarantor_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    state: Mapped[str] = mapped_column(String(12), default="requested")
+    state: Mapped[str] = mapped_column(String(12), default=REQUESTED)
     pledged_minor: Mapped[int] = mapped_column("pledged", BigInteger, default=0)
     recovered_minor: Mapped[int] = mapped_column("recovered", BigInteger, default=0)
     """What recovery took from the pledge (never more than pledged)."""

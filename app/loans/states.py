@@ -1,4 +1,4 @@
-"""The loan state machine: every allowed transition, in one table.
+"""The loan state machine (and its guarantees'): every allowed transition, in one table each.
 
     applied --> approved --> disbursed --> closed
         |                      |   \\--> defaulted --> closed   (recovery or a late payment clears it)
@@ -8,6 +8,13 @@ A loan is created `applied`; every later change of state goes through `move()`, 
 state the table does not allow is a bug that fails loudly, never a quiet update.
 The times a transition stamps (decided_at, disbursed_at, closed_at) are the caller's:
 each knows which clock reading the member was told.
+
+A guarantee (LoanGuarantee) has its own, smaller machine, below the loan's:
+
+    requested --> pledged --> released    (the loan closed or was declined: the pledge goes back)
+        |            \\--> recovered       (recovery on default took some of it; the rest goes back)
+        |--> declined                     (the guarantor said no)
+        \\--> cancelled                    (the loan ended before they answered)
 """
 
 APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED = (
@@ -44,8 +51,34 @@ class InvalidTransition(ValueError):
     """A move the table does not allow: a bug, never a member's mistake."""
 
 
+def _move(row, new_state, transitions, what):
+    if new_state not in transitions[row.state]:
+        raise InvalidTransition(f"{what} {row.id}: {row.state} -> {new_state}")
+    row.state = new_state
+
+
 def move(loan, new_state):
     """Move `loan` to `new_state` or raise InvalidTransition (the loan is left unchanged)."""
-    if new_state not in TRANSITIONS[loan.state]:
-        raise InvalidTransition(f"loan {loan.id}: {loan.state} -> {new_state}")
-    loan.state = new_state
+    _move(loan, new_state, TRANSITIONS, "loan")
+
+
+REQUESTED, PLEDGED, GUARANTEE_DECLINED, RELEASED, RECOVERED, CANCELLED = (
+    "requested", "pledged", "declined", "released", "recovered", "cancelled")
+
+GUARANTEE_STATES = (REQUESTED, PLEDGED, GUARANTEE_DECLINED, RELEASED, RECOVERED, CANCELLED)
+"""Every guarantee state (the database CHECK lists the same)."""
+
+GUARANTEE_TRANSITIONS = {
+    REQUESTED: {PLEDGED, GUARANTEE_DECLINED, CANCELLED},
+    PLEDGED: {RELEASED, RECOVERED},
+    GUARANTEE_DECLINED: set(),
+    RELEASED: set(),
+    RECOVERED: set(),
+    CANCELLED: set(),
+}
+"""guarantee state -> the states it may move to."""
+
+
+def move_guarantee(guarantee, new_state):
+    """Move `guarantee` to `new_state` or raise InvalidTransition (the guarantee is left unchanged)."""
+    _move(guarantee, new_state, GUARANTEE_TRANSITIONS, "guarantee")

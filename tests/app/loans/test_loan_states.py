@@ -7,12 +7,15 @@ import pytest
 from app.loans.states import (
     AWAITING_DECISION,
     FINAL,
+    GUARANTEE_STATES,
+    GUARANTEE_TRANSITIONS,
     IN_PROGRESS,
     ON_BOOKS,
     STATES,
     TRANSITIONS,
     InvalidTransition,
     move,
+    move_guarantee,
 )
 
 
@@ -46,3 +49,17 @@ def test_every_other_move_is_refused_and_changes_nothing(start, end):
 def test_an_unknown_state_is_refused():
     with pytest.raises(InvalidTransition):
         move(loan_in("applied"), "paid")
+
+
+def test_guarantee_moves_follow_their_own_table():
+    assert set(GUARANTEE_TRANSITIONS) == set(GUARANTEE_STATES)
+    for start in GUARANTEE_STATES:
+        for end in GUARANTEE_STATES:
+            guarantee = SimpleNamespace(id=3, state=start)
+            if end in GUARANTEE_TRANSITIONS[start]:
+                move_guarantee(guarantee, end)
+                assert guarantee.state == end
+            else:
+                with pytest.raises(InvalidTransition, match=f"guarantee 3: {start} -> {end}"):
+                    move_guarantee(guarantee, end)
+                assert guarantee.state == start
