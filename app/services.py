@@ -208,11 +208,59 @@ class Services:
         from app.loans.services import LoanService
 
         return LoanService(self.session, clock=self.clock, ledger=self.ledger, members=self.members,
-                           payments=self.payments, notify=self.notify,
-                           kyc_tiers=self.settings.LOAN_KYC_TIERS,
-                           default_destination=self.config["LOAN_DEFAULT_DESTINATION"],
-                           score_caps=self.settings.LOAN_SCORE_CAPS,
-                           group_officials=self._group_officials)
+                           notify=self.notify, scorer=self.loan_scorer, eligibility=self.loan_eligibility,
+                           decisions=self.loan_decisions, guarantees=self.loan_guarantees,
+                           repayments=self.loan_repayments, member_repayments=self.loan_member_repayments,
+                           disbursements=self.loan_disbursements, group_officials=self._group_officials,
+                           default_destination=self.config["LOAN_DEFAULT_DESTINATION"])
+
+    @cached_property
+    def loan_scorer(self):
+        from app.loans.scoring import CreditScorer
+
+        return CreditScorer(self.session, ledger=self.ledger, clock=self.clock,
+                            score_caps=self.settings.LOAN_SCORE_CAPS)
+
+    @cached_property
+    def loan_eligibility(self):
+        from app.loans.eligibility import Eligibility
+
+        return Eligibility(self.session, clock=self.clock, members=self.members, scorer=self.loan_scorer,
+                           kyc_tiers=self.settings.LOAN_KYC_TIERS)
+
+    @cached_property
+    def loan_decisions(self):
+        from app.loans.decisions import Decisions
+
+        return Decisions(self.session, clock=self.clock)
+
+    @cached_property
+    def loan_guarantees(self):
+        from app.loans.guarantors import Guarantees
+
+        return Guarantees(self.session, ledger=self.ledger, clock=self.clock, notify=self.notify)
+
+    @cached_property
+    def loan_repayments(self):
+        """Repayments whose clearing a loan releases its pledges (app/loans/repayment_booking.py)."""
+        from app.loans.guarantors import repayments_releasing_pledges
+
+        return repayments_releasing_pledges(self.loan_guarantees)
+
+    @cached_property
+    def loan_member_repayments(self):
+        from app.loans.member_repayments import MemberRepayments
+
+        return MemberRepayments(repayments=self.loan_repayments, members=self.members, payments=self.payments,
+                                notify=self.notify)
+
+    @cached_property
+    def loan_disbursements(self):
+        from app.loans.disbursement import Disbursements
+
+        return Disbursements(self.session, clock=self.clock, ledger=self.ledger, members=self.members,
+                             payments=self.payments, repayments=self.loan_repayments,
+                             decisions=self.loan_decisions, notify=self.notify)
 
     def _group_officials(self, group_id):
         """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""

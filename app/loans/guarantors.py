@@ -36,6 +36,14 @@ MAX_GUARANTORS = 3
 """The most guarantors a borrower may name (errors.TooManyGuarantors says so)."""
 
 
+def repayments_releasing_pledges(guarantees):
+    """Repayments that give a loan's pledges back when a repayment clears it: the one wiring of that rule,
+    for the loan service (app/services.py) and the mobile-money settlement (app/loans/settlement.py)."""
+    return Repayments(guarantees.session, ledger=guarantees.ledger, clock=guarantees.clock,
+                      on_closed=lambda loan: guarantees.release_all(loan, reason="repaid"),
+                      closing_accounts=guarantees.release_accounts)
+
+
 class Guarantees:
     def __init__(self, session, *, ledger, clock, notify=None):
         self.session = session

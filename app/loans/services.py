@@ -7,11 +7,12 @@
   Above the member's limit, guarantors are asked first and every pledge must be in.
 - Every decision is a LoanDecision row (app/loans/decisions.py): who, when, channel, why.
 - Every change of a loan's state goes through app/loans/states.move.
-- The work is done by collaborators built here, each in its own module: Eligibility,
-  Guarantees (guarantors.py), Repayments (repayment_booking.py: lock, allocate, post,
-  close), MemberRepayments (member_repayments.py: the member-facing checks and notices),
-  Disbursements (disbursement.py) and Decisions. This class is the one door screens,
-  SMS commands, agents and the officers' CLI use: screens ask it, never restate its rules.
+- The work is done by collaborators, each in its own module and wired in app/services.py
+  (the composition root): CreditScorer, Eligibility, Guarantees (guarantors.py), Repayments
+  (repayment_booking.py: lock, allocate, post, close), MemberRepayments (member_repayments.py:
+  the member-facing checks and notices), Disbursements (disbursement.py) and Decisions.
+  This class is the one door screens, SMS commands, agents and the officers' CLI use:
+  screens ask it, never restate its rules.
 Callers commit once; every method works inside the caller's transaction.
 """
 
@@ -21,17 +22,10 @@ from sqlalchemy import select
 
 from app.loans import errors
 from app.loans.allocation import payoff
-from app.loans.decisions import Decisions
-from app.loans.disbursement import Disbursements
-from app.loans.eligibility import Eligibility
 from app.loans.group_membership import member_group_ids, official_group_ids
-from app.loans.guarantors import Guarantees
-from app.loans.member_repayments import MemberRepayments
 from app.loans.models import Loan, LoanProduct
 from app.loans.products import fee_for, products_for
-from app.loans.repayment_booking import Repayments
 from app.loans.schedule import build_schedule
-from app.loans.scoring import CreditScorer
 from app.loans.states import APPLIED, APPROVED, DECLINED, DEFAULTED, DISBURSED, IN_PROGRESS, ON_BOOKS, move
 from app.members.models import Member
 from app.money import Money
@@ -72,28 +66,25 @@ class LoanSummary:
 
 
 class LoanService:
-    def __init__(self, session, *, clock, ledger, members, payments=None, kyc_tiers=None, notify=None,
-                 group_officials=None, default_destination="savings", score_caps=None):
+    def __init__(self, session, *, clock, ledger, members, notify, scorer, eligibility, decisions, guarantees,
+                 repayments, member_repayments, disbursements, group_officials, default_destination="savings"):
         self.session = session
         self.clock = clock
         self.ledger = ledger
         self.members = members
-        self.notify = notify or (lambda member, kind, **params: None)
+        self.notify = notify
         self.default_destination = default_destination
-        self.group_officials = group_officials or (lambda group_id: set())
-        self.scorer = CreditScorer(session, ledger=ledger, clock=clock, score_caps=score_caps)
-        self.eligibility = Eligibility(session, clock=clock, members=members, scorer=self.scorer,
-                                       kyc_tiers=kyc_tiers or {})
-        self.decisions = Decisions(session, clock=clock)
-        self.guarantees = Guarantees(session, ledger=ledger, clock=clock, notify=self.notify)
-        self.repayments = Repayments(session, ledger=ledger, clock=clock,
-                                     on_closed=lambda loan: self.guarantees.release_all(loan, reason="repaid"),
-                                     closing_accounts=self.guarantees.release_accounts)
-        self.accounts = self.repayments.accounts
-        self.member_repayments = MemberRepayments(repayments=self.repayments, members=members, payments=payments,
-                                                  notify=self.notify)
-        self.disbursements = Disbursements(session, clock=clock, ledger=ledger, members=members, payments=payments,
-                                           repayments=self.repayments, decisions=self.decisions, notify=self.notify)
+        self.group_officials = group_officials
+        """group id -> member ids of its chair, treasurer and secretary (group loan approvals)."""
+        self.scorer = scorer
+        self.eligibility = eligibility
+        self.decisions = decisions
+        self.guarantees = guarantees
+        self.repayments = repayments
+        self.accounts = repayments.accounts
+        """The loans' ledger accounts (app/loans/accounts.py)."""
+        self.member_repayments = member_repayments
+        self.disbursements = disbursements
 
     # -- reading ----------------------------------------------------------------------
 

@@ -12,17 +12,13 @@
 from sqlalchemy import select
 
 from app.loans.accounts import LoanAccounts
-from app.loans.guarantors import Guarantees
+from app.loans.guarantors import Guarantees, repayments_releasing_pledges
 from app.loans.models import Loan
-from app.loans.repayment_booking import Repayments
 
 
 def settle_loan_repayment(ledger, payment):
     guarantees = Guarantees(ledger.session, ledger=ledger, clock=ledger.clock)
-    repayments = Repayments(ledger.session, ledger=ledger, clock=ledger.clock,
-                            on_closed=lambda loan: guarantees.release_all(loan, reason="repaid"),
-                            closing_accounts=guarantees.release_accounts)
-    return repayments.settle_mobile_money(payment)
+    return repayments_releasing_pledges(guarantees).settle_mobile_money(payment)
 
 
 def reserve_loan_disbursement(ledger, payment):
