@@ -14,6 +14,7 @@ import socket
 import tempfile
 
 import pytest
+import responses
 from flask_sqlalchemy.session import _app_ctx_id
 from redis import Redis
 from sqlalchemy import create_engine, text
@@ -21,6 +22,8 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.extensions import db
+from channels.senders import build_senders
+from tests.messaging_helpers import AT_URL, TWILIO_SID, TWILIO_TOKEN, WHATSAPP_FROM, at_answer_for
 
 # Migration 0011 sets statement/lock timeouts on the database role; the local server and its role
 # are shared by every run, so tests leave the role alone (concurrent ALTER ROLEs collide, and
@@ -173,6 +176,29 @@ def services(app):
     from app.services import build_services
 
     return build_services(app, db.session)
+
+
+@pytest.fixture
+def providers(app, monkeypatch):
+    """Real senders with credentials, pointed at `responses` fakes; AT answers every send with success.
+
+    Yields the `responses` mock: tests add Twilio answers to it and read `sent_sms(providers)`.
+    """
+    senders = build_senders({"AT_USERNAME": "pamoja", "AT_API_KEY": "at-key", "AT_SENDER_ID": "PAMOJA",
+                             "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                             "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM})
+    monkeypatch.setitem(app.extensions, "senders", senders)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
+        fake.add_callback(responses.POST, AT_URL, callback=at_answer_for)
+        yield fake
+
+
+@pytest.fixture
+def twilio_token(app, monkeypatch):
+    """Twilio's auth token configured and its signature check switched on, as in production."""
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
+    return TWILIO_TOKEN
 
 
 @pytest.fixture

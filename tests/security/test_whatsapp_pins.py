@@ -20,10 +20,10 @@ from rq.job import Job
 from app.keys import whatsapp_delete_job_id
 from app.notifications.tasks import delete_inbound_message
 from channels.whatsapp_privacy import DELETE_NOTICE
-from tests.messaging_helpers import TWILIO_SID, providers, run_jobs, twilio_error  # noqa: F401 - fixture
+from tests.messaging_helpers import TWILIO_SID, run_jobs, twilio_error
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import register
-from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import Chat
 
 PHONE = "+254711000001"
 FRIEND = "+254711000002"
@@ -49,7 +49,7 @@ class Twilio:
 
 
 @pytest.fixture
-def twilio(providers):  # noqa: F811 - the fixture imported above
+def twilio(providers):
     return Twilio(providers)
 
 
