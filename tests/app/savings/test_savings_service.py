@@ -6,7 +6,7 @@ from app.money import Money, parse_amount
 from app.payments.models import Payment
 from app.savings import errors
 from app.savings.services import label
-from tests.app.payments.test_payment_service import FakeProvider
+from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings
 
