@@ -12,9 +12,9 @@ from app.notifications.messages import OutboundMessage
 from app.payments.models import Payment
 from channels.sms_command_parser import Command, parse_command
 from menus.sms_commands import SmsCommands
-from tests.app.agents.agent_helpers import kes, new_agent
+from tests.app.agents.agent_helpers import new_agent
 from tests.messaging_helpers import run_jobs, sent_sms
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset, register
 
 PHONE = "+254711000001"

@@ -15,7 +15,7 @@ from app.ledger.models import LedgerEntry
 from app.money import Money
 from app.payments.errors import IdempotencyConflict
 from app.payments.models import Payment
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset
 from tests.ussd_helpers import UssdPhone
 from tests.whatsapp_helpers import Chat
@@ -34,10 +34,6 @@ def members(services):
     fund_savings(services, amina, 5_000_000)
     services.session.commit()
     return amina, baraka
-
-
-def kes(major):
-    return Money(major * 100, "KES")
 
 
 def times(money, count):

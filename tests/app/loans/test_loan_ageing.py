@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from app.loans.ageing import Ageing, portfolio_at_risk
 from app.loans.models import LoanInstalment
-from tests.app.loans.loan_helpers import kes, loan_services, new_saver, product
+from tests.app.loans.loan_helpers import loan_services, new_saver, product
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from app.loans.ageing import Ageing
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.models import LoanRepayment
 from app.money import Money
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_saver, product, savings
+from tests.app.loans.loan_helpers import deposit, loan_services, new_saver, product, savings
+from tests.money_helpers import kes
 
 
 @dataclass

@@ -6,7 +6,8 @@ import pytest
 
 from app.ledger.verify import verify_ledger
 from app.loans.models import LoanDecision
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver, savings
+from tests.app.loans.loan_helpers import loan_services, new_member, product, regular_saver, savings
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pytest
 from app.loans.models import Loan
 from app.loans.products import by_code, seed_demo_products
 from app.money import Money
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver
+from tests.app.loans.loan_helpers import loan_services, new_member, product, regular_saver
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -2,17 +2,12 @@
 
 from datetime import UTC, date, datetime
 
-from app.money import Money
 from app.notifications.models import Notification
 from tests.app.notifications.notify_helpers import member
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 MONDAY = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 """07:00 in Nairobi on Monday 16 Nov 2026 (ISO week 2026-W47, whose Wednesday is the 18th)."""
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 def a_weekly_group(timed):

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime
 from app.loans.models import LoanInstalment
 from app.notifications.models import Notification
 from app.scheduler import tick
-from tests.app.loans.loan_helpers import kes, new_member, product, regular_saver
+from tests.app.loans.loan_helpers import new_member, product, regular_saver
 from tests.messaging_helpers import run_jobs, sent_sms
+from tests.money_helpers import kes
 
 
 def a_loan(services):

@@ -16,7 +16,7 @@ from app.payments.models import Payment
 from tests.app.agents.agent_helpers import new_agent
 from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 PHONE, OTHER_PHONE = "+254712000111", "+254712000222"
 
@@ -35,10 +35,6 @@ def amina(services):
 @pytest.fixture
 def baraka(services):
     return make_member(services.session, OTHER_PHONE, "Baraka Kiprop")
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 FIRST = dict(direction="disbursement", purpose="withdrawal", amount=kes(500), phone=PHONE, purpose_ref=None,
