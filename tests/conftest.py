@@ -9,6 +9,7 @@ on a database index this run reserves, flushed before every test.
 At the end of the run the ledger invariants are verified over the run's schema.
 """
 
+import logging
 import os
 import socket
 import tempfile
@@ -199,6 +200,18 @@ def twilio_token(app, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
     monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
     return TWILIO_TOKEN
+
+
+@pytest.fixture
+def pamoja_log(caplog):
+    """Capture the `pamoja` logger, which does not propagate to the root logger (read it with tests/log_helpers.py)."""
+    logger = logging.getLogger("pamoja")
+    logger.addHandler(caplog.handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.setLevel(previous)
 
 
 @pytest.fixture
