@@ -468,9 +468,11 @@ def test_reprompts_count_towards_the_error_limit(phone):
     phone.dial()
     phone.send("4")
     phone.send("2")
-    phone.send("a")
-    phone.send("b")
-    assert phone.send("c").end
+    assert not phone.send("a").end
+    assert not phone.send("b").end
+    reply = phone.send("c")
+    assert reply.end
+    assert reply.text == "Too many invalid entries. Please dial again."
 
 
 def test_finish_ends_and_keeps_the_writes(phone, services, member):
