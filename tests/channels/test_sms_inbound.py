@@ -27,11 +27,6 @@ def phone(app, client, session):
 
 
 @pytest.fixture
-def amina(services):
-    return register(services)
-
-
-@pytest.fixture
 def amina_sw(services):
     return register(services, locale="sw")
 

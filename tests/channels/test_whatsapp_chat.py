@@ -19,11 +19,6 @@ def chat(client):
     return Chat(client, PHONE)
 
 
-@pytest.fixture
-def amina(services):
-    return register(services)
-
-
 def log_in(chat):
     assert chat.send("hi") == "Welcome to Pamoja. Enter your PIN:"
     menu = chat.send("4821")
