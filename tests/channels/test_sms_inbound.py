@@ -12,9 +12,9 @@ from app.notifications.messages import OutboundMessage
 from app.payments.models import Payment
 from channels.sms_command_parser import Command, parse_command
 from menus.sms_commands import SmsCommands
-from tests.app.agents.agent_helpers import kes, new_agent
-from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
-from tests.money_helpers import fund_savings
+from tests.app.agents.agent_helpers import new_agent
+from tests.messaging_helpers import run_jobs, sent_sms
+from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset, register
 
 PHONE = "+254711000001"
@@ -27,16 +27,11 @@ def phone(app, client, session):
 
 
 @pytest.fixture
-def amina(services):
-    return register(services)
-
-
-@pytest.fixture
 def amina_sw(services):
     return register(services, locale="sw")
 
 
-def test_reply_is_sent_by_sms_through_africas_talking(phone, amina, providers):  # noqa: F811
+def test_reply_is_sent_by_sms_through_africas_talking(phone, amina, providers):
     reply = phone.send("HELP")
     assert (PHONE, reply) in sent_sms(providers)
     assert phone.last_reply().status == "accepted" and phone.last_reply().urgent

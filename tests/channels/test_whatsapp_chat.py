@@ -8,7 +8,7 @@ import pytest
 from app.keys import menu_session_key
 from app.notifications import messages as m
 from tests.sms_helpers import register
-from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import Chat
 
 PHONE = "+254711000001"
 pytestmark = pytest.mark.usefixtures("twilio_token")
@@ -17,11 +17,6 @@ pytestmark = pytest.mark.usefixtures("twilio_token")
 @pytest.fixture
 def chat(client):
     return Chat(client, PHONE)
-
-
-@pytest.fixture
-def amina(services):
-    return register(services)
 
 
 def log_in(chat):

@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 
 from app.settings import flag
 from tests.messaging_helpers import TWILIO_TOKEN, signed_post
-from tests.whatsapp_helpers import inbound_form, twilio_token, twiml_text  # noqa: F401 - fixture
+from tests.whatsapp_helpers import inbound_form, twiml_text
 
 PHONE = "+254711000001"
 pytestmark = pytest.mark.usefixtures("twilio_token")

@@ -20,7 +20,7 @@ from app.ratelimit import Limit
 from tests.messaging_helpers import signed_post
 from tests.sms_helpers import INBOUND_PATH
 from tests.ussd_helpers import UssdPhone, ussd_path
-from tests.whatsapp_helpers import inbound_form, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import inbound_form
 
 VICTIM = "+254712000777"
 STRANGER_IP = "198.51.100.23"

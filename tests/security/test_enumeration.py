@@ -11,11 +11,10 @@ import re
 
 import pytest
 
-from tests.messaging_helpers import providers  # noqa: F401 - fixture
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import Handset
 from tests.ussd_helpers import UssdPhone
-from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import Chat
 
 AMINA, BARAKA, JUMA = "+254712345678", "+254722000111", "+254733000222"
 PIN_SCREEN = "CON Welcome to Pamoja. Enter your PIN:"
@@ -67,7 +66,7 @@ def test_a_locked_member_is_not_named_nor_shown_in_their_language(client, servic
     assert again.startswith("END ") and "Amina" not in again and "Akaunti" not in again and "PIN" in again
 
 
-def test_whatsapp_greets_without_a_name(client, services, amina, twilio_token):  # noqa: F811
+def test_whatsapp_greets_without_a_name(client, services, amina, twilio_token):
     assert Chat(client, AMINA).send("hi") == PIN_SCREEN[4:]
 
 
@@ -115,7 +114,7 @@ def test_recipient_lookups_are_limited_per_member_on_ussd(app, client, services,
 
 
 def test_recipient_lookups_are_limited_per_member_by_sms(app, client, session, services, amina, baraka,
-                                                         monkeypatch, providers):  # noqa: F811
+                                                         monkeypatch, providers):
     monkeypatch.setattr(app.extensions["settings"], "RECIPIENT_LOOKUPS_PER_HOUR", 2)
     phone = Handset(app, client, session, AMINA)
     first = phone.send("TUMA 0722000111 100")

@@ -15,11 +15,10 @@ from app.ledger.models import LedgerEntry
 from app.money import Money
 from app.payments.errors import IdempotencyConflict
 from app.payments.models import Payment
-from tests.messaging_helpers import providers  # noqa: F401 - fixture
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset
 from tests.ussd_helpers import UssdPhone
-from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import Chat
 
 AMINA, BARAKA = "+254712345678", "+254722000111"
 CHECKED = (2, 3, 10)
@@ -35,10 +34,6 @@ def members(services):
     fund_savings(services, amina, 5_000_000)
     services.session.commit()
     return amina, baraka
-
-
-def kes(major):
-    return Money(major * 100, "KES")
 
 
 def times(money, count):
@@ -91,7 +86,7 @@ def deposit_steps(amount):
 
 @pytest.mark.parametrize("channel", [OneUssdSession, OneChat], ids=["ussd", "whatsapp"])
 def test_the_second_third_and_tenth_transfer_of_one_session_move_money(client, services, members, channel,
-                                                                       twilio_token):  # noqa: F811
+                                                                       twilio_token):
     amina, baraka = members
     session = channel(client)
     start, fee = services.savings.balance(amina), services.savings.transfer_fee(kes(100))
@@ -105,7 +100,7 @@ def test_the_second_third_and_tenth_transfer_of_one_session_move_money(client, s
 
 @pytest.mark.parametrize("channel", [OneUssdSession, OneChat], ids=["ussd", "whatsapp"])
 def test_the_second_and_third_withdrawal_and_deposit_of_one_session_start(client, services, session, members,
-                                                                          channel, twilio_token):  # noqa: F811
+                                                                          channel, twilio_token):
     amina, _baraka = members
     chat = channel(client)
     start, fee = services.savings.balance(amina), services.savings.withdrawal_fee(kes(200))
@@ -118,7 +113,7 @@ def test_the_second_and_third_withdrawal_and_deposit_of_one_session_start(client
 
 
 def test_the_second_third_and_tenth_sms_transfer_move_money(app, client, session, services, members,
-                                                            providers):  # noqa: F811
+                                                            providers):
     amina, baraka = members
     phone = Handset(app, client, session, AMINA)
     start, fee = services.savings.balance(amina), services.savings.transfer_fee(kes(100))
@@ -131,7 +126,7 @@ def test_the_second_third_and_tenth_sms_transfer_move_money(app, client, session
 
 
 def test_the_second_and_third_sms_withdrawal_and_deposit_start(app, client, session, services, members,
-                                                                providers):  # noqa: F811
+                                                                providers):
     amina, _baraka = members
     phone = Handset(app, client, session, AMINA)
     for number in (1, 2, 3):

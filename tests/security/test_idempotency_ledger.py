@@ -12,19 +12,13 @@ import pytest
 
 from app.keys import inbound_message_key
 from app.ledger.errors import IdempotencyConflict
-from app.money import Money
 from app.payments.models import Payment
 from app.savings import errors
 from tests.member_helpers import make_member
-from tests.messaging_helpers import providers  # noqa: F401 - fixture
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset, register
 
 KEY = "whatsapp:+254712000555:transfer"  # what the chat gave every transfer before the fix
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 def test_second_third_and_tenth_transfer_under_one_key_are_refused_never_silently_skipped(services):
@@ -45,7 +39,7 @@ def test_second_third_and_tenth_transfer_under_one_key_are_refused_never_silentl
 
 
 def test_a_redelivered_sms_id_with_another_amount_is_refused_never_answered_as_started(app, client, session,
-                                                                                       services, providers):  # noqa: F811
+                                                                                       services, providers):
     """The payments side: an SMS id keys the mobile-money request it starts (CHANGA <group> <amount>).
 
     Africa's Talking redelivering that id after our dedupe window, with another amount

@@ -27,7 +27,7 @@ from app.notifications import messages as m
 from app.notifications.messages import OutboundMessage
 from app.notifications.models import Notification
 from tests.member_helpers import make_member
-from tests.messaging_helpers import providers, sent_sms  # noqa: F401  (fixture)
+from tests.messaging_helpers import sent_sms
 
 PHONE = "+254712300410"
 
@@ -108,7 +108,7 @@ def sandbox_callback(app, client, payment):
 
 
 def test_a_callback_during_a_redis_outage_is_applied_answered_200_and_its_sms_sent_later(
-        app, services, session, client, outage, providers):  # noqa: F811
+        app, services, session, client, outage, providers):
     member, payment = pending_deposit(services, session)
     outage.stop()
 
@@ -136,7 +136,7 @@ def test_a_callback_during_a_redis_outage_is_applied_answered_200_and_its_sms_se
 
 
 def test_the_sweep_resends_a_message_stuck_in_queued_and_fails_it_past_the_limit(
-        app, services, session, outage, providers):  # noqa: F811
+        app, services, session, outage, providers):
     make_member(session, PHONE, "Achieng Otieno")
     stuck = services.outbox.send_sms(PHONE, "Pamoja: KES 500 received.", kind="deposit_received")
     hopeless = services.outbox.send_sms(PHONE, "Pamoja: KES 20 received.", kind="deposit_received")

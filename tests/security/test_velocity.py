@@ -13,18 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from app.alerts.models import SecurityAlert
-from app.money import Money
 from tests.app.agents.agent_helpers import new_agent
 from tests.clock_helpers import fixed_clock
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 WHEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 18:00 in Nairobi
 clock = fixed_clock(WHEN)
 _keys = iter(range(1, 100_000))
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 def member(services, phone, name="Amina Wanjiru"):

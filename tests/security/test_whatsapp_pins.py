@@ -9,7 +9,6 @@ HTTP boundary in its documented shapes (204, and the error body for 404/429/5xx)
 """
 
 import json
-import logging
 import re
 
 import pytest
@@ -20,10 +19,11 @@ from rq.job import Job
 from app.keys import whatsapp_delete_job_id
 from app.notifications.tasks import delete_inbound_message
 from channels.whatsapp_privacy import DELETE_NOTICE
-from tests.messaging_helpers import TWILIO_SID, providers, run_jobs, twilio_error  # noqa: F401 - fixture
+from tests.log_helpers import logged_text
+from tests.messaging_helpers import TWILIO_SID, run_jobs, twilio_error
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import register
-from tests.whatsapp_helpers import Chat, twilio_token  # noqa: F401 - fixture
+from tests.whatsapp_helpers import Chat
 
 PHONE = "+254711000001"
 FRIEND = "+254711000002"
@@ -49,7 +49,7 @@ class Twilio:
 
 
 @pytest.fixture
-def twilio(providers):  # noqa: F811 - the fixture imported above
+def twilio(providers):
     return Twilio(providers)
 
 
@@ -67,27 +67,6 @@ class RecordingChat(Chat):
 
     def sids_of(self, *bodies_at):
         return [self.sids[index][0] for index in bodies_at]
-
-
-@pytest.fixture
-def pamoja_log(caplog):
-    """Capture the `pamoja` logger, which does not propagate to the root logger."""
-    logger = logging.getLogger("pamoja")
-    logger.addHandler(caplog.handler)
-    previous = logger.level
-    logger.setLevel(logging.INFO)
-    yield caplog
-    logger.removeHandler(caplog.handler)
-    logger.setLevel(previous)
-
-
-STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
-
-
-def logged_text(record):
-    """What a log line carries: its message and its extra fields (not its timestamps, pid or thread ids)."""
-    extras = {key: value for key, value in record.__dict__.items() if key not in STANDARD}
-    return record.getMessage() + json.dumps(extras, default=str)
 
 
 @pytest.fixture

@@ -29,7 +29,3 @@ def fund(services, agent, minor):
 def new_member(services, phone=None, name="Amina Wanjiru"):
     phone = phone or f"+2547110{next(_numbers):05d}"
     return services.members.register(phone=phone, name=name, national_id="12345678", locale="en", pin="4821")
-
-
-def kes(major):
-    return Money.from_major(major, "KES")

@@ -6,7 +6,8 @@ from app.agents import errors
 from app.agents.models import AgentTransaction
 from app.ledger.verify import verify_ledger
 from app.notifications.models import Notification
-from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, kes, new_agent, new_member
+from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, new_agent, new_member
+from tests.money_helpers import kes
 
 
 def balance(services, owner_type, owner_id, kind):

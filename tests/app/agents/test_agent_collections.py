@@ -12,10 +12,10 @@ from app.loans.models import LoanRepayment
 from app.notifications.models import Notification
 from app.savings.services import label
 from app.services import build_services
-from tests.app.agents.agent_helpers import kes, new_agent, new_member
+from tests.app.agents.agent_helpers import new_agent, new_member
 from tests.app.loans.loan_helpers import loan_services, product, regular_saver
 from tests.app.loans.loan_helpers import new_member as new_borrower
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 
 def test_cash_loan_repayment_is_allocated_by_the_loans_service(app, session):

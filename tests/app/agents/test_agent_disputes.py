@@ -12,7 +12,8 @@ from app.clock import FixedClock
 from app.extensions import db
 from app.notifications.models import Notification
 from app.services import build_services
-from tests.app.agents.agent_helpers import kes, new_agent, new_member
+from tests.app.agents.agent_helpers import new_agent, new_member
+from tests.money_helpers import kes
 
 
 def test_member_disputes_a_receipt_within_24_hours(app, session):

@@ -12,9 +12,9 @@ from app.groups.postings import pool_account, share_register
 from app.ledger.models import LedgerEntry
 from app.ledger.services import LedgerService
 from app.money import Money
-from app.payments.providers.base import Ack, ProviderResult
 from tests.app.groups.group_helpers import GroupParts
 from tests.clock_helpers import fixed_clock
+from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
 from tests.money_helpers import credit_from_clearing
 
@@ -423,19 +423,6 @@ def test_due_payouts_run_for_every_group_once(groups, clock, amina, baraka):
 # -- mobile money -----------------------------------------------------------------------------------
 
 
-class FakeProvider:
-    name = "fake"
-    resend_safe = False
-
-    def request_collection(self, req):
-        return Ack(provider_ref=f"FK-{req.reference}")
-
-    def parse_callback(self, payload, *, kind="callback"):
-        # An operator's success says how much; one without an amount goes to review.
-        return ProviderResult(payload["status"], payload["ref"], None, "R1", Money(payload["amount"], "KES"), None,
-                              payload)
-
-
 def test_mobile_money_contribution_posts_when_the_provider_confirms(services, groups, amina):
     group = chama(groups, amina)
     services.providers.install(FakeProvider())
@@ -444,7 +431,8 @@ def test_mobile_money_contribution_posts_when_the_provider_confirms(services, gr
     assert payment.purpose == "contribution" and payment.amount == Money(500_00, "KES")
     assert groups.contributions.group_balance(group, amina) == Money(0, "KES")
     services.payments.send(payment.id, checkpoint=services.session.flush)
-    confirmation = {"status": "succeeded", "ref": f"FK-{payment.reference}", "amount": payment.amount_minor}
+    confirmation = {"status": "succeeded", "ref": f"FK-{payment.reference}", "amount": payment.amount_minor,
+                    "receipt": "R1"}
     services.payments.apply_callback("fake", confirmation)
     services.payments.apply_callback("fake", confirmation)
     assert payment.state == "succeeded"

@@ -15,10 +15,6 @@ OWNER = 10**12 + 1
 """A member id no committed test's member can have (their savings outlive their test)."""
 
 
-def kes(minor):
-    return Money(minor, "KES")
-
-
 @pytest.fixture
 def ledger(services):
     return services.ledger
@@ -35,14 +31,14 @@ def clearing(ledger):
 
 
 def deposit(ledger, account, clearing, minor, key):
-    return ledger.post(key, [(clearing, kes(minor)), (account, kes(-minor))], kind="deposit", **AUDIT)
+    return ledger.post(key, [(clearing, Money(minor, "KES")), (account, Money(-minor, "KES"))], kind="deposit", **AUDIT)
 
 
 def test_deposit_credits_the_member_in_natural_sign(ledger, savings, clearing):
     clearing_before = ledger.balance(clearing)
     entry = deposit(ledger, savings, clearing, 150_00, "dep:1")
-    assert ledger.balance(savings) == kes(150_00)
-    assert ledger.balance(clearing) - clearing_before == kes(150_00)
+    assert ledger.balance(savings) == Money(150_00, "KES")
+    assert ledger.balance(clearing) - clearing_before == Money(150_00, "KES")
     assert savings.balance == -150_00
     assert sorted(p.amount for p in entry.postings) == [-150_00, 150_00]
 
@@ -51,12 +47,13 @@ def test_same_key_twice_returns_the_first_entry_and_changes_nothing(ledger, savi
     first = deposit(ledger, savings, clearing, 100_00, "dep:dup")
     again = deposit(ledger, savings, clearing, 100_00, "dep:dup")
     assert again.id == first.id
-    assert ledger.balance(savings) == kes(100_00)
+    assert ledger.balance(savings) == Money(100_00, "KES")
 
 
 def test_a_replay_may_list_its_postings_in_another_order(ledger, savings, clearing):
     first = deposit(ledger, savings, clearing, 100_00, "dep:order")
-    again = ledger.post("dep:order", [(savings, kes(-100_00)), (clearing, kes(100_00))], kind="deposit", **AUDIT)
+    again = ledger.post("dep:order", [(savings, Money(-100_00, "KES")), (clearing, Money(100_00, "KES"))],
+                        kind="deposit", **AUDIT)
     assert again.id == first.id
 
 
@@ -65,7 +62,7 @@ def test_same_key_with_another_amount_is_a_conflict_not_a_success(ledger, saving
     with pytest.raises(errors.IdempotencyConflict) as raised:
         deposit(ledger, savings, clearing, 999_00, "dep:amount")
     assert raised.value.entry.id == first.id
-    assert ledger.balance(savings) == kes(100_00)
+    assert ledger.balance(savings) == Money(100_00, "KES")
 
 
 def test_same_key_with_another_account_is_a_conflict(ledger, savings, clearing):
@@ -73,20 +70,22 @@ def test_same_key_with_another_account_is_a_conflict(ledger, savings, clearing):
     other = ledger.account("member", 10**12 + 2, "member_savings", "KES")  # no committed test's member
     with pytest.raises(errors.IdempotencyConflict):
         deposit(ledger, other, clearing, 100_00, "dep:account")
-    assert ledger.balance(other) == kes(0)
+    assert ledger.balance(other) == Money(0, "KES")
 
 
 def test_same_key_with_another_kind_is_a_conflict(ledger, savings, clearing):
     deposit(ledger, savings, clearing, 100_00, "dep:kind")
     with pytest.raises(errors.IdempotencyConflict):
-        ledger.post("dep:kind", [(clearing, kes(100_00)), (savings, kes(-100_00))], kind="cash_deposit", **AUDIT)
+        ledger.post("dep:kind", [(clearing, Money(100_00, "KES")), (savings, Money(-100_00, "KES"))],
+                    kind="cash_deposit", **AUDIT)
 
 
 def test_same_key_with_an_extra_posting_is_a_conflict(ledger, savings, clearing):
     fees = ledger.system_account("fee_income", "KES")
     deposit(ledger, savings, clearing, 100_00, "dep:extra")
     with pytest.raises(errors.IdempotencyConflict):
-        ledger.post("dep:extra", [(clearing, kes(100_00)), (savings, kes(-90_00)), (fees, kes(-10_00))],
+        ledger.post("dep:extra",
+                    [(clearing, Money(100_00, "KES")), (savings, Money(-90_00, "KES")), (fees, Money(-10_00, "KES"))],
                     kind="deposit", **AUDIT)
 
 
@@ -136,8 +135,8 @@ def test_account_is_get_or_create(ledger, savings):
 
 
 @pytest.mark.parametrize("amounts, error", [
-    ([kes(100), kes(-99)], errors.UnbalancedEntry),
-    ([kes(0), kes(0)], errors.ZeroAmount),
+    ([Money(100, "KES"), Money(-99, "KES")], errors.UnbalancedEntry),
+    ([Money(0, "KES"), Money(0, "KES")], errors.ZeroAmount),
     ([100, -100], errors.NotMoney),
     ([100.0, -100.0], errors.NotMoney),
     ([Decimal(1), Decimal(-1)], errors.NotMoney),
@@ -157,9 +156,9 @@ def test_errors_are_value_and_type_errors():
 def test_single_posting_and_mixed_currency_are_refused(ledger, savings, clearing):
     ugx = ledger.account("member", OWNER, "member_savings", "UGX")
     with pytest.raises(errors.TooFewPostings):
-        ledger.post("one", [(savings, kes(5))], kind="x", **AUDIT)
+        ledger.post("one", [(savings, Money(5, "KES"))], kind="x", **AUDIT)
     with pytest.raises(errors.MixedCurrencies):
-        ledger.post("mix", [(clearing, kes(5)), (ugx, Money(-5, "UGX"))], kind="x", **AUDIT)
+        ledger.post("mix", [(clearing, Money(5, "KES")), (ugx, Money(-5, "UGX"))], kind="x", **AUDIT)
     with pytest.raises(errors.MixedCurrencies):
         ledger.post("mix2", [(clearing, Money(5, "UGX")), (ugx, Money(-5, "UGX"))], kind="x", **AUDIT)
 
@@ -167,25 +166,27 @@ def test_single_posting_and_mixed_currency_are_refused(ledger, savings, clearing
 def test_overdraft_is_refused_and_leaves_the_transaction_usable(ledger, savings, clearing, session):
     deposit(ledger, savings, clearing, 50_00, "dep:a")
     with pytest.raises(errors.InsufficientFunds) as refused:
-        ledger.post("wd:a", [(savings, kes(50_01)), (clearing, kes(-50_01))], kind="withdrawal", **AUDIT)
-    assert refused.value.available == kes(50_00)
+        ledger.post("wd:a", [(savings, Money(50_01, "KES")), (clearing, Money(-50_01, "KES"))], kind="withdrawal",
+                    **AUDIT)
+    assert refused.value.available == Money(50_00, "KES")
     assert refused.value.message.msgid == "Not enough money in your account."
     assert ledger.entry("wd:a") is None
-    ledger.post("wd:b", [(savings, kes(50_00)), (clearing, kes(-50_00))], kind="withdrawal", **AUDIT)
-    assert ledger.balance(savings) == kes(0)
+    ledger.post("wd:b", [(savings, Money(50_00, "KES")), (clearing, Money(-50_00, "KES"))], kind="withdrawal", **AUDIT)
+    assert ledger.balance(savings) == Money(0, "KES")
 
 
 def test_statement_newest_first_in_natural_sign(ledger, savings, clearing):
     deposit(ledger, savings, clearing, 10_00, "s1")
     deposit(ledger, savings, clearing, 20_00, "s2")
-    ledger.post("s3", [(savings, kes(5_00)), (clearing, kes(-5_00))], kind="withdrawal", memo="cash", **AUDIT)
+    ledger.post("s3", [(savings, Money(5_00, "KES")), (clearing, Money(-5_00, "KES"))], kind="withdrawal", memo="cash",
+                **AUDIT)
     lines = ledger.statement(savings, limit=2)
-    assert [line.amount for line in lines] == [kes(-5_00), kes(20_00)]
+    assert [line.amount for line in lines] == [Money(-5_00, "KES"), Money(20_00, "KES")]
     assert lines[0].kind == "withdrawal" and lines[0].memo == "cash"
 
 
 def test_entry_records_the_audit_trail(ledger, savings, clearing):
-    entry = ledger.post("audit", [(clearing, kes(1)), (savings, kes(-1))], kind="deposit",
+    entry = ledger.post("audit", [(clearing, Money(1, "KES")), (savings, Money(-1, "KES"))], kind="deposit",
                         initiated_by="member:1", channel="ussd", session_ref="ATUid_1")
     assert (entry.initiated_by, entry.channel, entry.session_ref) == ("member:1", "ussd", "ATUid_1")
     assert entry.created_at is not None

@@ -73,7 +73,3 @@ def product(services, code="BIZ", **overrides):
                       auto_approve_max=5000000)
     definition.update(overrides)
     return create_product(services.session, **definition)
-
-
-def kes(major):
-    return Money.from_major(major, "KES")

@@ -3,17 +3,12 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import pytest
 from click.testing import CliRunner
 
 from app.loans.ageing import Ageing, portfolio_at_risk
 from app.loans.models import LoanInstalment
-from tests.app.loans.loan_helpers import kes, loan_services, new_saver, product
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import new_saver, product
+from tests.money_helpers import kes
 
 
 def borrow(services, biz, major, term, key):

@@ -11,7 +11,8 @@ from app.loans.ageing import Ageing
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.models import LoanRepayment
 from app.money import Money
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_saver, product, savings
+from tests.app.loans.loan_helpers import deposit, new_saver, product, savings
+from tests.money_helpers import kes
 
 
 @dataclass
@@ -68,11 +69,6 @@ def test_paid_instalments_are_skipped_and_bad_amounts_refused():
     assert allocate(schedule, 10).parts == {2: {"interest": 10}}
     with pytest.raises(ValueError):
         allocate(schedule, 0)
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
 
 
 @pytest.fixture

@@ -7,12 +7,8 @@ from app.groups.models import GroupMember
 from app.loans import errors
 from app.loans.models import LoanDecision
 from app.payments.providers.base import ProviderResult
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, new_saver, product, savings
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import new_member, new_saver, product, savings
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -3,12 +3,8 @@
 import pytest
 
 from app.loans import errors
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.money_helpers import kes
 
 
 def test_sms_apply_balance_and_repay(services):

@@ -12,9 +12,10 @@ from app.ledger.verify import verify_ledger
 from app.loans import errors
 from app.loans.models import Loan, LoanRepayment
 from app.services import build_services
-from tests.app.loans.loan_helpers import START, kes, new_member, product, regular_saver, savings
+from tests.app.loans.loan_helpers import START, new_member, product, regular_saver, savings
 from tests.concurrency_helpers import run_in_threads
 from tests.member_helpers import unique_phone
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -2,16 +2,10 @@
 
 from datetime import date
 
-import pytest
-
 from app.ledger.verify import verify_ledger
 from app.loans.models import LoanDecision
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver, savings
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import new_member, product, regular_saver, savings
+from tests.money_helpers import kes
 
 
 def test_auto_approved_loan_is_disbursed_into_savings_with_one_entry(services, session):

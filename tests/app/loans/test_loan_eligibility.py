@@ -6,12 +6,8 @@ import pytest
 
 from app.i18n import render
 from app.loans import errors
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_member, new_saver, product, regular_saver
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import deposit, new_member, new_saver, product, regular_saver
+from tests.money_helpers import kes
 
 
 def refusal(call):

@@ -5,12 +5,8 @@ import pytest
 from app.loans import errors
 from app.loans.models import LoanGuarantee
 from app.savings.errors import InsufficientBalance
-from tests.app.loans.loan_helpers import deposit, kes, loan_services, new_member, product, savings
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import deposit, new_member, product, savings
+from tests.money_helpers import kes
 
 
 @pytest.fixture

@@ -1,16 +1,11 @@
 """The loan officer's commands: products create/list, pending, approve, decline, show, recover."""
 
-import pytest
 
 from app.loans.models import Loan
 from app.loans.products import by_code, seed_demo_products
 from app.money import Money
-from tests.app.loans.loan_helpers import kes, loan_services, new_member, product, regular_saver
-
-
-@pytest.fixture
-def services(app):
-    return loan_services(app)
+from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.money_helpers import kes
 
 
 def run(app, *args):

@@ -2,7 +2,8 @@
 
 from app.loans.tasks import age_loans
 from app.payments.providers.base import ProviderResult
-from tests.app.loans.loan_helpers import kes, loan_services, new_saver, product
+from tests.app.loans.loan_helpers import loan_services, new_saver, product
+from tests.money_helpers import kes
 
 
 def test_age_loans_reverts_failed_payouts_then_charges_each_penalty_once(app, session):

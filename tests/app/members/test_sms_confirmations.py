@@ -10,7 +10,6 @@ from app.members.confirmations import PURPOSE, CodeExpired, NothingPending, SmsC
 from app.one_time_codes import OneTimeCodes
 from app.payments.models import Payment
 from tests.clock_helpers import fixed_clock
-from tests.messaging_helpers import providers  # noqa: F401 - fixture
 from tests.money_helpers import fund_savings
 from tests.sms_helpers import Handset, register
 
@@ -90,7 +89,7 @@ def test_only_a_digest_of_the_code_is_stored(codes, redis):
 
 
 @pytest.fixture
-def phone(app, client, session, providers):  # noqa: F811
+def phone(app, client, session, providers):
     return Handset(app, client, session, PHONE)
 
 

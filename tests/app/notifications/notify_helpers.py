@@ -1,14 +1,9 @@
-"""Set-up shared by the notification and reminder tests: a fixed clock every job sees too."""
+"""Set-up shared by the notification and reminder tests (their `clock` fixture is in conftest.py)."""
 
 from datetime import UTC, datetime
 
-from tests.clock_helpers import app_clock
-
 MORNING = datetime(2026, 12, 1, 7, 0, tzinfo=UTC).replace(hour=4)
 """07:00 in Nairobi (UTC+3) on 1 Dec 2026."""
-
-
-clock = app_clock(MORNING)
 
 
 def member(services, phone, *, locale="en", name="Amina Wanjiru", **fields):

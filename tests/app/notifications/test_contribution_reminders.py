@@ -2,17 +2,12 @@
 
 from datetime import UTC, date, datetime
 
-from app.money import Money
 from app.notifications.models import Notification
-from tests.app.notifications.notify_helpers import clock, member  # noqa: F401 - fixture
-from tests.money_helpers import fund_savings
+from tests.app.notifications.notify_helpers import member
+from tests.money_helpers import fund_savings, kes
 
 MONDAY = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 """07:00 in Nairobi on Monday 16 Nov 2026 (ISO week 2026-W47, whose Wednesday is the 18th)."""
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 def a_weekly_group(timed):
@@ -37,7 +32,7 @@ def due(timed, day):
 
 
 def test_the_day_before_the_meeting_each_member_short_of_the_period_is_reminded_of_what_is_left(
-        timed, clock):  # noqa: F811
+        timed, clock):
     clock.at = MONDAY
     group, _amina, baraka, chebet = a_weekly_group(timed)
     tuesday, wednesday = date(2026, 11, 17), date(2026, 11, 18)
@@ -51,7 +46,7 @@ def test_the_day_before_the_meeting_each_member_short_of_the_period_is_reminded_
 
 
 def test_every_active_member_owes_the_next_period_and_a_monthly_group_is_reminded_on_its_own_day(
-        timed, clock):  # noqa: F811
+        timed, clock):
     clock.at = MONDAY
     _group, amina, baraka, chebet = a_weekly_group(timed)
     assert [(member_id, params["amount"]) for member_id, *_, params in due(timed, date(2026, 11, 24))] == [
@@ -62,7 +57,7 @@ def test_every_active_member_owes_the_next_period_and_a_monthly_group_is_reminde
         (amina.id, f"contribution_due:{monthly.id}:{amina.id}:2026-12:2026-12-04")]
 
 
-def test_a_run_makes_each_reminder_once_in_the_members_words(timed, clock, session):  # noqa: F811
+def test_a_run_makes_each_reminder_once_in_the_members_words(timed, clock, session):
     clock.at = MONDAY
     _group, _amina, baraka, chebet = a_weekly_group(timed)
     first = timed.reminders.run(date(2026, 11, 17))

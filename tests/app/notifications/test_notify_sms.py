@@ -6,13 +6,13 @@ from rq.registry import ScheduledJobRegistry
 
 from app.money import Money
 from app.notifications.models import DISPATCHED, QUEUED, Notification
-from tests.app.notifications.notify_helpers import clock, member  # noqa: F401 - fixtures
-from tests.messaging_helpers import messages_to, providers, run_jobs, sent_sms  # noqa: F401 - fixture
+from tests.app.notifications.notify_helpers import member
+from tests.messaging_helpers import messages_to, run_jobs, sent_sms
 
 PHONE = "+254711000001"
 
 
-def test_notify_renders_in_the_members_language_and_sends_once(app, timed, session, providers):  # noqa: F811
+def test_notify_renders_in_the_members_language_and_sends_once(app, timed, session, providers):
     amina = member(timed, PHONE, locale="sw")
     session.commit()
     run_jobs(app)  # the welcome SMS
@@ -47,7 +47,7 @@ def test_every_kind_fits_one_sms_segment_in_both_languages():
             assert segments(text).parts == 1, (kind, locale, len(text), text)
 
 
-def test_quiet_hours_hold_reminders_until_seven_but_not_security(app, timed, clock, session, providers):  # noqa: F811
+def test_quiet_hours_hold_reminders_until_seven_but_not_security(app, timed, clock, session, providers):
     amina = member(timed, PHONE)
     session.commit()
     run_jobs(app)  # the welcome SMS
@@ -74,7 +74,7 @@ def test_quiet_hours_hold_reminders_until_seven_but_not_security(app, timed, clo
     assert [text for _, text in sent_sms(providers)] == [alert.text, reminder.text]
 
 
-def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, providers):  # noqa: F811
+def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, providers):
     amina = member(timed, PHONE, sms_opted_out=True)
     session.commit()
     run_jobs(app)  # the welcome SMS
@@ -88,7 +88,7 @@ def test_opted_out_member_gets_security_but_not_reminders(app, timed, session, p
                   if message.kind == "repayment_due_today") == ["suppressed"]
 
 
-def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, session, providers):  # noqa: F811
+def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, session, providers):
     from app.notifications.tasks import sweep_notifications
 
     amina = member(timed, PHONE)

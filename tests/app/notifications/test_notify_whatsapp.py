@@ -10,10 +10,9 @@ import responses
 from app.extensions import db
 from app.money import Money
 from app.services import build_services
-from tests.app.notifications.notify_helpers import MORNING, clock, member  # noqa: F401 - fixture
-from tests.messaging_helpers import (  # noqa: F401
+from tests.app.notifications.notify_helpers import MORNING, member
+from tests.messaging_helpers import (
     TWILIO_URL,
-    providers,
     run_jobs,
     sent_sms,
     twilio_error,
@@ -24,12 +23,12 @@ PHONE = "+254711000001"
 
 
 @pytest.fixture
-def timed(app, clock, monkeypatch):  # noqa: F811
+def timed(app, clock, monkeypatch):
     monkeypatch.setitem(app.config, "WHATSAPP_TEMPLATES", "repayment_due:en=HX111,repayment_due:sw=HX222")
     return build_services(app, db.session, clock=clock)
 
 
-def whatsapp_member(app, services, providers, last_seen):  # noqa: F811
+def whatsapp_member(app, services, providers, last_seen):
     amina = member(services, PHONE, preferred_channel="whatsapp",
                    last_whatsapp_at=None if last_seen is None else MORNING - last_seen)
     services.session.commit()
@@ -50,7 +49,7 @@ def remind(services, amina):
     return made
 
 
-def test_inside_the_window_free_text_goes_by_whatsapp(app, timed, providers):  # noqa: F811
+def test_inside_the_window_free_text_goes_by_whatsapp(app, timed, providers):
     amina = whatsapp_member(app, timed, providers, timedelta(hours=2))
     made = remind(timed, amina)
     run_jobs(app)
@@ -59,7 +58,7 @@ def test_inside_the_window_free_text_goes_by_whatsapp(app, timed, providers):  #
     assert sent_sms(providers) == []
 
 
-def test_outside_the_window_the_approved_template_is_used(app, timed, providers):  # noqa: F811
+def test_outside_the_window_the_approved_template_is_used(app, timed, providers):
     amina = whatsapp_member(app, timed, providers, timedelta(hours=30))
     made = remind(timed, amina)
     run_jobs(app)
@@ -69,7 +68,7 @@ def test_outside_the_window_the_approved_template_is_used(app, timed, providers)
     assert made.channel == "whatsapp" and sent_sms(providers) == []
 
 
-def test_outside_the_window_without_a_template_falls_back_to_sms(app, timed, providers):  # noqa: F811
+def test_outside_the_window_without_a_template_falls_back_to_sms(app, timed, providers):
     amina = whatsapp_member(app, timed, providers, None)
     made = timed.notify(amina, "repayment_due_today", "r:2", amount=Money(172548, "KES"))
     timed.session.commit()
@@ -78,7 +77,7 @@ def test_outside_the_window_without_a_template_falls_back_to_sms(app, timed, pro
     assert sent_sms(providers) == [(PHONE, made.text)]
 
 
-def test_twilio_refusing_free_text_sends_the_sms_instead(app, timed, providers):  # noqa: F811
+def test_twilio_refusing_free_text_sends_the_sms_instead(app, timed, providers):
     amina = whatsapp_member(app, timed, providers, timedelta(hours=23))
     providers.replace(responses.POST, TWILIO_URL, json=twilio_error(63016, "outside the window", 400), status=400)
     made = remind(timed, amina)
@@ -88,7 +87,7 @@ def test_twilio_refusing_free_text_sends_the_sms_instead(app, timed, providers):
     assert sent_sms(providers) == [(PHONE, made.text)]
 
 
-def test_the_24_hour_window_is_measured_from_the_members_last_message(app, timed, clock, providers):  # noqa: F811
+def test_the_24_hour_window_is_measured_from_the_members_last_message(app, timed, clock, providers):
     amina = whatsapp_member(app, timed, providers, timedelta(hours=23, minutes=59))
     clock.at = MORNING + timedelta(minutes=2)
     remind(timed, amina)

@@ -11,7 +11,6 @@ from app.notifications.messages import MessageReport
 from tests.messaging_helpers import (
     AT_URL,
     TWILIO_URL,
-    providers,  # noqa: F401 - fixture
     run_jobs,
     sent_sms,
     twilio_error,
@@ -34,7 +33,7 @@ def send(services, text="Your balance is KES 1,500.", **options):
     return message
 
 
-def test_sms_is_recorded_then_sent_by_the_job(app, services, session, providers):  # noqa: F811
+def test_sms_is_recorded_then_sent_by_the_job(app, services, session, providers):
     message = send(services)
     assert message.status == m.QUEUED and message.segments == 1 and message.encoding == "GSM-7"
     run_jobs(app)
@@ -46,7 +45,7 @@ def test_sms_is_recorded_then_sent_by_the_job(app, services, session, providers)
     assert [entry["status"] for entry in message.status_history] == [m.ACCEPTED]
 
 
-def test_the_job_runs_once_even_if_enqueued_again(app, services, session, providers):  # noqa: F811
+def test_the_job_runs_once_even_if_enqueued_again(app, services, session, providers):
     from app.notifications.outbox import send_sms_job
 
     message = send(services)
@@ -63,7 +62,7 @@ def test_text_is_made_gsm7_and_segments_counted(services):
     assert (emoji.encoding, emoji.segments) == ("UCS-2", 1)
 
 
-def test_batch_sends_one_request_for_the_same_text(app, services, session, providers):  # noqa: F811
+def test_batch_sends_one_request_for_the_same_text(app, services, session, providers):
     phones = ["+254711000001", "+254711000002", "+254711000003"]
     records = services.outbox.send_sms_many(phones, "Meeting on Friday", kind="group_notice")
     services.session.commit()
@@ -74,7 +73,7 @@ def test_batch_sends_one_request_for_the_same_text(app, services, session, provi
         assert record.status == m.ACCEPTED
 
 
-def test_transient_failure_retries_later(app, services, session, providers):  # noqa: F811
+def test_transient_failure_retries_later(app, services, session, providers):
     providers.replace(responses.POST, AT_URL, body=requests.ConnectionError("down"))
     message = send(services)
     run_jobs(app)
@@ -82,7 +81,7 @@ def test_transient_failure_retries_later(app, services, session, providers):  # 
     assert message.status == m.QUEUED and message.attempts == 1  # kept for RQ's retry
 
 
-def test_stop_suppresses_reminders_but_never_replies(app, services, session, member, providers):  # noqa: F811
+def test_stop_suppresses_reminders_but_never_replies(app, services, session, member, providers):
     member.sms_opted_out = True
     reminder = send(services, "Repayment due Friday", kind="repayment_due", member_id=member.id, urgent=False)
     reply = send(services, "Your balance is KES 0.", member_id=member.id, urgent=True)
@@ -102,7 +101,7 @@ def report(client, provider_id, status="Success", **extra):
     return response
 
 
-def test_delivery_report_applied_once(app, client, services, session, providers):  # noqa: F811
+def test_delivery_report_applied_once(app, client, services, session, providers):
     message = send(services)
     run_jobs(app)
     session.refresh(message)
@@ -114,7 +113,7 @@ def test_delivery_report_applied_once(app, client, services, session, providers)
     assert session.query(MessageReport).filter_by(provider_id=message.provider_id).count() == 1
 
 
-def test_out_of_order_reports_never_go_backwards(app, client, services, session, providers):  # noqa: F811
+def test_out_of_order_reports_never_go_backwards(app, client, services, session, providers):
     message = send(services)
     run_jobs(app)
     session.refresh(message)
@@ -165,7 +164,7 @@ def test_malformed_and_unauthenticated_reports(client):
 # -- WhatsApp ------------------------------------------------------------------------------------
 
 
-def test_whatsapp_inside_window_sends_free_text(app, services, session, member, providers):  # noqa: F811
+def test_whatsapp_inside_window_sends_free_text(app, services, session, member, providers):
     member.last_whatsapp_at = services.clock.now() - timedelta(hours=23)
     providers.add(responses.POST, TWILIO_URL, json=twilio_message(), status=201)
     message = services.outbox.send_whatsapp(PHONE, "Deposit received", kind="deposit_received")
@@ -176,7 +175,7 @@ def test_whatsapp_inside_window_sends_free_text(app, services, session, member, 
 
 
 def test_whatsapp_outside_window_uses_the_template_or_falls_back_to_sms(app, services, session, member,
-                                                                        providers):  # noqa: F811
+                                                                        providers):
     member.last_whatsapp_at = services.clock.now() - timedelta(hours=25)
     templated = services.outbox.send_whatsapp(PHONE, "Deposit received", content_sid="HX123",
                                               content_variables={"1": "KES 500"}, kind="deposit_received")
@@ -185,7 +184,7 @@ def test_whatsapp_outside_window_uses_the_template_or_falls_back_to_sms(app, ser
     assert fallback.channel == m.SMS and fallback.text == "Repayment due"
 
 
-def test_whatsapp_63016_at_send_falls_back_to_sms(app, services, session, member, providers):  # noqa: F811
+def test_whatsapp_63016_at_send_falls_back_to_sms(app, services, session, member, providers):
     member.last_whatsapp_at = datetime.now(UTC) - timedelta(hours=1)
     providers.add(responses.POST, TWILIO_URL, json=twilio_error(63016, "Outside the allowed window", 400),
                   status=400)
@@ -198,7 +197,7 @@ def test_whatsapp_63016_at_send_falls_back_to_sms(app, services, session, member
 
 
 def test_whatsapp_status_callback_63016_falls_back_once(app, client, services, session, member,
-                                                        providers):  # noqa: F811
+                                                        providers):
     from tests.messaging_helpers import signed_post
 
     app.config["TWILIO_AUTH_TOKEN"], saved = "test-twilio-token", app.config["TWILIO_AUTH_TOKEN"]

@@ -14,7 +14,7 @@ from app.notifications.outbox import (
     send_sms_batch_job,
     send_sms_job,
 )
-from tests.messaging_helpers import AT_URL, at_answer_for, providers, sent_sms  # noqa: F401 - fixture
+from tests.messaging_helpers import AT_URL, at_answer_for, sent_sms
 
 PHONES = ["+254711000101", "+254711000102", "+254711000103"]
 
@@ -29,7 +29,7 @@ def provider_answers(fake):
     fake.add_callback(responses.POST, AT_URL, callback=at_answer_for)
 
 
-def test_a_reminder_batch_that_timed_out_is_failed_never_sent_twice(services, session, providers):  # noqa: F811
+def test_a_reminder_batch_that_timed_out_is_failed_never_sent_twice(services, session, providers):
     batch = services.outbox.send_sms_many(PHONES, "Pamoja reminder: pay KES 500.", kind="repayment_due")
     session.commit()
     provider_times_out(providers)
@@ -44,7 +44,7 @@ def test_a_reminder_batch_that_timed_out_is_failed_never_sent_twice(services, se
     assert sent_sms(providers) == [(",".join(PHONES), "Pamoja reminder: pay KES 500.")]  # the timed-out one only
 
 
-def test_a_money_confirmation_that_timed_out_is_sent_again(services, session, providers):  # noqa: F811
+def test_a_money_confirmation_that_timed_out_is_sent_again(services, session, providers):
     message = services.outbox.send_sms(PHONES[0], "Pamoja: KES 500 received.", kind="deposit_received")
     session.commit()
     provider_times_out(providers)
@@ -60,7 +60,7 @@ def test_a_money_confirmation_that_timed_out_is_sent_again(services, session, pr
     assert (message.status, message.attempts) == (m.ACCEPTED, 2)
 
 
-def test_a_send_left_marked_by_a_killed_worker_is_settled_by_its_kind(services, session, providers):  # noqa: F811
+def test_a_send_left_marked_by_a_killed_worker_is_settled_by_its_kind(services, session, providers):
     reminder = services.outbox.send_sms(PHONES[0], "Pamoja reminder: pay KES 500.", kind="repayment_due",
                                         urgent=False)
     code = services.outbox.send_sms(PHONES[1], "Reply YES 4821 to send KES 500.", kind="sms_reply")
@@ -79,7 +79,7 @@ def test_a_send_left_marked_by_a_killed_worker_is_settled_by_its_kind(services, 
     assert sent_sms(providers) == [(PHONES[1], "Reply YES 4821 to send KES 500.")]
 
 
-def test_a_send_still_in_flight_elsewhere_is_left_alone(services, session, providers):  # noqa: F811
+def test_a_send_still_in_flight_elsewhere_is_left_alone(services, session, providers):
     message = services.outbox.send_sms(PHONES[0], "Pamoja: KES 500 received.", kind="deposit_received")
     message.sending_since = services.clock.now()
     session.commit()
@@ -91,7 +91,7 @@ def test_a_send_still_in_flight_elsewhere_is_left_alone(services, session, provi
     assert message.status == m.QUEUED and sent_sms(providers) == []
 
 
-def test_each_answer_is_committed_before_the_next_request(services, session, providers):  # noqa: F811
+def test_each_answer_is_committed_before_the_next_request(services, session, providers):
     first = services.outbox.send_sms(PHONES[0], "Pamoja: KES 500 received.", kind="deposit_received")
     second = services.outbox.send_sms(PHONES[1], "Pamoja: KES 700 received.", kind="deposit_received")
     session.commit()
@@ -108,7 +108,7 @@ def test_each_answer_is_committed_before_the_next_request(services, session, pro
     assert second.status == m.QUEUED and second.sending_since is None
 
 
-def test_a_whatsapp_send_left_marked_is_looked_up_at_twilio_not_sent_again(services, session, providers):  # noqa: F811
+def test_a_whatsapp_send_left_marked_is_looked_up_at_twilio_not_sent_again(services, session, providers):
     from app.notifications.outbox import send_whatsapp_job
     from tests.member_helpers import make_member
     from tests.messaging_helpers import TWILIO_URL, twilio_message

@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime
 from app.loans.models import LoanInstalment
 from app.notifications.models import Notification
 from app.scheduler import tick
-from tests.app.loans.loan_helpers import kes, new_member, product, regular_saver
-from tests.app.notifications.notify_helpers import clock  # noqa: F401 - fixture
-from tests.messaging_helpers import providers, run_jobs, sent_sms  # noqa: F401 - fixture
+from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.messaging_helpers import run_jobs, sent_sms
+from tests.money_helpers import kes
 
 
 def a_loan(services):
@@ -18,7 +18,7 @@ def a_loan(services):
     return member, loan
 
 
-def test_repayment_reminders_before_on_and_after_the_due_day(app, timed, clock, session):  # noqa: F811
+def test_repayment_reminders_before_on_and_after_the_due_day(app, timed, clock, session):
     clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     member, loan = a_loan(timed)
     first_due = session.query(LoanInstalment).filter_by(loan_id=loan.id, number=1).one().due_date
@@ -31,7 +31,7 @@ def test_repayment_reminders_before_on_and_after_the_due_day(app, timed, clock, 
         assert found == ([(member.id, kind)] if kind else []), day
 
 
-def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock, session, providers):  # noqa: F811
+def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock, session, providers):
     clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     member, _loan = a_loan(timed)
     session.commit()
@@ -50,7 +50,7 @@ def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock
     assert session.query(Notification).filter_by(member_id=member.id, kind="repayment_due").count() == 1
 
 
-def test_identical_texts_go_as_one_bulk_sms(app, timed, clock, session, providers):  # noqa: F811
+def test_identical_texts_go_as_one_bulk_sms(app, timed, clock, session, providers):
     clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     biz = product(timed)
     for n in range(3):
@@ -68,7 +68,7 @@ def test_identical_texts_go_as_one_bulk_sms(app, timed, clock, session, provider
     assert len(requests) == 1 and len(requests[0][0].split(",")) == 3
 
 
-def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):  # noqa: F811
+def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):
     redis, queues = app.extensions["redis"], app.extensions["queues"]
     at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 06:00 Nairobi
     assert "reminders" not in tick(app.extensions["settings"], redis, queues, at, clock.zone)
@@ -78,7 +78,7 @@ def test_scheduler_runs_daily_jobs_at_their_time_only(app, clock):  # noqa: F811
     assert "reminders" not in later and "payments_reconcile" not in later
 
 
-def test_reminders_run_command_acts_as_that_morning(app, timed, clock, session, providers):  # noqa: F811
+def test_reminders_run_command_acts_as_that_morning(app, timed, clock, session, providers):
     clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     a_loan(timed)
     session.commit()

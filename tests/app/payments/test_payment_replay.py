@@ -13,22 +13,12 @@ from app.ledger.errors import IdempotencyConflict as LedgerConflict
 from app.money import Money
 from app.payments import errors
 from app.payments.models import Payment
-from app.payments.providers.base import Ack
 from tests.app.agents.agent_helpers import new_agent
+from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 PHONE, OTHER_PHONE = "+254712000111", "+254712000222"
-
-
-class FakeProvider:
-    name = "fake"
-    resend_safe = False
-
-    def request_collection(self, req):
-        return Ack(provider_ref=f"FK-{req.reference}")
-
-    send_disbursement = request_collection
 
 
 @pytest.fixture
@@ -45,10 +35,6 @@ def amina(services):
 @pytest.fixture
 def baraka(services):
     return make_member(services.session, OTHER_PHONE, "Baraka Kiprop")
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 FIRST = dict(direction="disbursement", purpose="withdrawal", amount=kes(500), phone=PHONE, purpose_ref=None,

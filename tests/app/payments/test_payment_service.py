@@ -13,45 +13,17 @@ from app.notifications.models import Notification
 from app.payments import errors
 from app.payments.models import PaymentEvent
 from app.payments.providers.base import (
-    Ack,
     ProviderRejected,
     ProviderResult,
     TransientProviderError,
     UnreadableCallback,
 )
 from app.payments.providers.circuit import CircuitOpen
+from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings
 
 PHONE = "+254712000111"
-
-
-class FakeProvider:
-    """An operator we control: records requests, answers what the test says."""
-
-    name = "fake"
-
-    def __init__(self, *, resend_safe=False):
-        self.resend_safe = resend_safe
-        self.requests = []
-        self.error = None
-        self.query_answer = "pending"
-
-    def request_collection(self, req):
-        self.requests.append(req)
-        if self.error is not None:
-            raise self.error
-        return Ack(provider_ref=f"FK-{req.reference}")
-
-    send_disbursement = request_collection
-
-    def query_status(self, req):
-        return ProviderResult(self.query_answer, f"FK-{req.reference}", None, "Q1", None, None, {"q": 1})
-
-    def parse_callback(self, payload, *, kind="callback"):
-        amount = Money(payload["amount"], "KES") if "amount" in payload else None
-        return ProviderResult(payload["status"], payload["ref"], payload.get("reason"), payload.get("receipt"),
-                              amount, payload.get("phone"), payload)
 
 
 class WorkerDied(BaseException):

@@ -6,9 +6,9 @@ from app.money import Money, parse_amount
 from app.payments.models import Payment
 from app.savings import errors
 from app.savings.services import label
-from tests.app.payments.test_payment_service import FakeProvider
+from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
-from tests.money_helpers import fund_savings
+from tests.money_helpers import fund_savings, kes
 
 KE_PHONE, KE_OTHER, UG_PHONE = "+254712000222", "+254712000333", "+256772123456"
 
@@ -25,10 +25,6 @@ def amina(services):
 @pytest.fixture
 def baraka(services):
     return register(services, KE_OTHER, "Baraka Mwangi")
-
-
-def kes(major):
-    return Money.from_major(major, "KES")
 
 
 def test_fee_table(services):
