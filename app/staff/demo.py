@@ -2,7 +2,7 @@
 
 Sign in as `demo.<role>` (demo.finance, demo.branch_manager, demo.admin, ...) with the
 password DEMO_STAFF_PASSWORD and a code from an authenticator app given the key
-DEMO_TOTP_SECRET (or `python -c "import pyotp; print(pyotp.TOTP('JBSWY3DPEHPK3PXP').now())"`).
+DEMO_TOTP_SECRET (or `python -c "import pyotp; print(pyotp.TOTP('PAMOJADEMOSTAFFTOTPKEYDEVONLY234').now())"`).
 Published here, so refused outside APP_ENV development/test. The rows are written
 directly (with a system:demo audit row), not through StaffService.create, so seeding
 works whether or not an admin exists yet.
@@ -15,7 +15,7 @@ from app.staff.passwords import hash_password
 from app.staff.permissions import ROLES
 
 DEMO_STAFF_PASSWORD = "pamoja-demo-staff"
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+DEMO_TOTP_SECRET = "PAMOJADEMOSTAFFTOTPKEYDEVONLY234"
 
 
 def seed_demo_staff(services):
