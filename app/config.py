@@ -140,6 +140,14 @@ DEFAULTS = {
     "ALERT_PASS_THROUGH_WINDOW_MINUTES": "60",
     "ALERT_CHANGE_WINDOW_HOURS": "48",
     "ALERT_AGENT_MEMBER_MAX_PER_DAY": "5",
+    # Staff (app/staff): sign-in lockout after this many failures, for this long; shortest password;
+    # the largest loan each role may decide ("role=CUR:amount", major units); actions that need a second
+    # staff member above an amount ("action=CUR:amount", or "action=0": always), see app/staff/approvals.py
+    "STAFF_MAX_FAILED_LOGINS": "5",
+    "STAFF_LOCK_MINUTES": "15",
+    "STAFF_MIN_PASSWORD_LENGTH": "12",
+    "LOAN_OFFICER_LIMITS": "loan_officer=KES:50000,branch_manager=KES:500000",
+    "APPROVAL_THRESHOLDS": "payments.resolve=KES:10000,payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0",
     "LOG_LEVEL": "INFO",
 }
 

@@ -1,4 +1,7 @@
-"""`flask demo seed`: demo members so a newcomer can dial in at once (idempotent)."""
+"""`flask demo seed`: demo members, an agent and one staff member per role, so a newcomer can start at once.
+
+Idempotent. The demo staff exist only in development (app/staff/demo.py has their password and TOTP key).
+"""
 
 import click
 from flask.cli import AppGroup
@@ -7,6 +10,7 @@ from app.agents.demo import seed_demo_agent
 from app.loans.products import seed_demo_products
 from app.money import Money
 from app.services import request_services
+from app.staff.demo import DEMO_STAFF_PASSWORD, DEMO_TOTP_SECRET, seed_demo_staff
 from app.unit_of_work import command_unit
 
 demo_command = AppGroup("demo", help="Demo data for make run.")
@@ -35,6 +39,10 @@ def seed():
     seed_demo_products(services)
     agent = seed_demo_agent(services, DEMO_PIN)
     click.echo(f"demo members ready: {', '.join(phone for phone, *_ in DEMO_MEMBERS)} (PIN {DEMO_PIN})")
+    staff = seed_demo_staff(services)
+    if staff:
+        click.echo(f"demo staff (development only): {', '.join(staff)}, password {DEMO_STAFF_PASSWORD}, "
+                   f"TOTP key {DEMO_TOTP_SECRET}")
     click.echo(f"demo agent {agent.code}: {agent.phone} on {services.config['AGENT_USSD_CODE']} (PIN {DEMO_PIN})")
 
 

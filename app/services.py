@@ -8,6 +8,7 @@ senders), so no domain package imports another's wiring, Flask, `channels/` or
 `create_app` from `channels/`.
 """
 
+import functools
 from functools import cache, cached_property
 
 from flask import current_app, g
@@ -281,6 +282,37 @@ class Services:
         return ReminderService(self.session, clock=self.clock, notifications=self.notifications,
                                settings=self.settings)
 
+    @cached_property
+    def audit(self):
+        from app.audit.services import Audit
+
+        return Audit(self.session, clock=self.clock)
+
+    @cached_property
+    def staff(self):
+        from app.staff.services import StaffService
+
+        return StaffService(self.session, clock=self.clock, audit=self.audit,
+                            loan_limits=self.settings.LOAN_OFFICER_LIMITS,
+                            max_failed_logins=self.settings.STAFF_MAX_FAILED_LOGINS,
+                            lock_minutes=self.settings.STAFF_LOCK_MINUTES,
+                            min_password_length=self.settings.STAFF_MIN_PASSWORD_LENGTH)
+
+    @cached_property
+    def approvals(self):
+        from app.staff.approvals import Approvals
+
+        handlers = {action: functools.partial(handler, self) for action, handler in approval_handlers().items()}
+        return Approvals(self.session, clock=self.clock, staff=self.staff, audit=self.audit,
+                         thresholds=self.settings.APPROVAL_THRESHOLDS, handlers=handlers)
+
+    @cached_property
+    def work_queue(self):
+        from app.staff.work_queue import WorkQueue
+
+        return WorkQueue(self.session, clock=self.clock, staff=self.staff, audit=self.audit,
+                         send_sms=self.outbox.send_sms)
+
     def answer_sms_command(self, phone, text, message_id):
         """The answer to one SMS command: parsed by channels/, run with these services by menus/.
 
@@ -311,6 +343,17 @@ def settlement_handlers():
         collections={"deposit": credit_member_savings, "contribution": credit_group_contribution,
                      "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float},
         disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement})
+
+
+@cache
+def approval_handlers():
+    """Every maker-checker action's handler, listed here once: `handler(services, approval, checker)`.
+
+    The workflows of issue 14 add theirs (payments.resolve, payments.reverse, loans.write_off,
+    kyc.tier3, floats.approve, ...); an action above its APPROVAL_THRESHOLDS with no handler
+    here is refused when requested.
+    """
+    return {}
 
 
 def build_services(app, session, **overrides):

@@ -17,6 +17,8 @@ from datetime import time
 from app.config import ConfigError
 from app.money import Money
 from app.ratelimit import Limit
+from app.staff.approvals import Thresholds
+from app.staff.permissions import LoanLimits
 
 
 def integer(text):
@@ -79,7 +81,8 @@ TYPES = {
         "SMS_CONFIRMATION_ATTEMPTS", "RECIPIENT_LOOKUPS_PER_HOUR", "INBOUND_DEDUPE_TTL", "ALERT_SCAN_EVERY_MINUTES",
         "ALERT_SCAN_LOOKBACK_MINUTES", "ALERT_STRUCTURING_COUNT", "ALERT_STRUCTURING_MARGIN_PERCENT",
         "ALERT_STRUCTURING_WINDOW_HOURS", "ALERT_PASS_THROUGH_PERCENT", "ALERT_PASS_THROUGH_WINDOW_MINUTES",
-        "ALERT_CHANGE_WINDOW_HOURS", "ALERT_AGENT_MEMBER_MAX_PER_DAY"), integer),
+        "ALERT_CHANGE_WINDOW_HOURS", "ALERT_AGENT_MEMBER_MAX_PER_DAY", "STAFF_MAX_FAILED_LOGINS",
+        "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH"), integer),
     "DB_POOL_TIMEOUT": seconds,
     "TWILIO_VALIDATE_SIGNATURE": flag,
     "CALLBACK_ALLOWED_IPS": items,
@@ -89,6 +92,8 @@ TYPES = {
     **dict.fromkeys(("GROUP_CONTRIBUTION_LIMITS", "LOAN_SCORE_CAPS"), money_per_currency),
     **dict.fromkeys(("REMINDERS_AT", "AGENT_SUMMARY_AT", "LOANS_AGEING_AT"), time_of_day),
     **dict.fromkeys(("RATE_LIMIT_PER_PHONE", "RATE_LIMIT_PER_SOURCE"), Limit.parse),
+    "LOAN_OFFICER_LIMITS": LoanLimits.parse,
+    "APPROVAL_THRESHOLDS": Thresholds.parse,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""
 
