@@ -172,3 +172,11 @@ def test_the_momo_sandbox_is_sent_eur_with_the_same_number_and_its_answer_read_b
     assert payment.state == "succeeded"
     assert services.ledger.balance(services.ledger.account("member", member.id, "member_savings", "UGX")) == Money(
         5_000, "UGX")
+
+
+def test_airtel_may_have_its_own_callback_secret(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "AIRTEL_CALLBACK_TOKEN", "airtel-current,airtel-previous")
+    body = {"transaction": {"id": "PMJ999999999", "status_code": "TS", "airtel_money_id": "X"}}
+
+    assert client.post(f"/payments/airtel/callback?token={app.config['CALLBACK_TOKEN']}", json=body).status_code == 403
+    assert client.post("/payments/airtel/callback?token=airtel-previous", json=body).status_code == 200
