@@ -13,9 +13,10 @@ import time
 
 import pytest
 import responses
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
+from app.alerts.models import SecurityAlert
 from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.ledger.verify import verify_ledger
@@ -72,11 +73,20 @@ def storm_of(payments, token, rng):
 
 
 @pytest.mark.committed
-def test_callback_storm_across_three_operators(app, monkeypatch):
+def test_callback_storm_across_three_operators(app, monkeypatch, request):
     monkeypatch.setitem(app.config, "MOMO_CURRENCY", "UGX")
     rng = random.Random(13)
     make_session = sessionmaker(bind=db.engine)
     payments, late_sends = [], []
+
+    def forget_alerts():
+        """The late_success alerts this storm raised are its own: other tests count every open alert."""
+        with make_session() as session:
+            session.execute(delete(SecurityAlert).where(SecurityAlert.subject_type == "payment",
+                                                        SecurityAlert.subject_id.in_([p["id"] for p in payments])))
+            session.commit()
+
+    request.addfinalizer(forget_alerts)
     with make_session() as session:
         services = build_services(app, session)
         for provider, prefix, currency in (("mpesa", "+25471", "KES"), ("momo", "+25677", "UGX"),
@@ -141,7 +151,12 @@ def test_callback_storm_across_three_operators(app, monkeypatch):
             start.wait()
             for path, body in share:
                 try:
-                    statuses.append(client.post(path, json=body).status_code)
+                    for _ in range(5):  # a 503 (a lock wait timed out under load) is retried, as operators do
+                        status = client.post(path, json=body).status_code
+                        if status != 503:
+                            break
+                        time.sleep(0.2)
+                    statuses.append(status)
                 except Exception as exc:  # noqa: BLE001 - reported below
                     errors.append(exc)
 
