@@ -53,6 +53,7 @@ DEFAULTS = {
     # while a secret is rotated (requests go out with the first, callbacks are accepted with either)
     "MPESA_CALLBACK_TOKEN": "",
     "MOMO_CALLBACK_TOKEN": "",
+    "AIRTEL_CALLBACK_TOKEN": "",
     "CALLBACK_ALLOWED_IPS": "",
     # Load balancers in front of the app: how many X-Forwarded-For hops to trust (0: none, no ProxyFix)
     "TRUSTED_PROXIES": "0",
@@ -74,7 +75,15 @@ DEFAULTS = {
     "TWILIO_API_URL": "",
     "TWILIO_VALIDATE_SIGNATURE": "1",
     # Mobile money
+    # Which operator moves a number's money: "country=provider" for a whole country and "country:network=provider"
+    # for one network in it (KE=mpesa,KE:airtel=airtel,UG=momo,UG:airtel=airtel); the network is the number's
+    # (PAYMENT_NETWORK_PREFIXES first, then phonenumbers' carrier data). A provider tied to one network (mpesa:
+    # safaricom, momo: mtn, airtel: airtel) is never chosen for a number known to be on another one.
     "PAYMENT_PROVIDERS": "KE=sandbox,UG=sandbox,GH=sandbox,RW=sandbox",
+    # Corrections to the carrier data, "country:network=prefix,prefix;..." with prefixes of the national number
+    # (e.g. "KE:airtel=73,750,751,752,753,754,755,756,762,78,100,101,102;KE:safaricom=70,71,72,74,79,110,111");
+    # the longest matching prefix wins, empty = carrier data only (app/payments/networks.py)
+    "PAYMENT_NETWORK_PREFIXES": "",
     "MPESA_BASE_URL": "https://sandbox.safaricom.co.ke",
     "MPESA_CONSUMER_KEY": "",
     "MPESA_CONSUMER_SECRET": "",
@@ -89,13 +98,22 @@ DEFAULTS = {
     "MPESA_SECURITY_CREDENTIAL": "",
     "MOMO_BASE_URL": "https://sandbox.momodeveloper.mtn.com",
     "MOMO_TARGET_ENVIRONMENT": "sandbox",
-    "MOMO_CURRENCY": "EUR",
+    # The currency MoMo moves here; in the sandbox (MOMO_TARGET_ENVIRONMENT=sandbox) it is sent as EUR, same number
+    "MOMO_CURRENCY": "UGX",
     "MOMO_COLLECTION_SUBSCRIPTION_KEY": "",
     "MOMO_COLLECTION_USER": "",
     "MOMO_COLLECTION_API_KEY": "",
     "MOMO_DISBURSEMENT_SUBSCRIPTION_KEY": "",
     "MOMO_DISBURSEMENT_USER": "",
     "MOMO_DISBURSEMENT_API_KEY": "",
+    # Airtel Money (Airtel Africa Open API; UAT https://openapiuat.airtel.africa, live https://openapi.airtel.africa).
+    # X-Country and X-Currency come from each payment; the disbursement PIN goes RSA-encrypted with AIRTEL_PUBLIC_KEY
+    # (Base64 DER as the portal gives it, or PEM)
+    "AIRTEL_BASE_URL": "https://openapiuat.airtel.africa",
+    "AIRTEL_CLIENT_ID": "",
+    "AIRTEL_CLIENT_SECRET": "",
+    "AIRTEL_PUBLIC_KEY": "",
+    "AIRTEL_DISBURSEMENT_PIN": "",
     "SANDBOX_PAYMENT_DELAY": "3",
     "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
     # Savings: per-currency limits over the built-in ones, "KES=min:per_transaction:per_day" in major units

@@ -78,7 +78,8 @@ class Services:
     def providers(self):
         from app.payments.registry import providers_for
 
-        return providers_for(self.config, self.redis, by_country=self.settings.PAYMENT_PROVIDERS)
+        return providers_for(self.config, self.redis, by_country=self.settings.PAYMENT_PROVIDERS,
+                             prefixes=self.settings.PAYMENT_NETWORK_PREFIXES)
 
     @cached_property
     def payments(self):

@@ -8,7 +8,8 @@ typo is found by the deploy, not by the first member whose request reads it.
 
 The app's Settings is `app.extensions["settings"]`; read a value as an attribute named
 like the variable: `settings.USSD_MAX_CHARS` (int), `settings.PAYMENT_PROVIDERS`
-({"KE": "sandbox", ...}), `settings.LOAN_KYC_TIERS` ({1: 5000, 2: 200000}). Settings
+({"KE": "sandbox", "KE:airtel": "airtel", ...}), `settings.PAYMENT_NETWORK_PREFIXES`
+({"KE": {"73": "airtel"}}), `settings.LOAN_KYC_TIERS` ({1: 5000, 2: 200000}). Settings
 without a type here (secrets, URLs, names) are read from `app.config` as text.
 """
 
@@ -16,6 +17,7 @@ from datetime import time
 
 from app.config import ConfigError
 from app.money import Money
+from app.payments.networks import parse_prefixes
 from app.ratelimit import Limit
 from app.staff.approvals import Thresholds
 from app.staff.permissions import LoanLimits
@@ -47,7 +49,7 @@ def integers(text):
 
 
 def pairs(text):
-    """`"KE=sandbox,UG=momo"` -> {"KE": "sandbox", "UG": "momo"}."""
+    """`"KE=sandbox,UG=momo"` -> {"KE": "sandbox", "UG": "momo"} (keys may be `KE:airtel`, see PAYMENT_PROVIDERS)."""
     mapping = {}
     for item in items(text):
         key, separator, value = item.partition("=")
@@ -88,6 +90,7 @@ TYPES = {
     "CALLBACK_ALLOWED_IPS": items,
     **dict.fromkeys(("REMINDER_DAYS_BEFORE", "REMINDER_DAYS_AFTER", "CONTRIBUTION_REMINDER_DAYS_BEFORE"), integers),
     "PAYMENT_PROVIDERS": pairs,
+    "PAYMENT_NETWORK_PREFIXES": parse_prefixes,
     "LOAN_KYC_TIERS": levels,
     **dict.fromkeys(("GROUP_CONTRIBUTION_LIMITS", "LOAN_SCORE_CAPS"), money_per_currency),
     **dict.fromkeys(("REMINDERS_AT", "AGENT_SUMMARY_AT", "LOANS_AGEING_AT"), time_of_day),

@@ -1,9 +1,9 @@
-"""The one check of the callbacks operators do not sign: Africa's Talking USSD and SMS, M-Pesa, MoMo.
+"""The one check of the callbacks operators do not sign: Africa's Talking USSD and SMS, M-Pesa, MoMo, Airtel.
 
 Each operator calls the URL registered with it, `PUBLIC_URL + path + ?token=<secret>`:
 a wrong or missing token (compared in constant time) is refused, and so is a source
 outside CALLBACK_ALLOWED_IPS when that list is set. The secret is CALLBACK_TOKEN, or an
-operator's own (MPESA_CALLBACK_TOKEN, MOMO_CALLBACK_TOKEN) when set; each may hold two
+operator's own (MPESA_CALLBACK_TOKEN, MOMO_CALLBACK_TOKEN, AIRTEL_CALLBACK_TOKEN) when set; each may hold two
 comma-separated values, "current,previous", so a secret is rotated without losing the
 callbacks of requests sent under the old one (app/payments/providers/base.callback_tokens).
 The source is `request.remote_addr`, the real client once create_app's ProxyFix trusts

@@ -1,5 +1,7 @@
-"""Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON), M-Pesa's B2C
-timeout and its Transaction Status results (`/payments/mpesa/status`).
+"""Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON: mpesa, momo, airtel,
+sandbox), M-Pesa's B2C timeout and its Transaction Status results (`/payments/mpesa/status`).
+Airtel's callback URL is the one set on its portal, `/payments/airtel/callback?token=…`; its
+callbacks are unsigned hints the payments service confirms by enquiry.
 
 This adapter authenticates and parses; the payments service decides. The operator
 registered `PUBLIC_URL + path + ?token=<secret>` (the operator's own callback token or

@@ -11,6 +11,7 @@ providers exist, and which are resend safe, is app/payments/providers/__init__.p
 from importlib import import_module
 
 from app.payments import errors
+from app.payments.networks import network_of
 from app.payments.providers import PROVIDERS
 from app.phones import country_of
 
@@ -23,11 +24,13 @@ def _build(name, config, redis):
 
 
 class Providers:
-    def __init__(self, config, redis, *, by_country):
+    def __init__(self, config, redis, *, by_country, prefixes=None):
         self.config = config
         self.redis = redis
         self.by_country = dict(by_country)
-        """PAYMENT_PROVIDERS, parsed: {"KE": "mpesa", ...}."""
+        """PAYMENT_PROVIDERS, parsed: {"KE": "mpesa", "KE:airtel": "airtel", ...}."""
+        self.prefixes = prefixes or {}
+        """PAYMENT_NETWORK_PREFIXES, parsed: {"KE": {"73": "airtel", ...}}."""
         self.instances = {}
 
     def install(self, provider):
@@ -36,9 +39,12 @@ class Providers:
         return provider
 
     def name_for(self, phone):
-        """The provider name for an E.164 phone, or raise NoProviderForNumber."""
-        name = self.by_country.get(country_of(phone) or "")
-        if not name:
+        """The provider name for an E.164 phone (by its network, then its country), or raise NoProviderForNumber."""
+        country = country_of(phone) or ""
+        network = network_of(phone, self.prefixes)
+        name = (network and self.by_country.get(f"{country}:{network}")) or self.by_country.get(country)
+        info = PROVIDERS.get(name)
+        if not name or (network and info is not None and info.networks and network not in info.networks):
             raise errors.NoProviderForNumber(phone)
         return name
 
@@ -59,6 +65,7 @@ class Providers:
             raise errors.ProviderUnavailable(name)
 
 
-def providers_for(config, redis, *, by_country):
-    """The provider registry of one Services (web request or job); `by_country` is PAYMENT_PROVIDERS."""
-    return Providers(config, redis, by_country=by_country)
+def providers_for(config, redis, *, by_country, prefixes=None):
+    """The provider registry of one Services (web request or job); `by_country` is PAYMENT_PROVIDERS,
+    `prefixes` PAYMENT_NETWORK_PREFIXES."""
+    return Providers(config, redis, by_country=by_country, prefixes=prefixes)

@@ -25,8 +25,9 @@
 """
 
 import json
+from dataclasses import replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.keys import payment_job_id
@@ -202,12 +203,14 @@ class PaymentService:
             self._record(payment, payment.provider, "job", {"transient": str(exc)}, "transient_error")
             checkpoint()
             raise
+        self._serialize_ref(payment.provider, ack.provider_ref)
         payment = self._lock(payment_id)
         payment.in_doubt = False
         payment.provider_ref = payment.provider_ref or ack.provider_ref
         if payment.state == states.INITIATED:
             states.move(payment, states.PENDING, self.clock.now())
         self._record(payment, payment.provider, "job", ack.raw or {"provider_ref": ack.provider_ref}, "acknowledged")
+        self._apply_early_callbacks(payment)
         return payment
 
     # -- results ----------------------------------------------------------------------
@@ -229,7 +232,27 @@ class PaymentService:
             if unreadable:
                 raise
             return None
+        if getattr(provider, "callbacks_need_confirmation", False):
+            return self._confirm_hint(provider, provider_name, result)
         return self.apply_result(result, "callback", provider=provider_name)
+
+    def _confirm_hint(self, provider, provider_name, hint):
+        """Apply an unsigned callback (Airtel) only as its operator's enquiry confirms it.
+
+        A hint that cannot change the payment (unknown, a duplicate of its final state, a
+        payment held for review) is recorded as it is, without asking. Otherwise the
+        enquiry's answer is applied as source `enquiry` (asked over our authenticated
+        connection, like a query), with the hint kept beside it in the event: a forged
+        callback posts nothing. The enquiry is asked before the payment row is locked.
+        """
+        payment = self._find_by_ref(provider_name, hint)
+        can_change = payment is not None and hint.status != "pending" and (
+            payment.state in states.OPEN or (payment.state == states.FAILED and hint.status == "succeeded"))
+        if not can_change:
+            return self.apply_result(hint, "callback", provider=provider_name)
+        answer = provider.query_status(self.request_for(payment))
+        confirmed = replace(answer, raw={"callback": hint.raw, "enquiry": answer.raw})
+        return self.apply_result(confirmed, "enquiry", provider=provider_name, payment_id=payment.id)
 
     def apply_result(self, result, source, *, provider, payment_id=None):
         """Apply a ProviderResult exactly once; return the payment (None when unknown)."""
@@ -279,14 +302,63 @@ class PaymentService:
         states.move(payment, states.REVIEW, self.clock.now())
         raise_finance_alert(self.session, LATE_SUCCESS, payment, evidence, self.clock.now())
 
-    def _lock_by_ref(self, provider, result):
-        if not result.provider_ref:
+    def _by_ref(self, provider, result):
+        refs = {ref for ref in (result.provider_ref, result.reference) if ref}
+        if not refs:
             return None
-        return self.session.scalar(
-            select(Payment).where(Payment.provider == provider,
-                                  or_(Payment.provider_ref == result.provider_ref,
-                                      Payment.reference == result.provider_ref))
-            .order_by(Payment.id).limit(1).with_for_update().execution_options(populate_existing=True))
+        return (select(Payment).where(Payment.provider == provider,
+                                      or_(Payment.provider_ref.in_(refs), Payment.reference.in_(refs)))
+                .order_by(Payment.id).limit(1))
+
+    def _find_by_ref(self, provider, result):
+        """The payment `result` is about (by the operator's id or our echoed reference), unlocked; or None."""
+        query = self._by_ref(provider, result)
+        return None if query is None else self.session.scalar(query)
+
+    def _lock_by_ref(self, provider, result):
+        query = self._by_ref(provider, result)
+        if query is None:
+            return None
+        self._serialize_ref(provider, result.provider_ref)
+        return self.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+    def _serialize_ref(self, provider, ref):
+        """Take the transaction-scoped lock of one operator id (always before the payment row's lock).
+
+        A callback looking for its payment and the job storing that payment's acknowledgement
+        take it both, so one of them sees the other's commit: either the callback finds the
+        stored id, or the job finds the callback's `unknown_payment` event (`_apply_early_callbacks`).
+        """
+        if ref:
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 13))"),
+                                 {"key": f"payment-ref:{provider}:{ref}"})
+
+    def _apply_early_callbacks(self, payment):
+        """Apply callbacks that came before this payment's acknowledgement was stored (issue 13 item 5).
+
+        Such a callback could not be matched and was kept as an `unknown_payment` event with its
+        payload; now the operator's id is known, each one for it is claimed (its event gets the
+        payment and the outcome `matched_after_ack`) and applied as the callback it was, so the
+        receipt is kept. Providers whose callbacks need confirmation are left to their enquiry.
+        """
+        provider = self.providers.get(payment.provider)
+        if not payment.provider_ref or getattr(provider, "callbacks_need_confirmation", False):
+            return
+        quoted = json.dumps(payment.provider_ref).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        early = self.session.scalars(
+            select(PaymentEvent).where(PaymentEvent.payment_id.is_(None), PaymentEvent.provider == payment.provider,
+                                       PaymentEvent.outcome == "unknown_payment", PaymentEvent.source == "callback",
+                                       cast(PaymentEvent.raw, Text).like(f"%{quoted}%"))
+            .order_by(PaymentEvent.id).with_for_update(skip_locked=True)).all()
+        for event in early:
+            try:
+                result = provider.parse_callback(event.raw, kind="callback")
+            except MalformedCallback:
+                continue
+            if result.provider_ref != payment.provider_ref:
+                continue
+            event.payment_id, event.outcome = payment.id, "matched_after_ack"
+            self.apply_result(result, "callback", provider=payment.provider, payment_id=payment.id)
 
     @staticmethod
     def _mismatch(payment, result, source):

@@ -1,4 +1,4 @@
-"""Clients of the mobile-money operators (M-Pesa Daraja, MTN MoMo), one module each.
+"""Clients of the mobile-money operators (M-Pesa Daraja, MTN MoMo, Airtel Money), one module each.
 
 Each client meets the `PaymentProvider` contract of `base.py`: it turns a
 `PaymentRequest` into the operator's HTTP call and the operator's answers and
@@ -24,11 +24,15 @@ class ProviderInfo(NamedTuple):
     """How members know the operator (the {provider} of app/payments/providers/reasons.py)."""
     resend_safe: bool
     """The operator dedupes requests by our reference, so a request whose answer was lost may be sent again."""
+    networks: frozenset = frozenset()
+    """The mobile networks whose wallets it serves (app/payments/networks.py names them); empty: any network."""
 
 
 PROVIDERS = {
     "sandbox": ProviderInfo("app.payments.providers.sandbox", "SandboxProvider", "sandbox", True),
-    "mpesa": ProviderInfo("app.payments.providers.mpesa", "MpesaDaraja", "M-Pesa", False),
-    "momo": ProviderInfo("app.payments.providers.momo", "MtnMomo", "MTN MoMo", True),
+    "mpesa": ProviderInfo("app.payments.providers.mpesa", "MpesaDaraja", "M-Pesa", False, frozenset({"safaricom"})),
+    "momo": ProviderInfo("app.payments.providers.momo", "MtnMomo", "MTN MoMo", True, frozenset({"mtn"})),
+    "airtel": ProviderInfo("app.payments.providers.airtel", "AirtelMoney", "Airtel Money", True,
+                           frozenset({"airtel"})),
 }
 """Every provider by the name PAYMENT_PROVIDERS, callback URLs and payment records use: the one list."""

@@ -69,6 +69,8 @@ class ProviderResult:
     None when the operator did not say (a callback's success without an amount is a
     mismatch, never a match: see PaymentService.apply_result).
     `completed_at` (aware datetime) is the operator's completion time when it gives one.
+    `reference` is our own reference when the operator echoes it (MoMo's `externalId`), so a
+    callback finds its payment even before the acknowledgement with the operator's id was stored.
     """
 
     status: str
@@ -79,6 +81,7 @@ class ProviderResult:
     phone: str | None
     raw: dict
     completed_at: datetime | None = None
+    reference: str | None = None
 
 
 class ProviderError(Exception):

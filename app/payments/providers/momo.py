@@ -14,6 +14,7 @@ token; tokens are cached per product. Every call goes through `ProviderHttp`.
 
 import hashlib
 import uuid
+from dataclasses import replace
 
 from app.clock import SystemClock
 from app.payments.providers import inbound
@@ -51,6 +52,12 @@ FAILURE_REASONS = {
 
 ALREADY_EXISTS = "RESOURCE_ALREADY_EXIST"
 
+SANDBOX = "sandbox"
+SANDBOX_CURRENCY = "EUR"
+"""MTN's sandbox takes only EUR: there the amount goes with the currency code EUR, the same number (no
+exchange rate), and EUR amounts it reports back are read in MOMO_CURRENCY, so a deployment tries MoMo
+with its own currency's payments before going live."""
+
 
 def reference_uuid(reference):
     """The X-Reference-Id for `reference`: the same v4-shaped UUID every time."""
@@ -73,8 +80,10 @@ def _reason_code(reason):
     return inbound.text(reason, "reason")
 
 
-def _parse_status(body, provider_ref):
+def _parse_status(body, provider_ref, *, sandbox_currency=None):
     """A requesttopay/transfer body (status answer or callback) -> ProviderResult.
+
+    `sandbox_currency`: in the sandbox, the currency its EUR amounts stand for (MOMO_CURRENCY).
 
     Values are read by `inbound` (a missing amount is None, an unreadable one raises
     UnreadableCallback); nothing here guesses what a strange value meant.
@@ -84,7 +93,10 @@ def _parse_status(body, provider_ref):
     party = inbound.mapping(body.get(PARTY[direction]), PARTY[direction])
     party_id = (inbound.text(party.get("partyId"), "partyId") or "").removeprefix("+")
     phone = f"+{party_id}" if party_id.isdigit() and party_id.isascii() else None
-    amount = inbound.major_amount(body.get("amount"), inbound.currency_code(body.get("currency")))
+    currency = inbound.currency_code(body.get("currency"))
+    if sandbox_currency and currency == SANDBOX_CURRENCY:
+        currency = sandbox_currency
+    amount = inbound.major_amount(body.get("amount"), currency)
     receipt = inbound.text(body.get("financialTransactionId"), "financialTransactionId")
     if status == "SUCCESSFUL":
         return ProviderResult("succeeded", provider_ref, None, receipt, amount, phone, body)
@@ -108,6 +120,9 @@ class MtnMomo:
         self.config = config
         self.base_url = config["MOMO_BASE_URL"].rstrip("/")
         self.currency = config["MOMO_CURRENCY"]
+        self.sandbox = config["MOMO_TARGET_ENVIRONMENT"] == SANDBOX
+        self.wire_currency = SANDBOX_CURRENCY if self.sandbox else self.currency
+        """What MoMo is told: EUR in the sandbox (with the same number), the payment's currency live."""
         self.breaker = breaker or CircuitBreaker(redis, NAME, clock=clock or SystemClock())
         self.http = ProviderHttp(self.breaker, session=session)
         self.tokens = {product: TokenCache(redis, NAME, product, lambda product=product: self._fetch_token(product))
@@ -145,7 +160,7 @@ class MtnMomo:
         ref = reference_uuid(req.reference)
         body = {
             "amount": str(req.amount.major),
-            "currency": self.currency,
+            "currency": self.wire_currency,
             "externalId": req.reference,
             PARTY[product]: {"partyIdType": "MSISDN", "partyId": party_id},
             "payerMessage": req.description,
@@ -190,7 +205,10 @@ class MtnMomo:
                                          tokens=self.tokens[product], headers=self._headers(product))
         if body is None:
             return ProviderResult("failed", ref, "not_found", None, None, None, {})
-        return _parse_status(body, ref)
+        return self._parse_status(body, ref)
+
+    def _parse_status(self, body, ref):
+        return _parse_status(body, ref, sandbox_currency=self.currency if self.sandbox else None)
 
     def parse_callback(self, payload, *, kind="momo"):
         """A MoMo callback (same body as the status answer, POST or PUT) -> ProviderResult."""
@@ -202,4 +220,4 @@ class MtnMomo:
             ref = reference_uuid(external_id)
         if not ref:
             raise MalformedCallback("MoMo callback without referenceId or externalId")
-        return _parse_status(payload, ref)
+        return replace(self._parse_status(payload, ref), reference=external_id)

@@ -3,7 +3,7 @@
 Provider clients report failures as stable reason codes (`cancelled`, `wrong_pin`,
 ...) so that the payment record stores a code, not a sentence, and each channel
 renders the words in the member's language. The operator's name is a parameter, so
-one sentence serves M-Pesa and MTN MoMo alike.
+one sentence serves M-Pesa, MTN MoMo and Airtel Money alike.
 """
 
 from app.i18n import N_, T
@@ -25,6 +25,7 @@ REASON_MESSAGES = {
     "unavailable": N_("{provider} is not responding. Please try again shortly."),
     "insufficient_float": N_("We cannot send the money right now. Our team has been told."),
     "invalid_amount": N_("Please enter a whole amount, without cents."),
+    "amount_too_small": N_("{provider} does not accept an amount this small."),
     "currency": N_("{provider} does not support this currency."),
     "invalid_phone": N_("This phone number cannot use {provider}."),
     "not_found": N_("{provider} has no record of this payment."),
