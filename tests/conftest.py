@@ -81,8 +81,10 @@ def reserve_redis_db(client):
 
 
 def with_schema(url, schema):
+    """The run's schema, and no role timeouts: a bench or `make run` may have set them on the shared role
+    (migration 0011), and the suite's concurrency tests wait on locks by design (test_hangs sets its own)."""
     separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+    return f"{url}{separator}options=-csearch_path%3D{schema}%20-clock_timeout%3D0%20-cstatement_timeout%3D0"
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +102,9 @@ def app():
         "TESTING": True,
         "APP_ENV": "test",
         "RATE_LIMIT_PER_PHONE": "1000/60",  # tests drive one phone far faster than a person can type
+        # The concurrency tests run 50 threads over a pool of 15 connections on a machine other test runs
+        # share: they test locks, not the pool, so a thread may wait its turn (test_hangs sets its own)
+        "DB_POOL_TIMEOUT": "30",
         "DATABASE_URL": with_schema(base_url, schema),
         "REDIS_URL": f"{redis_url}/{redis_index}" if redis_url.startswith("redis") else f"{redis_url}?db={redis_index}",
         "PIN_PEPPER": "test-pepper",
