@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ussd_load import create_schema, schema_url, servers  # noqa: E402 - after the path is set
+from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402 - after the path is set
 
 BIN = Path(sys.executable).parent
 PORT, AIRTEL_PORT = 5621, 5622
@@ -46,7 +46,8 @@ TRUTH = {}
 
 def environment(db_url, redis_url):
     return dict(
-        os.environ, DATABASE_URL=schema_url(db_url, "storm"), REDIS_URL=redis_url, APP_ENV="production",
+        os.environ, **KEEP_ROLE_TIMEOUTS, DATABASE_URL=schema_url(db_url, "storm"), REDIS_URL=redis_url,
+        APP_ENV="production",
         LOG_LEVEL="ERROR", PUBLIC_URL=f"http://127.0.0.1:{PORT}", MOMO_CURRENCY="UGX",
         PAYMENT_PROVIDERS="KE=mpesa,KE:airtel=airtel,UG=momo", AIRTEL_BASE_URL=f"http://127.0.0.1:{AIRTEL_PORT}",
         AIRTEL_CLIENT_ID="bench", AIRTEL_CLIENT_SECRET="bench", ID_ENCRYPTION_KEYS=f"k1={ID_KEY}",

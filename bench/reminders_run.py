@@ -112,10 +112,12 @@ def run(base, redis_url, members):
     from app.clock import FixedClock
     from app.extensions import db
     from app.services import build_services
+    from bench.ussd_load import KEEP_ROLE_TIMEOUTS
     from channels.senders import ConsoleSender
 
     app = create_app({"DATABASE_URL": f"{base}?options=-csearch_path%3D{SCHEMA}", "REDIS_URL": redis_url,
-                      "LOG_LEVEL": "WARNING", "APP_ENV": "development"})  # the dev defaults: no secrets here
+                      "LOG_LEVEL": "WARNING", "APP_ENV": "development",  # the dev defaults: no secrets here
+                      **KEEP_ROLE_TIMEOUTS})
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the run
     app.extensions["senders"] = {"sms": ConsoleSender("sms", sink), "whatsapp": ConsoleSender("whatsapp", sink)}
     app.extensions["redis"].flushdb()

@@ -59,6 +59,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
+KEEP_ROLE_TIMEOUTS = {"DB_STATEMENT_TIMEOUT_MS": "", "DB_LOCK_TIMEOUT_MS": ""}
+"""Benches migrate into the machine's shared database: leave its role's timeouts alone (migration 0011)."""
+
+
 def servers():
     tmp = tempfile.mkdtemp(prefix="pamoja-bench-")
     from app.embedded import start_postgres, start_redis
@@ -105,14 +109,15 @@ def prepare(db_url, redis_url):
     # Development: the bench measures code, not secrets. The per-phone limit is counted on every hop
     # (its Redis round trip is part of the cost) but set out of reach of MEMBERS phones at full speed.
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench",
-               APP_ENV="development", CALLBACK_TOKEN=secrets.token_urlsafe(32), RATE_LIMIT_PER_PHONE="1000000/60")
+               APP_ENV="development", CALLBACK_TOKEN=secrets.token_urlsafe(32), RATE_LIMIT_PER_PHONE="1000000/60",
+               **KEEP_ROLE_TIMEOUTS)
     subprocess.run([str(BIN / "flask"), "--app", "app:create_app", "db", "upgrade"], env=env, check=True,
                    cwd=ROOT, capture_output=True)
     from app import create_app
     from app.extensions import db
 
     app = create_app({"DATABASE_URL": url, "REDIS_URL": redis_url, "PIN_PEPPER": "bench", "LOG_LEVEL": "WARNING",
-                      "APP_ENV": "development"})
+                      "APP_ENV": "development", **KEEP_ROLE_TIMEOUTS})
     with app.app_context():
         from app.services import request_services
 
