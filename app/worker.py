@@ -19,7 +19,7 @@ concern (app/notifications/outbox.py): nothing the provider accepted.
 Jobs run in the worker process itself, on an app built once before the first job
 (`app.jobs.prepare_worker_app`), the way a gunicorn worker serves requests. RQ's
 default worker forks a work horse per job, and each horse built the whole app again
-and opened its own PostgreSQL and Redis connections: 1.3-1.7 jobs/s. What the fork
+and opened its own PostgreSQL and Redis connections: 1.3-1.8 jobs/s. What the fork
 gave is kept another way:
 
 - Timeouts: the job runs under RQ's SIGALRM death penalty (the job's timeout, 180 s

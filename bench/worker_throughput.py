@@ -21,7 +21,7 @@ figures move with it.
 
 Exit status 1 when a run did not finish, a job failed or a phone got the SMS twice.
 `--max-seconds` stops a slow run early and reports the rate so far (the forking worker
-that built the app per job managed 1.7 jobs/s). To measure other code, run this same
+that built the app per job managed 1.3-1.8 jobs/s). To measure other code, run this same
 script from a copy of the tree holding that code: the workers run from the script's tree.
 """
 

@@ -1,7 +1,7 @@
 """The Procfile's worker runs jobs in its own process on one app, under their timeouts and heartbeats.
 
 Issue 17: RQ's forking worker built the whole app in a new work horse for every job
-(1.3-1.7 jobs/s). The worker now builds it once and runs jobs itself; what the fork gave
+(1.3-1.8 jobs/s). The worker now builds it once and runs jobs itself; what the fork gave
 must hold: a job past its timeout is stopped and its half-used database connection is
 not handed to the next job, and a long job keeps its heartbeat (issue 11's recovery
 from a killed worker is tests/security/test_worker_crash.py).
