@@ -3,17 +3,21 @@
 A task is a plain function `task(services, *ids)` wrapped by `@job`: the wrapper
 finds (or creates once per worker process) the Flask app, opens an app context,
 builds the services, runs the body, commits, and lets real failures raise so RQ
-records them (no `except Exception: log`). Jobs take ids, never objects, and are
+records them (no `except Exception: log`). A job cut off mid-statement (its timeout,
+a cold shutdown) leaves its database connection half-way through a command: that
+connection is thrown away, never handed to the next job. Jobs take ids, never objects, and are
 enqueued only after the enqueuing transaction commits, so a worker never looks
 for a row that is not there yet. Retries use RQ's `Retry` with backoff.
 """
 
 import functools
+import os
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from rq import Retry
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -38,6 +42,29 @@ def worker_app():
     return _worker_app
 
 
+def prepare_worker_app():
+    """Build this worker process's app before its first job; a forked child drops the inherited connections.
+
+    RQ's scheduler runs in a process forked from the worker: the connections in the
+    app's pools belong to the parent, so the child forgets them without closing them
+    (SQLAlchemy's `dispose(close=False)`) and opens its own if it ever needs one.
+    Redis clients do the same by themselves (redis-py checks the pid).
+    """
+    app = worker_app()
+    os.register_at_fork(after_in_child=functools.partial(_forget_inherited_connections, app))
+    return app
+
+
+def _forget_inherited_connections(app):
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
+INTERRUPTIONS = (BaseTimeoutException, SystemExit, KeyboardInterrupt)
+"""Raised by a signal wherever the job was, possibly inside a database command."""
+
+
 def job(func):
     """Run `func(services, *args)` as a job: app context, one commit, failures raise."""
 
@@ -52,6 +79,9 @@ def job(func):
                 result = func(services, *args, **kwargs)
                 db.session.commit()
                 return result
+            except INTERRUPTIONS:
+                db.session.invalidate()  # its connection may be mid-command: close it, never reuse it
+                raise
             except BaseException:
                 db.session.rollback()
                 raise

@@ -29,6 +29,10 @@ class FakeAfricasTalking:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real API: the sender's session reuses its connection
+            wbufsize = -1  # the answer goes out in one write, flushed after each request, and
+            disable_nagle_algorithm = True  # never waits for the client's delayed ACK
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
                 recipients = form["to"][0].split(",")
@@ -126,3 +130,52 @@ class Workers:
 
     def logs(self):
         return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
+
+
+# Jobs for tests/app/test_worker.py, importable by the worker process (it runs from the repository root).
+
+def job_without_app(seconds):
+    """A plain RQ job that only takes time: what a long job looks like to the worker's heartbeat."""
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def where_job_ran():
+    """The process and the app that ran this job (through app.jobs.job, as every task is)."""
+    from app.jobs import job
+
+    @job
+    def body(services):
+        from flask import current_app
+
+        return os.getpid(), id(current_app._get_current_object())
+
+    return body()
+
+
+def sleep_in_postgres(seconds):
+    """A job busy inside a PostgreSQL statement: a timeout interrupts it mid-command."""
+    from sqlalchemy import text
+
+    from app.jobs import job
+
+    @job
+    def body(services):
+        services.session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": seconds})
+
+    return body()
+
+
+def ask_postgres():
+    """A job that needs a working database connection from the worker's pool."""
+    from sqlalchemy import text
+
+    from app.jobs import job
+
+    @job
+    def body(services):
+        return services.session.scalar(text("SELECT 42"))
+
+    return body()
