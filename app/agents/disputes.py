@@ -45,7 +45,7 @@ from app.agents.models import (
     AgentTransaction,
 )
 from app.agents.settlement import float_account
-from app.audit.services import require_reason
+from app.audit.services import ReasonRequired, require_reason
 from app.i18n import N_, T
 from app.members.models import Member
 from app.money import Money
@@ -139,6 +139,8 @@ class AgentDisputes:
         """open -> investigating: someone has taken the case (support's call-back, the agent's side)."""
         self.staff.require(actor, "disputes.intake")
         reason = require_reason("disputes.investigate", reason)
+        if not reason:  # a RECORD action in the audit table, but the case file starts with why
+            raise ReasonRequired("disputes.investigate")
         dispute = self._move(dispute_id, INVESTIGATING)
         dispute.investigated_by_staff_id, dispute.investigated_at = actor.id, self.clock.now()
         self.audit.record(actor, "disputes.investigate", ("agent_dispute", dispute.id), reason=reason,
