@@ -2,7 +2,7 @@
 
 
 def commands():
-    from app.agents.cli import agents_cli
+    from app.agents.cli import agents_cli, disputes_cli
     from app.alerts.cli import alerts_cli
     from app.audit.cli import audit_cli
     from app.demo import demo_command
@@ -18,4 +18,5 @@ def commands():
 
     return [alerts_cli, demo_command, simulate, ledger_command, loans_cli, payments_command, reminders_cli,
             scheduler_cli,
-            notifications_cli, agents_cli, groups_cli, members_cli, staff_cli, approvals_cli, work_cli, audit_cli]
+            notifications_cli, agents_cli, groups_cli, members_cli, staff_cli, approvals_cli, work_cli, audit_cli,
+            disputes_cli]

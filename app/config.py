@@ -166,6 +166,11 @@ DEFAULTS = {
     "STAFF_MIN_PASSWORD_LENGTH": "12",
     "LOAN_OFFICER_LIMITS": "loan_officer=KES:50000,branch_manager=KES:500000",
     "APPROVAL_THRESHOLDS": "payments.resolve=KES:10000,payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0",
+    # Agents (app/agents): hours an agent dispute may stay open or investigating before it escalates to the
+    # branch manager; float top-ups above this amount per currency ("CUR:amount", major units) need a branch
+    # manager's approval
+    "DISPUTE_SLA_HOURS": "48",
+    "FLOAT_TOPUP_APPROVAL": "KES:100000",
     "LOG_LEVEL": "INFO",
 }
 

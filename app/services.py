@@ -183,7 +183,8 @@ class Services:
     def agent_float(self):
         from app.agents.floats import AgentFloat
 
-        return AgentFloat(ledger=self.ledger, payments=self.payments)
+        return AgentFloat(ledger=self.ledger, payments=self.payments,
+                          approval_threshold=self.settings.FLOAT_TOPUP_APPROVAL)
 
     @cached_property
     def agent_reports(self):
@@ -203,7 +204,16 @@ class Services:
     def agent_disputes(self):
         from app.agents.disputes import AgentDisputes
 
-        return AgentDisputes(self.session, clock=self.clock, notify=self.notify)
+        return AgentDisputes(self.session, clock=self.clock, notify=self.notify, ledger=self.ledger, staff=self.staff,
+                             audit=self.audit, work_queue=self.work_queue,
+                             sla_hours=self.settings.DISPUTE_SLA_HOURS)
+
+    @cached_property
+    def agent_oversight(self):
+        from app.agents.oversight import AgentOversight
+
+        return AgentOversight(roster=self.agents, floats=self.agent_float, staff=self.staff, audit=self.audit,
+                              approvals=self.approvals)
 
     @cached_property
     def loans(self):
@@ -301,11 +311,14 @@ class Services:
 
     @cached_property
     def approvals(self):
-        from app.staff.approvals import Approvals
+        from app.staff.approvals import Approvals, Thresholds
 
         handlers = {action: functools.partial(handler, self) for action, handler in approval_handlers().items()}
+        topups = self.settings.FLOAT_TOPUP_APPROVAL  # agents' float top-ups (app/agents/oversight.py)
+        thresholds = Thresholds({**self.settings.APPROVAL_THRESHOLDS.limits, **({"floats.approve": topups}
+                                                                               if topups else {})})
         return Approvals(self.session, clock=self.clock, staff=self.staff, audit=self.audit,
-                         thresholds=self.settings.APPROVAL_THRESHOLDS, handlers=handlers)
+                         thresholds=thresholds, handlers=handlers)
 
     @cached_property
     def work_queue(self):
@@ -354,7 +367,9 @@ def approval_handlers():
     kyc.tier3, floats.approve, ...); an action above its APPROVAL_THRESHOLDS with no handler
     here is refused when requested.
     """
-    return {}
+    return {
+        "floats.approve": lambda services, approval, checker: services.agent_oversight.approve_topup(approval, checker),
+    }
 
 
 def build_services(app, session, **overrides):

@@ -69,6 +69,17 @@ def money_per_currency(text):
     return {currency: Money.from_major(major, currency) for currency, major in pairs(text).items()}
 
 
+def money_limits(text):
+    """`"KES:100000,UGX:3000000"` -> {"KES": Money, ...} (an amount per currency, major units)."""
+    limits = {}
+    for item in items(text):
+        currency, separator, major = item.partition(":")
+        if not separator or not currency.strip() or not major.strip():
+            raise ValueError(f"expected CUR:amount, not {item!r}")
+        limits[currency.strip().upper()] = Money.from_major(major.strip(), currency.strip().upper())
+    return limits
+
+
 def time_of_day(text):
     """`"07:00"` -> time(7, 0) (local time, in TIMEZONE)."""
     return time.fromisoformat(str(text).strip())
@@ -84,7 +95,7 @@ TYPES = {
         "ALERT_SCAN_LOOKBACK_MINUTES", "ALERT_STRUCTURING_COUNT", "ALERT_STRUCTURING_MARGIN_PERCENT",
         "ALERT_STRUCTURING_WINDOW_HOURS", "ALERT_PASS_THROUGH_PERCENT", "ALERT_PASS_THROUGH_WINDOW_MINUTES",
         "ALERT_CHANGE_WINDOW_HOURS", "ALERT_AGENT_MEMBER_MAX_PER_DAY", "STAFF_MAX_FAILED_LOGINS",
-        "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH"), integer),
+        "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH", "DISPUTE_SLA_HOURS"), integer),
     "DB_POOL_TIMEOUT": seconds,
     "TWILIO_VALIDATE_SIGNATURE": flag,
     "CALLBACK_ALLOWED_IPS": items,
@@ -97,6 +108,7 @@ TYPES = {
     **dict.fromkeys(("RATE_LIMIT_PER_PHONE", "RATE_LIMIT_PER_SOURCE"), Limit.parse),
     "LOAN_OFFICER_LIMITS": LoanLimits.parse,
     "APPROVAL_THRESHOLDS": Thresholds.parse,
+    "FLOAT_TOPUP_APPROVAL": money_limits,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""
 

@@ -74,3 +74,29 @@ class AlreadyDisputed(AgentError):
 class ConflictingRequest(AgentError):
     """The transaction's idempotency key was already used for another movement (another member,
     kind or amount): refused, never answered with the first receipt. The message is the ledger's."""
+
+
+class TopupNeedsApproval(AgentError):
+    def __init__(self, limit):
+        super().__init__(T(N_("Top-ups above {limit} need a branch manager's approval. Call your branch."),
+                           limit=limit))
+
+
+class BackOfficeRefusal(Exception):
+    """A staff action on agents or disputes refused (unknown id, wrong state): English, staff-facing."""
+
+
+class UnknownDispute(BackOfficeRefusal):
+    pass
+
+
+class DisputeStateError(BackOfficeRefusal):
+    """The dispute is not in a state that allows this move (resolving twice, skipping the investigation)."""
+
+
+class UnknownAgent(BackOfficeRefusal):
+    pass
+
+
+class AgentStateError(BackOfficeRefusal):
+    """Suspending a suspended agent, reinstating an active one, limits that make no sense."""

@@ -4,7 +4,8 @@ An agent is not a member: their own PIN (hashed like members', app/members/pin_h
 their own lockout, a float account in the ledger (owner "agent", kind
 `agent_float`) and limits per transaction and per day. An agent transaction is one
 ledger entry plus this row, which carries the receipt code the member gets by SMS
-and, when the member disputes it within 24 hours, the dispute.
+and, when the member disputes it within 24 hours, the dispute: an AgentDispute row
+that staff take from open through investigating to upheld or rejected (disputes.py).
 """
 
 from datetime import datetime
@@ -22,6 +23,8 @@ COMPLETED = "completed"
 DISPUTED = "disputed"
 
 CASH_DEPOSIT = "cash_deposit"
+CASH_WITHDRAWAL = "cash_withdrawal"
+"""A cash-out (member savings -> agent float, the agent hands over cash): not offered yet; disputes know it."""
 LOAN_REPAYMENT = "cash_loan_repayment"
 CONTRIBUTION = "cash_contribution"
 
@@ -93,3 +96,46 @@ class AgentTransaction(db.Model):
 
     def __repr__(self):
         return f"<AgentTransaction {self.id} {self.kind} {self.receipt}>"
+
+
+OPEN = "open"
+INVESTIGATING = "investigating"
+UPHELD = "upheld"
+REJECTED = "rejected"
+
+DISPUTE_TRANSITIONS = {
+    OPEN: frozenset({INVESTIGATING}),
+    INVESTIGATING: frozenset({UPHELD, REJECTED}),
+    UPHELD: frozenset(),
+    REJECTED: frozenset(),
+}
+"""state -> the states a dispute may move to: support investigates, then a branch manager decides."""
+
+UNRESOLVED = (OPEN, INVESTIGATING)
+"""States the SLA watches."""
+
+
+class AgentDispute(db.Model):
+    """A member's dispute of one agent transaction and what staff decided (one per transaction)."""
+
+    __tablename__ = "agent_disputes"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'investigating', 'upheld', 'rejected')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("agent_transactions.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(15), default=OPEN, index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """The SLA: still open or investigating at this time, the dispute escalates to the branch manager."""
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    investigated_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    investigated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_reason: Mapped[str | None] = mapped_column(String(500))
+    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    def __repr__(self):
+        return f"<AgentDispute {self.id} {self.state}>"

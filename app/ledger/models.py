@@ -39,6 +39,8 @@ KINDS = {
     "penalty_receivable": DEBIT_NORMAL,
     "mobile_money_clearing": DEBIT_NORMAL,
     "suspense": DEBIT_NORMAL,
+    "member_receivable": DEBIT_NORMAL,
+    "agent_receivable": DEBIT_NORMAL,
 }
 """Every account kind and its normal side. `mobile_money_clearing:<provider>` uses its base kind."""
 

@@ -61,6 +61,17 @@ KINDS = {
                           ("receipt",)),
     "dispute_received": Kind(N_("Pamoja: we received your dispute of receipt {receipt}. We will call you."), True,
                              ("receipt",)),
+    # agent dispute outcomes (app/agents/disputes.py), to the member and the agent alike; {where} is
+    # "your savings" or "your float"
+    "dispute_upheld_paid": Kind(N_("Pamoja: the dispute of receipt {receipt} was upheld. {amount} was added to "
+                                   "{where}."), True, ("receipt", "amount", "where")),
+    "dispute_upheld_charged": Kind(N_("Pamoja: the dispute of receipt {receipt} was upheld. {amount} was taken "
+                                      "from {where}."), True, ("receipt", "amount", "where")),
+    "dispute_upheld_owed": Kind(N_("Pamoja: the dispute of receipt {receipt} was upheld. {taken} was taken from "
+                                   "{where} and you owe Pamoja {owed}. Please call us."), True,
+                                ("receipt", "taken", "where", "owed")),
+    "dispute_rejected": Kind(N_("Pamoja: the dispute of receipt {receipt} was reviewed and rejected. The "
+                                "transaction stands."), True, ("receipt",)),
 }
 """kind -> Kind. `notify` refuses a kind not listed here."""
 

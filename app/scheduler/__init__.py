@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from app.agents.tasks import send_agent_summaries
+from app.agents.tasks import escalate_disputes, send_agent_summaries
 from app.alerts.tasks import scan_alerts
 from app.keys import scheduler_job_id, scheduler_lock_key
 from app.loans.tasks import age_loans
@@ -51,6 +51,7 @@ JOBS = (
     Recurring("notifications_sweep", sweep_notifications, "default", every="RECONCILE_EVERY_MINUTES"),
     Recurring("agent_daily_summary", send_agent_summaries, "default", at="AGENT_SUMMARY_AT", passes_day=True),
     Recurring("alerts_scan", scan_alerts, "low", every="ALERT_SCAN_EVERY_MINUTES"),
+    Recurring("disputes_escalate", escalate_disputes, "default", every="RECONCILE_EVERY_MINUTES"),
 )
 
 
