@@ -4,13 +4,13 @@ Transactions members disputed before this migration become open disputes, due
 DISPUTE_SLA_HOURS' default (48 h) after they were disputed, so the escalation job
 picks up the ones already overdue.
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
