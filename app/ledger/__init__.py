@@ -9,20 +9,24 @@ Tables
                       initiated_by ("member:12", "agent:3", "system", "operator:ann"), channel
                       (ussd, sms, whatsapp, system, cli, callback) and session_ref: the audit trail.
     ledger_postings   (entry_id, account_id, amount): signed minor units, never zero.
+    ledger_account_shards  (account_id, shard, balance): part of a hot shared account's
+                      balance (see "Hot shared accounts").
 
 Sign convention (one for every account)
     A posting's amount is DEBIT POSITIVE, CREDIT NEGATIVE, and each entry's postings sum
-    to zero. An account's stored ``balance`` is exactly the sum of its postings. Each kind
-    has a ``normal_sign``: +1 for debit-normal accounts (what Pamoja holds or is owed:
-    receivables, mobile-money clearing) and -1 for credit-normal ones (what Pamoja owes or
-    earned: member savings, pledged savings, group pool and shares, agent float, payouts in
-    flight, income). The balance a person sees is ``balance * normal_sign``; a deposit of
-    100 debits clearing +100 and credits member_savings -100, and the member sees 100.
+    to zero. An account's balance (its row's ``balance``, plus its shards if it has any)
+    is exactly the sum of its postings. Each kind has a ``normal_sign``: +1 for
+    debit-normal accounts (what Pamoja holds or is owed: receivables, mobile-money
+    clearing) and -1 for credit-normal ones (what Pamoja owes or earned: member savings,
+    pledged savings, group pool and shares, agent float, payouts in flight, income). The
+    balance a person sees is ``balance * normal_sign``; a deposit of 100 debits clearing
+    +100 and credits member_savings -100, and the member sees 100.
 
 No overdraft
     An account with ``allow_negative`` false may never have ``balance * normal_sign < 0``.
     The service checks it under row locks; the database checks it again with
-    ``CHECK (allow_negative OR balance * normal_sign >= 0)`` on the cached balance.
+    ``CHECK (allow_negative OR balance * normal_sign >= 0)`` on the cached balance and on
+    each balance shard.
 
 Pledged savings
     A guarantee moves money from ``member_savings`` to the member's ``guarantee_pledged``
@@ -30,17 +34,36 @@ Pledged savings
     spending pledged money. Available balance = member_savings; total savings =
     member_savings + guarantee_pledged; i.e. available = total savings - pledged.
 
-Posting (LedgerService.post), in one savepoint of the caller's transaction
-    1. validate: Money only (no floats, no bare ints), no zero, one currency matching every
-       account, sum zero, at least two postings;
-    2. insert the entry with ``ON CONFLICT (idempotency_key) DO NOTHING``: a second post of
-       the same key (or a concurrent one, which waits for the first to commit) with the same
-       kind and postings gets the first entry back and changes nothing; the same key with
-       another kind, accounts or amounts raises IdempotencyConflict (never a silent success).
-       The comparison runs only when the key exists: no extra round trip on a new key;
-    3. lock the accounts ``SELECT ... FOR UPDATE`` in the one lock order (no deadlocks):
-       holders (member and agent accounts) first, then shared counter-accounts, each by id;
-       refuse an overdraft (InsufficientFunds), insert the postings, update the balances.
+Posting (LedgerService.post): two statements in the caller's transaction, no savepoint
+    1. validate in Python: Money only (no floats, no bare ints), no zero, one currency,
+       sum zero, at least two postings; accounts are read by their identity, never reloaded;
+    2. LOCK_ACCOUNTS: ``SELECT ... FOR NO KEY UPDATE`` (the lock an UPDATE takes) of the rows
+       the entry checks or updates, in the one lock order (no deadlocks): holders (member
+       and agent accounts) first, then shared counter-accounts, each by id;
+    3. POST_ENTRY, one statement that writes all or nothing: it refuses an overdraft or an
+       account of another currency (nothing written: the caller's transaction stays usable
+       without a savepoint); inserts the entry with ``ON CONFLICT (idempotency_key) DO
+       NOTHING``, then (only if inserted) its postings, the row balances and the shard
+       balances. When nothing was inserted the key exists: a second post of the same key (or
+       a concurrent one, which waits for the first to commit) with the same kind and postings
+       gets the first entry back and changes nothing; the same key with another kind,
+       accounts or amounts raises IdempotencyConflict (never a silent success). The comparison
+       reads the first entry only then: no extra round trip on a new key. The entry returned
+       is built from what was inserted (no SELECT back); its postings load on first use.
+
+Hot shared accounts (balance shards, migration 0014)
+    Accounts of the shared owners (system, provider, group: clearing, fee and interest
+    income, payouts in flight, group pools) have ``shards`` > 0. A posting that grows such an
+    account, or any posting to one that may go negative (provider clearing), is added to
+    shard ``txid % shards`` in ``ledger_account_shards`` without locking the account row, so
+    concurrent posters sharing it do not queue on one row; its balance is the row's
+    ``balance`` (the base) plus its shards (LedgerService.balance, verify). A posting that
+    shrinks a no-overdraft sharded account is checked on the base under the row lock, as an
+    unsharded account's; when the base alone is short, the shards are folded into it first
+    (each shard locked, by account then shard, after every row: SHARD_LOCK_ORDER).
+    Holders are never sharded: their balances are checked by callers under their row lock.
+    The database checks every shard as it checks the row: a no-overdraft account's shards
+    only grow, so base >= 0 and each shard >= 0 make the total >= 0.
 
 Checking before posting (LedgerService.lock)
     A service that checks a balance or a limit before posting (a transfer, a withdrawal)

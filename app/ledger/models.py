@@ -73,6 +73,26 @@ def lock_order_clause():
     return (LedgerAccount.owner_type.not_in(HOLDER_OWNERS), LedgerAccount.id)
 
 
+SHARDS = 16
+"""Balance shards of a hot shared account: up to this many posters add to it without waiting on each other."""
+
+SHARDED_OWNERS = ("system", "provider", "group")
+"""Owners of the hot shared counter-accounts (fee and interest income, payouts in flight, suspense,
+provider clearing, group pools and share registers): their accounts keep in shards the part of
+their balance that postings grow. Never a holder (HOLDER_OWNERS): a holder's balance is checked
+by its callers under its row lock, and stays on its row."""
+
+
+def shards_for(owner_type):
+    """How many balance shards a new account of this owner gets (0: the balance stays on its row)."""
+    return SHARDS if owner_type in SHARDED_OWNERS else 0
+
+
+SHARD_LOCK_ORDER = "account_id, shard"
+"""Shard rows are locked after every account row of the entry (the order of lock_order_clause),
+by account then shard: a poster takes one shard per account (txid % shards), a fold takes them all."""
+
+
 class LedgerAccount(db.Model):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
@@ -80,6 +100,7 @@ class LedgerAccount(db.Model):
                          postgresql_nulls_not_distinct=True),
         CheckConstraint("normal_sign IN (1, -1)", name="normal_sign"),
         CheckConstraint("allow_negative OR balance * normal_sign >= 0", name="no_overdraft"),
+        CheckConstraint("shards >= 0 AND shards <= 64", name="shards_range"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -90,6 +111,8 @@ class LedgerAccount(db.Model):
     normal_sign: Mapped[int] = mapped_column(SmallInteger)
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    """The whole balance, or for a sharded account its base (LedgerService.balance adds the shards)."""
+    shards: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     def __repr__(self):
@@ -130,3 +153,20 @@ class LedgerPosting(db.Model):
 
     entry: Mapped[LedgerEntry] = relationship(back_populates="postings")
     account: Mapped[LedgerAccount] = relationship()
+
+
+class LedgerAccountShard(db.Model):
+    """Part of a sharded account's balance (migration 0014): the sum of some of its growing postings.
+
+    `normal_sign` and `allow_negative` copy the account's, so the database checks each shard
+    as it checks the account: a no-overdraft account's shards only grow, and each stays >= 0.
+    """
+
+    __tablename__ = "ledger_account_shards"
+    __table_args__ = (CheckConstraint("allow_negative OR balance * normal_sign >= 0", name="no_overdraft"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    normal_sign: Mapped[int] = mapped_column(SmallInteger)
+    allow_negative: Mapped[bool] = mapped_column(Boolean)
+    balance: Mapped[int] = mapped_column(BigInteger)

@@ -1,31 +1,37 @@
 """The ledger service: the only code that writes ledger rows (design: app/ledger/__init__.py).
 
-Posting runs in a savepoint of the caller's transaction, so a refused entry leaves
-the caller's other work intact; the caller commits once.
+A post is two statements in the caller's transaction (LOCK_ACCOUNTS, POST_ENTRY): they
+write all of the entry or, when refused, nothing, so a refusal leaves the caller's other
+work intact with no savepoint; the caller commits once.
 
 Lock order (what keeps opposite movements deadlock-free): account rows are locked
 holders first (members' and agents' accounts, whose balances callers check), then
 the shared counter-accounts (system, provider clearing, groups, loans), each group
-in id order (`lock_order`). A caller that checks balances or limits before posting
-takes `lock(accounts)` ONCE, with every holder account the entry will touch, before
-its checks; `post` then locks the rest in the same order, so the locks of every
-transaction are taken in one global order whether or not it pre-locked.
+in id order (`lock_order_clause`), then balance shards (`SHARD_LOCK_ORDER`). A caller
+that checks balances or limits before posting takes `lock(accounts)` ONCE, with every
+holder account the entry will touch, before its checks; `post` then locks the rest in
+the same order, so the locks of every transaction are taken in one global order whether
+or not it pre-locked.
 """
 
 from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.ledger import errors
 from app.ledger.models import (
+    HOLDER_OWNERS,
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
     clearing_kind,
     lock_order_clause,
     normal_sign_of,
+    shards_for,
 )
 from app.money import Money
 
@@ -67,7 +73,7 @@ class LedgerService:
         self.session.execute(
             insert(LedgerAccount)
             .values(owner_type=owner_type, owner_id=owner_id, kind=kind, currency=currency, normal_sign=sign,
-                    allow_negative=allow_negative, balance=0)
+                    allow_negative=allow_negative, balance=0, shards=shards_for(owner_type))
             .on_conflict_do_nothing()
         )
         return self.session.scalars(
@@ -85,9 +91,10 @@ class LedgerService:
         return self.account("provider", None, clearing_kind(provider), currency, allow_negative=True)
 
     def balance(self, account):
-        """The account's balance as its owner sees it (natural sign)."""
-        self.session.refresh(account, ["balance"])
-        return Money(account.balance * account.normal_sign, account.currency)
+        """The account's balance as its owner sees it (natural sign): its row, plus its shards if it has any."""
+        base, total, sign, currency = self.session.execute(BALANCE, {"id": _account_id(account)}).one()
+        set_committed_value(account, "balance", base)
+        return Money(total * sign, currency)
 
     def entry(self, idempotency_key):
         """The entry posted under this key, or None."""
@@ -107,17 +114,18 @@ class LedgerService:
                 for entry_id, created_at, kind, memo, amount in rows]
 
     def lock(self, accounts):
-        """Lock these accounts (SELECT ... FOR UPDATE) in lock order; return them refreshed, in the order given.
+        """Lock these accounts (SELECT ... FOR NO KEY UPDATE) in lock order; return them refreshed, in the order given.
 
         Call it once per transaction, before checking balances or limits, with every
         member/agent account the coming entry touches (sender AND recipient): locking
         one now and another later is what deadlocks opposite transfers. Shared
-        counter-accounts need not be passed; `post` locks them after these.
+        counter-accounts need not be passed; `post` locks them after these. A sharded
+        account's `balance` attribute is only its base: read it with `balance()`.
         """
         ids = {account.id for account in accounts}
         locked = {account.id: account for account in self.session.scalars(
             select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(*lock_order_clause())
-            .with_for_update().execution_options(populate_existing=True))}
+            .with_for_update(key_share=True).execution_options(populate_existing=True))}
         return [locked[account.id] for account in accounts]
 
     def replay(self, idempotency_key, postings, *, kind):
@@ -138,66 +146,211 @@ class LedgerService:
         InvalidEntry/NotMoney for a malformed entry, InsufficientFunds when a
         no-overdraft account would go below zero, and IdempotencyConflict when the key
         was already used for a different movement (nothing is written then).
+
+        Two statements: LOCK_ACCOUNTS locks, POST_ENTRY checks, inserts and updates; a
+        refusal writes nothing, so no savepoint is needed to leave the caller's transaction usable.
         """
-        net = self._validate(postings)
+        ids, currency, net = self._validate(postings)
+        created_at = self.clock.now()
+        params = {"key": idempotency_key, "kind": kind, "memo": memo[:200], "created_at": created_at,
+                  "initiated_by": initiated_by, "channel": channel, "session_ref": session_ref,
+                  "currency": currency, "posting_accounts": ids, "posting_amounts": [m.minor for _a, m in postings],
+                  "net_accounts": list(net), "net_amounts": list(net.values())}
+        self.session.execute(LOCK_ACCOUNTS, params)
+        rows = self.session.execute(POST_ENTRY, params).all()
+        entry_id = rows[0].entry_id if rows else None
+        if entry_id is None:
+            rows = self._refused(idempotency_key, postings, kind, rows, params)
+            if not isinstance(rows, list):
+                return rows  # the entry already posted under this key
+            entry_id = rows[0].entry_id
+        if not all(row.updated for row in rows):  # never expected: every locked row is updated under its lock
+            raise RuntimeError(f"entry {idempotency_key!r}: an account balance was not updated; roll back")
+        self._keep_balances(postings, rows)
+        entry = LedgerEntry(id=entry_id, idempotency_key=idempotency_key, kind=kind, memo=memo[:200],
+                            created_at=created_at, initiated_by=initiated_by, channel=channel,
+                            session_ref=session_ref)
+        make_transient_to_detached(entry)  # persistent without a SELECT back; postings load on first use
+        self.session.add(entry)
+        return entry
+
+    def _refused(self, idempotency_key, postings, kind, rows, params):
+        """Why POST_ENTRY wrote nothing: a replay (the first entry), a shard fold then a retry (its rows),
+        or an error raised (another currency, not enough money, a reused key)."""
+        by_account = {_account_id(account): account for account, _money in postings}
+        if len(rows) != len(by_account):
+            raise errors.InvalidEntry(f"unknown account among {sorted(by_account)}")
+        for row in rows:
+            if row.currency != params["currency"]:
+                raise errors.MixedCurrencies(f"{params['currency']} posting to {row.currency} account {row.id}")
+        overdrawn = [row for row in rows if row.overdraws]
+        if not overdrawn:  # the key exists (or a concurrent post of it committed first)
+            existing = self.replay(idempotency_key, postings, kind=kind)
+            if existing is None:
+                raise RuntimeError(f"entry {idempotency_key!r} neither posted nor found")
+            return existing
         existing = self.replay(idempotency_key, postings, kind=kind)
         if existing is not None:
             return existing
-        with self.session.begin_nested():
-            entry_id = self.session.scalar(
-                insert(LedgerEntry)
-                .values(idempotency_key=idempotency_key, kind=kind, memo=memo[:200], created_at=self.clock.now(),
-                        initiated_by=initiated_by, channel=channel, session_ref=session_ref)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(LedgerEntry.id)
-            )
-            if entry_id is None:  # a concurrent post of the same key committed first
-                return self.replay(idempotency_key, postings, kind=kind)
-            self._apply(net)
-            self.session.add_all(LedgerPosting(entry_id=entry_id, account_id=account.id, amount=money.minor)
-                                 for account, money in postings)
-        return self.session.get(LedgerEntry, entry_id)
+        to_fold = sorted(row.id for row in overdrawn if row.shards)
+        if to_fold:  # the base alone is short: fold the shards in, under their locks, and try again
+            self._fold(to_fold)
+            retried = self.session.execute(POST_ENTRY, params).all()
+            if retried and retried[0].entry_id is not None:
+                return retried
+            overdrawn = [row for row in retried if row.overdraws] or overdrawn
+        row = overdrawn[0]
+        account = by_account[row.id]
+        raise errors.InsufficientFunds(account, Money(row.balance * row.normal_sign, row.currency))
+
+    def _fold(self, account_ids):
+        """Move the shards of these accounts (their rows locked by this transaction) into their base."""
+        shards = self.session.execute(LOCK_SHARDS, {"accounts": account_ids}).all()
+        totals = defaultdict(int)
+        for account_id, _shard, balance in shards:
+            totals[account_id] += balance
+        self.session.execute(FOLD_SHARDS, {
+            "shard_accounts": [account_id for account_id, _shard, _balance in shards],
+            "shards": [shard for _account_id, shard, _balance in shards],
+            "accounts": list(totals), "totals": list(totals.values())})
+
+    def _keep_balances(self, postings, rows):
+        """Give the caller's loaded account objects their new row balance, as the ORM would after a flush."""
+        balances = {row.id: row.balance for row in rows if row.on_row}
+        for account, _money in postings:
+            state = inspect(account)
+            if "balance" in state.dict and state.identity and state.identity[0] in balances:
+                set_committed_value(account, "balance", balances[state.identity[0]])
 
     @staticmethod
     def _check_same(entry, postings, kind):
         """Refuse a replay whose kind or postings (accounts and amounts) differ from the posted entry."""
-        wanted = sorted((account.id, money.minor) for account, money in postings)
+        wanted = sorted((_account_id(account), money.minor) for account, money in postings)
         posted = sorted((posting.account_id, posting.amount) for posting in entry.postings)
         if current_kind(entry.kind) != current_kind(kind) or wanted != posted:
             raise errors.IdempotencyConflict(entry)
 
     def _validate(self, postings):
-        """Check the entry's shape; return the net amount per account id."""
+        """Check the entry's shape; return the posting account ids, the currency and the net per account id.
+
+        That each account holds the entry's currency is checked by POST_ENTRY (no account load here).
+        """
         if len(postings) < 2:
             raise errors.TooFewPostings(f"{len(postings)} posting(s)")
         currencies = set()
+        ids = []
         net = defaultdict(int)
         for account, money in postings:
+            account_id = _account_id(account)
             if not isinstance(money, Money):
                 raise errors.NotMoney(f"posting amount must be Money, got {type(money).__name__}")
             if money.minor == 0:
-                raise errors.ZeroAmount(f"zero posting to account {account.id}")
-            if money.currency != account.currency:
-                raise errors.MixedCurrencies(f"{money.currency} posting to {account.currency} account {account.id}")
+                raise errors.ZeroAmount(f"zero posting to account {account_id}")
             currencies.add(money.currency)
-            net[account.id] += money.minor
+            ids.append(account_id)
+            net[account_id] += money.minor
         if len(currencies) != 1:
             raise errors.MixedCurrencies(", ".join(sorted(currencies)))
         if sum(net.values()) != 0:
             raise errors.UnbalancedEntry(f"postings sum to {sum(net.values())}")
-        return net
+        return ids, currencies.pop(), net
 
-    def _apply(self, net):
-        """Lock the accounts in lock order (those `lock` holds already are kept), refuse an overdraft,
-        update the cached balances."""
-        locked = self.session.scalars(
-            select(LedgerAccount).where(LedgerAccount.id.in_(net)).order_by(*lock_order_clause())
-            .with_for_update().execution_options(populate_existing=True)
-        ).all()
-        for account in locked:
-            new_balance = account.balance + net[account.id]
-            shrinks = net[account.id] * account.normal_sign < 0
-            if shrinks and not account.allow_negative and new_balance * account.normal_sign < 0:
-                available = Money(account.balance * account.normal_sign, account.currency)
-                raise errors.InsufficientFunds(account, available)
-            account.balance = new_balance
+
+def _account_id(account):
+    """The account's id without loading it: callers' accounts are often expired by their last commit."""
+    identity = inspect(account).identity
+    return identity[0] if identity else account.id
+
+
+HOLDERS_FIRST = "a.owner_type NOT IN ({})".format(", ".join(f"'{owner}'" for owner in HOLDER_OWNERS))
+"""lock_order_clause's first key in SQL (then a.id)."""
+
+NET = "unnest(CAST(:net_accounts AS bigint[]), CAST(:net_amounts AS bigint[])) AS net(account_id, delta)"
+"""The entry's net amount per account."""
+
+ON_ROW = "(a.shards = 0 OR (net.delta * a.normal_sign < 0 AND NOT a.allow_negative))"
+"""Whether a posting's net goes to the account's row (locked, checked) rather than to a shard: every
+unsharded account, and a sharded one the entry shrinks and that may not go negative."""
+
+LOCK_ACCOUNTS = text(f"""
+SELECT a.id FROM ledger_accounts a JOIN {NET} ON net.account_id = a.id
+WHERE {ON_ROW}
+ORDER BY {HOLDERS_FIRST}, a.id
+FOR NO KEY UPDATE OF a
+""")
+"""Lock the rows an entry checks or updates, in lock_order_clause's order, before POST_ENTRY reads them.
+
+NO KEY UPDATE is the lock an UPDATE takes: other posters' foreign-key checks on the row stay free.
+A statement of its own: POST_ENTRY then starts from a snapshot taken with the locks held, so it
+reads and updates the newest balances. (Locking in a CTE of the updating statement was tried:
+a row changed since that statement's snapshot is updated from its older version, and a waiter
+queued on the row deadlocks with the update.)"""
+
+POST_ENTRY = text(f"""
+WITH checked AS (
+    SELECT a.id, a.currency, a.normal_sign, a.allow_negative, a.shards, a.balance, net.delta,
+           {ON_ROW} AS on_row,
+           ({ON_ROW} AND NOT a.allow_negative AND net.delta * a.normal_sign < 0
+            AND (a.balance + net.delta) * a.normal_sign < 0) AS overdraws
+    FROM {NET} JOIN ledger_accounts a ON a.id = net.account_id),
+entry AS (
+    INSERT INTO ledger_entries (idempotency_key, kind, memo, created_at, initiated_by, channel, session_ref)
+    SELECT :key, :kind, :memo, :created_at, :initiated_by, :channel, :session_ref
+    WHERE (SELECT bool_and(NOT overdraws AND currency = :currency)
+                  AND count(*) = cardinality(CAST(:net_accounts AS bigint[])) FROM checked)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id),
+postings AS (
+    INSERT INTO ledger_postings (entry_id, account_id, amount)
+    SELECT entry.id, p.account_id, p.amount
+    FROM entry, unnest(CAST(:posting_accounts AS bigint[]), CAST(:posting_amounts AS bigint[]))
+        WITH ORDINALITY AS p(account_id, amount, n)
+    ORDER BY p.n),
+on_row AS (
+    UPDATE ledger_accounts a SET balance = a.balance + checked.delta FROM checked
+    WHERE a.id = checked.id AND checked.on_row AND EXISTS (SELECT 1 FROM entry)
+    RETURNING a.id, a.balance),
+in_shards AS (
+    -- After every row lock (LOCK_ACCOUNTS); one shard per account per transaction (txid), by account id.
+    INSERT INTO ledger_account_shards AS s (account_id, shard, normal_sign, allow_negative, balance)
+    SELECT checked.id, CAST(txid_current() % checked.shards AS smallint), checked.normal_sign,
+           checked.allow_negative, checked.delta
+    FROM checked WHERE NOT checked.on_row AND checked.delta <> 0 AND EXISTS (SELECT 1 FROM entry)
+    ORDER BY checked.id
+    ON CONFLICT (account_id, shard) DO UPDATE SET balance = s.balance + EXCLUDED.balance)
+SELECT (SELECT id FROM entry) AS entry_id, checked.id, checked.currency, checked.normal_sign, checked.shards,
+       checked.on_row, checked.overdraws, COALESCE(on_row.balance, checked.balance) AS balance,
+       (NOT checked.on_row OR on_row.id IS NOT NULL) AS updated
+FROM checked LEFT JOIN on_row ON on_row.id = checked.id
+""")
+"""The rest of a post in one statement, its rows locked by LOCK_ACCOUNTS: insert the entry (ON CONFLICT DO
+NOTHING on its key) only if no account would overdraw and every account holds the entry's currency, then
+its postings, the row balances and the shard balances, all only if the entry was inserted. Returns one
+row per account: the entry id (NULL when nothing was written), its balance after (before, if refused)."""
+
+LOCK_SHARDS = text("""
+SELECT account_id, shard, balance FROM ledger_account_shards WHERE account_id = ANY(CAST(:accounts AS bigint[]))
+ORDER BY account_id, shard FOR NO KEY UPDATE
+""")
+"""Lock every shard of these accounts in SHARD_LOCK_ORDER (after their rows, which the caller holds)."""
+
+FOLD_SHARDS = text("""
+WITH locked(account_id, shard) AS (
+    SELECT * FROM unnest(CAST(:shard_accounts AS bigint[]), CAST(:shards AS smallint[]))),
+cleared AS (
+    UPDATE ledger_account_shards s SET balance = 0 FROM locked
+    WHERE s.account_id = locked.account_id AND s.shard = locked.shard)
+UPDATE ledger_accounts a SET balance = a.balance + totals.total
+FROM unnest(CAST(:accounts AS bigint[]), CAST(:totals AS bigint[])) AS totals(account_id, total)
+WHERE a.id = totals.account_id
+""")
+"""Move the shards LOCK_SHARDS locked (and summed) into their account's base: the base is then the whole
+balance, which a shrinking posting checks; the shards stay locked, at zero, until commit."""
+
+BALANCE = text("""
+SELECT a.balance, a.balance + CAST(COALESCE((SELECT SUM(s.balance) FROM ledger_account_shards s
+                                             WHERE s.account_id = a.id), 0) AS bigint) AS total,
+       a.normal_sign, a.currency
+FROM ledger_accounts a WHERE a.id = :id
+""")
+"""An account's stored balance (the base) and its whole balance (base + shards)."""

@@ -23,12 +23,22 @@ CHECKS = {
     "posting of zero": """
         SELECT id, entry_id FROM ledger_postings WHERE amount = 0""",
     "cached balance differs from the sum of postings": """
-        SELECT a.id, a.kind, a.balance, COALESCE(SUM(p.amount), 0)
-        FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
-        GROUP BY a.id HAVING a.balance <> COALESCE(SUM(p.amount), 0)""",
+        WITH cached AS (
+            SELECT a.id, a.kind, a.balance + COALESCE((SELECT SUM(s.balance) FROM ledger_account_shards s
+                                                       WHERE s.account_id = a.id), 0) AS balance
+            FROM ledger_accounts a)
+        SELECT c.id, c.kind, c.balance, COALESCE(SUM(p.amount), 0)
+        FROM cached c LEFT JOIN ledger_postings p ON p.account_id = c.id
+        GROUP BY c.id, c.kind, c.balance HAVING c.balance <> COALESCE(SUM(p.amount), 0)""",
     "forbidden negative balance": """
-        SELECT a.id, a.kind, a.balance * a.normal_sign
-        FROM ledger_accounts a WHERE NOT a.allow_negative AND a.balance * a.normal_sign < 0""",
+        SELECT a.id, a.kind, (a.balance + COALESCE((SELECT SUM(s.balance) FROM ledger_account_shards s
+                                                    WHERE s.account_id = a.id), 0)) * a.normal_sign AS natural
+        FROM ledger_accounts a WHERE NOT a.allow_negative
+          AND (a.balance + COALESCE((SELECT SUM(s.balance) FROM ledger_account_shards s
+                                     WHERE s.account_id = a.id), 0)) * a.normal_sign < 0""",
+    "shard disagrees with its account": """
+        SELECT s.account_id, s.shard FROM ledger_account_shards s JOIN ledger_accounts a ON a.id = s.account_id
+        WHERE s.shard >= a.shards OR s.normal_sign <> a.normal_sign OR s.allow_negative <> a.allow_negative""",
     "duplicate idempotency key": """
         SELECT idempotency_key, COUNT(*) FROM ledger_entries GROUP BY idempotency_key HAVING COUNT(*) > 1""",
 }
