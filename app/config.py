@@ -148,6 +148,13 @@ DEFAULTS = {
     "STAFF_MIN_PASSWORD_LENGTH": "12",
     "LOAN_OFFICER_LIMITS": "loan_officer=KES:50000,branch_manager=KES:500000",
     "APPROVAL_THRESHOLDS": "payments.resolve=KES:10000,payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0",
+    # Member access (app/members/pin_reset.py, app/members/access.py): the number blocked members and reset
+    # alerts tell them to call; how long a PIN-reset or phone-change code works; how long an unapproved
+    # forgotten-PIN request stays open
+    "SUPPORT_PHONE": "0800 720 000",
+    "PIN_RESET_CODE_MINUTES": "30",
+    "PIN_RESET_REQUEST_DAYS": "7",
+    "PHONE_CHANGE_CODE_MINUTES": "30",
     "LOG_LEVEL": "INFO",
 }
 
