@@ -122,6 +122,9 @@ SCREENS = [
         Option(N_("My float"), "agent_float"),
         Option(N_("Today's collections"), "agent_today"),
         Option(N_("Top up float"), "agent_topup_amount"),
+        Option(N_("More"), "agent_more"),
+    ]),
+    Menu("agent_more", N_("Pamoja Agent: members"), options=[
         Option(N_("Reset a member's PIN"), "agent_reset_phone"),
     ]),
     *cash_flow("deposit", N_("Member's phone number:")),

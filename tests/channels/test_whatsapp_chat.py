@@ -74,7 +74,8 @@ def test_session_expiry_says_so_once(app, chat, amina, monkeypatch):
     monkeypatch.setattr(app.extensions["settings"], "CHAT_SESSION_TTL", 1)
     log_in(chat)
     time.sleep(1.3)
-    expected = "Your session timed out, so we started again.\n\nWelcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
+    expected = ("Your session timed out, so we started again.\n\n"
+                "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)")
     assert chat.send("1") == expected
     assert chat.send("1234").startswith("Wrong PIN")  # the note is not repeated
 
@@ -84,7 +85,8 @@ def test_session_expiry_note_is_in_the_default_language_before_the_pin(app, chat
     register(services, locale="sw")
     chat.send("hi")
     redis.delete(menu_session_key("whatsapp", PHONE))  # what the TTL does
-    assert chat.send("hi") == "Your session timed out, so we started again.\n\nWelcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
+    assert chat.send("hi") == ("Your session timed out, so we started again.\n\n"
+                               "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)")
     assert chat.send("4821").startswith("Pamoja\n1. Akiba")
 
 

@@ -121,7 +121,8 @@ def test_wrong_pin_says_how_many_tries_are_left(client):
     register(client)
     handset = UssdPhone(client, PHONE)
     handset.dial()
-    assert handset.send("1111") == "CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
+    assert handset.send("1111") == ("CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:\n"
+                                    "(Forgot PIN? Reply #)")
     assert handset.send("2222").startswith("CON Wrong PIN. 1 tries left.")
 
 
