@@ -4,7 +4,8 @@ The member is loaded lazily, so a hop that shows a static screen costs no query.
 Loading it is where every hop meets the access rules: a blocked member's session
 ends with "Your account is blocked. Call ..." (MemberService.check_active), and a
 session whose phone is no longer the member's (their number was changed) ends as
-not theirs.
+not theirs. A session already signed in meets them at its next hop that reads the
+member (every balance, statement and money action does; a static menu does not).
 """
 
 from app.i18n import N_, T, render
