@@ -8,8 +8,11 @@ a translatable Text in the member's language. No PIN ever travels by SMS, so:
   one-time code (app/members/confirmations.py) and run only on `YES <code>`;
 - deposits, repayments and contributions go straight to the mobile-money prompt,
   where the member's own mobile-money PIN confirms them;
-- an unregistered number is invited to dial the USSD code; a locked account gets
-  the lock message (only STOP/START still work, opting out is always allowed).
+- an unregistered number is invited to dial the USSD code, unless it answers
+  `YES <code>` to a phone change staff started for it (app/members/access.py);
+- a blocked account gets "Your account is blocked. Call ..." and a locked one the
+  lock message (only STOP/START still work, opting out is always allowed; a locked
+  member may also ask for a PIN reset: RESET PIN / NIMESAHAU PIN).
 """
 
 from typing import NamedTuple
