@@ -171,6 +171,13 @@ DEFAULTS = {
     # manager's approval
     "DISPUTE_SLA_HOURS": "48",
     "FLOAT_TOPUP_APPROVAL": "KES:100000",
+    # Member access (app/members/pin_reset.py, app/members/access.py): the number blocked members and reset
+    # alerts tell them to call; how long a PIN-reset or phone-change code works; how long an unapproved
+    # forgotten-PIN request stays open
+    "SUPPORT_PHONE": "0800 720 000",
+    "PIN_RESET_CODE_MINUTES": "30",
+    "PIN_RESET_REQUEST_DAYS": "7",
+    "PHONE_CHANGE_CODE_MINUTES": "30",
     "LOG_LEVEL": "INFO",
 }
 

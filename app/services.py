@@ -59,7 +59,28 @@ class Services:
             self.session, clock=self.clock, pepper=self.peppers, identity=self.identity_keys,
             max_attempts=self.settings.PIN_MAX_ATTEMPTS, lock_minutes=self.settings.PIN_LOCK_MINUTES,
             default_currency=self.config["DEFAULT_CURRENCY"], notify=self.notify,
+            support_phone=self.config["SUPPORT_PHONE"],
         )
+
+    @cached_property
+    def pin_resets(self):
+        from app.members.pin_reset import PinResets
+
+        return PinResets(self.session, clock=self.clock, members=self.members, codes=self.one_time_codes,
+                         staff=self.staff, audit=self.audit, outbox=self.outbox,
+                         code_minutes=self.settings.PIN_RESET_CODE_MINUTES,
+                         request_days=self.settings.PIN_RESET_REQUEST_DAYS, ussd_code=self.config["USSD_CODE"],
+                         support_phone=self.config["SUPPORT_PHONE"])
+
+    @cached_property
+    def member_access(self):
+        from app.members.access import MemberAccess
+
+        return MemberAccess(self.session, clock=self.clock, members=self.members, staff=self.staff,
+                            audit=self.audit, codes=self.one_time_codes, outbox=self.outbox,
+                            pin_resets=self.pin_resets, default_region=self.config["DEFAULT_REGION"],
+                            code_minutes=self.settings.PHONE_CHANGE_CODE_MINUTES,
+                            ussd_code=self.config["USSD_CODE"], support_phone=self.config["SUPPORT_PHONE"])
 
     @cached_property
     def notifications(self):
@@ -86,7 +107,8 @@ class Services:
         from app.payments.services import PaymentService
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
-                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member)
+                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
+                              member_guard=self.members.check_active)
 
     @cached_property
     def savings(self):

@@ -32,6 +32,7 @@ COMMANDS = {
     "start": (("START", "SUBSCRIBE"), ("ANZA",), (0, 9), ""),
     "confirm": (("YES", "Y"), ("NDIO", "NDIYO"), (1, 1), "4821"),
     "dispute": (("DISPUTE",), ("PINGA",), (1, 1), "AB12CD34"),
+    "pin_reset": (("RESET", "FORGOT", "PIN"), ("NIMESAHAU", "SAHAU"), (0, 1), "PIN"),
 }
 
 KEYWORDS = {word: (name, language)
@@ -41,6 +42,9 @@ KEYWORDS = {word: (name, language)
 LANGUAGE_WORDS = {"EN": "en", "ENG": "en", "ENGLISH": "en", "KIINGEREZA": "en",
                   "SW": "sw", "SWA": "sw", "KISWAHILI": "sw", "SWAHILI": "sw"}
 """What `LANG <x>` accepts."""
+
+PIN_RESET_WORDS = {"PIN", "RESET"}
+"""`RESET PIN`, `PIN RESET`, `FORGOT PIN`, `NIMESAHAU PIN`: the forgotten-PIN request (no PIN ever follows)."""
 
 
 class Command(NamedTuple):
@@ -66,7 +70,9 @@ def parse_command(text):
     low, high = COMMANDS[name][2]
     if not low <= len(args) <= high:
         return Command("usage", (example(name, language),), language, name)
-    if name in ("help", "balance", "statement", "loan_balance", "stop", "start"):
+    if name == "pin_reset" and args and args[0].upper() not in PIN_RESET_WORDS:
+        return Command("usage", (example(name, language),), language, name)
+    if name in ("help", "balance", "statement", "loan_balance", "stop", "start", "pin_reset"):
         args = ()
     if name in ("join", "contribute"):
         args = (args[0].upper(), *args[1:])

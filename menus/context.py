@@ -1,9 +1,18 @@
 """What a screen's prompt and action see: the member, their inputs, the services.
 
 The member is loaded lazily, so a hop that shows a static screen costs no query.
+Loading it is where every hop meets the access rules: a blocked member's session
+ends with "Your account is blocked. Call ..." (MemberService.check_active), and a
+session whose phone is no longer the member's (their number was changed) ends as
+not theirs. A session already signed in meets them at its next hop that reads the
+member (every balance, statement and money action does; a static menu does not).
 """
 
-from app.i18n import render
+from app.i18n import N_, T, render
+from app.members.errors import AccountBlocked
+from menus.screens import Stop
+
+NUMBER_CHANGED = T(N_("This session has ended. Please dial again."))
 
 NONCE = "_nonce"
 """Session data key of the current confirmation's nonce, drawn by the engine on entering a Confirm or Pin."""
@@ -46,7 +55,19 @@ class Context:
                 self._member = members.by_phone(self.state.phone)
                 if self._member is not None:
                     self.state.member_id = self._member.id
+            if self._member is not None:
+                self._check_access(self._member)
         return self._member
+
+    def _check_access(self, member):
+        if member.phone != self.state.phone:
+            self._member, self.state.member_id, self.state.authenticated = None, None, False
+            raise Stop(NUMBER_CHANGED)
+        try:
+            self.services.members.check_active(member)
+        except AccountBlocked as blocked:
+            self.state.authenticated = False
+            raise Stop(blocked.message) from None
 
     def set_member(self, member):
         self._member = member

@@ -265,6 +265,8 @@ class Engine:
                 return screen.cancel
             return self._outcome(ctx, screen, lambda: screen.on_yes(ctx) if screen.on_yes else None)
         if isinstance(screen, Pin):
+            if raw in screen.escapes:
+                return screen.escapes[raw]  # never a PIN: not counted, no action
             if not is_pin_shaped(raw):
                 raise Invalid(PIN_SHAPE)  # not a guess: never counted as a wrong PIN
             return self._outcome(ctx, screen, lambda: screen.action(ctx, raw))

@@ -112,14 +112,19 @@ class Input(Screen):
 
 @dataclass
 class Pin(Screen):
-    """A secret 4-digit input handed to `action(ctx, pin)`; never stored or logged."""
+    """A secret 4-digit input handed to `action(ctx, pin)`; never stored or logged.
+
+    `escapes` maps a non-PIN input (`#`: Forgot PIN) to the screen it leads to, so a
+    PIN screen can offer a way out that can never be mistaken for a guess.
+    """
 
     action: Callable | None = None
     next: Any = None
     sensitive: bool = True
+    escapes: dict = field(default_factory=dict)
 
     def targets(self):
-        return targets_of(self.next)
+        return targets_of(self.next) | set(self.escapes.values())
 
 
 @dataclass

@@ -8,14 +8,20 @@ a translatable Text in the member's language. No PIN ever travels by SMS, so:
   one-time code (app/members/confirmations.py) and run only on `YES <code>`;
 - deposits, repayments and contributions go straight to the mobile-money prompt,
   where the member's own mobile-money PIN confirms them;
-- an unregistered number is invited to dial the USSD code; a locked account gets
-  the lock message (only STOP/START still work, opting out is always allowed).
+- an unregistered number is invited to dial the USSD code, unless it answers
+  `YES <code>` to a phone change staff started for it (app/members/access.py);
+- a blocked account gets "Your account is blocked. Call ..." and a locked one the
+  lock message (only STOP/START still work, opting out is always allowed; a locked
+  member may also ask for a PIN reset: RESET PIN / NIMESAHAU PIN).
 """
 
 from typing import NamedTuple
 
 from app.i18n import LANGUAGE_NAMES, N_, T, Text
-from app.members.errors import PinLocked
+from app.members.errors import AccountBlocked, MemberError, PinLocked
+from app.one_time_codes import CodeError
+from menus.member.pin_reset import ALREADY_OPEN as PIN_RESET_OPEN
+from menus.member.pin_reset import REQUESTED as PIN_RESET_REQUESTED
 from menus.sms_money import CONFIRMED, MONEY_COMMANDS
 
 HELP = {
@@ -37,7 +43,8 @@ DISPUTED = N_("Pamoja: we received your dispute of receipt {receipt}. We will ca
 """The member's only acknowledgement of a dispute: the agents service notifies the agent alone."""
 
 ALWAYS_ALLOWED = frozenset({"stop", "start"})
-"""What a locked account may still do by SMS."""
+"""What a locked or blocked account may still do by SMS (a locked one may also ask for a PIN reset)."""
+PHONE_CHANGED = N_("Confirmed. Your Pamoja account has moved to this number.")
 
 
 class Answer(NamedTuple):
@@ -64,9 +71,17 @@ class SmsCommands:
         member = self.services.members.by_phone(phone)
         locale = member.locale if member else (command.language or self.default_locale)
         if member is None:
+            moved = self._phone_change(phone, command)
+            if moved is not None:
+                return Answer(moved, locale)
             return Answer(T(NOT_REGISTERED, code=self.ussd_code), locale)
+        try:
+            self.services.members.check_active(member)
+        except AccountBlocked as blocked:
+            if command.name not in ALWAYS_ALLOWED:
+                return Answer(blocked.message, locale, member.id)
         minutes = self.services.members.locked_minutes_left(member)
-        if minutes and command.name not in ALWAYS_ALLOWED:
+        if minutes and command.name not in ALWAYS_ALLOWED | {"pin_reset"}:
             return Answer(PinLocked(member.pin_locked_until, minutes).message, locale, member.id)
         text = self._run(member, command, ref)
         return Answer(text, member.locale, member.id)
@@ -85,12 +100,25 @@ class SmsCommands:
             return STOPPED if name == "stop" else STARTED
         if name == "confirm":
             return self._confirm(member, command.args[0], ref)
+        if name == "pin_reset":
+            _request, created = self.services.pin_resets.request(member, channel="sms")
+            return T(PIN_RESET_REQUESTED if created else PIN_RESET_OPEN)
         if name == "dispute":  # the receipt SMS of every agent transaction tells the member to send this
             return self._guarded(dispute_receipt, member, command.args, ref, confirmed=False)
         handler = MONEY_COMMANDS.get(name)
         if handler is None:
             return UNKNOWN
         return self._guarded(handler, member, command.args, ref, confirmed=False)
+
+    def _phone_change(self, phone, command):
+        """`YES <code>` from a number that is not a member's yet: a phone change staff started, or None."""
+        if command.name != "confirm" or self.services.member_access.pending_phone_change(phone) is None:
+            return None
+        try:
+            self.services.member_access.confirm_phone_change_by_sms(phone, command.args[0])
+        except (CodeError, MemberError) as error:
+            return error.message
+        return T(PHONE_CHANGED)
 
     def _confirm(self, member, code, ref):
         from app.members.confirmations import ConfirmationError

@@ -43,6 +43,7 @@ class Eligibility:
     def check_member(self, member, today=None):
         """Raise NotEligible if the member may not borrow at all right now (rules 1-4)."""
         today = today or self.clock.today()
+        self.members.check_active(member)
         minutes = self.members.locked_minutes_left(member)
         if minutes:
             raise errors.locked(minutes)

@@ -1,4 +1,10 @@
-"""`flask members reencrypt`: move every national ID to the current key and lookup key (key rotation)."""
+"""`flask members ...`: key rotation (`reencrypt`) and the access workflows of issue 14.
+
+`block` / `unblock`, `change-phone`, `pin-reset list|approve`: thin over
+app/members/access.py and app/members/pin_reset.py, each with `--staff` and `--reason`.
+"""
+
+import contextlib
 
 import click
 from flask import current_app
@@ -6,6 +12,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.members.identity import IdentityError
+from app.services import request_services
+from app.staff.cli_auth import acting, reason_option, refusals, staff_option
 from app.unit_of_work import command_unit
 
 BATCH = 500
@@ -47,3 +55,108 @@ def reencrypt_command():
         raise click.ClickException(f"{len(unreadable)} national IDs no configured key opens (member ids "
                                    f"{', '.join(map(str, unreadable[:20]))}): keep their old key in "
                                    "ID_ENCRYPTION_KEYS")
+
+
+# -- access: blocking, phone changes, forgotten PINs (app/members/access.py, app/members/pin_reset.py) -------
+
+
+@contextlib.contextmanager
+def access_refusals():
+    """Staff, audit and access refusals (and a refused code) as click errors; the unit of work rolls back."""
+    from app.members.errors import MemberError
+    from app.one_time_codes import CodeError
+
+    with refusals():
+        try:
+            yield
+        except (MemberError, CodeError) as error:
+            raise click.ClickException(error.message.render("en")) from None
+
+
+@members_cli.command("block")
+@click.argument("phone")
+@staff_option()
+@reason_option()
+@command_unit
+def block_command(phone, staff_username, reason):
+    """Block a member on every channel (lost phone, fraud): no money moves until unblocked (members.block)."""
+    services = request_services()
+    with access_refusals():
+        member = services.member_access.block(acting(services, staff_username), phone, reason)
+    click.echo(f"member #{member.id} {member.phone} blocked; they were told by SMS")
+
+
+@members_cli.command("unblock")
+@click.argument("phone")
+@staff_option()
+@reason_option()
+@command_unit
+def unblock_command(phone, staff_username, reason):
+    """Lift a member's block (members.block)."""
+    services = request_services()
+    with access_refusals():
+        member = services.member_access.unblock(acting(services, staff_username), phone, reason)
+    click.echo(f"member #{member.id} {member.phone} unblocked; they were told by SMS")
+
+
+@members_cli.command("change-phone")
+@click.argument("old_phone")
+@click.argument("new_phone")
+@click.option("--code", default=None, help="The code the member read out from the new phone (second step).")
+@staff_option()
+@reason_option(required=False)
+@command_unit
+def change_phone_command(old_phone, new_phone, code, staff_username, reason):
+    """Move a member to a new number after a SIM replacement (members.phone_change), verified by a code.
+
+    First run (with --reason) texts a code to NEW_PHONE. Then either run again with
+    --code <code> as the member reads it out, or the member replies YES <code> from
+    the new phone. Only then does the number change; both numbers are told.
+    """
+    services = request_services()
+    actor = acting(services, staff_username)
+    with access_refusals():
+        if code is None:
+            member, new = services.member_access.start_phone_change(actor, old_phone, new_phone, reason)
+            click.echo(f"code sent to {new} for member #{member.id}; run again with --code <code>, or the member "
+                       f"replies YES <code> from {new}")
+            return
+        member = services.member_access.confirm_phone_change(actor, new_phone, code)
+    click.echo(f"member #{member.id} now uses {member.phone}; both numbers were told by SMS")
+
+
+@members_cli.group("pin-reset")
+def pin_reset_cli():
+    """Forgotten PINs: the member asks (USSD Forgot PIN, SMS RESET PIN), an agent or support approves."""
+
+
+@pin_reset_cli.command("list")
+@click.option("--status", type=click.Choice(["requested", "approved", "completed", "expired", "cancelled"]),
+              default=None, help="Default: the open ones (requested and approved).")
+@command_unit
+def pin_reset_list_command(status):
+    """PIN reset requests, newest first: call the member back, then approve."""
+    from app.members.models import Member
+
+    services = request_services()
+    for request in services.pin_resets.list(status):
+        member = services.session.get(Member, request.member_id)
+        approved = f" approved_by={request.approved_by}" if request.approved_by else ""
+        click.echo(f"#{request.id} member #{member.id} {member.phone} {member.name!r} {request.status} "
+                   f"via {request.channel} at {request.requested_at.isoformat(timespec='minutes')}{approved}")
+
+
+@pin_reset_cli.command("approve")
+@click.argument("phone")
+@staff_option()
+@reason_option()
+@command_unit
+def pin_reset_approve_command(phone, staff_username, reason):
+    """Approve a member's forgotten-PIN request after calling them back (pins.reset.approve).
+
+    The member gets an SMS with a one-time code and sets a new PIN at their next dial.
+    """
+    services = request_services()
+    with access_refusals():
+        request = services.pin_resets.approve_by_staff(acting(services, staff_username), phone, reason)
+    click.echo(f"PIN reset #{request.id} approved; the member gets a code by SMS")

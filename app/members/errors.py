@@ -49,3 +49,10 @@ class WrongPin(MemberError):
 
 class NoPin(MemberError):
     message = T(N_("Set your PIN first: dial the service code."))
+
+
+class AccountBlocked(MemberError):
+    """Staff blocked the account (lost phone, fraud): every channel answers this, no money moves."""
+
+    def __init__(self, support_phone):
+        super().__init__(T(N_("Your account is blocked. Call {support_phone}."), support_phone=support_phone))

@@ -6,7 +6,7 @@ The national ID number is stored only encrypted, with a keyed hash to look it up
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -34,8 +34,14 @@ class Member(db.Model):
     """When the PIN was last changed or reset (not the first PIN): the velocity rules watch money out after it."""
     phone_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the phone number was last changed (set by whatever changes it): watched like a PIN change."""
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set while staff have blocked the account (lost phone, fraud): no channel serves it, no money moves out."""
     registered_by_agent_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def blocked(self):
+        return self.blocked_at is not None
 
     @property
     def needs_pin(self):
@@ -44,3 +50,42 @@ class Member(db.Model):
 
     def __repr__(self):
         return f"<Member {self.id} {self.phone}>"
+
+
+PIN_RESET_STATUSES = ("requested", "approved", "completed", "expired", "cancelled")
+PIN_RESET_OPEN = ("requested", "approved")
+
+
+class PinResetRequest(db.Model):
+    """A member's "I forgot my PIN" (app/members/pin_reset.py): opened by them, approved by an agent or staff.
+
+    At most one open (requested or approved) request per member. The one-time code
+    sent on approval lives in Redis (app/one_time_codes.py); this row only says when it
+    stops working (`code_expires_at`).
+    """
+
+    __tablename__ = "pin_reset_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('requested', 'approved', 'completed', 'expired', 'cancelled')", name="status"),
+        Index("uq_pin_reset_requests_open_member", "member_id", unique=True,
+              postgresql_where=text("status IN ('requested', 'approved')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("members.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(40))
+    """Who approved: `agent:7` or `staff:3` (the audit log has the whole story)."""
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When it was completed, expired or cancelled."""
+
+    @property
+    def is_open(self):
+        return self.status in PIN_RESET_OPEN
+
+    def __repr__(self):
+        return f"<PinResetRequest {self.id} member {self.member_id} {self.status}>"

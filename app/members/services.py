@@ -34,7 +34,7 @@ NATIONAL_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{5,12}$")
 
 class MemberService:
     def __init__(self, session, *, clock, pepper, identity, max_attempts=3, lock_minutes=30,
-                 default_currency="KES", notify=None):
+                 default_currency="KES", notify=None, support_phone=""):
         self.session = session
         self.identity = identity
         self.clock = clock
@@ -43,6 +43,7 @@ class MemberService:
         self.lock_minutes = lock_minutes
         self.default_currency = default_currency
         self.notify = notify or (lambda member, kind, **params: None)
+        self.support_phone = support_phone
 
     def by_phone(self, phone):
         """The member with this E.164 number, or None."""
@@ -187,6 +188,28 @@ class MemberService:
             member.pin_changed_at = self.clock.now()  # watched by the velocity rules (app/alerts)
             self.notify(member, "pin_changed")
         return member
+
+    def reset_pin(self, member, new_pin):
+        """Set the PIN the member chose after an approved reset (app/members/pin_reset.py): lockout cleared.
+
+        The reset's own alert ("your PIN was reset") goes out from there, not "pin_changed".
+        """
+        self.check_new_pin(new_pin)
+        member.pin_hash = hash_pin(new_pin, self.pepper)
+        member.pin_failures = 0
+        member.pin_locked_until = None
+        member.pin_changed_at = self.clock.now()  # watched by the velocity rules (app/alerts)
+        return member
+
+    # -- blocked accounts (app/members/access.py blocks and unblocks) -----------------------
+
+    def check_active(self, member):
+        """Raise AccountBlocked when staff have blocked `member` (an id or a Member): THE check every
+        channel and every money-moving service asks. Money coming in (callbacks) never asks it."""
+        if isinstance(member, int):
+            member = self.get(member)
+        if member is not None and member.blocked_at is not None:
+            raise errors.AccountBlocked(self.support_phone)
 
     def set_sms_opt_out(self, member, opted_out):
         """Stop (or restart) reminders and offers by SMS: the member's STOP/START, or the gateway's opt-out.

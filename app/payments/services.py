@@ -58,7 +58,7 @@ def _jsonable(raw):
 
 
 class PaymentService:
-    def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None):
+    def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None, member_guard=None):
         self.session = session
         self.settlement = settlement
         """The ledger side of each purpose (app/payments/settlement.SettlementHandlers)."""
@@ -67,6 +67,9 @@ class PaymentService:
         self.providers = providers
         self.enqueue = enqueue
         self.notify = notify or (lambda member_id, kind, key=None, **params: None)
+        self.member_guard = member_guard or (lambda member_id: None)
+        """Raises when a member may not start a movement (blocked: MemberService.check_active); callbacks
+        settling a movement already started never ask it, so money coming in is always credited."""
 
     # -- reading ----------------------------------------------------------------------
 
@@ -102,6 +105,8 @@ class PaymentService:
                                fee=fee)
         if existing is not None:
             return existing
+        if member_id is not None:
+            self.member_guard(member_id)
         handlers = self.settlement.for_direction(direction == COLLECTION)
         if direction not in (COLLECTION, DISBURSEMENT) or purpose not in handlers:
             raise errors.UnknownPurpose(f"{direction}/{purpose}")

@@ -182,6 +182,7 @@ class SavingsService:
         The same key for the same transfer returns the first entry (a replayed confirmation);
         the same key for another amount or recipient is refused (ConflictingRequest).
         """
+        self.members.check_active(sender)
         recipient = self.recipient(sender, recipient_phone)
         fee = self.transfer_fee(amount)
         source, destination = self.account_for(sender), self.account_for(recipient)

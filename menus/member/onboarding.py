@@ -11,21 +11,28 @@ from app.i18n import N_, T
 from app.members.errors import MemberError, PinLocked
 from app.members.pin_hashing import pin_digest_for_session
 from app.secrets import NEW_PIN_DIGEST, app_key
-from menus.engine import Finish
 from menus.member.pin_check import pin_check
-from menus.screens import Branch, Input, Invalid, Pin
+from menus.member.pin_reset import FORGOT_PIN, RESET_SCREENS
+from menus.screens import Branch, Input, Invalid, Menu, Option, Pin
 
 LANGUAGE_CHOICES = {"1": "en", "2": "sw"}
 
 
 def route_arrival(ctx):
-    member = ctx.member  # keeps the member's id in the session, not yet their language
+    member = ctx.member  # keeps the member's id in the session, not yet their language (blocked: ends here)
     if member is None:
         return "new"
-    minutes = ctx.services.members.locked_minutes_left(member)
-    if minutes:
-        return Finish(PinLocked(member.pin_locked_until, minutes).message)
+    if ctx.services.pin_resets.awaiting_code(member) is not None:
+        return "reset"
+    if ctx.services.members.locked_minutes_left(member):
+        return "locked"
     return "first_pin" if member.needs_pin else "known"
+
+
+def locked_text(ctx):
+    member = ctx.member
+    minutes = ctx.services.members.locked_minutes_left(member)
+    return PinLocked(member.pin_locked_until, max(minutes, 1)).message
 
 
 def choose_language(ctx, raw):
@@ -109,7 +116,9 @@ def set_first_pin(ctx, pin):
 
 
 SCREENS = [
-    Branch("entry", decide=route_arrival, next={"new": "language", "known": "login", "first_pin": "first_pin"}),
+    Branch("entry", decide=route_arrival, next={"new": "language", "known": "login", "first_pin": "first_pin",
+                                                "reset": "reset_code", "locked": "locked"}),
+    Menu("locked", locked_text, options=[Option(N_("Forgot PIN"), "forgot_pin"), Option(N_("Exit"), "goodbye")]),
     Input("language", N_("Karibu Pamoja! Welcome!\n1. English\n2. Kiswahili"), key="locale",
           parse=choose_language, next="reg_name"),
     Input("reg_name", N_("Enter your full name:"), key="name", parse=member_rule("clean_name"), next="reg_id"),
@@ -117,10 +126,11 @@ SCREENS = [
           parse=member_rule("clean_national_id"), next="reg_pin"),
     Pin("reg_pin", N_("Choose a 4-digit PIN:"), action=remember_new_pin, next="reg_pin_confirm"),
     Pin("reg_pin_confirm", N_("Enter the PIN again:"), action=register, next={"ok": "main", "mismatch": "reg_pin"}),
-    Pin("login", N_("Welcome to Pamoja. Enter your PIN:"), action=login, next="main"),
+    Pin("login", N_("Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"), action=login, next="main",
+        escapes={FORGOT_PIN: "forgot_pin"}),
     Pin("first_pin", N_("Welcome to Pamoja. Choose a 4-digit PIN:"), action=remember_new_pin,
         next="first_pin_confirm"),
     Pin("first_pin_confirm", N_("Enter the PIN again:"), action=set_first_pin,
         next={"ok": "main", "mismatch": "first_pin"}),
+    *RESET_SCREENS,
 ]
-

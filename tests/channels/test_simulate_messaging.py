@@ -23,5 +23,5 @@ def test_simulate_whatsapp_signs_like_twilio_and_prints_the_answer(app, services
     result = app.test_cli_runner().invoke(args=["simulate", "whatsapp", "--phone", "+254712345678"],
                                           input="hi\n4821\n")
     assert result.exit_code == 0, result.output
-    assert "Welcome to Pamoja. Enter your PIN:" in result.output
+    assert "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)" in result.output
     assert "1. Savings" in result.output

@@ -20,7 +20,7 @@ def chat(client):
 
 
 def log_in(chat):
-    assert chat.send("hi") == "Welcome to Pamoja. Enter your PIN:"
+    assert chat.send("hi") == "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
     menu = chat.send("4821")
     assert menu.startswith("Pamoja\n1. Savings")
     return menu.split("\n\n")[0]  # the first PIN answer also says, once, to delete it from the chat
@@ -55,7 +55,7 @@ def test_option_labels_are_understood_as_free_text(chat, amina):
 
 def test_menu_word_before_login_starts_again(chat, amina):
     chat.send("hi")
-    assert chat.send("menu") == "Welcome to Pamoja. Enter your PIN:"
+    assert chat.send("menu") == "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
 
 
 def test_the_24_hour_window_opens_with_each_message(chat, amina, services, session):
@@ -74,7 +74,8 @@ def test_session_expiry_says_so_once(app, chat, amina, monkeypatch):
     monkeypatch.setattr(app.extensions["settings"], "CHAT_SESSION_TTL", 1)
     log_in(chat)
     time.sleep(1.3)
-    expected = "Your session timed out, so we started again.\n\nWelcome to Pamoja. Enter your PIN:"
+    expected = ("Your session timed out, so we started again.\n\n"
+                "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)")
     assert chat.send("1") == expected
     assert chat.send("1234").startswith("Wrong PIN")  # the note is not repeated
 
@@ -84,7 +85,8 @@ def test_session_expiry_note_is_in_the_default_language_before_the_pin(app, chat
     register(services, locale="sw")
     chat.send("hi")
     redis.delete(menu_session_key("whatsapp", PHONE))  # what the TTL does
-    assert chat.send("hi") == "Your session timed out, so we started again.\n\nWelcome to Pamoja. Enter your PIN:"
+    assert chat.send("hi") == ("Your session timed out, so we started again.\n\n"
+                               "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)")
     assert chat.send("4821").startswith("Pamoja\n1. Akiba")
 
 

@@ -16,7 +16,7 @@ def start_registration(client, language="1"):
 
 def login(client, pin="4821", phone=PHONE):
     handset = UssdPhone(client, phone)
-    assert handset.dial() == "CON Welcome to Pamoja. Enter your PIN:"
+    assert handset.dial() == "CON Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
     body = handset.send(pin)
     assert body.startswith("CON Pamoja\n1. Savings"), body
     return handset
@@ -112,7 +112,7 @@ def test_returning_member_is_asked_the_pin_without_a_name(client):
     register(client)
     handset = UssdPhone(client, PHONE)
     body = handset.dial()
-    assert body == "CON Welcome to Pamoja. Enter your PIN:"
+    assert body == "CON Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
     assert "Savings" not in body
     assert handset.send("4821").startswith("CON Pamoja\n1. Savings")
 
@@ -121,7 +121,8 @@ def test_wrong_pin_says_how_many_tries_are_left(client):
     register(client)
     handset = UssdPhone(client, PHONE)
     handset.dial()
-    assert handset.send("1111") == "CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:"
+    assert handset.send("1111") == ("CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:\n"
+                                    "(Forgot PIN? Reply #)")
     assert handset.send("2222").startswith("CON Wrong PIN. 1 tries left.")
 
 
@@ -136,7 +137,8 @@ def test_three_wrong_pins_lock_across_sessions_until_the_lock_lifts(client, serv
     body = second.send("3333")
     assert body == "END Your account is locked after too many wrong PINs. Try again in 30 min."
     again = UssdPhone(client, PHONE).dial()
-    assert again.startswith("END Your account is locked") and "min." in again
+    assert again.startswith("CON Your account is locked") and "min." in again
+    assert again.endswith("1. Forgot PIN\n2. Exit")
     member = services.members.by_phone(PHONE)
     assert member.pin_locked_until is not None
     member.pin_locked_until = datetime.now(UTC) - timedelta(minutes=1)
@@ -176,7 +178,7 @@ def test_change_language_to_kiswahili(client, services):
     assert services.members.by_phone(PHONE).locale == "sw"
     # Before the PIN nothing tells a caller the member's language; after it, the menus are hers.
     again = UssdPhone(client, PHONE)
-    assert again.dial() == "CON Welcome to Pamoja. Enter your PIN:"
+    assert again.dial() == "CON Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
     assert again.send("4821").startswith("CON Pamoja\n1. Akiba")
 
 

@@ -17,7 +17,7 @@ from tests.ussd_helpers import UssdPhone
 from tests.whatsapp_helpers import Chat
 
 AMINA, BARAKA, JUMA = "+254712345678", "+254722000111", "+254733000222"
-PIN_SCREEN = "CON Welcome to Pamoja. Enter your PIN:"
+PIN_SCREEN = "CON Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
 
 
 def member(services, phone, name, locale="en", pin="4821", **extra):
@@ -63,7 +63,8 @@ def test_a_locked_member_is_not_named_nor_shown_in_their_language(client, servic
         body = handset.send(pin)
     assert body.startswith("END ") and "Amina" not in body
     again = UssdPhone(client, AMINA).dial()
-    assert again.startswith("END ") and "Amina" not in again and "Akaunti" not in again and "PIN" in again
+    assert again.startswith("CON ") and "Amina" not in again and "Akaunti" not in again and "PIN" in again
+    assert again.endswith("1. Forgot PIN\n2. Exit")
 
 
 def test_whatsapp_greets_without_a_name(client, services, amina, twilio_token):
