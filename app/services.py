@@ -85,7 +85,31 @@ class Services:
         from app.payments.services import PaymentService
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
-                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member)
+                              enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
+                              desk=lambda: self.payment_review)
+
+    @cached_property
+    def payment_review(self):
+        from app.payments.review import PaymentReview
+
+        return PaymentReview(self.session, clock=self.clock, payments=self.payments, staff=self.staff,
+                             approvals=self.approvals, audit=self.audit, work_queue=self.work_queue)
+
+    @cached_property
+    def payment_reversals(self):
+        from app.payments.reversals import Reversals
+
+        return Reversals(self.session, clock=self.clock, payments=self.payments, ledger=self.ledger,
+                         staff=self.staff, approvals=self.approvals, audit=self.audit, notify=self.notify,
+                         recipient=self._holder)
+
+    def _holder(self, owner_type, owner_id):
+        """The Member or Agent owning a ledger account (whom a correction is told to), or None."""
+        from app.agents.models import Agent
+        from app.members.models import Member
+
+        model = {"member": Member, "agent": Agent}.get(owner_type)
+        return self.session.get(model, owner_id) if model is not None else None
 
     @cached_property
     def savings(self):
@@ -337,12 +361,15 @@ def settlement_handlers():
     from app.agents.settlement import FLOAT_TOPUP, credit_agent_float
     from app.groups.settlement import credit_group_contribution
     from app.loans.settlement import reserve_loan_disbursement, settle_loan_repayment
+    from app.payments.refunds import RECOVERY, REFUND, recovery_settlement, refund_reservation
     from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
 
     return SettlementHandlers(
         collections={"deposit": credit_member_savings, "contribution": credit_group_contribution,
-                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float},
-        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement})
+                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float,
+                     RECOVERY: recovery_settlement},
+        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement,
+                       REFUND: refund_reservation})
 
 
 @cache
@@ -353,7 +380,11 @@ def approval_handlers():
     kyc.tier3, floats.approve, ...); an action above its APPROVAL_THRESHOLDS with no handler
     here is refused when requested.
     """
-    return {}
+    return {
+        "payments.resolve": lambda services, approval, checker: services.payment_review.run_approved(approval, checker),
+        "payments.reverse": lambda services, approval, checker: services.payment_reversals.run_approved(approval,
+                                                                                                       checker),
+    }
 
 
 def build_services(app, session, **overrides):

@@ -1,5 +1,6 @@
 """Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON), M-Pesa's B2C
-timeout and its Transaction Status results (`/payments/mpesa/status`).
+timeout and its Transaction Status results (`/payments/mpesa/status`), its Reversal results
+(`/payments/mpesa/reversal`, `/payments/mpesa/reversal-timeout`).
 
 This adapter authenticates and parses; the payments service decides. The operator
 registered `PUBLIC_URL + path + ?token=<secret>` (the operator's own callback token or
@@ -74,3 +75,14 @@ def mpesa_timeout():
 @bp.post("/payments/mpesa/status")
 def mpesa_status():
     return receive("mpesa", "status")
+
+
+@bp.post("/payments/mpesa/reversal")
+def mpesa_reversal():
+    """Daraja's Reversal result (a refund or recovery, app/payments/refunds.py)."""
+    return receive("mpesa", "reversal")
+
+
+@bp.post("/payments/mpesa/reversal-timeout")
+def mpesa_reversal_timeout():
+    return receive("mpesa", "timeout")
