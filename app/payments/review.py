@@ -13,7 +13,8 @@
   posts, a failure releases the reservation and tells the member in their language.
   The audit row `payments.resolve` and the work item's closing are in the same transaction.
 - Every payment parked in review opens a `payment_review` item in finance's work queue
-  (`opened`, called by the payments service); an operator's answer arriving after a person
+  (`opened`, called by the payments service), and a failed refund or recovery a
+  `refund_failed` item (its original stays succeeded); an operator's answer arriving after a person
   decided is audited (`payments.late_callback`) and, when it disagrees (a success after
   "failed", a failure after "succeeded"), opens a `payment_disagreement` item: never dropped.
 """
@@ -120,9 +121,10 @@ class PaymentReview:
         """Put a payment just parked in review in finance's queue (once per parking)."""
         parked = self.session.scalar(select(func.count()).select_from(PaymentEvent).where(
             PaymentEvent.payment_id == payment.id, PaymentEvent.source == "staff"))
-        summary = (f"{payment.amount} {payment.purpose} {payment.reference} in review: {reason}"
-                   if kind == "payment_review" else
-                   f"{payment.reference}: operator disagrees with a staff decision ({reason})")
+        summary = {"payment_review": f"{payment.amount} {payment.purpose} {payment.reference} in review: {reason}",
+                   "refund_failed": f"{payment.purpose} {payment.reference} of {payment.amount} failed ({reason}): "
+                                    f"payment #{payment.purpose_ref} is not reversed",
+                   }.get(kind, f"{payment.reference}: operator disagrees with a staff decision ({reason})")
         return self.work_queue.open(kind, ("payment", payment.id), FINANCE, summary=summary,
                                     dedupe_key=f"{kind}:{payment.id}:{parked}",
                                     details={"reason": reason, **_plain(evidence or {})})

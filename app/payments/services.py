@@ -22,6 +22,11 @@
   settled deposit or withdrawal (with the savings balance) and any failure, with the
   operator's reason in words (providers/reasons.py); other purposes tell their own
   success (contributions, repayments). The key `payment:<id>:...` says it once.
+- A person decides what the operator could not (app/payments/review.py): every payment
+  parked in review goes to finance's work queue through the `desk`, `settle_by_person`
+  settles it through `_succeed`/`_fail` like an operator's answer, and an operator's
+  answer after a person's decision is audited and queued when it disagrees. Refunds and
+  recoveries (app/payments/refunds.py) are payments too; their success reverses the original.
 """
 
 import json
@@ -365,6 +370,8 @@ class PaymentService:
     def _fail(self, payment, reason):
         payment.failure_reason = reason
         states.move(payment, states.FAILED, self.clock.now())
+        if payment.purpose in REVERSAL_PURPOSES and self.desk is not None:
+            self.desk.opened(payment, reason, kind="refund_failed")  # the original is still succeeded: finance decides
         if payment.member_id:
             self.notify(payment.member_id, "payment_failed", f"payment:{payment.id}:failed", amount=payment.amount,
                         reason=reason_message(reason, provider=payment.provider))

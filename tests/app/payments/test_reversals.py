@@ -16,7 +16,7 @@ from app.payments.cli import reverse_command as payments_reverse_command
 from app.payments.reversals import ReversalError
 from app.services import build_services
 from app.staff import errors
-from app.staff.models import StaffRole
+from app.staff.models import StaffRole, WorkItem
 from tests.app.agents.agent_helpers import new_agent
 from tests.app.payments.review_helpers import PHONE, deposit, fake_callback, savings
 from tests.app.staff.staff_helpers import new_staff, sign_in, typed
@@ -92,6 +92,8 @@ def test_a_failed_refund_gives_the_money_back_and_may_be_tried_again(services, f
     refund = services.payment_reversals.reverse_payment(finance, payment.reference, "wrong paybill").result
     settle(services, refund, "failed")
     assert refund.state == "failed" and payment.state == "succeeded"
+    [item] = services.session.scalars(select(WorkItem).where(WorkItem.kind == "refund_failed")).all()
+    assert item.role == "finance" and item.subject_id == str(refund.id)
     assert savings(services, member) == Money(500_00, "KES")
     again = services.payment_reversals.reverse_payment(finance, payment.reference, "second try").result
     assert again.id != refund.id and again.idempotency_key.endswith(":2")
