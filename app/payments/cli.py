@@ -69,7 +69,7 @@ def review_list_command():
 @click.argument("ref")
 @command_unit
 def review_show_command(ref):
-    """One payment (PMJ... or id): every callback, query, job and decision."""
+    """One payment by reference or id: every callback, query, job and decision."""
     from app.staff.cli_auth import refusals
 
     with refusals():
