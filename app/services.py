@@ -108,7 +108,31 @@ class Services:
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
                               enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
-                              member_guard=self.members.check_active)
+                              member_guard=self.members.check_active,
+                              desk=lambda: self.payment_review)
+
+    @cached_property
+    def payment_review(self):
+        from app.payments.review import PaymentReview
+
+        return PaymentReview(self.session, clock=self.clock, payments=self.payments, staff=self.staff,
+                             approvals=self.approvals, audit=self.audit, work_queue=self.work_queue)
+
+    @cached_property
+    def payment_reversals(self):
+        from app.payments.reversals import Reversals
+
+        return Reversals(self.session, clock=self.clock, payments=self.payments, ledger=self.ledger,
+                         staff=self.staff, approvals=self.approvals, audit=self.audit, notify=self.notify,
+                         recipient=self._holder)
+
+    def _holder(self, owner_type, owner_id):
+        """The Member or Agent owning a ledger account (whom a correction is told to), or None."""
+        from app.agents.models import Agent
+        from app.members.models import Member
+
+        model = {"member": Member, "agent": Agent}.get(owner_type)
+        return self.session.get(model, owner_id) if model is not None else None
 
     @cached_property
     def savings(self):
@@ -373,12 +397,15 @@ def settlement_handlers():
     from app.agents.settlement import FLOAT_TOPUP, credit_agent_float
     from app.groups.settlement import credit_group_contribution
     from app.loans.settlement import reserve_loan_disbursement, settle_loan_repayment
+    from app.payments.refunds import RECOVERY, REFUND, recovery_settlement, refund_reservation
     from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
 
     return SettlementHandlers(
         collections={"deposit": credit_member_savings, "contribution": credit_group_contribution,
-                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float},
-        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement})
+                     "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float,
+                     RECOVERY: recovery_settlement},
+        disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement,
+                       REFUND: refund_reservation})
 
 
 @cache
@@ -391,6 +418,9 @@ def approval_handlers():
     """
     return {
         "floats.approve": lambda services, approval, checker: services.agent_oversight.approve_topup(approval, checker),
+        "payments.resolve": lambda services, approval, checker: services.payment_review.run_approved(approval, checker),
+        "payments.reverse": lambda services, approval, checker: services.payment_reversals.run_approved(approval,
+                                                                                                       checker),
     }
 
 

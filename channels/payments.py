@@ -1,5 +1,6 @@
 """Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON: mpesa, momo, airtel,
-sandbox), M-Pesa's B2C timeout and its Transaction Status results (`/payments/mpesa/status`).
+sandbox), M-Pesa's B2C timeout, its Transaction Status results (`/payments/mpesa/status`) and its
+Reversal results (`/payments/mpesa/reversal`, `/payments/mpesa/reversal-timeout`).
 Airtel's callback URL is the one set on its portal, `/payments/airtel/callback?token=…`; its
 callbacks are unsigned hints the payments service confirms by enquiry.
 
@@ -76,3 +77,14 @@ def mpesa_timeout():
 @bp.post("/payments/mpesa/status")
 def mpesa_status():
     return receive("mpesa", "status")
+
+
+@bp.post("/payments/mpesa/reversal")
+def mpesa_reversal():
+    """Daraja's Reversal result (a refund or recovery, app/payments/refunds.py)."""
+    return receive("mpesa", "reversal")
+
+
+@bp.post("/payments/mpesa/reversal-timeout")
+def mpesa_reversal_timeout():
+    return receive("mpesa", "timeout")

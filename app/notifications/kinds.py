@@ -59,6 +59,14 @@ KINDS = {
                                 False, ("date", "count", "total", "float")),
     "agent_dispute": Kind(N_("Pamoja: a member disputed receipt {receipt}. It is under review."), True,
                           ("receipt",)),
+    "payment_refunded": Kind(N_("Pamoja: {amount} was refunded to your mobile money. Savings balance: {balance}."),
+                             True, ("amount", "balance")),
+    "payment_recovered": Kind(N_("Pamoja: {amount} paid to you twice by mistake was taken back and returned to "
+                                 "your savings. Balance: {balance}."), True, ("amount", "balance")),
+    "correction_credit": Kind(N_("Pamoja correction: {amount} added to your account. Balance: {balance}. "
+                                 "Questions? Call your branch."), True, ("amount", "balance")),
+    "correction_debit": Kind(N_("Pamoja correction: {amount} taken from your account to undo an earlier mistake. "
+                                "Balance: {balance}."), True, ("amount", "balance")),
     "dispute_received": Kind(N_("Pamoja: we received your dispute of receipt {receipt}. We will call you."), True,
                              ("receipt",)),
     # agent dispute outcomes (app/agents/disputes.py), to the member and the agent alike; {where} is
@@ -78,6 +86,7 @@ KINDS = {
 RESEND_WHEN_UNKNOWN = frozenset({
     "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
     "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
+    "payment_refunded", "payment_recovered", "correction_credit", "correction_debit",
 })
 """Outbox kinds sent again when a send's outcome is unknown (a killed worker, a timeout) and the provider
 cannot say: money confirmations, security alarms and command replies (they carry `YES <code>` codes).

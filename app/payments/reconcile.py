@@ -77,8 +77,7 @@ def _settle_one(service, payment, now):
     if payment.state == states.INITIATED:
         if payment.in_doubt and not service.providers.resend_safe(payment.provider):
             payment = service._lock(payment.id)
-            payment.failure_reason = "request_in_doubt"
-            states.move(payment, states.REVIEW, now)
+            service._to_review(payment, "request_in_doubt")
             return PARKED, "request may have reached the operator; cannot ask again: review"
         service.enqueue_send(payment)
         return RESENT, "send job enqueued again"
@@ -101,7 +100,10 @@ def _settle_one(service, payment, now):
         payment = service.apply_result(result, "query", provider=payment.provider, payment_id=payment.id)
         note = f"query: {result.status}" + (f" ({result.reason})" if result.reason else "")
     if payment.state == states.PENDING and payment.created_at < now - GIVE_UP:
-        payment.failure_reason = "no_answer"
-        states.move(payment, states.TIMED_OUT if payment.direction == COLLECTION else states.REVIEW, now)
+        if payment.direction == COLLECTION:
+            payment.failure_reason = "no_answer"
+            states.move(payment, states.TIMED_OUT, now)
+        else:
+            service._to_review(payment, "no_answer")
         return PARKED, "no answer for too long"
     return _action(payment, fallback), note

@@ -22,6 +22,11 @@
   settled deposit or withdrawal (with the savings balance) and any failure, with the
   operator's reason in words (providers/reasons.py); other purposes tell their own
   success (contributions, repayments). The key `payment:<id>:...` says it once.
+- A person decides what the operator could not (app/payments/review.py): every payment
+  parked in review goes to finance's work queue through the `desk`, `settle_by_person`
+  settles it through `_succeed`/`_fail` like an operator's answer, and an operator's
+  answer after a person's decision is audited and queued when it disagrees. Refunds and
+  recoveries (app/payments/refunds.py) are payments too; their success reverses the original.
 """
 
 import json
@@ -42,15 +47,29 @@ from app.payments.providers.base import (
     NotSent,
     PaymentRequest,
     ProviderRejected,
+    ProviderResult,
     TransientProviderError,
     UnreadableCallback,
 )
 from app.payments.providers.reasons import reason_message
 from app.payments.reconcile import reconcile
+from app.payments.refunds import RECOVERY, REFUND, REVERSAL_PURPOSES, mark_original_reversed, operator_call, original_of
 from app.payments.settlement import released_postings
 
-SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent"}
+SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent", REFUND: "payment_refunded",
+                   RECOVERY: "payment_recovered"}
 """Purposes whose success the payments service announces (the others announce their own)."""
+
+
+PERSON = "staff"
+"""The payment_events source of a person's resolution."""
+
+
+def _reported(result, source):
+    """What the operator said, for the reviewer (amounts in minor units)."""
+    return {"source": source, "status": result.status, "receipt": result.receipt,
+            "reported_amount_minor": result.amount.minor if result.amount else None,
+            "reported_currency": result.amount.currency if result.amount else None, "reported_phone": result.phone}
 
 
 def _jsonable(raw):
@@ -58,8 +77,11 @@ def _jsonable(raw):
 
 
 class PaymentService:
-    def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None, member_guard=None):
+    def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None, member_guard=None,
+                 desk=None):
         self.session = session
+        self._desk = desk
+        """A getter of the review desk (app/payments/review.PaymentReview): finance's work items."""
         self.settlement = settlement
         """The ledger side of each purpose (app/payments/settlement.SettlementHandlers)."""
         self.clock = clock
@@ -164,9 +186,23 @@ class PaymentService:
     # -- sending (the job body) -------------------------------------------------------
 
     def request_for(self, payment):
+        original = original_of(self.session, payment)
         return PaymentRequest(reference=payment.reference, direction=payment.direction, amount=payment.amount,
                               phone=payment.phone, description=payment.purpose.replace("_", " ").title(),
-                              provider_ref=payment.provider_ref)
+                              provider_ref=payment.provider_ref,
+                              original_receipt=original.receipt if original is not None else None,
+                              original_direction=original.direction if original is not None else None)
+
+    @property
+    def desk(self):
+        return self._desk() if self._desk is not None else None
+
+    def _to_review(self, payment, reason, kind="payment_review", evidence=None):
+        """Park `payment` in review (nothing posted) and put it in finance's work queue."""
+        payment.failure_reason = reason
+        states.move(payment, states.REVIEW, self.clock.now())
+        if self.desk is not None:
+            self.desk.opened(payment, reason, kind=kind, evidence=evidence)
 
     def _lock(self, payment_id):
         return self.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update()
@@ -183,8 +219,7 @@ class PaymentService:
         if payment is None or payment.state != states.INITIATED:
             return payment
         if payment.in_doubt and not self.providers.resend_safe(payment.provider):
-            payment.failure_reason = "request_in_doubt"
-            states.move(payment, states.REVIEW, self.clock.now())
+            self._to_review(payment, "request_in_doubt")
             self._record(payment, payment.provider, "job", {"attempts": payment.attempts}, "in_doubt_review")
             return payment
         payment.in_doubt, payment.attempts, payment.updated_at = True, payment.attempts + 1, self.clock.now()
@@ -192,8 +227,7 @@ class PaymentService:
         provider = self.providers.get(payment.provider)
         request = self.request_for(payment)
         try:
-            call = provider.request_collection if payment.direction == COLLECTION else provider.send_disbursement
-            ack = call(request)
+            ack = operator_call(provider, payment)(request)
         except ProviderRejected as exc:
             payment = self._lock(payment_id)
             payment.in_doubt = False
@@ -272,16 +306,23 @@ class PaymentService:
                 states.move(payment, states.PENDING, now)
             outcome = "still_pending"
         elif payment.state == states.FAILED and result.status == "succeeded":
-            self._late_success(payment, result, source)
+            resolved = self.resolved_by_person(payment)
+            self._late_success(payment, result, source, disagrees_with_person=resolved)
             outcome = "late_success_review"
+            if resolved and self.desk is not None:
+                self.desk.late_result(payment, result, source, disagrees=True)
         elif payment.state in states.FINAL:
             expected = states.SUCCEEDED if result.status == "succeeded" else states.FAILED
             outcome = "duplicate" if payment.state == expected else f"conflict_after_{payment.state}"
+            if self.desk is not None and self.resolved_by_person(payment):
+                disagrees = outcome != "duplicate" and payment.state == states.SUCCEEDED
+                self.desk.late_result(payment, result, source, disagrees=disagrees)
+                if disagrees:
+                    outcome = "disagrees_with_person"
         elif payment.state == states.REVIEW:
             outcome = "held_for_review"
         elif mismatch := self._mismatch(payment, result, source):
-            payment.failure_reason = mismatch
-            states.move(payment, states.REVIEW, now)
+            self._to_review(payment, mismatch, evidence=_reported(result, source))
             outcome = "mismatch_review"
         elif result.status == "succeeded":
             self._succeed(payment, result)
@@ -292,7 +333,7 @@ class PaymentService:
         self._record(payment, provider, source, result.raw, outcome)
         return payment
 
-    def _late_success(self, payment, result, source):
+    def _late_success(self, payment, result, source, disagrees_with_person=False):
         """The operator reports success for a payment we recorded as failed: the member may have paid
         (or been paid) with nothing posted. Park it in review with the operator's evidence and raise
         a `late_success` alert for finance; a person decides (states: failed -> review)."""
@@ -302,9 +343,9 @@ class PaymentService:
                     "source": source, "receipt": result.receipt,
                     "reported_amount_minor": result.amount.minor if result.amount else None,
                     "reported_phone": result.phone, "operator": _jsonable(result.raw)}
-        payment.failure_reason = "late_success"
         payment.receipt = payment.receipt or result.receipt
-        states.move(payment, states.REVIEW, self.clock.now())
+        self._to_review(payment, "late_success",
+                        kind="payment_disagreement" if disagrees_with_person else "payment_review", evidence=evidence)
         raise_finance_alert(self.session, LATE_SUCCESS, payment, evidence, self.clock.now())
 
     def _by_ref(self, provider, result):
@@ -396,6 +437,8 @@ class PaymentService:
         payment.receipt = result.receipt or payment.receipt
         payment.provider_ref = payment.provider_ref or result.provider_ref
         states.move(payment, states.SUCCEEDED, self.clock.now())
+        if payment.purpose in REVERSAL_PURPOSES:
+            mark_original_reversed(self.session, payment, self.clock.now())
         kind = SUCCESS_NOTICES.get(payment.purpose)
         if kind and payment.member_id:
             savings = self.ledger.account("member", payment.member_id, "member_savings", payment.currency)
@@ -405,6 +448,8 @@ class PaymentService:
     def _fail(self, payment, reason):
         payment.failure_reason = reason
         states.move(payment, states.FAILED, self.clock.now())
+        if payment.purpose in REVERSAL_PURPOSES and self.desk is not None:
+            self.desk.opened(payment, reason, kind="refund_failed")  # the original is still succeeded: finance decides
         if payment.member_id:
             self.notify(payment.member_id, "payment_failed", f"payment:{payment.id}:failed", amount=payment.amount,
                         reason=reason_message(reason, provider=payment.provider))
@@ -415,6 +460,37 @@ class PaymentService:
             self.ledger.post(f"payment:{payment.id}:release", released_postings(reservation, accounts),
                              kind=f"{payment.purpose}_release", memo=f"failed: {reason}", initiated_by="system",
                              channel="system", session_ref=payment.session_ref)
+
+    # -- a person decides (app/payments/review.py) ---------------------------------------
+
+    def resolved_by_person(self, payment):
+        """True when a staff member resolved `payment` out of review (a `staff` event)."""
+        return self.session.scalar(select(PaymentEvent.id).where(
+            PaymentEvent.payment_id == payment.id, PaymentEvent.source == PERSON).limit(1)) is not None
+
+    def settle_by_person(self, payment, outcome, evidence):
+        """Settle a payment in review as a person decided: exactly as the operator's answer would.
+
+        `succeeded` posts the entry `_succeed` posts (a disbursement whose reservation a
+        failure released is reserved again first, under `payment:<id>:rereserve`);
+        `failed` releases any reservation and tells the member (`_fail`). The caller holds
+        the row lock and has checked the state; `evidence` (staff id, reason) is kept as a
+        `staff` payment event, which is how a late operator answer knows a person decided.
+        """
+        if outcome == states.SUCCEEDED:
+            released = self.ledger.entry(f"payment:{payment.id}:release")
+            if payment.direction == DISBURSEMENT and released is not None:
+                self.ledger.post(f"payment:{payment.id}:rereserve",
+                                 self.settlement.reservation_postings(self.ledger, payment),
+                                 kind=f"{payment.purpose}_reserve", memo="resolved as paid after a release",
+                                 initiated_by=evidence.get("by", "staff"), channel="system",
+                                 session_ref=payment.session_ref)
+            self._succeed(payment, ProviderResult(states.SUCCEEDED, payment.provider_ref, None, payment.receipt,
+                                                  payment.amount, payment.phone, {}))
+        else:
+            self._fail(payment, "resolved_failed")
+        self._record(payment, payment.provider, PERSON, evidence, f"resolved_{outcome}")
+        return payment
 
     def _record(self, payment, provider, source, raw, outcome):
         self.session.add(PaymentEvent(payment_id=payment.id if payment else None, provider=provider, source=source,

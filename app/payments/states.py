@@ -4,8 +4,9 @@
         |            |   \\--> failed
         |            \\-----> timed_out --> succeeded | failed   (a late answer still counts)
         \\--> failed | succeeded | review                        (callback before the ack was stored)
-    review --> succeeded | failed                              (an operator decides)
+    review --> succeeded | failed                              (a person decides: app/payments/review.py)
     failed --> review                                          (a success reported after we recorded a failure)
+    succeeded --> reversed                                     (its refund or recovery succeeded: refunds.py)
 
 `review` parks a payment whose callback did not match the record (amount, phone) or
 whose request may have reached an operator that cannot be asked again: nothing is

@@ -49,6 +49,10 @@ class PaymentRequest:
     phone: str
     description: str
     provider_ref: str | None = None
+    original_receipt: str | None = None
+    """For a refund or recovery: the operator's receipt of the payment it reverses."""
+    original_direction: str | None = None
+    """For a refund or recovery: the direction of the payment it reverses."""
 
 
 @dataclass(frozen=True)

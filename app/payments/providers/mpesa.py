@@ -26,6 +26,14 @@ in a Result whose own OriginatorConversationID is the query's, so it is matched 
 original's OriginatorConversationID among its ResultParameters (or the echoed Occasion)
 and settles the payout (`TransactionStatus` Completed / Cancelled / Declined / Expired).
 Resending a B2C would risk paying twice; asking for its status never does.
+
+Reversal (refunds and recoveries, app/payments/refunds.py): `request_reversal` asks Daraja's
+Reversal API (CommandID TransactionReversal) to reverse the original receipt: a C2B/STK
+receipt back to the member (ReceiverParty the paybill) or a B2C receipt back to us (the B2C
+shortcode). Ack.provider_ref is Daraja's OriginatorConversationID; the result is posted to
+`/payments/mpesa/reversal` (timeouts to `/payments/mpesa/reversal-timeout`) with that id,
+and read by `parse_callback(kind="reversal")`. Its status is asked like a B2C's (Transaction
+Status). Never resent on its own, like everything here.
 """
 
 import base64
@@ -345,9 +353,36 @@ class MpesaDaraja:
         answer = self._post("/mpesa/transactionstatus/v1/query", body)
         return ProviderResult("pending", ref, "status_asked", None, None, None, answer)
 
+    # -- reversals ------------------------------------------------------------------
+
+    def request_reversal(self, req):
+        """Reverse `req.original_receipt` (Daraja Reversal); Ack.provider_ref is the OriginatorConversationID."""
+        if not req.original_receipt:
+            raise ProviderRejected("not_found", "a reversal needs the original M-Pesa receipt")
+        receiver = (self.config["MPESA_SHORTCODE"] if req.original_direction != DISBURSEMENT
+                    else self.config["MPESA_B2C_SHORTCODE"])
+        body = {
+            "Initiator": self.config["MPESA_INITIATOR_NAME"],
+            "SecurityCredential": self.config["MPESA_SECURITY_CREDENTIAL"],
+            "CommandID": "TransactionReversal",
+            "TransactionID": req.original_receipt,
+            "Amount": _whole_shillings(req.amount),
+            "ReceiverParty": str(receiver),
+            "RecieverIdentifierType": "11",  # sic: Daraja's spelling
+            "ResultURL": self._callback_url("/payments/mpesa/reversal"),
+            "QueueTimeOutURL": self._callback_url("/payments/mpesa/reversal-timeout"),
+            "Remarks": (req.description or "Reversal")[:REMARKS_MAX],
+            "Occasion": req.reference[:REMARKS_MAX],
+        }
+        answer = self._post("/mpesa/reversal/v1/request", body)
+        ref = answer.get("OriginatorConversationID") or answer.get("ConversationID")
+        if not ref:
+            raise TransientProviderError("reversal acknowledged without a conversation id", raw=answer)
+        return Ack(provider_ref=ref, raw=answer)
+
     def query_status(self, req):
-        """STK: ask Daraja (the answer is the outcome). B2C: ask Transaction Status (answers "pending"; see above)."""
-        if req.direction == DISBURSEMENT:
+        """STK: ask Daraja (the answer is the outcome). B2C and reversals: ask Transaction Status ("pending")."""
+        if req.direction == DISBURSEMENT or req.original_receipt:
             return self._query_b2c(req)
         return self._query_stk(req)
 
@@ -365,6 +400,8 @@ class MpesaDaraja:
         if isinstance(stk, dict):
             return _parse_stk(stk, payload)
         result = payload.get("Result")
+        if kind == "reversal":
+            return _parse_reversal(inbound.mapping(result, "Result"), payload)
         if kind == "status":
             return _parse_status(inbound.mapping(result, "Result"), payload)
         if kind == "timeout":
@@ -449,3 +486,21 @@ def _parse_status(result, payload):
     return ProviderResult("succeeded", ref, None, inbound.text(values.get("ReceiptNo"), "ReceiptNo"),
                           _kes(values.get("Amount"), "Amount"), _e164(receiver) if receiver else None, payload,
                           completed_at=_nairobi_time(inbound.text(values.get("FinalisedTime"), "FinalisedTime")))
+
+
+def _parse_reversal(result, payload):
+    """A Reversal result: succeeded (with the reversed Amount when Daraja gives it) or failed ("rejected")."""
+    ref = _reference(result.get("OriginatorConversationID") or result.get("ConversationID"),
+                     "OriginatorConversationID")
+    code = _result_code(result.get("ResultCode"))
+    if code is None:
+        raise MalformedCallback("reversal result without ResultCode")
+    if code != 0:
+        return ProviderResult("failed", ref, "rejected", None, None, None, payload)
+    parameters = result.get("ResultParameters")
+    values = _values(inbound.mapping(parameters, "ResultParameters").get("ResultParameter"), "Key",
+                     "ResultParameters.ResultParameter") if parameters is not None else {}
+    return ProviderResult("succeeded", ref, None, inbound.text(result.get("TransactionID"), "TransactionID"),
+                          _kes(values.get("Amount"), "Amount"), None, payload,
+                          completed_at=_nairobi_time(inbound.text(values.get("TransCompletedTime"),
+                                                                  "TransCompletedTime")))

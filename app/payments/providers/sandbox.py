@@ -101,6 +101,10 @@ class SandboxProvider:
     def send_disbursement(self, req):
         return self._acknowledge(req)
 
+    def request_reversal(self, req):
+        """A refund or recovery (app/payments/refunds.py), simulated like any request: same amount rules."""
+        return self._acknowledge(req)
+
     def query_status(self, req):
         return self.parse_callback(self._result_payload(req))
 
