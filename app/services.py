@@ -263,6 +263,21 @@ class Services:
                              payments=self.payments, repayments=self.loan_repayments,
                              decisions=self.loan_decisions, notify=self.notify)
 
+    @cached_property
+    def loan_officers(self):
+        from app.loans.officers import OfficerDecisions
+
+        return OfficerDecisions(self.session, loans=self.loans, staff=self.staff, audit=self.audit,
+                                approvals=self.approvals)
+
+    @cached_property
+    def loan_write_offs(self):
+        from app.loans.write_off import WriteOffs
+
+        return WriteOffs(self.session, clock=self.clock, ledger=self.ledger, loans=self.loans,
+                         decisions=self.loan_decisions, guarantees=self.loan_guarantees, staff=self.staff,
+                         audit=self.audit, approvals=self.approvals)
+
     def _group_officials(self, group_id):
         """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""
         from app.loans.group_membership import group_officials
@@ -353,7 +368,12 @@ def approval_handlers():
     kyc.tier3, floats.approve, ...); an action above its APPROVAL_THRESHOLDS with no handler
     here is refused when requested.
     """
-    return {}
+    return {
+        "loans.approve": lambda services, approval, checker: services.loan_officers.approve_above_limit(
+            approval, checker),
+        "loans.write_off": lambda services, approval, checker: services.loan_write_offs.approve_handler(
+            approval, checker),
+    }
 
 
 def build_services(app, session, **overrides):

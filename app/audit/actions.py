@@ -34,6 +34,7 @@ ACTIONS = {
     "payments.reverse": MONEY,
     "payments.late_callback": RECORD,
     "ledger.reverse": MONEY,
+    "ledger.export": RECORD,
     "disputes.open": RECORD,
     "disputes.investigate": RECORD,
     "disputes.uphold": MONEY,
@@ -55,6 +56,8 @@ ACTIONS = {
     "loans.approve": MONEY,
     "loans.decline": MONEY,
     "loans.write_off": MONEY,
+    "loans.redisburse": MONEY,
+    "loans.recover": MONEY,
     "alerts.close": RECORD,
     "settings.change": ACCESS,
 }

@@ -39,6 +39,7 @@ KINDS = {
     "penalty_receivable": DEBIT_NORMAL,
     "mobile_money_clearing": DEBIT_NORMAL,
     "suspense": DEBIT_NORMAL,
+    "loan_write_off_expense": DEBIT_NORMAL,
 }
 """Every account kind and its normal side. `mobile_money_clearing:<provider>` uses its base kind."""
 
