@@ -4,8 +4,8 @@
 from app.loans.models import Loan
 from app.loans.products import by_code, seed_demo_products
 from app.money import Money
-from tests.app.staff.staff_helpers import new_staff
 from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.app.staff.staff_helpers import new_staff
 from tests.money_helpers import kes
 
 

@@ -30,7 +30,8 @@ def test_an_officer_approves_within_the_limit_attributed_and_audited(services, s
     officer = new_staff(services, "loan_officer")
     decided = services.loan_officers.approve(typed(services, officer), loan.id, "steady saver")
     assert decided.approval is None and decided.loan.state == "disbursed"
-    assert ("approved", f"staff:{officer.username}") in [(d.decision, d.actor) for d in services.loans.decisions_on(loan)]
+    decisions = [(d.decision, d.actor) for d in services.loans.decisions_on(loan)]
+    assert ("approved", f"staff:{officer.username}") in decisions
     [event] = audit_of(session, loan, "loans.approve")
     assert (event.actor_kind, event.actor_id, event.os_user, event.reason) == (
         "staff", str(officer.id), "tester", "steady saver")
