@@ -88,6 +88,13 @@ class Services:
                               enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member)
 
     @cached_property
+    def statement_reconciliation(self):
+        from app.payments.statement_reconcile import StatementReconciliation
+
+        return StatementReconciliation(self.session, clock=self.clock, staff=self.staff, audit=self.audit,
+                                       work_queue=self.work_queue)
+
+    @cached_property
     def savings(self):
         from app.savings.services import SavingsService
 

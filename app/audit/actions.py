@@ -33,6 +33,7 @@ ACTIONS = {
     "payments.resolve": MONEY,
     "payments.reverse": MONEY,
     "payments.late_callback": RECORD,
+    "payments.reconcile_statement": RECORD,
     "ledger.reverse": MONEY,
     "ledger.export": RECORD,
     "disputes.open": RECORD,
