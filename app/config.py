@@ -148,6 +148,14 @@ DEFAULTS = {
     "STAFF_MIN_PASSWORD_LENGTH": "12",
     "LOAN_OFFICER_LIMITS": "loan_officer=KES:50000,branch_manager=KES:500000",
     "APPROVAL_THRESHOLDS": "payments.resolve=KES:10000,payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0",
+    # Finance alerts (app/payments/float_watch.py): the disbursement float per operator ("provider=CUR:amount",
+    # major units; empty = not watched) and Africa's Talking's SMS credit ("CUR:amount"; empty = not watched),
+    # checked every FLOAT_CHECK_EVERY_MINUTES; below them, a finance work item once a day. MPESA_FLOAT_ACCOUNT
+    # is the account of Daraja's AccountBalance answer that B2C pays from
+    "FLOAT_ALERT_THRESHOLDS": "",
+    "SMS_CREDIT_ALERT": "",
+    "FLOAT_CHECK_EVERY_MINUTES": "60",
+    "MPESA_FLOAT_ACCOUNT": "Utility Account",
     "LOG_LEVEL": "INFO",
 }
 

@@ -95,6 +95,16 @@ class Services:
                                        work_queue=self.work_queue)
 
     @cached_property
+    def float_watch(self):
+        from app.payments.float_watch import FloatWatch
+
+        return FloatWatch(clock=self.clock, providers=self.providers, work_queue=self.work_queue,
+                          thresholds=self.settings.FLOAT_ALERT_THRESHOLDS,
+                          sms_credit_threshold=self.settings.SMS_CREDIT_ALERT,
+                          sms_credit=getattr(self.senders.get("sms"), "credit", None),
+                          mpesa_account=self.config["MPESA_FLOAT_ACCOUNT"])
+
+    @cached_property
     def savings(self):
         from app.savings.services import SavingsService
 

@@ -16,6 +16,7 @@ from datetime import time
 
 from app.config import ConfigError
 from app.money import Money
+from app.payments.float_watch import parse_float_thresholds, parse_optional_money
 from app.ratelimit import Limit
 from app.staff.approvals import Thresholds
 from app.staff.permissions import LoanLimits
@@ -82,7 +83,7 @@ TYPES = {
         "ALERT_SCAN_LOOKBACK_MINUTES", "ALERT_STRUCTURING_COUNT", "ALERT_STRUCTURING_MARGIN_PERCENT",
         "ALERT_STRUCTURING_WINDOW_HOURS", "ALERT_PASS_THROUGH_PERCENT", "ALERT_PASS_THROUGH_WINDOW_MINUTES",
         "ALERT_CHANGE_WINDOW_HOURS", "ALERT_AGENT_MEMBER_MAX_PER_DAY", "STAFF_MAX_FAILED_LOGINS",
-        "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH"), integer),
+        "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH", "FLOAT_CHECK_EVERY_MINUTES"), integer),
     "DB_POOL_TIMEOUT": seconds,
     "TWILIO_VALIDATE_SIGNATURE": flag,
     "CALLBACK_ALLOWED_IPS": items,
@@ -94,6 +95,8 @@ TYPES = {
     **dict.fromkeys(("RATE_LIMIT_PER_PHONE", "RATE_LIMIT_PER_SOURCE"), Limit.parse),
     "LOAN_OFFICER_LIMITS": LoanLimits.parse,
     "APPROVAL_THRESHOLDS": Thresholds.parse,
+    "FLOAT_ALERT_THRESHOLDS": parse_float_thresholds,
+    "SMS_CREDIT_ALERT": parse_optional_money,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""
 

@@ -1,5 +1,6 @@
 """Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON), M-Pesa's B2C
-timeout and its Transaction Status results (`/payments/mpesa/status`).
+timeout, its Transaction Status results (`/payments/mpesa/status`) and its AccountBalance
+results (`/payments/mpesa/balance`, the float check of app/payments/float_watch.py).
 
 This adapter authenticates and parses; the payments service decides. The operator
 registered `PUBLIC_URL + path + ?token=<secret>` (the operator's own callback token or
@@ -19,7 +20,7 @@ from flask import Blueprint, jsonify, request
 from app.observability import CALLBACKS, log_event
 from app.payments.errors import UnknownProvider
 from app.payments.providers import PROVIDERS
-from app.payments.providers.base import UnreadableCallback
+from app.payments.providers.base import MalformedCallback, UnreadableCallback
 from app.payments.providers.inbound import read_json
 from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
@@ -74,3 +75,27 @@ def mpesa_timeout():
 @bp.post("/payments/mpesa/status")
 def mpesa_status():
     return receive("mpesa", "status")
+
+
+@bp.post("/payments/mpesa/balance")
+def mpesa_balance():
+    """Daraja's AccountBalance result: the float watch checks it (a low float opens a finance item)."""
+    if not authorized("mpesa"):
+        CALLBACKS.labels("mpesa", "forbidden").inc()
+        return jsonify(error="forbidden"), 403
+    try:
+        payload = read_json(request.get_data())
+    except UnreadableCallback:
+        payload = None
+    if not isinstance(payload, dict):
+        CALLBACKS.labels("mpesa", "malformed").inc()
+        return jsonify(error="malformed JSON"), 400
+    with callback_unit("payments", "balance", refusals=(MalformedCallback,), provider="mpesa") as unit:
+        unit.services.float_watch.observe_mpesa_result(payload)
+    if unit.refused is not None:
+        CALLBACKS.labels("mpesa", "unreadable").inc()
+        return jsonify(error="unreadable balance result"), 400
+    if unit.failed:
+        return jsonify(error="try again"), 503
+    CALLBACKS.labels("mpesa", "balance").inc()
+    return jsonify(ACCEPTED), 200
