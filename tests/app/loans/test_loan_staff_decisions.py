@@ -1,15 +1,19 @@
 """Loan decisions by staff accounts: loans.decide, officer limits, a branch manager above them, write-offs."""
 
+import uuid
+
 import pytest
 
 from app.audit.models import AuditEvent
+from app.extensions import db
 from app.loans.errors import NotEligible
 from app.loans.models import Loan
 from app.loans.officers import LoanRefused
 from app.money import Money
 from app.staff import errors
-from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.app.loans.loan_helpers import loan_services, new_member, product, regular_saver
 from tests.app.staff.staff_helpers import new_staff, sign_in, typed
+from tests.concurrency_helpers import run_in_threads
 from tests.money_helpers import kes
 
 
@@ -129,3 +133,45 @@ def test_write_off_below_the_threshold_runs_at_once_and_only_defaulted_loans(ser
     monkeypatch.setattr(services.approvals.thresholds, "limits", {})
     done = services.loan_write_offs.request(finance, loan.id, "uncollectable")
     assert done.approval is None and session.get(Loan, loan.id).state == "written_off"
+
+
+@pytest.mark.committed
+def test_two_officers_at_once_exactly_one_approves(app):
+    setup = loan_services(app)
+    tag = uuid.uuid4().hex[:6]
+    loan = applied(setup, code=f"R{tag}")
+    officers = [new_staff(setup, "loan_officer", username=f"lo{tag}{n}").username for n in range(2)]
+    db.session.commit()
+    loan_id = loan.id
+    db.session.remove()
+
+    def approve(index):
+        with app.app_context():
+            services = loan_services(app)
+            try:
+                services.loan_officers.approve(services.staff.cli_actor(officers[index]), loan_id, "race")
+                db.session.commit()
+                return "approved"
+            except LoanRefused:
+                db.session.rollback()
+                return "refused"
+            finally:
+                db.session.remove()
+
+    assert sorted(run_in_threads(approve, 2)) == ["approved", "refused"]
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(subject_type="loan", subject_id=str(loan_id),
+                                                      action="loans.approve").count() == 1
+        db.session.remove()
+
+
+def test_the_write_off_command_waits_for_a_checker(app, services, session):
+    loan = defaulted(services, session)
+    finance = new_staff(services, "finance").username
+    db.session.commit()
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["loans", "write-off", str(loan.id), "--staff", finance])
+    assert refused.exit_code != 0  # --reason is required
+    result = runner.invoke(args=["loans", "write-off", str(loan.id), "--reason", "uncollectable", "--staff", finance])
+    assert result.exit_code == 0 and "waits for approval" in result.output, result.output
+    assert session.get(Loan, loan.id).state == "defaulted"
