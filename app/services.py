@@ -285,7 +285,7 @@ class Services:
         from app.loans.officers import OfficerDecisions
 
         return OfficerDecisions(self.session, loans=self.loans, staff=self.staff, audit=self.audit,
-                                approvals=self.approvals)
+                                approvals=self.approvals, work_queue=self.work_queue)
 
     @cached_property
     def loan_write_offs(self):
@@ -293,7 +293,7 @@ class Services:
 
         return WriteOffs(self.session, clock=self.clock, ledger=self.ledger, loans=self.loans,
                          decisions=self.loan_decisions, guarantees=self.loan_guarantees, staff=self.staff,
-                         audit=self.audit, approvals=self.approvals)
+                         audit=self.audit, approvals=self.approvals, work_queue=self.work_queue)
 
     def _group_officials(self, group_id):
         """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""

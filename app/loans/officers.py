@@ -7,9 +7,10 @@ next (`require_reason`, before anything changes), then the loan service's own
 approve/decline with the decision attributed to `staff:<username>`, and one audit row
 in the same transaction. An approval above the officer's limit (LOAN_OFFICER_LIMITS,
 per role and currency) is not refused: it becomes a pending maker-checker request
-(`loans.approve`, forced whatever APPROVAL_THRESHOLDS says) that a branch manager
-approves with `flask approvals approve`; the handler (`approve_above_limit`, registered
-in app/services.py) checks the CHECKER's own limit, then approves as the checker.
+(`loans.approve`, forced whatever APPROVAL_THRESHOLDS says), put in the branch managers'
+work queue (`tell_checkers`), that a branch manager approves with `flask approvals approve`;
+the handler (`approve_above_limit`, registered in app/services.py) checks the CHECKER's own
+limit, then approves as the checker.
 Declining needs no limit: saying no moves no money.
 
 `redisburse` and `recover` are attributed the same way (`loans.decide`). Write-offs are
@@ -43,6 +44,13 @@ def staff_label(staff):
     return f"staff:{staff.username}"
 
 
+def tell_checkers(work_queue, approval, actor, summary):
+    """A branch-manager work item for a pending approval (once per approval), so it reaches a person."""
+    return work_queue.open("approval", ("approval", approval.id), "branch_manager",
+                           summary=f"approval #{approval.id}: {summary} (flask approvals approve {approval.id})",
+                           dedupe_key=f"approval:{approval.id}", actor=actor)
+
+
 def refused(error):
     """A LoanError as a staff-facing LoanRefused (English: staff read it)."""
     message = getattr(error, "message", None)
@@ -52,12 +60,13 @@ def refused(error):
 
 
 class OfficerDecisions:
-    def __init__(self, session, *, loans, staff, audit, approvals):
+    def __init__(self, session, *, loans, staff, audit, approvals, work_queue):
         self.session = session
         self.loans = loans
         self.staff = staff
         self.audit = audit
         self.approvals = approvals
+        self.work_queue = work_queue
 
     def _loan(self, loan_id):
         loan = self.loans.get(loan_id)
@@ -77,6 +86,9 @@ class OfficerDecisions:
             outcome = self.approvals.request(actor, APPROVE, ("loan", loan.id),
                                              {"loan_id": loan.id, "maker": staff.username},
                                              amount=loan.principal, reason=reason, always=True)
+            tell_checkers(self.work_queue, outcome.approval, actor,
+                          f"loan {loan.id} of {loan.currency} {loan.principal.major} is above "
+                          f"{staff.username}'s limit: approve or reject it")
             return Decided(loan, outcome.approval)
         return Decided(self._approve(actor, staff, loan.id, reason))
 

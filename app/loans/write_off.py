@@ -12,7 +12,7 @@ receivables and debits the system `loan_write_off_expense` account; the loan mov
 `loans.write_off` audit row are written with it, all in the caller's transaction.
 
 Maker-checker: `loans.write_off` in APPROVAL_THRESHOLDS (default KES:0, i.e. every
-write-off) makes the request a pending approval; `flask approvals approve` by a
+write-off) makes the request a pending approval (and a branch-manager work item); `flask approvals approve` by a
 different, signed-in branch manager runs `approve_handler` (registered in
 app/services.py), which re-checks the loan under its row lock and writes it off.
 Writing off twice is refused (the state), and the ledger key makes the entry once.
@@ -21,7 +21,7 @@ Writing off twice is refused (the state), and the ledger key makes the entry onc
 from typing import NamedTuple
 
 from app.audit.services import require_reason
-from app.loans.officers import LoanRefused, staff_label
+from app.loans.officers import LoanRefused, staff_label, tell_checkers
 from app.loans.states import DEFAULTED, WRITTEN_OFF, move
 from app.money import Money
 
@@ -37,7 +37,7 @@ class WrittenOff(NamedTuple):
 
 
 class WriteOffs:
-    def __init__(self, session, *, clock, ledger, loans, decisions, guarantees, staff, audit, approvals):
+    def __init__(self, session, *, clock, ledger, loans, decisions, guarantees, staff, audit, approvals, work_queue):
         self.session = session
         self.clock = clock
         self.ledger = ledger
@@ -48,6 +48,7 @@ class WriteOffs:
         self.staff = staff
         self.audit = audit
         self.approvals = approvals
+        self.work_queue = work_queue
 
     def outstanding(self, loan):
         """(principal, penalty) the ledger still shows the loan owes, as Money."""
@@ -75,6 +76,8 @@ class WriteOffs:
                                          {"loan_id": loan.id, "principal_minor": principal.minor,
                                           "penalty_minor": penalty.minor}, amount=amount, reason=reason)
         if not outcome.run_now:
+            tell_checkers(self.work_queue, outcome.approval, actor,
+                          f"write off loan {loan.id}: {amount.currency} {amount.major}")
             return WrittenOff(loan, amount, outcome.approval)
         return self._write_off(actor, loan, reason)
 

@@ -11,6 +11,7 @@ from app.loans.models import Loan
 from app.loans.officers import LoanRefused
 from app.money import Money
 from app.staff import errors
+from app.staff.models import WorkItem
 from tests.app.loans.loan_helpers import loan_services, new_member, product, regular_saver
 from tests.app.staff.staff_helpers import new_staff, sign_in, typed
 from tests.concurrency_helpers import run_in_threads
@@ -45,6 +46,13 @@ def test_refusals_change_nothing(services, session):
     loan = applied(services)
     with pytest.raises(errors.PermissionDenied, match="loans.decide"):
         services.loan_officers.approve(typed(services, new_staff(services, "support")), loan.id, "why not")
+    gone = new_staff(services, "loan_officer")
+    gone_actor = typed(services, gone)
+    gone.status = "disabled"
+    with pytest.raises(errors.StaffDisabled):
+        services.loan_officers.approve(gone_actor, loan.id, "still here?")
+    with pytest.raises(errors.StaffDisabled):
+        services.staff.cli_actor(gone.username)
     officer = typed(services, new_staff(services, "loan_officer"))
     with pytest.raises(Exception, match="reason"):
         services.loan_officers.approve(officer, loan.id, "  ")
@@ -63,6 +71,8 @@ def test_above_the_officers_limit_a_branch_manager_approves(services, session):
     decided = services.loan_officers.approve(typed(services, officer), loan.id, "big harvest")
     approval = decided.approval
     assert approval is not None and approval.state == "pending" and session.get(Loan, loan.id).state == "applied"
+    [item] = session.query(WorkItem).filter_by(dedupe_key=f"approval:{approval.id}").all()
+    assert item.role == "branch_manager" and f"loan {loan.id}" in item.summary
     with pytest.raises(errors.PermissionDenied, match="approvals.check"):  # a loan officer cannot check
         services.approvals.approve(sign_in(services, new_staff(services, "loan_officer")), approval.id)
     manager_maker = new_staff(services, "branch_manager")
