@@ -173,6 +173,8 @@ def test_two_officers_at_once_exactly_one_decides(app):
     with app.app_context():
         assert db.session.query(AuditEvent).filter_by(subject_type="loan", subject_id=str(loan_id),
                                                       action="loans.decline").count() == 1
+        db.session.get(Loan, loan_id).product.active = False  # committed for real: off every later test's menus
+        db.session.commit()
         db.session.remove()
 
 
