@@ -178,6 +178,14 @@ DEFAULTS = {
     "PIN_RESET_CODE_MINUTES": "30",
     "PIN_RESET_REQUEST_DAYS": "7",
     "PHONE_CHANGE_CODE_MINUTES": "30",
+    # Finance alerts (app/payments/float_watch.py): the disbursement float per operator ("provider=CUR:amount",
+    # major units; empty = not watched) and Africa's Talking's SMS credit ("CUR:amount"; empty = not watched),
+    # checked every FLOAT_CHECK_EVERY_MINUTES; below them, a finance work item once a day. MPESA_FLOAT_ACCOUNT
+    # is the account of Daraja's AccountBalance answer that B2C pays from
+    "FLOAT_ALERT_THRESHOLDS": "",
+    "SMS_CREDIT_ALERT": "",
+    "FLOAT_CHECK_EVERY_MINUTES": "60",
+    "MPESA_FLOAT_ACCOUNT": "Utility Account",
     "LOG_LEVEL": "INFO",
 }
 

@@ -135,6 +135,23 @@ class Services:
         return self.session.get(model, owner_id) if model is not None else None
 
     @cached_property
+    def statement_reconciliation(self):
+        from app.payments.statement_reconcile import StatementReconciliation
+
+        return StatementReconciliation(self.session, clock=self.clock, staff=self.staff, audit=self.audit,
+                                       work_queue=self.work_queue)
+
+    @cached_property
+    def float_watch(self):
+        from app.payments.float_watch import FloatWatch
+
+        return FloatWatch(clock=self.clock, providers=self.providers, work_queue=self.work_queue,
+                          thresholds=self.settings.FLOAT_ALERT_THRESHOLDS,
+                          sms_credit_threshold=self.settings.SMS_CREDIT_ALERT,
+                          sms_credit=getattr(self.senders.get("sms"), "credit", None),
+                          mpesa_account=self.config["MPESA_FLOAT_ACCOUNT"])
+
+    @cached_property
     def savings(self):
         from app.savings.services import SavingsService
 
@@ -320,6 +337,21 @@ class Services:
                              payments=self.payments, repayments=self.loan_repayments,
                              decisions=self.loan_decisions, notify=self.notify)
 
+    @cached_property
+    def loan_officers(self):
+        from app.loans.officers import OfficerDecisions
+
+        return OfficerDecisions(self.session, loans=self.loans, staff=self.staff, audit=self.audit,
+                                approvals=self.approvals, work_queue=self.work_queue)
+
+    @cached_property
+    def loan_write_offs(self):
+        from app.loans.write_off import WriteOffs
+
+        return WriteOffs(self.session, clock=self.clock, ledger=self.ledger, loans=self.loans,
+                         decisions=self.loan_decisions, guarantees=self.loan_guarantees, staff=self.staff,
+                         audit=self.audit, approvals=self.approvals, work_queue=self.work_queue)
+
     def _group_officials(self, group_id):
         """Member ids of a group's chair, treasurer and secretary (for group loan approvals)."""
         from app.loans.group_membership import group_officials
@@ -421,6 +453,10 @@ def approval_handlers():
         "payments.resolve": lambda services, approval, checker: services.payment_review.run_approved(approval, checker),
         "payments.reverse": lambda services, approval, checker: services.payment_reversals.run_approved(approval,
                                                                                                        checker),
+        "loans.approve": lambda services, approval, checker: services.loan_officers.approve_above_limit(
+            approval, checker),
+        "loans.write_off": lambda services, approval, checker: services.loan_write_offs.approve_handler(
+            approval, checker),
     }
 
 

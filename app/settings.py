@@ -17,6 +17,7 @@ from datetime import time
 
 from app.config import ConfigError
 from app.money import Money
+from app.payments.float_watch import parse_float_thresholds, parse_optional_money
 from app.payments.networks import parse_prefixes
 from app.ratelimit import Limit
 from app.staff.approvals import Thresholds
@@ -96,7 +97,8 @@ TYPES = {
         "ALERT_STRUCTURING_WINDOW_HOURS", "ALERT_PASS_THROUGH_PERCENT", "ALERT_PASS_THROUGH_WINDOW_MINUTES",
         "ALERT_CHANGE_WINDOW_HOURS", "ALERT_AGENT_MEMBER_MAX_PER_DAY", "STAFF_MAX_FAILED_LOGINS",
         "STAFF_LOCK_MINUTES", "STAFF_MIN_PASSWORD_LENGTH", "DISPUTE_SLA_HOURS", "PIN_RESET_CODE_MINUTES",
-        "PIN_RESET_REQUEST_DAYS", "PHONE_CHANGE_CODE_MINUTES"), integer),
+        "PIN_RESET_REQUEST_DAYS", "PHONE_CHANGE_CODE_MINUTES",
+        "FLOAT_CHECK_EVERY_MINUTES"), integer),
     "DB_POOL_TIMEOUT": seconds,
     "TWILIO_VALIDATE_SIGNATURE": flag,
     "CALLBACK_ALLOWED_IPS": items,
@@ -110,6 +112,8 @@ TYPES = {
     "LOAN_OFFICER_LIMITS": LoanLimits.parse,
     "APPROVAL_THRESHOLDS": Thresholds.parse,
     "FLOAT_TOPUP_APPROVAL": money_limits,
+    "FLOAT_ALERT_THRESHOLDS": parse_float_thresholds,
+    "SMS_CREDIT_ALERT": parse_optional_money,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""
 

@@ -1,6 +1,7 @@
 """Mobile-money callbacks: `/payments/<provider>/callback` (POST or PUT, JSON: mpesa, momo, airtel,
-sandbox), M-Pesa's B2C timeout, its Transaction Status results (`/payments/mpesa/status`) and its
-Reversal results (`/payments/mpesa/reversal`, `/payments/mpesa/reversal-timeout`).
+sandbox), M-Pesa's B2C timeout, its Transaction Status results (`/payments/mpesa/status`), its
+Reversal results (`/payments/mpesa/reversal`, `/payments/mpesa/reversal-timeout`) and its
+AccountBalance results (`/payments/mpesa/balance`, the float check of app/payments/float_watch.py).
 Airtel's callback URL is the one set on its portal, `/payments/airtel/callback?token=…`; its
 callbacks are unsigned hints the payments service confirms by enquiry.
 
@@ -22,7 +23,7 @@ from flask import Blueprint, jsonify, request
 from app.observability import CALLBACKS, log_event
 from app.payments.errors import UnknownProvider
 from app.payments.providers import PROVIDERS
-from app.payments.providers.base import UnreadableCallback
+from app.payments.providers.base import MalformedCallback, UnreadableCallback
 from app.payments.providers.inbound import read_json
 from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
@@ -88,3 +89,27 @@ def mpesa_reversal():
 @bp.post("/payments/mpesa/reversal-timeout")
 def mpesa_reversal_timeout():
     return receive("mpesa", "timeout")
+
+
+@bp.post("/payments/mpesa/balance")
+def mpesa_balance():
+    """Daraja's AccountBalance result: the float watch checks it (a low float opens a finance item)."""
+    if not authorized("mpesa"):
+        CALLBACKS.labels("mpesa", "forbidden").inc()
+        return jsonify(error="forbidden"), 403
+    try:
+        payload = read_json(request.get_data())
+    except UnreadableCallback:
+        payload = None
+    if not isinstance(payload, dict):
+        CALLBACKS.labels("mpesa", "malformed").inc()
+        return jsonify(error="malformed JSON"), 400
+    with callback_unit("payments", "balance", refusals=(MalformedCallback,), provider="mpesa") as unit:
+        unit.services.float_watch.observe_mpesa_result(payload)
+    if unit.refused is not None:
+        CALLBACKS.labels("mpesa", "unreadable").inc()
+        return jsonify(error="unreadable balance result"), 400
+    if unit.failed:
+        return jsonify(error="try again"), 503
+    CALLBACKS.labels("mpesa", "balance").inc()
+    return jsonify(ACCEPTED), 200

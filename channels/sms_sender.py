@@ -92,6 +92,7 @@ class AfricasTalkingSmsSender:
         else:
             base = SANDBOX_URL if username == "sandbox" else PRODUCTION_URL
         self.url = base + "/messaging"
+        self.user_url = base + "/user"
         self.username = username
         self.headers = {"apiKey": api_key, "Accept": "application/json"}
         self.sender_id = sender_id or None
@@ -120,6 +121,29 @@ class AfricasTalkingSmsSender:
         if valid:
             results.update(self._send_batch(valid, text, parts))
         return [results[phone] for phone in recipients]
+
+    def credit(self):
+        """The account's SMS credit as (currency, amount text), from `GET /version1/user?username=`.
+
+        Africa's Talking answers `{"UserData": {"balance": "KES 1785.5000"}}`. Raises
+        TransientSendError when it cannot be asked now, SendError for an answer it cannot read.
+        """
+        try:
+            response = self.http.get(self.user_url, params={"username": self.username}, headers=self.headers,
+                                     timeout=self.timeout)
+        except requests.RequestException as error:
+            raise TransientSendError(f"Africa's Talking user data request failed: {error}") from error
+        if response.status_code >= 500 or response.status_code in TRANSIENT_HTTP:
+            raise TransientSendError(f"Africa's Talking user data: HTTP {response.status_code}")
+        try:
+            balance = response.json()["UserData"]["balance"]
+        except (ValueError, KeyError, TypeError):
+            raise SendError(f"Africa's Talking user data: HTTP {response.status_code}, unreadable answer "
+                            f"{response.text[:200]!r}") from None
+        currency, amount = parse_cost(balance)
+        if currency is None or amount is None:
+            raise SendError(f"Africa's Talking user data: unreadable balance {balance!r:.40}")
+        return currency, amount
 
     def _post(self, recipients, text):
         data = {"username": self.username, "to": ",".join(recipients), "message": text, "bulkSMSMode": 1}

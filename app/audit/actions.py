@@ -33,7 +33,9 @@ ACTIONS = {
     "payments.resolve": MONEY,
     "payments.reverse": MONEY,
     "payments.late_callback": RECORD,
+    "payments.reconcile_statement": RECORD,
     "ledger.reverse": MONEY,
+    "ledger.export": RECORD,
     "disputes.open": RECORD,
     "disputes.investigate": RECORD,
     "disputes.uphold": MONEY,
@@ -57,6 +59,8 @@ ACTIONS = {
     "loans.approve": MONEY,
     "loans.decline": MONEY,
     "loans.write_off": MONEY,
+    "loans.redisburse": MONEY,
+    "loans.recover": MONEY,
     "alerts.close": RECORD,
     "settings.change": ACCESS,
 }

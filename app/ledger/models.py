@@ -41,6 +41,7 @@ KINDS = {
     "suspense": DEBIT_NORMAL,
     "member_receivable": DEBIT_NORMAL,
     "agent_receivable": DEBIT_NORMAL,
+    "loan_write_off_expense": DEBIT_NORMAL,
 }
 """Every account kind and its normal side. `mobile_money_clearing:<provider>` uses its base kind."""
 

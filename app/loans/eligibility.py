@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 
 from app.loans import errors
 from app.loans.models import Loan, LoanInstalment
-from app.loans.states import DEFAULTED, DISBURSED, IN_PROGRESS
+from app.loans.states import DISBURSED, IN_PROGRESS, NOT_REPAID
 from app.money import Money
 
 
@@ -48,7 +48,7 @@ class Eligibility:
         if minutes:
             raise errors.locked(minutes)
         states = set(self.session.scalars(select(Loan.state).where(Loan.member_id == member.id)))
-        if DEFAULTED in states:
+        if states & NOT_REPAID:
             raise errors.defaulted()
         if self.in_arrears(member, today):
             raise errors.in_arrears()

@@ -1,49 +1,38 @@
-"""`flask loans ...` for loan officers and operators: products, decisions, ageing, PAR, recovery.
+"""`flask loans ...` for loan officers and operators: products, decisions, ageing, PAR, recovery, write-offs.
 
-Each command is one unit of work (`@command_unit`): it calls the loan service and commits once. The
-officer's name (`--officer`, default $USER) is recorded with every decision as
-`operator:<name>`, channel `cli`. Amounts are typed in major units (`1500`,
-`1500.50`), as a member would say them.
+Each command is one unit of work (`@command_unit`): it calls the loan services and commits once.
+Commands that decide anything take `--staff <username>` (unknown and disabled staff are
+refused) and `--reason`: the decision is attributed to `staff:<username>` and audited with the
+OS user (app/loans/officers.py, app/loans/write_off.py). An approval above the officer's
+limit, and a write-off above its threshold, waits for a branch manager's
+`flask approvals approve <id>`. Amounts are typed in major units (`1500`, `1500.50`), as a
+member would say them.
 """
 
-import getpass
 import json
 from datetime import date
 
 import click
 
 from app.extensions import db
-from app.loans import errors
 from app.loans.ageing import PAR_DAYS, Ageing, portfolio_at_risk
 from app.loans.cli import loans_cli
 from app.loans.products import ProductError, create_product
 from app.money import Money, format_money
 from app.services import request_services
+from app.staff.cli_auth import acting, reason_option, refusals, staff_option
 from app.unit_of_work import command_unit
-
-
-def _officer_option(command):
-    return click.option("--officer", default=lambda: getpass.getuser(), show_default="$USER",
-                        help="Who decides (recorded as operator:<name>).")(command)
 
 
 def _date(value):
     return date.fromisoformat(value) if value else None
 
 
-def _fail(error):
-    """A refusal as a click error in plain English."""
-    message = getattr(error, "message", None)
-    raise click.ClickException(message.render("en") if message is not None else str(error))
-
-
-def _decide(action, loan_id, officer, **options):
-    """Run the loan service's `action` as the officer over the CLI; a refusal is a click error."""
-    try:
-        return getattr(request_services().loans, action)(loan_id, actor=f"operator:{officer}", channel="cli",
-                                                         **options)
-    except errors.LoanError as error:
-        _fail(error)
+def _as_staff(call, staff_username, *args, **kwargs):
+    """Run `call(actor, ...)` as the `--staff` member; every refusal is a click error (nothing written)."""
+    services = request_services()
+    with refusals():
+        return call(acting(services, staff_username), *args, **kwargs)
 
 
 def _money(amount):
@@ -158,35 +147,56 @@ def show(loan_id):
 
 @loans_cli.command("approve")
 @click.argument("loan_id", type=int)
-@click.option("--reason", default="", help="Why (kept with the decision).")
-@_officer_option
+@reason_option()
+@staff_option()
 @command_unit
-def approve(loan_id, reason, officer):
-    """Approve an applied loan; it is disbursed at once."""
-    loan = _decide("approve", loan_id, officer, reason=reason)
-    click.echo(f"loan {loan.id} approved and {loan.state} ({loan.destination})")
+def approve(loan_id, reason, staff_username):
+    """Approve an applied loan (loans.decide); it is disbursed at once, or waits for a checker above your limit."""
+    decided = _as_staff(request_services().loan_officers.approve, staff_username, loan_id, reason)
+    if decided.approval is not None:
+        click.echo(f"loan {decided.loan.id} is above your limit: approval #{decided.approval.id} waits for a branch "
+                   f"manager (flask approvals approve {decided.approval.id})")
+    else:
+        click.echo(f"loan {decided.loan.id} approved and {decided.loan.state} ({decided.loan.destination})")
 
 
 @loans_cli.command("decline")
 @click.argument("loan_id", type=int)
-@click.option("--reason", required=True, help="Why (told to the member).")
-@_officer_option
+@reason_option()
+@staff_option()
 @command_unit
-def decline(loan_id, reason, officer):
-    """Decline an applied loan; guarantors' pledges are released."""
-    loan = _decide("decline", loan_id, officer, reason=reason)
+def decline(loan_id, reason, staff_username):
+    """Decline an applied loan (loans.decide; the reason is told to the member); pledges are released."""
+    loan = _as_staff(request_services().loan_officers.decline, staff_username, loan_id, reason)
     click.echo(f"loan {loan.id} declined")
 
 
 @loans_cli.command("disburse")
 @click.argument("loan_id", type=int)
 @click.option("--to", "destination", type=click.Choice(["savings", "mobile_money"]))
-@_officer_option
+@reason_option()
+@staff_option()
 @command_unit
-def disburse(loan_id, destination, officer):
-    """Disburse an approved loan again (after a failed mobile-money payout)."""
-    loan = _decide("redisburse", loan_id, officer, destination=destination)
+def disburse(loan_id, destination, reason, staff_username):
+    """Disburse an approved loan again (after a failed mobile-money payout; loans.decide)."""
+    loan = _as_staff(request_services().loan_officers.redisburse, staff_username, loan_id, reason,
+                     destination=destination)
     click.echo(f"loan {loan.id} {loan.state} to {loan.destination}")
+
+
+@loans_cli.command("write-off")
+@click.argument("loan_id", type=int)
+@reason_option()
+@staff_option()
+@command_unit
+def write_off(loan_id, reason, staff_username):
+    """Write a defaulted loan off (loans.write_off; maker-checker above the loans.write_off threshold)."""
+    done = _as_staff(request_services().loan_write_offs.request, staff_username, loan_id, reason)
+    if done.approval is not None:
+        click.echo(f"write-off of loan {done.loan.id} ({_money(done.amount)}) waits for approval #{done.approval.id} "
+                   f"(flask approvals approve {done.approval.id})")
+    else:
+        click.echo(f"loan {done.loan.id} written off: {_money(done.amount)}")
 
 
 @loans_cli.command("age")
@@ -227,12 +237,12 @@ def par(as_of, as_json):
 
 @loans_cli.command("recover")
 @click.argument("loan_id", type=int)
-@click.option("--reason", default="default", show_default=True)
-@_officer_option
+@reason_option()
+@staff_option()
 @command_unit
-def recover(loan_id, reason, officer):
-    """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges."""
-    taken = _decide("recover", loan_id, officer, reason=reason)
+def recover(loan_id, reason, staff_username):
+    """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges (loans.decide)."""
+    taken = _as_staff(request_services().loan_officers.recover, staff_username, loan_id, reason)
     for source, owner, amount in taken:
         click.echo(f"took {_money(amount)} from {source} of member {owner}")
     if not taken:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 
 from app.i18n import N_, T
 from app.loans.models import Loan, LoanInstalment
-from app.loans.states import DEFAULTED
+from app.loans.states import NOT_REPAID
 from app.money import Money, minor_digits
 
 FULL_MONTHS = 6
@@ -127,7 +127,7 @@ class CreditScorer:
             .where(Loan.member_id == member.id, LoanInstalment.due_date <= today)).all()
         on_time = sum(1 for paid, paid_on, due in rows if paid and paid_on <= due)
         defaulted = bool(self.session.scalar(select(func.count(Loan.id)).where(
-            Loan.member_id == member.id, Loan.state == DEFAULTED)))
+            Loan.member_id == member.id, Loan.state.in_(NOT_REPAID))))
         return on_time, len(rows) - on_time, defaulted
 
     def available_savings(self, member, currency):

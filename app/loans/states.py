@@ -2,6 +2,7 @@
 
     applied --> approved --> disbursed --> closed
         |                      |   \\--> defaulted --> closed   (recovery or a late payment clears it)
+        |                      |             \\--> written_off (staff write the rest off: app/loans/write_off.py)
         \\--> declined          \\--> approved                  (a failed mobile-money payout is put back)
 
 A loan is created `applied`; every later change of state goes through `move()`, so a
@@ -17,19 +18,20 @@ A guarantee (LoanGuarantee) has its own, smaller machine, below the loan's:
         \\--> cancelled                    (the loan ended before they answered)
 """
 
-APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED = (
-    "applied", "approved", "declined", "disbursed", "closed", "defaulted")
+APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED, WRITTEN_OFF = (
+    "applied", "approved", "declined", "disbursed", "closed", "defaulted", "written_off")
 
-STATES = (APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED)
+STATES = (APPLIED, APPROVED, DECLINED, DISBURSED, CLOSED, DEFAULTED, WRITTEN_OFF)
 """Every loan state, in life order (the database CHECK lists the same)."""
 
 TRANSITIONS = {
     APPLIED: {APPROVED, DECLINED},
     APPROVED: {DISBURSED},
     DISBURSED: {CLOSED, DEFAULTED, APPROVED},
-    DEFAULTED: {CLOSED},
+    DEFAULTED: {CLOSED, WRITTEN_OFF},
     DECLINED: set(),
     CLOSED: set(),
+    WRITTEN_OFF: set(),
 }
 """state -> the states it may move to."""
 
@@ -43,7 +45,10 @@ IN_PROGRESS = AWAITING_DECISION | {DISBURSED}
 """The member's one loan going on (a new application is refused while one is); a defaulted
 loan is with recovery, and refused by its own rule."""
 
-FINAL = frozenset({DECLINED, CLOSED})
+NOT_REPAID = frozenset({DEFAULTED, WRITTEN_OFF})
+"""Loans the member did not repay: they bar new borrowing and count against the credit score."""
+
+FINAL = frozenset({DECLINED, CLOSED, WRITTEN_OFF})
 """States nothing moves a loan out of."""
 
 

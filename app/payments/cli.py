@@ -3,16 +3,22 @@
 - `reconcile`: settle stale payments now and print what changed.
 - `review list|show|resolve`: payments in review (app/payments/review.py).
 - `reverse <ref>`: refund or recover a succeeded payment (app/payments/reversals.py).
+- `reconcile-statement FILE`: match an operator's statement with our payments
+  (app/payments/statements.py reads it, app/payments/statement_reconcile.py matches it).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.payments.statements import StatementError, read_statement
 from app.services import request_services
+from app.staff.cli_auth import acting, refusals, staff_option
 from app.unit_of_work import command_unit
+
+STATEMENT_PROVIDERS = ("mpesa", "momo", "airtel")
 
 payments_command = AppGroup("payments", help="Mobile-money payments.")
 
@@ -114,3 +120,43 @@ def reverse_command(ref, reason, staff_username):
     else:
         click.echo(f"{done.subject.reference}: {done.result.purpose} {done.result.reference} started "
                    f"({done.result.state}); the original becomes reversed when the operator confirms")
+
+
+def _day(value, name):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+
+
+@payments_command.command("reconcile-statement")
+@click.argument("statement", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--provider", type=click.Choice(STATEMENT_PROVIDERS), default="mpesa", show_default=True)
+@click.option("--currency", default=None, help="Currency of a simple statement without a currency column.")
+@click.option("--from", "first", default=None, help="First day of the period (default: the statement's first).")
+@click.option("--to", "last", default=None, help="Last day of the period (default: the statement's last).")
+@staff_option()
+@command_unit
+def reconcile_statement_command(statement, provider, currency, first, last, staff_username):
+    """Match an operator's settlement statement (CSV) with our payments; each difference goes to finance's queue."""
+    services = request_services()
+    with refusals():
+        actor = acting(services, staff_username)
+        services.staff.require(actor, "reconciliation.run")
+    try:
+        lines = read_statement(statement, zone=services.clock.zone, currency=currency and currency.upper())
+    except StatementError as error:
+        raise click.ClickException(f"{statement.name}: {error}") from None
+    with refusals():
+        result = services.statement_reconciliation.run(actor, provider, lines, first=_day(first, "--from"),
+                                                       last=_day(last, "--to"))
+    click.echo(f"{provider} statement {result.first}..{result.last}: {len(lines)} line(s), {result.matched} matched, "
+               f"{len(result.differences)} difference(s)")
+    for difference in result.differences:
+        click.echo(f"  {difference.kind:<17} {difference.receipt or '-':<14} payment {difference.payment_id or '-'}: "
+                   f"{difference.detail} (work item #{difference.work_item_id})")
+    for currency_code in sorted(set(result.statement_net) | set(result.clearing_net)):
+        on_statement = result.statement_net.get(currency_code)
+        in_clearing = result.clearing_net.get(currency_code)
+        click.echo(f"  net {currency_code}: statement {on_statement.major if on_statement else 0}, "
+                   f"clearing account {in_clearing.major if in_clearing else 0}")

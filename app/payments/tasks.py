@@ -1,4 +1,5 @@
-"""Payment jobs (queue `high`): the provider call of a payment, and scheduled reconciliation.
+"""Payment jobs (queue `high`): the provider call of a payment, and scheduled reconciliation;
+the float and SMS credit check (`check_floats`, queue `low`).
 
 `send_payment` commits twice on purpose: once before the operator is called (the
 in-doubt mark, see PaymentService.send) and once at the end (the @job wrapper).
@@ -21,3 +22,9 @@ def reconcile_payments(services, older_than_minutes=None):
     minutes = older_than_minutes or services.settings.PAYMENT_PENDING_RECONCILE_MINUTES
     return [tuple(change) for change in services.payments.reconcile(
         timedelta(minutes=minutes), checkpoint=services.session.commit)]
+
+
+@job
+def check_floats(services):
+    """Read the operators' disbursement floats and the SMS credit; low ones become finance work items."""
+    return [tuple(check) for check in services.float_watch.check_all()]

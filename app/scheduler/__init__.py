@@ -22,7 +22,7 @@ from app.keys import scheduler_job_id, scheduler_lock_key
 from app.loans.tasks import age_loans
 from app.notifications.tasks import run_reminders, sweep_notifications
 from app.observability import log_event
-from app.payments.tasks import reconcile_payments
+from app.payments.tasks import check_floats, reconcile_payments
 
 CATCH_UP = timedelta(hours=3)
 """A daily job missed by less than this still runs when the scheduler comes back."""
@@ -52,6 +52,7 @@ JOBS = (
     Recurring("agent_daily_summary", send_agent_summaries, "default", at="AGENT_SUMMARY_AT", passes_day=True),
     Recurring("alerts_scan", scan_alerts, "low", every="ALERT_SCAN_EVERY_MINUTES"),
     Recurring("disputes_escalate", escalate_disputes, "default", every="RECONCILE_EVERY_MINUTES"),
+    Recurring("float_check", check_floats, "low", every="FLOAT_CHECK_EVERY_MINUTES"),
 )
 
 

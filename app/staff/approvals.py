@@ -107,12 +107,16 @@ class Approvals:
         query = select(Approval).where(Approval.state == PENDING).order_by(Approval.id)
         return list(self.session.scalars(query.where(Approval.action == action) if action else query))
 
-    def request(self, actor, action, subject, payload, *, amount=None, reason):
-        """Outcome(run_now=True, None) below the threshold; else a pending Approval (one per action and subject)."""
+    def request(self, actor, action, subject, payload, *, amount=None, reason, always=False):
+        """Outcome(run_now=True, None) below the threshold; else a pending Approval (one per action and subject).
+
+        `always`: the caller's own rule already says a checker is needed (a loan above the
+        officer's limit), whatever APPROVAL_THRESHOLDS says.
+        """
         reason = require_reason(action, reason)
         if not reason:
             raise errors.ApprovalError("a request for approval needs a reason")
-        if not self.thresholds.needs_approval(action, amount):
+        if not always and not self.thresholds.needs_approval(action, amount):
             return Outcome(True, None)
         if action not in self.handlers:
             raise errors.ApprovalError(f"no approval handler for {action!r}: register it in app/services.py")

@@ -10,6 +10,8 @@ which the UUID is derived again.
 
 Each product (collection, disbursement) has its own subscription key, API user and
 token; tokens are cached per product. Every call goes through `ProviderHttp`.
+`query_balance` reads the disbursement account's available balance (the float payouts
+draw on; app/payments/float_watch.py).
 """
 
 import hashlib
@@ -209,6 +211,21 @@ class MtnMomo:
 
     def _parse_status(self, body, ref):
         return _parse_status(body, ref, sandbox_currency=self.currency if self.sandbox else None)
+
+    def query_balance(self):
+        """The disbursement account's available balance (`GET /disbursement/v1_0/account/balance`) as Money."""
+        def handle(response):
+            body = _check_error(response)
+            if not body:
+                raise TransientProviderError(f"HTTP {response.status_code} without a JSON body")
+            return body
+
+        body = self.http.send_authorized("GET", f"{self.base_url}/disbursement/v1_0/account/balance", handle,
+                                         tokens=self.tokens[DISBURSEMENT], headers=self._headers(DISBURSEMENT))
+        amount = inbound.major_amount(body.get("availableBalance"), inbound.currency_code(body.get("currency")))
+        if amount is None:
+            raise MalformedCallback("MoMo balance without availableBalance")
+        return amount
 
     def parse_callback(self, payload, *, kind="momo"):
         """A MoMo callback (same body as the status answer, POST or PUT) -> ProviderResult."""

@@ -34,6 +34,10 @@ shortcode). Ack.provider_ref is Daraja's OriginatorConversationID; the result is
 `/payments/mpesa/reversal` (timeouts to `/payments/mpesa/reversal-timeout`) with that id,
 and read by `parse_callback(kind="reversal")`. Its status is asked like a B2C's (Transaction
 Status). Never resent on its own, like everything here.
+
+Float (app/payments/float_watch.py): `query_balance` asks Daraja's AccountBalance API for
+the B2C shortcode; it is asynchronous too, so it answers None and the result is POSTed to
+`/payments/mpesa/balance`, read by `parse_balance_result` (one account's available balance).
 """
 
 import base64
@@ -42,6 +46,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.clock import SystemClock
+from app.money import Money
 from app.payments.providers import inbound
 from app.payments.providers.base import (
     DISBURSEMENT,
@@ -379,6 +384,46 @@ class MpesaDaraja:
         if not ref:
             raise TransientProviderError("reversal acknowledged without a conversation id", raw=answer)
         return Ack(provider_ref=ref, raw=answer)
+
+    def query_balance(self):
+        """Ask AccountBalance for the B2C shortcode; None (the result comes to /payments/mpesa/balance)."""
+        body = {
+            "Initiator": self.config["MPESA_INITIATOR_NAME"],
+            "SecurityCredential": self.config["MPESA_SECURITY_CREDENTIAL"],
+            "CommandID": "AccountBalance",
+            "PartyA": str(self.config["MPESA_B2C_SHORTCODE"]),
+            "IdentifierType": "4",
+            "Remarks": "Float check",
+            "QueueTimeOutURL": self._callback_url("/payments/mpesa/balance"),
+            "ResultURL": self._callback_url("/payments/mpesa/balance"),
+        }
+        self._post("/mpesa/accountbalance/v1/query", body)
+        return None
+
+    @staticmethod
+    def parse_balance_result(payload, account):
+        """The available balance of `account` ("Utility Account") in an AccountBalance result, as Money.
+
+        None for a failed query (ResultCode not 0) or a result without that account; MalformedCallback
+        for a body that is not a Result. The value reads "Working Account|KES|700000.00|700000.00|0.00|0.00
+        &Utility Account|KES|...": name, currency, current, available, reserved, uncleared.
+        """
+        result = payload.get("Result") if isinstance(payload, dict) else None
+        if not isinstance(result, dict):
+            raise MalformedCallback("AccountBalance result without Result")
+        if _result_code(result.get("ResultCode")) != 0:
+            return None
+        parameters = inbound.mapping(result.get("ResultParameters"), "ResultParameters")
+        values = _values(parameters.get("ResultParameter"), "Key", "ResultParameters.ResultParameter")
+        for entry in str(values.get("AccountBalance") or "").split("&"):
+            fields = entry.split("|")
+            if len(fields) >= 3 and fields[0].strip() == account:
+                amount = fields[3] if len(fields) > 3 and fields[3].strip() else fields[2]
+                try:
+                    return Money.from_major(amount.strip(), fields[1].strip().upper())
+                except (ValueError, ArithmeticError):
+                    raise UnreadableCallback(f"AccountBalance amount {amount!r:.40}") from None
+        return None
 
     def query_status(self, req):
         """STK: ask Daraja (the answer is the outcome). B2C and reversals: ask Transaction Status ("pending")."""

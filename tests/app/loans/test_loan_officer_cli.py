@@ -5,6 +5,7 @@ from app.loans.models import Loan
 from app.loans.products import by_code, seed_demo_products
 from app.money import Money
 from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.app.staff.staff_helpers import new_staff
 from tests.money_helpers import kes
 
 
@@ -45,16 +46,19 @@ def test_approve_decline_show_and_recover(app, services, session):
                                      destination="savings")
     second = services.loans.apply_for(other, officer_product, kes(5000), 3, idempotency_key="c2",
                                       destination="savings")
+    officer = new_staff(services, "loan_officer").username
     listing = run(app, "pending").output
     assert f"{first.id:>5} member {member.id}" in listing
-    result = run(app, "approve", str(first.id), "--reason", "good saver", "--officer", "ann")
+    result = run(app, "approve", str(first.id), "--reason", "good saver", "--staff", officer)
     assert result.exit_code == 0 and "disbursed" in result.output, result.output
-    assert run(app, "approve", str(first.id)).exit_code != 0  # already decided: refused in words
-    assert run(app, "decline", str(second.id)).exit_code != 0  # a reason is required
-    assert run(app, "decline", str(second.id), "--reason", "no documents", "--officer", "ann").exit_code == 0
+    again = run(app, "approve", str(first.id), "--reason", "again", "--staff", officer)
+    assert again.exit_code != 0 and "not applied" in again.output  # already decided: refused in words
+    assert run(app, "decline", str(second.id), "--staff", officer).exit_code != 0  # a reason is required
+    assert run(app, "decline", str(second.id), "--reason", "no documents", "--staff", "nobody").exit_code != 0
+    assert run(app, "decline", str(second.id), "--reason", "no documents", "--staff", officer).exit_code == 0
     assert session.get(Loan, second.id).state == "declined"
     shown = run(app, "show", str(first.id)).output
-    assert "approved" in shown and "operator:ann" in shown and "good saver" in shown and "unpaid" in shown
-    recovered = run(app, "recover", str(first.id), "--officer", "ann")
+    assert "approved" in shown and f"staff:{officer}" in shown and "good saver" in shown and "unpaid" in shown
+    recovered = run(app, "recover", str(first.id), "--reason", "90 days late", "--staff", officer)
     assert recovered.exit_code == 0 and "from savings of member" in recovered.output, recovered.output
     assert session.get(Loan, first.id).state == "closed"  # the borrower's savings covered everything
