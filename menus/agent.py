@@ -12,6 +12,7 @@ from app.i18n import LANGUAGE_NAMES, N_, T
 from app.members.errors import MemberError
 from app.members.identity import mask
 from app.phones import InvalidPhone, normalize_phone
+from menus import agent_verify
 from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
 from menus.engine import Finish, Reprompt
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
@@ -121,6 +122,7 @@ SCREENS = [
         Option(N_("My float"), "agent_float"),
         Option(N_("Today's collections"), "agent_today"),
         Option(N_("Top up float"), "agent_topup_amount"),
+        Option(N_("Verify a member"), "agent_verify_phone"),
     ]),
     *cash_flow("deposit", N_("Member's phone number:")),
     *cash_flow("repayment", N_("Member's phone number:")),
@@ -148,6 +150,7 @@ SCREENS = [
                                                  amount=amount_of(ctx)),
             on_yes=start_topup, next="agent_topup_started", cancel="agent_cancelled"),
     End("agent_topup_started", N_("Check your phone and enter your mobile money PIN to pay.")),
+    *agent_verify.SCREENS,
     CANCELLED,
 ]
 

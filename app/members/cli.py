@@ -1,4 +1,7 @@
-"""`flask members reencrypt`: move every national ID to the current key and lookup key (key rotation)."""
+"""`flask members reencrypt`: move every national ID to the current key and lookup key (key rotation).
+
+The KYC commands (`kyc`, `kyc-history`, `notify-kyc-change`) live in app/members/kyc/cli.py.
+"""
 
 import click
 from flask import current_app
@@ -14,6 +17,17 @@ BATCH = 500
 @click.group("members")
 def members_cli():
     """Members: operator maintenance."""
+
+
+def _kyc_commands():
+    """The KYC commands (app/members/kyc/cli.py) under `flask members`."""
+    from app.members.kyc.cli import kyc_command, kyc_history_command, notify_kyc_change_command
+
+    for command in (kyc_command, kyc_history_command, notify_kyc_change_command):
+        members_cli.add_command(command)
+
+
+_kyc_commands()
 
 
 @members_cli.command("reencrypt")

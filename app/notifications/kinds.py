@@ -59,6 +59,12 @@ KINDS = {
                                 False, ("date", "count", "total", "float")),
     "agent_dispute": Kind(N_("Pamoja: a member disputed receipt {receipt}. It is under review."), True,
                           ("receipt",)),
+    "kyc_raised": Kind(N_("Pamoja: your account is now at level {tier} and your limits are raised. Dial "
+                          "{ussd_code} to use them."), True, ("tier",)),
+    "kyc_lowered": Kind(N_("Pamoja: your account is now at level {tier} and your limits are lower. To raise them, "
+                           "visit a Pamoja agent with your ID."), True, ("tier",)),
+    "kyc_migrated": Kind(N_("Pamoja: your limits now depend on a verified ID. Visit any Pamoja agent with your ID "
+                            "card to verify it and raise your limits."), True),
     "dispute_received": Kind(N_("Pamoja: we received your dispute of receipt {receipt}. We will call you."), True,
                              ("receipt",)),
 }
