@@ -63,7 +63,7 @@ def kyc_command(phone, tier, id_type, reason, staff_username):
     if tier == 2 and tier > member.kyc_level:
         if not id_type:
             raise click.ClickException("tier 2 needs --id-type (the ID type sighted)")
-        id_number = click.prompt("ID number sighted", hide_input=False)
+        id_number = click.prompt("ID number sighted", hide_input=True)  # kept off screen and history
     with kyc_refusals():
         result = services.kyc.set_tier(actor, member, tier, reason, id_type=id_type, id_number=id_number)
     if isinstance(result, KycChange):
