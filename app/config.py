@@ -121,9 +121,20 @@ DEFAULTS = {
     "SAVINGS_LIMITS": "",
     # Savings groups: the most one contribution may be, per currency, in major units
     "GROUP_CONTRIBUTION_LIMITS": "KES=150000,UGX=5000000,TZS=3000000,RWF=2000000,GHS=20000",
-    # Loans: the largest loan per KYC level in major units ("level=max"; a level above all is unlimited),
-    # the limit a perfect credit score allows per currency, and where an SMS/USSD loan is paid out by default
-    "LOAN_KYC_TIERS": "1=5000,2=200000",
+    # KYC tiers (app/members/kyc/tiers.py): 0 phone only, 1 ID given, 2 ID verified, 3 documents sighted.
+    # Per tier and currency, the largest savings balance and the most in and out per day, major units
+    # ("tier.CUR=balance/in/out", "-" = no limit; a tier and currency not listed has no KYC limits)
+    "KYC_LIMITS": ",".join((
+        "0.KES=5000/5000/5000", "1.KES=50000/50000/50000", "2.KES=300000/150000/150000",
+        "0.UGX=150000/150000/150000", "1.UGX=1500000/1500000/1500000", "2.UGX=9000000/5000000/5000000",
+        "0.TZS=100000/100000/100000", "1.TZS=1000000/1000000/1000000", "2.TZS=6000000/3000000/3000000",
+        "0.RWF=50000/50000/50000", "1.RWF=500000/500000/500000", "2.RWF=3000000/1500000/1500000",
+        "0.GHS=500/500/500", "1.GHS=5000/5000/5000", "2.GHS=30000/15000/15000",
+        "0.ZMW=1000/1000/1000", "1.ZMW=10000/10000/10000", "2.ZMW=60000/30000/30000")),
+    # Loans: the largest loan per KYC tier in major units ("tier=max"; tier 0 borrows nothing; a tier above
+    # all is unlimited), the limit a perfect credit score allows per currency, and where an SMS/USSD loan is
+    # paid out by default
+    "LOAN_KYC_TIERS": "0=0,1=5000,2=50000,3=200000",
     "LOAN_SCORE_CAPS": "KES=100000,UGX=3000000,TZS=2000000,RWF=1000000,GHS=10000",
     "LOAN_DEFAULT_DESTINATION": "mobile_money",
     # Messaging

@@ -156,7 +156,23 @@ class Services:
         from app.savings.services import SavingsService
 
         return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
-                              config=self.config, members=self.members)
+                              config=self.config, members=self.members, kyc_limits=self.kyc_limits)
+
+    @cached_property
+    def kyc_limits(self):
+        """What each KYC tier allows (KYC_LIMITS, LOAN_KYC_TIERS): the one rule savings, transfers, agent cash
+        and loans ask."""
+        from app.members.kyc.limits import KycLimits
+
+        return KycLimits(self.session, clock=self.clock, ledger=self.ledger, table=self.settings.KYC_LIMITS,
+                         loan_tiers=self.settings.LOAN_KYC_TIERS)
+
+    @cached_property
+    def kyc(self):
+        from app.members.kyc.services import KycService
+
+        return KycService(self.session, clock=self.clock, members=self.members, staff=self.staff,
+                          approvals=self.approvals, audit=self.audit, notify=self.notify)
 
     @cached_property
     def outbox(self):
@@ -261,7 +277,8 @@ class Services:
 
         return AgentCash(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
                          roster=self.agents, reports=self.agent_reports, loans=self.loans,
-                         contributions=self.group_contributions, memberships=self.group_memberships)
+                         contributions=self.group_contributions, memberships=self.group_memberships,
+                         kyc_limits=self.kyc_limits)
 
     @cached_property
     def agent_disputes(self):
@@ -301,7 +318,7 @@ class Services:
         from app.loans.eligibility import Eligibility
 
         return Eligibility(self.session, clock=self.clock, members=self.members, scorer=self.loan_scorer,
-                           kyc_tiers=self.settings.LOAN_KYC_TIERS)
+                           kyc_limits=self.kyc_limits)
 
     @cached_property
     def loan_decisions(self):
@@ -448,7 +465,10 @@ def approval_handlers():
     kyc.tier3, floats.approve, ...); an action above its APPROVAL_THRESHOLDS with no handler
     here is refused when requested.
     """
+    from app.members.kyc.services import approve_top_tier
+
     return {
+        "kyc.tier3": approve_top_tier,
         "floats.approve": lambda services, approval, checker: services.agent_oversight.approve_topup(approval, checker),
         "payments.resolve": lambda services, approval, checker: services.payment_review.run_approved(approval, checker),
         "payments.reverse": lambda services, approval, checker: services.payment_reversals.run_approved(approval,

@@ -9,13 +9,15 @@ typo is found by the deploy, not by the first member whose request reads it.
 The app's Settings is `app.extensions["settings"]`; read a value as an attribute named
 like the variable: `settings.USSD_MAX_CHARS` (int), `settings.PAYMENT_PROVIDERS`
 ({"KE": "sandbox", "KE:airtel": "airtel", ...}), `settings.PAYMENT_NETWORK_PREFIXES`
-({"KE": {"73": "airtel"}}), `settings.LOAN_KYC_TIERS` ({1: 5000, 2: 200000}). Settings
+({"KE": {"73": "airtel"}}), `settings.LOAN_KYC_TIERS` ({0: 0, 1: 5000, 2: 50000, 3: 200000}),
+`settings.KYC_LIMITS` (a KycLimitTable, app/members/kyc/tiers.py). Settings
 without a type here (secrets, URLs, names) are read from `app.config` as text.
 """
 
 from datetime import time
 
 from app.config import ConfigError
+from app.members.kyc.tiers import KycLimitTable
 from app.money import Money
 from app.payments.float_watch import parse_float_thresholds, parse_optional_money
 from app.payments.networks import parse_prefixes
@@ -61,7 +63,7 @@ def pairs(text):
 
 
 def levels(text):
-    """`"1=5000,2=200000"` -> {1: 5000, 2: 200000} (KYC level -> largest loan, major units)."""
+    """`"0=0,1=5000"` -> {0: 0, 1: 5000} (KYC tier -> largest loan, major units)."""
     return {int(level): int(amount) for level, amount in pairs(text).items()}
 
 
@@ -106,6 +108,7 @@ TYPES = {
     "PAYMENT_PROVIDERS": pairs,
     "PAYMENT_NETWORK_PREFIXES": parse_prefixes,
     "LOAN_KYC_TIERS": levels,
+    "KYC_LIMITS": KycLimitTable.parse,
     **dict.fromkeys(("GROUP_CONTRIBUTION_LIMITS", "LOAN_SCORE_CAPS"), money_per_currency),
     **dict.fromkeys(("REMINDERS_AT", "AGENT_SUMMARY_AT", "LOANS_AGEING_AT"), time_of_day),
     **dict.fromkeys(("RATE_LIMIT_PER_PHONE", "RATE_LIMIT_PER_SOURCE"), Limit.parse),

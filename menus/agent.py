@@ -13,6 +13,7 @@ from app.members.errors import MemberError
 from app.members.identity import mask
 from app.phones import InvalidPhone, normalize_phone
 from menus import agent_pin_reset
+from menus import agent_verify
 from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
 from menus.engine import Finish, Reprompt
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
@@ -126,6 +127,7 @@ SCREENS = [
     ]),
     Menu("agent_more", N_("Pamoja Agent: members"), options=[
         Option(N_("Reset a member's PIN"), "agent_reset_phone"),
+        Option(N_("Verify a member"), "agent_verify_phone"),
     ]),
     *cash_flow("deposit", N_("Member's phone number:")),
     *cash_flow("repayment", N_("Member's phone number:")),
@@ -154,6 +156,7 @@ SCREENS = [
             on_yes=start_topup, next="agent_topup_started", cancel="agent_cancelled"),
     End("agent_topup_started", N_("Check your phone and enter your mobile money PIN to pay.")),
     *agent_pin_reset.SCREENS,
+    *agent_verify.SCREENS,
     CANCELLED,
 ]
 

@@ -82,10 +82,9 @@ def deposit(services, member, args, ref, *, confirmed):
 def withdraw(services, member, args, ref, *, confirmed):
     savings = services.savings
     amount = amount_of(member, args[0])
-    if not confirmed:
-        savings.check_amount(member, amount)
+    if not confirmed:  # every limit (KYC tier included) refuses before the code is sent
         return ask_code(services, member, "withdraw", args, CODE_WITHDRAW, amount=amount,
-                        fee=savings.withdrawal_fee(amount))
+                        fee=savings.check_withdrawal(member, amount))
     savings.withdraw(member, amount, key("withdraw", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(WITHDRAWN, amount=amount)
 
@@ -103,9 +102,8 @@ def transfer(services, member, args, ref, *, confirmed):
             raise
         return ask_code(services, member, "invite", (invitee,), CODE_INVITE, phone=invitee)
     if not confirmed:
-        savings.check_amount(member, amount)
         return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount,
-                        name=short_name(recipient.name), fee=savings.transfer_fee(amount))
+                        name=short_name(recipient.name), fee=savings.check_transfer(member, args[0], amount))
     savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(TRANSFERRED, amount=amount, name=short_name(recipient.name))
 

@@ -11,10 +11,11 @@ TEST_IDENTITY = IdentityKeys.parse(DEVELOPMENT_KEYS, DEVELOPMENT_LOOKUP_KEY)
 
 
 def make_member(session, phone, name, locale="en", national_id="12345678", **fields):
-    """A member row as registration leaves it, without the member service."""
+    """A member row as registration leaves it, without the member service, but at the top KYC tier (only the
+    operators' limits apply) unless `kyc_level=` says otherwise."""
     values = {"national_id_encrypted": TEST_IDENTITY.encrypt(national_id),
               "national_id_lookup": TEST_IDENTITY.lookup_hash(national_id),
-              "pin_failures": 0, "kyc_level": 2, "preferred_channel": "sms", "sms_opted_out": False, **fields}
+              "pin_failures": 0, "kyc_level": 3, "preferred_channel": "sms", "sms_opted_out": False, **fields}
     member = Member(phone=phone, name=name, locale=locale, currency=currency_for(phone), **values)
     session.add(member)
     session.flush()

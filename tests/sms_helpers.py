@@ -41,5 +41,6 @@ class Handset:
 
 def register(services, phone="+254711000001", name="Amina Wanjiru", locale="en"):
     member = services.members.register(phone=phone, name=name, national_id="12345678", locale=locale, pin="4821")
+    member.kyc_level = 3  # the top KYC tier: only the operators' limits (tier limits: tests/app/members)
     services.session.commit()
     return member

@@ -33,7 +33,8 @@ WHAT = {
 
 
 class AgentCash:
-    def __init__(self, session, *, clock, ledger, notify, roster, reports, loans, contributions, memberships):
+    def __init__(self, session, *, clock, ledger, notify, roster, reports, loans, contributions, memberships,
+                 kyc_limits):
         self.session = session
         self.clock = clock
         self.ledger = ledger
@@ -43,11 +44,16 @@ class AgentCash:
         self.loans = loans
         self.contributions = contributions
         self.memberships = memberships
+        self.kyc_limits = kyc_limits
 
     def cash_deposit(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
         """Cash into the member's savings: agent float -> member savings, one entry."""
         def postings(float_):
             savings = self.ledger.account("member", member.id, "member_savings", amount.currency)
+            self.ledger.lock([float_, savings])
+            refusal = self.kyc_limits.refuse_in(member, amount)  # the member's KYC tier (app/members/kyc)
+            if refusal is not None:
+                raise errors.AgentError(refusal)
             return [(float_, amount), (savings, -amount)]
 
         return self._transact(agent, member, CASH_DEPOSIT, amount, idempotency_key, channel, session_ref,

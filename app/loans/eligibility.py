@@ -5,8 +5,8 @@ Checked in this order, so a member hears the most fundamental reason first:
 1. not PIN-locked; 2. no defaulted loan; 3. no loan already in progress (one at a time,
 so "My loan" is never ambiguous); 4. no loan in arrears; 5. a member for at least the
 product's minimum days; 6. the amount within the product's minimum and maximum and
-the term one the product allows; 7. KYC: the member's level allows the amount
-(`LOAN_KYC_TIERS`, "level=max major units", a level above every tier is unlimited);
+the term one the product allows; 7. KYC: the member's tier allows the amount
+(asked of `KycLimits`, app/members/kyc/limits.py: LOAN_KYC_TIERS, tier 0 borrows nothing);
 8. within the member's limit, or above it only where the product takes guarantors and the
 member has a limit of their own (with none, the reason their limit is zero).
 """
@@ -19,20 +19,13 @@ from app.loans.states import DISBURSED, IN_PROGRESS, NOT_REPAID
 from app.money import Money
 
 
-def kyc_max(tiers, level, currency):
-    """The largest loan a KYC level allows, as Money, or None when unlimited."""
-    if not tiers or level > max(tiers):
-        return None
-    allowed = [limit for tier, limit in sorted(tiers.items()) if tier <= level]
-    return Money.from_major(allowed[-1], currency) if allowed else Money(0, currency)
-
 class Eligibility:
-    def __init__(self, session, *, clock, members, scorer, kyc_tiers):
+    def __init__(self, session, *, clock, members, scorer, kyc_limits):
         self.session = session
         self.clock = clock
         self.members = members
         self.scorer = scorer
-        self.kyc_tiers = dict(sorted(kyc_tiers.items()))
+        self.kyc_limits = kyc_limits
 
     def in_arrears(self, member, today):
         """True when one of the member's disbursed loans has an unpaid instalment past its due date."""
@@ -74,7 +67,7 @@ class Eligibility:
             raise errors.above_maximum(product.max_amount)
         if term is not None and term not in product.terms:
             raise errors.bad_term()
-        ceiling = kyc_max(self.kyc_tiers, member.kyc_level, product.currency)
+        ceiling = self.kyc_limits.loan_ceiling(member, product.currency)
         if ceiling is not None and amount > ceiling:
             raise errors.kyc(ceiling)
         credit = credit or self.scorer.limit(member, product)

@@ -2,6 +2,7 @@
 
 `block` / `unblock`, `change-phone`, `pin-reset list|approve`: thin over
 app/members/access.py and app/members/pin_reset.py, each with `--staff` and `--reason`.
+The KYC commands (`kyc`, `kyc-history`, `notify-kyc-change`) live in app/members/kyc/cli.py.
 """
 
 import contextlib
@@ -22,6 +23,17 @@ BATCH = 500
 @click.group("members")
 def members_cli():
     """Members: operator maintenance."""
+
+
+def _kyc_commands():
+    """The KYC commands (app/members/kyc/cli.py) under `flask members`."""
+    from app.members.kyc.cli import kyc_command, kyc_history_command, notify_kyc_change_command
+
+    for command in (kyc_command, kyc_history_command, notify_kyc_change_command):
+        members_cli.add_command(command)
+
+
+_kyc_commands()
 
 
 @members_cli.command("reencrypt")

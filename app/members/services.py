@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.i18n import SUPPORTED
 from app.members import errors
 from app.members.identity import mask
+from app.members.kyc.tiers import registration_tier
 from app.members.models import Member
 from app.members.pin_hashing import (
     TRIVIAL_PINS,
@@ -89,7 +90,7 @@ class MemberService:
             currency=currency_for(phone, self.default_currency),
             pin_hash=hash_pin(pin, self.pepper) if pin is not None else None,
             pin_failures=0,
-            kyc_level=2 if national_id else 1,
+            kyc_level=registration_tier(national_id),  # never verified by registration (app/members/kyc)
             registered_by_agent_id=agent_id,
         )
         self.session.add(member)
@@ -102,6 +103,12 @@ class MemberService:
     def _national_id_columns(self, national_id):
         return {"national_id_encrypted": self.identity.encrypt(national_id),
                 "national_id_lookup": self.identity.lookup_hash(national_id)}
+
+    def record_national_id(self, member, national_id):
+        """Store a (cleaned) ID number for a member who had none: the KYC verification of app/members/kyc."""
+        for column, value in self._national_id_columns(national_id).items():
+            setattr(member, column, value)
+        return member
 
     def national_id(self, member):
         """The member's ID number, decrypted: for a check, never for display (see `masked_national_id`)."""

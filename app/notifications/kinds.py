@@ -67,6 +67,12 @@ KINDS = {
                                  "Questions? Call your branch."), True, ("amount", "balance")),
     "correction_debit": Kind(N_("Pamoja correction: {amount} taken from your account to undo an earlier mistake. "
                                 "Balance: {balance}."), True, ("amount", "balance")),
+    "kyc_raised": Kind(N_("Pamoja: your account is now at level {tier} and your limits are raised. Dial "
+                          "{ussd_code} to use them."), True, ("tier",)),
+    "kyc_lowered": Kind(N_("Pamoja: your account is now at level {tier} and your limits are lower. To raise them, "
+                           "visit a Pamoja agent with your ID."), True, ("tier",)),
+    "kyc_migrated": Kind(N_("Pamoja: your limits now depend on a verified ID. Visit any Pamoja agent with your ID "
+                            "card to verify it and raise your limits."), True),
     "dispute_received": Kind(N_("Pamoja: we received your dispute of receipt {receipt}. We will call you."), True,
                              ("receipt",)),
     # agent dispute outcomes (app/agents/disputes.py), to the member and the agent alike; {where} is

@@ -27,6 +27,10 @@ class DailyLimitReached(SavingsError):
         super().__init__(T(N_("Daily limit reached. You can still move {amount} today."), amount=left))
 
 
+class KycLimitReached(SavingsError):
+    """A limit of the member's KYC tier (app/members/kyc/limits.py); the message says how to raise it."""
+
+
 class InsufficientBalance(SavingsError):
     def __init__(self, available, needed):
         super().__init__(T(N_("Not enough savings. You need {needed}, you have {available}."),

@@ -6,7 +6,9 @@ transfer between members is one ledger entry. Limit and balance checks run after
 locking the member's savings row (a transfer locks sender and recipient together, in
 the ledger's lock order, so opposite transfers cannot deadlock), so two sessions of
 one member are serialised and cannot both pass a limit. Available balance = member_savings (pledged money lives in
-guarantee_pledged; see app/ledger). Callers commit.
+guarantee_pledged; see app/ledger). The member's KYC tier limits (balance, daily in and out) are asked of
+`KycLimits` (app/members/kyc/limits.py) by the same checks the amount screens call (`check_deposit`,
+`check_withdrawal`, `check_transfer`), so a refusal comes before any confirmation. Callers commit.
 """
 
 from datetime import datetime, time
@@ -74,13 +76,14 @@ def payment_amount_for_member(payment):
 
 
 class SavingsService:
-    def __init__(self, session, *, clock, ledger, payments, config, members):
+    def __init__(self, session, *, clock, ledger, payments, config, members, kyc_limits):
         self.session = session
         self.clock = clock
         self.ledger = ledger
         self.payments = payments
         self.config = config
         self.members = members
+        self.kyc_limits = kyc_limits
         self.limit_overrides = parse_overrides(config.get("SAVINGS_LIMITS", ""))
 
     def account_for(self, member):
@@ -117,10 +120,20 @@ class SavingsService:
             raise errors.AboveTransactionLimit(limits.per_transaction)
         return limits
 
+    def check_deposit(self, member, amount):
+        """Raise for a deposit the currency's limits or the member's KYC tier refuse (balance, daily in).
+
+        Asked when the deposit starts; the operator's confirmation is credited whatever the limits then.
+        """
+        self.check_amount(member, amount)
+        self._kyc(self.kyc_limits.refuse_in(member, amount))
+
     def deposit(self, member, amount, idempotency_key, *, channel, session_ref=None):
         """Ask the member's mobile money for `amount`; savings grow when the operator confirms."""
-        self.check_amount(member, amount)
-        self._replayed_payment(idempotency_key, member, "collection", "deposit", amount)
+        existing = self._replayed_payment(idempotency_key, member, "collection", "deposit", amount)
+        if existing is not None:
+            return existing
+        self.check_deposit(member, amount)
         return self.payments.start(idempotency_key, member, "collection", "deposit", amount, member.phone,
                                    initiated_by=f"member:{member.id}", channel=channel, session_ref=session_ref)
 
@@ -176,6 +189,17 @@ class SavingsService:
             raise errors.CurrencyNotServed()
         return recipient
 
+    def check_transfer(self, sender, recipient_phone, amount):
+        """The fee of sending `amount`, or raise what the limits refuse (sender's out, recipient's in).
+
+        For the amount screen: nothing is locked; `transfer` checks again under locks.
+        """
+        fee = self.transfer_fee(amount)
+        recipient = self.recipient(sender, recipient_phone)
+        self._check_outflow(sender, amount, fee, self.account_for(sender), balance=False)
+        self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
+        return fee
+
     def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None):
         """Move `amount` to another member's savings (fee to fee_income) as one ledger entry.
 
@@ -195,6 +219,7 @@ class SavingsService:
                 return existing
             source, _destination = self.ledger.lock([source, destination])
             self._check_outflow(sender, amount, fee, source)
+            self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
             return self.ledger.post(idempotency_key, postings, kind="transfer",
                                     memo=f"{sender.phone} -> {recipient.phone}",
                                     initiated_by=f"member:{sender.id}", channel=channel, session_ref=session_ref)
@@ -220,15 +245,24 @@ class SavingsService:
                             "succeeded") for created_at, amount in transfers]
         return sorted(rows, key=lambda row: row.when, reverse=True)[:limit]
 
-    def _check_outflow(self, member, amount, fee, account):
-        """Limits, daily limit and balance of `account`, the member's savings the caller locked (ledger.lock)."""
+    def _check_outflow(self, member, amount, fee, account, *, balance=True):
+        """Limits, daily limit, KYC tier and balance of `account`, the member's savings the caller locked."""
         limits = self.check_amount(member, amount)
         used = Money(int(self._spent_today(account)), member.currency)
         if used + amount > limits.per_day:
             raise errors.DailyLimitReached(max(limits.per_day - used, Money.zero(member.currency)))
+        self._kyc(self.kyc_limits.refuse_out(member, amount, used))
+        if not balance:
+            return
         available = Money(account.balance * account.normal_sign, account.currency)
         if available < amount + fee:
             raise errors.InsufficientBalance(available, amount + fee)
+
+    @staticmethod
+    def _kyc(refusal):
+        """Raise the KYC tier's refusal (a Text from KycLimits) as a savings error."""
+        if refusal is not None:
+            raise errors.KycLimitReached(refusal)
 
     def _spent_today(self, account):
         """Minor units that left this savings account since local midnight (net of refunds)."""

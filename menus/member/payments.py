@@ -53,9 +53,7 @@ def send_invitation(ctx):
 
 
 def check_transfer(ctx, amount):
-    service = ctx.services.savings
-    service.check_amount(ctx.member, amount)
-    ctx.data["fee"] = service.transfer_fee(amount)
+    ctx.data["fee"] = ctx.services.savings.check_transfer(ctx.member, ctx.data["recipient"], amount)
 
 
 def transfer(ctx):

@@ -38,7 +38,7 @@ def statement_lines(ctx):
 
 
 def check_deposit(ctx, amount):
-    savings(ctx).check_amount(ctx.member, amount)
+    savings(ctx).check_deposit(ctx.member, amount)
 
 
 def check_withdrawal(ctx, amount):

@@ -25,7 +25,9 @@ def test_the_defaults_parse_into_python_values():
     assert settings.CALLBACK_ALLOWED_IPS == ()
     assert settings.REMINDER_DAYS_BEFORE == (3, 1)
     assert settings.PAYMENT_PROVIDERS == {"KE": "sandbox", "UG": "sandbox", "GH": "sandbox", "RW": "sandbox"}
-    assert settings.LOAN_KYC_TIERS == {1: 5000, 2: 200000}
+    assert settings.LOAN_KYC_TIERS == {0: 0, 1: 5000, 2: 50000, 3: 200000}
+    assert settings.KYC_LIMITS.for_tier(0, "KES").balance == Money.from_major(5000, "KES")
+    assert settings.KYC_LIMITS.for_tier(3, "KES").balance is None
     assert settings.GROUP_CONTRIBUTION_LIMITS["KES"] == Money.from_major(150000, "KES")
     assert settings.REMINDERS_AT == time(7, 0)
     assert settings.RATE_LIMIT_PER_PHONE == Limit(30, 60)
@@ -46,7 +48,7 @@ def test_every_setting_the_code_reads_has_a_default():
 @pytest.mark.parametrize("name, value", [
     ("USSD_MAX_CHARS", "16O"), ("PAYMENT_PROVIDERS", "KE:mpesa"), ("LOAN_KYC_TIERS", "one=5000"),
     ("LOAN_SCORE_CAPS", "KES=1O0"), ("REMINDERS_AT", "7am"), ("RATE_LIMIT_PER_SOURCE", "20"),
-    ("REMINDER_DAYS_AFTER", "1,seven"),
+    ("REMINDER_DAYS_AFTER", "1,seven"), ("KYC_LIMITS", "0.KES=5000/5000"), ("KYC_LIMITS", "7.KES=1/1/1"),
 ])
 def test_an_invalid_value_stops_start_up_naming_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):

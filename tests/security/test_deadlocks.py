@@ -194,7 +194,7 @@ def guaranteed_loans(app, make_session, count):
                       for name in ("Chausiku Wairimu", "Baraka Otieno", "Jane Mwangi")]
             guarantor, borrower, other = people
             for member in people:
-                member.created_at, member.kyc_level = services.clock.now() - timedelta(days=400), 2
+                member.created_at, member.kyc_level = services.clock.now() - timedelta(days=400), 3
             saved(services, guarantor, 1_000_000)  # the guarantor's savings account first: the lower id
             saved(services, borrower, 100_000)
             loan = services.loans.apply_for(borrower, biz, Money.from_major(5_000, "KES"), 3,

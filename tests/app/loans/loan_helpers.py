@@ -20,7 +20,7 @@ def loan_services(app, at=START):
     return build_services(app, db.session, clock=FixedClock(at))
 
 
-def new_member(services, *, days=400, kyc_level=2, name="Amina Wanjiru", phone=None, pin="4821"):
+def new_member(services, *, days=400, kyc_level=3, name="Amina Wanjiru", phone=None, pin="4821"):
     """A registered member who joined `days` ago."""
     phone = phone or f"+2547{next(_phones):08d}"
     member = services.members.register(phone=phone, name=name, national_id="12345678", locale="en", pin=pin)

@@ -63,7 +63,7 @@ def test_every_refusal_says_why(services):
     member.kyc_level = 1
     code, english, swahili = refusal(lambda: apply(member, biz, kes(6000), 3, idempotency_key="a"))
     assert code == "kyc" and "KES 5,000" in english and "KES 5,000" in swahili and english != swahili
-    member.kyc_level = 2
+    member.kyc_level = 3
     member.pin_locked_until = services.clock.now() + timedelta(minutes=20)
     assert refusal(lambda: apply(member, biz, kes(5000), 3, idempotency_key="a"))[0] == "locked"
     member.pin_locked_until = None

@@ -36,7 +36,8 @@ def test_every_kind_fits_one_sms_segment_in_both_languages():
     from app.notifications.kinds import KINDS
     from channels.textfit import segments
 
-    sample = {"name": "Amina Wanjiru", "ussd_code": "*384*1#", "minutes": 30, "amount": Money(1234550, "KES"),
+    sample = {"name": "Amina Wanjiru", "ussd_code": "*384*1#", "minutes": 30, "tier": 2,
+              "amount": Money(1234550, "KES"),
               "balance": Money(9876500, "KES"), "reason": "", "group": "Umoja Women", "due_date": datetime(
                   2026, 12, 4).date(), "receipt": "ABCD2345", "what": "Cash deposit", "agent": "A001",
               "date": datetime(2026, 12, 1).date(), "count": 12, "total": Money(4500000, "KES"),
