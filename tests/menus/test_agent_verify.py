@@ -11,7 +11,9 @@ AGENT_CODE = "*384*2#"
 def open_verify(client):
     agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
     agent.dial()
-    menu = agent.send(AGENT_PIN)
+    main = agent.send(AGENT_PIN)
+    more = next(line.split(".")[0] for line in main.splitlines() if line.endswith("More"))
+    menu = agent.send(more)
     assert "Verify a member" in menu
     number = next(line.split(".")[0] for line in menu.splitlines() if "Verify a member" in line)
     assert "Member's phone number" in agent.send(number)
