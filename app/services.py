@@ -379,7 +379,8 @@ class Services:
     def alerts(self):
         from app.alerts.services import AlertService
 
-        return AlertService(self.session, clock=self.clock, config=self.config, settings=self.settings)
+        return AlertService(self.session, clock=self.clock, config=self.config, settings=self.settings,
+                            staff=self.staff, audit=self.audit, work_queue=self.work_queue)
 
     @cached_property
     def reminders(self):

@@ -1,4 +1,4 @@
-"""`flask alerts scan [--since]` and `flask alerts list [--status] [--limit]`.
+"""`flask alerts scan [--since]`, `flask alerts list [--status] [--limit]`, `flask alerts close ID`.
 
 `scan` runs the same scan the scheduler runs, over any past period (`--since 3d`,
 `--since 2026-12-01T08:00`): alerts already raised are not raised again, so a
@@ -71,3 +71,23 @@ def list_command(status, limit, evidence):
                    f"{alert.subject_type}:{alert.subject_id} {alert.window_key}")
         if evidence:
             click.echo("  " + json.dumps(alert.evidence, sort_keys=True))
+
+
+@alerts_cli.command("close")
+@click.argument("alert_id", type=int)
+@click.option("--reason", required=True, help="What was found (kept in the audit log).")
+@click.option("--staff", "staff_username", required=True, metavar="USERNAME", help="Your staff username.")
+@command_unit
+def close_command(alert_id, reason, staff_username):
+    """Close a compliance alert and its work item (alerts.work: compliance, branch manager)."""
+    from app.alerts.services import AlertClosed
+    from app.services import build_services
+    from app.staff.cli_auth import acting, refusals
+
+    services = build_services(current_app, db.session)
+    with refusals():
+        try:
+            alert = services.alerts.close(acting(services, staff_username), alert_id, reason)
+        except AlertClosed as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"alert #{alert.id} closed")

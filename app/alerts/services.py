@@ -6,6 +6,10 @@ movements out of member savings (and the agents' transactions) in [since, until]
 for the members concerned the history goes back the longest rule window before
 `since`. Alerts are inserted with ON CONFLICT DO NOTHING on the rule's unique key,
 so concurrent or repeated scans raise each alert once. The caller commits.
+
+Each new alert is also a work item for the `compliance` role (issue 14: alerts reach
+people, never only a row), and compliance closes an alert with a reason (`close`),
+which closes its work item too. Alerts never hold money.
 """
 
 from datetime import datetime, time, timedelta
@@ -17,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from app.agents.models import AgentTransaction
 from app.alerts import rules
-from app.alerts.models import OPEN, SecurityAlert
+from app.alerts.models import CLOSED, OPEN, SecurityAlert
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from app.members.models import Member
 from app.observability import log_event
@@ -34,10 +38,18 @@ class ScanResult(NamedTuple):
     """The SecurityAlert rows this scan created (earlier ones are not raised again)."""
 
 
+COMPLIANCE = "compliance"
+
+
+class AlertClosed(Exception):
+    """The alert is unknown or already closed."""
+
+
 class AlertService:
-    def __init__(self, session, *, clock, config, settings):
+    def __init__(self, session, *, clock, config, settings, staff=None, audit=None, work_queue=None):
         self.session = session
         self.clock = clock
+        self.staff, self.audit, self.work_queue = staff, audit, work_queue
         self.settings = rules.Settings.from_settings(settings)
         self.lookback = timedelta(minutes=settings.ALERT_SCAN_LOOKBACK_MINUTES)
         self.limit_overrides = parse_overrides(config.get("SAVINGS_LIMITS", ""))
@@ -48,7 +60,35 @@ class AlertService:
         since = since or until - self.lookback
         hits = self._member_hits(since, until) + self._agent_hits(since, until)
         raised = self._record(hits)
+        for alert in raised:
+            self._to_compliance(alert)
         return ScanResult(since, until, len(hits), raised)
+
+    def _to_compliance(self, alert):
+        if self.work_queue is not None:
+            self.work_queue.open("security_alert", ("security_alert", alert.id), COMPLIANCE,
+                                 summary=f"{alert.rule} {alert.subject_type}:{alert.subject_id} ({alert.window_key})",
+                                 dedupe_key=f"security_alert:{alert.id}", details={"rule": alert.rule})
+
+    def close(self, actor, alert_id, reason):
+        """Compliance closes an alert with what was found (alerts.work); its work item closes with it."""
+        from app.audit.services import require_reason
+        from app.staff.models import OPEN as ITEM_OPEN
+        from app.staff.models import WorkItem
+
+        require_reason("alerts.close", reason)
+        self.staff.require(actor, "alerts.work")
+        alert = self.session.scalar(select(SecurityAlert).where(SecurityAlert.id == alert_id).with_for_update())
+        if alert is None or alert.status != OPEN:
+            raise AlertClosed(f"alert #{alert_id} is unknown or already closed")
+        alert.status = CLOSED
+        self.audit.record(actor, "alerts.close", ("security_alert", alert.id), before={"status": OPEN},
+                          after={"status": CLOSED}, reason=reason)
+        item = self.session.scalar(select(WorkItem).where(WorkItem.dedupe_key == f"security_alert:{alert.id}",
+                                                          WorkItem.status == ITEM_OPEN))
+        if item is not None:
+            self.work_queue.close(actor, item.id, reason)
+        return alert
 
     def list(self, status=OPEN, limit=50):
         """Alerts newest first, of one status (None = all)."""

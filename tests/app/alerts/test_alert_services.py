@@ -116,3 +116,26 @@ def test_parse_since():
     assert parse_since("2d", now) == now - timedelta(days=2)
     assert parse_since("2026-11-24T08:00", now) == datetime(2026, 11, 24, 8, 0, tzinfo=now.tzinfo)
     assert parse_since("2026-11-24T08:00+00:00", now) == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def test_a_new_alert_is_a_compliance_work_item_and_closing_it_closes_both(timed, clock, amina):
+    from app.alerts.services import AlertClosed
+    from app.staff.errors import PermissionDenied
+    from app.staff.models import WorkItem
+    from tests.app.staff.staff_helpers import new_staff, typed
+
+    amina.phone_changed_at = clock.now()
+    clock.advance(hours=1)
+    withdraw(timed, amina, 500, "alerts:queue:1")
+    [alert] = timed.alerts.scan().raised
+    assert timed.alerts.scan(since=clock.now() - timedelta(hours=2)).raised == []  # raised, and queued, once
+    [item] = timed.session.scalars(select(WorkItem).where(WorkItem.dedupe_key == f"security_alert:{alert.id}")).all()
+    assert item.role == "compliance" and item.status == "open"
+
+    with pytest.raises(PermissionDenied):
+        timed.alerts.close(typed(timed, new_staff(timed, "support")), alert.id, "looked")
+    officer = typed(timed, new_staff(timed, "compliance"))
+    timed.alerts.close(officer, alert.id, "called the member: she changed SIM herself")
+    assert alert.status == CLOSED and item.status == "done"
+    with pytest.raises(AlertClosed):
+        timed.alerts.close(officer, alert.id, "again")
