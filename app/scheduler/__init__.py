@@ -19,7 +19,7 @@ from typing import NamedTuple
 from app.agents.tasks import send_agent_summaries
 from app.alerts.tasks import scan_alerts
 from app.keys import scheduler_job_id, scheduler_lock_key
-from app.loans.tasks import age_loans
+from app.loans.tasks import age_loans, snapshot_par
 from app.notifications.tasks import run_reminders, sweep_notifications
 from app.observability import log_event
 from app.payments.tasks import reconcile_payments
@@ -51,6 +51,7 @@ JOBS = (
     Recurring("notifications_sweep", sweep_notifications, "default", every="RECONCILE_EVERY_MINUTES"),
     Recurring("agent_daily_summary", send_agent_summaries, "default", at="AGENT_SUMMARY_AT", passes_day=True),
     Recurring("alerts_scan", scan_alerts, "low", every="ALERT_SCAN_EVERY_MINUTES"),
+    Recurring("par_snapshot", snapshot_par, "low", at="PAR_SNAPSHOT_AT", passes_day=True),
 )
 
 
