@@ -94,3 +94,19 @@ def test_the_simulator_signs_whatsapp_as_twilio_does(client, app, monkeypatch, t
 def test_the_console_speaks_kiswahili_when_chosen(client, staffed):
     client.post("/console/language", data={"csrf_token": token(client), "lang": "sw"})
     assert "Jina la mtumiaji" in client.get("/console/sign-in").get_data(as_text=True)
+
+
+def test_every_page_renders_for_a_branch_manager_and_an_auditor(app, staffed):
+    from tests.sms_helpers import register
+
+    member = register(staffed)
+    for username, offset in (("demo.branch_manager", 0), ("demo.auditor", 0)):
+        browser = app.test_client()
+        sign_in(browser, username, step_offset=offset)
+        for path in ("/console/", "/console/dashboard", f"/console/members?q={member.phone}",
+                     f"/console/members/{member.id}", f"/console/members/{member.id}?page=2&kind=deposit",
+                     "/console/loans", "/console/payments?q=x&state=review", "/console/agents", "/console/groups",
+                     "/console/reports", "/console/charts/money.svg", "/console/charts/members.svg",
+                     "/console/charts/health.svg", f"/console/reports/statement.xlsx?member={member.id}"):
+            assert browser.get(path).status_code == 200, (username, path)
+        assert "*" in browser.get(f"/console/members/{member.id}").get_data(as_text=True)
