@@ -146,6 +146,8 @@ DEFAULTS = {
     "REMINDERS_AT": "07:00",
     "AGENT_SUMMARY_AT": "19:00",
     "LOANS_AGEING_AT": "00:30",
+    # The daily PAR snapshot the console's dashboard draws (after the ageing run)
+    "PAR_SNAPSHOT_AT": "00:45",
     "RECONCILE_EVERY_MINUTES": "5",
     # Outbox sweep: a message still queued this long after its last change is sent again; after this many
     # provider calls or hours it is marked failed
@@ -197,6 +199,12 @@ DEFAULTS = {
     "SMS_CREDIT_ALERT": "",
     "FLOAT_CHECK_EVERY_MINUTES": "60",
     "MPESA_FLOAT_ACCOUNT": "Utility Account",
+    # The back-office console (channels/console/): a signed-in session ends after this many idle minutes;
+    # sign-in attempts per source address ("count/seconds"); Secure cookies ("auto": all but development/test,
+    # where the console runs on plain http://127.0.0.1)
+    "CONSOLE_IDLE_MINUTES": "30",
+    "CONSOLE_SIGNIN_RATE": "10/60",
+    "CONSOLE_SECURE_COOKIES": "auto",
     "LOG_LEVEL": "INFO",
 }
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from app.config import load_config
 from app.embedded import start_postgres, start_redis
+from app.staff.demo import DEMO_STAFF_PASSWORD, DEMO_TOTP_SECRET
+from app.staff.permissions import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -76,7 +78,12 @@ def main():
     print(f"\nPamoja is running on http://127.0.0.1:{port}  (Ctrl-C to stop)\n"
           "Dial it from another terminal:\n"
           "  APP_ENV=development .venv/bin/flask --app app:create_app simulate ussd --phone +254712345678\n"
-          "Demo members: +254700000001 and +254700000002, PIN 2580.\n", flush=True)
+          "Demo members: +254700000001 and +254700000002, PIN 2580.\n"
+          f"Back-office console: http://127.0.0.1:{port}/console/  (phone simulator: /console/simulator)\n"
+          f"  demo staff: {', '.join(f'demo.{role}' for role in ROLES)}\n"
+          f"  password {DEMO_STAFF_PASSWORD}, TOTP key {DEMO_TOTP_SECRET}\n"
+          "  current code: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('"
+          f"{DEMO_TOTP_SECRET}').now())\"\n", flush=True)
 
     def stop(*_):
         for child in children:

@@ -112,3 +112,13 @@ def whatsapp_delete_job_id(message_sid):
 def rate_limit_key(scope, subject, window):
     """One fixed window's counter of a rate limit: scope (`phone:ussd`, `source`), who, and the window's number."""
     return f"{PREFIX}:rate:{scope}:{subject}:{window}"
+
+
+def hop_counter_key(channel, hour):
+    """One hour's menu hops on a channel, a hash of outcome -> count (`hour` is `2026-12-01T10`, UTC)."""
+    return f"{PREFIX}:hops:{channel}:{hour}"
+
+
+def console_generation_key(staff_id):
+    """A staff member's console session generation: signing out everywhere adds one, ending older sessions."""
+    return f"{PREFIX}:console:generation:{staff_id}"

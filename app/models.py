@@ -7,6 +7,7 @@ from app.deferred_jobs import DeferredJob  # noqa: F401
 from app.groups.models import Group, GroupContribution, GroupFine, GroupMember, GroupPayout  # noqa: F401
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting  # noqa: F401
 from app.loans import models as _loan_models  # noqa: F401  (loan tables)
+from app.loans.par_snapshots import ParSnapshot  # noqa: F401
 from app.members.kyc.models import KycChange  # noqa: F401
 from app.members.models import Member, PinResetRequest  # noqa: F401
 from app.notifications.messages import MessageReport, OutboundMessage  # noqa: F401

@@ -39,6 +39,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
+from app.hop_counters import count_hop
 from app.i18n import N_, T
 from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
@@ -105,7 +106,7 @@ class Engine:
     def handle(self, channel, session_id, phone, raw_text, services):
         """Answer one request: returns a Reply, never raises for bad input or lost dependencies."""
         started = time.perf_counter()
-        outcome, screen_name, state, secret_input = "ok", None, None, False
+        outcome, screen_name, state, secret_input, redis_down = "ok", None, None, False, False
         try:
             with hop_deadline(services.settings.HOP_DEADLINE_MS):
                 state = self.store.load(channel.name, session_id)
@@ -127,7 +128,7 @@ class Engine:
                     self.store.save(state, channel.session_ttl)
                 return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
-            outcome = "unavailable"
+            outcome, redis_down = "unavailable", isinstance(exc, RedisError)
             ERRORS.labels(channel.name, type(exc).__name__).inc()
             self._rollback(services)
             locale = state.locale if state else self.default_locale
@@ -135,6 +136,8 @@ class Engine:
         finally:
             elapsed = time.perf_counter() - started
             HOPS.labels(channel.name, outcome).inc()
+            if not redis_down:  # the hour counters (app/hop_counters.py); no second Redis timeout in an outage
+                count_hop(self.store.redis, channel.name, outcome)
             HOP_SECONDS.labels(channel.name).observe(elapsed)
             log_event("hop", channel=channel.name, session=session_id, screen=screen_name, outcome=outcome,
                       ms=round(elapsed * 1000, 2))

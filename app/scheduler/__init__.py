@@ -19,7 +19,7 @@ from typing import NamedTuple
 from app.agents.tasks import escalate_disputes, send_agent_summaries
 from app.alerts.tasks import scan_alerts
 from app.keys import scheduler_job_id, scheduler_lock_key
-from app.loans.tasks import age_loans
+from app.loans.tasks import age_loans, snapshot_par
 from app.notifications.tasks import run_reminders, sweep_notifications
 from app.observability import log_event
 from app.payments.tasks import check_floats, reconcile_payments
@@ -53,6 +53,7 @@ JOBS = (
     Recurring("alerts_scan", scan_alerts, "low", every="ALERT_SCAN_EVERY_MINUTES"),
     Recurring("disputes_escalate", escalate_disputes, "default", every="RECONCILE_EVERY_MINUTES"),
     Recurring("float_check", check_floats, "low", every="FLOAT_CHECK_EVERY_MINUTES"),
+    Recurring("par_snapshot", snapshot_par, "low", at="PAR_SNAPSHOT_AT", passes_day=True),
 )
 
 

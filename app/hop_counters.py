@@ -1,0 +1,52 @@
+"""Hops per channel per hour in Redis, for the console's service-health chart.
+
+Prometheus keeps per-process counters a scraper sums; the console has no Prometheus
+to ask, so the engine also adds one to a Redis hash per (channel, UTC hour), keyed
+by outcome (`ok`, `unavailable`, `foreign`, ...): one pipelined HINCRBY + EXPIRE per
+hop, never a database write. Counting fails open: a Redis error loses one count,
+never the hop (and after a Redis failure the hop is not counted at all, so an
+outage does not add a second timeout to every answer).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from redis.exceptions import RedisError
+
+from app.keys import hop_counter_key
+
+KEEP = timedelta(days=8)
+"""Each hour's counts live this long: the dashboard shows the last week at most."""
+UNHEALTHY = frozenset({"unavailable"})
+"""Outcomes the health chart counts as errors."""
+
+
+def hour_of(moment):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def count_hop(redis, channel, outcome, now=None):
+    """Add one hop with `outcome` to this hour's counts of `channel`; silent on a Redis error."""
+    key = hop_counter_key(channel, hour_of(now or datetime.now(UTC)))
+    try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.hincrby(key, outcome, 1)
+        pipe.expire(key, int(KEEP.total_seconds()))
+        pipe.execute()
+    except RedisError:
+        pass
+
+
+def hourly(redis, channel, hours, now):
+    """[(hour start, {outcome: count})] for the last `hours` hours of `channel`, oldest first."""
+    start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    moments = [start + timedelta(hours=offset) for offset in range(hours)]
+    pipe = redis.pipeline(transaction=False)
+    for moment in moments:
+        pipe.hgetall(hop_counter_key(channel, hour_of(moment)))
+    counts = pipe.execute()
+    return [(moment, {_text(name): int(value) for name, value in found.items()})
+            for moment, found in zip(moments, counts, strict=True)]
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,112 @@
+"""The console's HTTP rules through the test client: headers, CSRF, idle timeout, sign-out everywhere, limits."""
+
+import re
+import time
+
+import pyotp
+import pytest
+
+from app.staff.demo import DEMO_STAFF_PASSWORD, DEMO_TOTP_SECRET, seed_demo_staff
+
+
+def token(client, path="/console/sign-in"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username, step_offset=0):
+    code = pyotp.TOTP(DEMO_TOTP_SECRET)
+    step = code.timecode(time.time()) + step_offset
+    return client.post("/console/sign-in", data={"csrf_token": token(client), "username": username,
+                                                 "password": DEMO_STAFF_PASSWORD, "code": code.generate_otp(step)})
+
+
+@pytest.fixture
+def staffed(services, session):
+    seed_demo_staff(services)
+    session.flush()
+    return services
+
+
+def test_security_headers_and_cookie_flags(client, staffed):
+    answer = client.get("/console/sign-in")
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Referrer-Policy"] == "same-origin"
+    cookie = sign_in(client, "demo.finance").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_post_without_a_csrf_token_is_refused(client, staffed):
+    assert client.post("/console/sign-in", data={"username": "demo.finance"}).status_code == 400
+
+
+def test_member_channels_take_no_csrf_token(client):
+    answer = client.post("/ussd?token=dev-callback-token", data={"sessionId": "x1", "serviceCode": "*384*1#",
+                                                                 "phoneNumber": "+254712345678", "text": ""})
+    assert answer.status_code == 200
+
+
+def test_an_idle_session_goes_back_to_sign_in_with_the_page_it_wanted(client, staffed):
+    assert sign_in(client, "demo.finance").status_code == 302
+    assert client.get("/console/payments").status_code == 200
+    with client.session_transaction() as saved:
+        saved["seen"] = time.time() - 31 * 60
+    answer = client.get("/console/payments?q=abc")
+    assert answer.status_code == 302 and "/console/sign-in?next=/console/payments?q%3Dabc" in answer.location
+    assert "without activity" in client.get(answer.location).get_data(as_text=True)
+
+
+def test_signing_out_everywhere_ends_the_other_browsers(app, staffed):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, "demo.support")
+    answer = sign_in(phone, "demo.support", step_offset=1)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[-1500:]
+    assert phone.get("/console/members").status_code == 200
+    laptop.post("/console/sign-out-everywhere", data={"csrf_token": token(laptop, "/console/")})
+    assert phone.get("/console/members").status_code == 302
+
+
+def test_sign_in_attempts_are_limited_per_address(client, staffed, monkeypatch, app):
+    from app.ratelimit import Limit
+
+    monkeypatch.setattr(app.extensions["settings"], "CONSOLE_SIGNIN_RATE", Limit(2, 60))
+    csrf = token(client)
+    codes = [client.post("/console/sign-in", data={"csrf_token": csrf, "username": "nobody", "password": "x"})
+             .status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+
+
+def test_the_simulator_is_open_without_sign_in_only_in_development(client, app, monkeypatch):
+    assert client.get("/console/simulator").status_code == 302
+    monkeypatch.setitem(app.config, "APP_ENV", "development")
+    assert client.get("/console/simulator").status_code == 200
+
+
+def test_the_simulator_signs_whatsapp_as_twilio_does(client, app, monkeypatch, twilio_token):
+    monkeypatch.setitem(app.config, "APP_ENV", "development")
+    csrf = token(client, "/console/simulator")
+    client.post("/console/simulator/whatsapp", data={"csrf_token": csrf, "text": "hi"})
+    page = client.get("/console/simulator").get_data(as_text=True)
+    assert "pamoja" in page and "(the service answered 403)" not in page
+
+
+def test_the_console_speaks_kiswahili_when_chosen(client, staffed):
+    client.post("/console/language", data={"csrf_token": token(client), "lang": "sw"})
+    assert "Jina la mtumiaji" in client.get("/console/sign-in").get_data(as_text=True)
+
+
+def test_every_page_renders_for_a_branch_manager_and_an_auditor(app, staffed):
+    from tests.sms_helpers import register
+
+    member = register(staffed)
+    for username, offset in (("demo.branch_manager", 0), ("demo.auditor", 0)):
+        browser = app.test_client()
+        sign_in(browser, username, step_offset=offset)
+        for path in ("/console/", "/console/dashboard", f"/console/members?q={member.phone}",
+                     f"/console/members/{member.id}", f"/console/members/{member.id}?page=2&kind=deposit",
+                     "/console/loans", "/console/payments?q=x&state=review", "/console/agents", "/console/groups",
+                     "/console/reports", "/console/charts/money.svg", "/console/charts/members.svg",
+                     "/console/charts/health.svg", f"/console/reports/statement.xlsx?member={member.id}"):
+            assert browser.get(path).status_code == 200, (username, path)
+        assert "*" in browser.get(f"/console/members/{member.id}").get_data(as_text=True)
