@@ -170,8 +170,10 @@ class MomoNumbers:
         row = self.current(member)
         if row is None:
             return T(N_("Your mobile money number is this phone's number."))
-        return T(N_("Your mobile money number: {phone} {network}"), phone=masked(row.phone),
-                 network=(row.network or "").capitalize())
+        if row.network is None:
+            return T(N_("Your mobile money number: {phone}"), phone=masked(row.phone))
+        return T(N_("Your mobile money number: {phone} ({network})"), phone=masked(row.phone),
+                 network=row.network.capitalize())
 
     @staticmethod
     def _subject(member):
