@@ -191,6 +191,9 @@ DEFAULTS = {
     "PIN_RESET_CODE_MINUTES": "30",
     "PIN_RESET_REQUEST_DAYS": "7",
     "PHONE_CHANGE_CODE_MINUTES": "30",
+    # A member's own mobile-money number (app/members/momo_numbers.py): hours after it is confirmed before any
+    # payout goes to it (collections from it are allowed at once)
+    "MOMO_NUMBER_PAYOUT_HOLD_HOURS": "24",
     # Finance alerts (app/payments/float_watch.py): the disbursement float per operator ("provider=CUR:amount",
     # major units; empty = not watched) and Africa's Talking's SMS credit ("CUR:amount"; empty = not watched),
     # checked every FLOAT_CHECK_EVERY_MINUTES; below them, a finance work item once a day. MPESA_FLOAT_ACCOUNT

@@ -9,7 +9,7 @@ from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting  # noqa:
 from app.loans import models as _loan_models  # noqa: F401  (loan tables)
 from app.loans.par_snapshots import ParSnapshot  # noqa: F401
 from app.members.kyc.models import KycChange  # noqa: F401
-from app.members.models import Member, PinResetRequest  # noqa: F401
+from app.members.models import Member, MomoNumber, PinResetRequest  # noqa: F401
 from app.notifications.messages import MessageReport, OutboundMessage  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.payments.models import Payment, PaymentEvent  # noqa: F401

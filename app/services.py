@@ -83,6 +83,16 @@ class Services:
                             ussd_code=self.config["USSD_CODE"], support_phone=self.config["SUPPORT_PHONE"])
 
     @cached_property
+    def momo_numbers(self):
+        from app.members.momo_numbers import MomoNumbers
+
+        return MomoNumbers(self.session, clock=self.clock, codes=self.one_time_codes, audit=self.audit,
+                           outbox=self.outbox, provider_for=self.providers.name_for,
+                           networks_in=self.providers.networks_in,
+                           hold_hours=self.settings.MOMO_NUMBER_PAYOUT_HOLD_HOURS,
+                           default_region=self.config["DEFAULT_REGION"], support_phone=self.config["SUPPORT_PHONE"])
+
+    @cached_property
     def notifications(self):
         from app.notifications.services import NotificationService
 
@@ -108,7 +118,7 @@ class Services:
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
                               enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
-                              member_guard=self.members.check_active,
+                              member_guard=self.members.check_active, route=self.momo_numbers.route,
                               desk=lambda: self.payment_review)
 
     @cached_property

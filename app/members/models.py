@@ -89,3 +89,23 @@ class PinResetRequest(db.Model):
 
     def __repr__(self):
         return f"<PinResetRequest {self.id} member {self.member_id} {self.status}>"
+
+
+class MomoNumber(db.Model):
+    """The member's own mobile-money number, when it is not the SIM they use Pamoja from (app/members/momo_numbers.py).
+
+    At most one per member; no row means the SIM's number and its network. `network` is set
+    when the member said which network the wallet is on (a ported number), else None (read
+    from the number). Payouts go to it only from `payouts_from` (a hold after it is set).
+    """
+
+    __tablename__ = "member_momo_numbers"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("members.id"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    network: Mapped[str | None] = mapped_column(String(20))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payouts_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self):
+        return f"<MomoNumber member {self.member_id} {self.phone} {self.network or '-'}>"

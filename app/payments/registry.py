@@ -38,15 +38,26 @@ class Providers:
         self.instances[provider.name] = provider
         return provider
 
-    def name_for(self, phone):
-        """The provider name for an E.164 phone (by its network, then its country), or raise NoProviderForNumber."""
+    def name_for(self, phone, network=None):
+        """The provider name for an E.164 phone (by its network, then its country), or raise NoProviderForNumber.
+
+        `network` is the member's word for it (their mobile-money number's network,
+        app/members/momo_numbers.py); None reads it from the number.
+        """
         country = country_of(phone) or ""
-        network = network_of(phone, self.prefixes)
+        network = network or network_of(phone, self.prefixes)
         name = (network and self.by_country.get(f"{country}:{network}")) or self.by_country.get(country)
         info = PROVIDERS.get(name)
         if not name or (network and info is not None and info.networks and network not in info.networks):
             raise errors.NoProviderForNumber(phone)
         return name
+
+    def networks_in(self, phone):
+        """The networks whose wallets can be reached in the phone's country (a member's choice of network)."""
+        country = country_of(phone) or ""
+        named = {key.partition(":")[2] for key in self.by_country if key.startswith(f"{country}:")}
+        info = PROVIDERS.get(self.by_country.get(country))
+        return sorted(named | set(info.networks if info is not None else ()))
 
     def get(self, name):
         """The provider object called `name`, or raise UnknownProvider."""

@@ -78,7 +78,7 @@ def _jsonable(raw):
 
 class PaymentService:
     def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None, member_guard=None,
-                 desk=None):
+                 desk=None, route=None):
         self.session = session
         self._desk = desk
         """A getter of the review desk (app/payments/review.PaymentReview): finance's work items."""
@@ -92,6 +92,9 @@ class PaymentService:
         self.member_guard = member_guard or (lambda member_id: None)
         """Raises when a member may not start a movement (blocked: MemberService.check_active); callbacks
         settling a movement already started never ask it, so money coming in is always credited."""
+        self.route = route or (lambda member_id, phone, direction: (phone, None))
+        """`route(member_id, phone, direction)` -> (phone, network): the member's own mobile-money number when they
+        set one (app/members/momo_numbers.py); raises PayoutOnHold while a new number's payouts are held."""
 
     # -- reading ----------------------------------------------------------------------
 
@@ -118,11 +121,16 @@ class PaymentService:
               fee=None, initiated_by=None, channel="system", session_ref=None):
         """Create the payment (or return the one with this key) and enqueue its provider call.
 
-        Raises NoProviderForNumber, ProviderUnavailable (circuit open), UnknownPurpose,
+        A member's payment asked for their SIM's number goes to their own mobile-money number
+        when they set one (`route`). Raises PayoutOnHold (a new number's payouts are held),
+        NoProviderForNumber, ProviderUnavailable (circuit open), UnknownPurpose,
         IdempotencyConflict (the key started another movement), and for a disbursement the
         ledger's InsufficientFunds (nothing is created then).
         """
         member_id = getattr(member, "id", member)
+        network = None
+        if provider is None and member_id is not None:
+            phone, network = self.route(member_id, phone, direction)
         existing = self.replay(idempotency_key, member_id, direction, purpose, amount, phone, purpose_ref=purpose_ref,
                                fee=fee)
         if existing is not None:
@@ -134,7 +142,7 @@ class PaymentService:
             raise errors.UnknownPurpose(f"{direction}/{purpose}")
         if amount.minor <= 0 or (fee is not None and fee.currency != amount.currency):
             raise ValueError(f"bad payment amount {amount} / fee {fee}")
-        provider = provider or self.providers.name_for(phone)
+        provider = provider or self.providers.name_for(phone, network)
         self.providers.check_available(provider)
         initiated_by = initiated_by or (f"member:{member_id}" if member_id else "system")
         now = self.clock.now()
@@ -166,15 +174,18 @@ class PaymentService:
         The one rule for a reused payment key (callers that check before `start`, like a
         withdrawal's balance check, ask it first): the same member, direction, purpose,
         purpose_ref, amount, fee and phone is a replay and gets the first payment; anything
-        else raises IdempotencyConflict, never passed off as started.
+        else raises IdempotencyConflict, never passed off as started. The member's SIM number
+        asks for their own mobile-money number when they set one (`route`).
         """
         payment = self.by_key(idempotency_key)
         if payment is None:
             return None
         asked = (getattr(member, "id", member), direction, purpose, None if purpose_ref is None else str(purpose_ref),
-                 amount.minor, amount.currency, fee.minor if fee else 0, phone)
+                 amount.minor, amount.currency, fee.minor if fee else 0)
         if (payment.member_id, payment.direction, payment.purpose, payment.purpose_ref, payment.amount_minor,
-                payment.currency, payment.fee_minor, payment.phone) != asked:
+                payment.currency, payment.fee_minor) != asked or (
+                payment.phone != phone and (payment.member_id is None
+                                            or self.route(payment.member_id, phone, direction)[0] != payment.phone)):
             raise errors.IdempotencyConflict(payment)
         return payment
 

@@ -4,11 +4,11 @@ Each section module exports SCREENS, one screen named after each of the main
 menu's targets; CANCELLED is where every Confirm's "No" leads.
 """
 
-from menus.member import account, groups, loans, main, onboarding, payments, savings
+from menus.member import account, groups, loans, main, momo_number, onboarding, payments, savings
 from menus.member.main import CANCELLED
 from menus.tree import MenuTree
 
-SECTIONS = [onboarding, main, account, savings, payments, groups, loans]
+SECTIONS = [onboarding, main, account, momo_number, savings, payments, groups, loans]
 
 MEMBER_TREE = MenuTree(
     "member",

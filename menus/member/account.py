@@ -35,6 +35,7 @@ SCREENS = [
         Option(N_("My profile"), "profile"),
         Option(N_("Change PIN"), "pin_old"),
         Option(N_("Language"), "language_change"),
+        Option(N_("Mobile money number"), "momo_number"),
     ]),
     Paged("profile", N_("My profile"), items=profile_lines, next="main"),
     Pin("pin_old", N_("Enter your current PIN:"), action=pin_check, next="pin_new"),

@@ -123,7 +123,7 @@ def test_mobile_money_over_payment_credits_the_excess_to_savings(services, disbu
 
     member, loan = disbursed
     owed = services.loans.repayments.payoff(loan)
-    services.payments.providers.name_for = lambda phone: "sandbox"
+    services.payments.providers.name_for = lambda phone, network=None: "sandbox"
     payment = services.loans.start_mobile_repayment(loan.id, owed, idempotency_key="mm1", actor="m",
                                                     channel="ussd")
     with pytest.raises(errors.PaysTooMuch):
