@@ -14,6 +14,10 @@ the app context and commits once after it returns; a failure rolls back and rais
 so click reports it and exits non-zero. A click usage error or refusal
 (`click.ClickException`) is the operator's mistake, not ours: not logged or counted.
 Commands that commit batches as they go (a checkpoint per batch) still may.
+
+`callback_unit(..., defer_transaction=True)` lets the unit read outside a transaction
+until its first write or lock (app/deferred_transaction.py): a hop that only reads
+sends no BEGIN or COMMIT, one that writes is still one transaction committed here.
 """
 
 import functools
@@ -21,6 +25,7 @@ import functools
 import click
 from flask.cli import with_appcontext
 
+from app.deferred_transaction import defer_transaction, stop_deferring
 from app.extensions import db
 from app.observability import ERRORS, logger
 
@@ -28,7 +33,7 @@ from app.observability import ERRORS, logger
 class CallbackUnit:
     """The unit of work of one callback request; see the module docstring."""
 
-    def __init__(self, channel, kind, refusals=(), context=None):
+    def __init__(self, channel, kind, refusals=(), context=None, defer=False):
         self.channel = channel
         self.kind = kind
         self.refusals = tuple(refusals)
@@ -37,15 +42,24 @@ class CallbackUnit:
         self.refused = None
         """The refusal raised by the body (one of `refusals`), or None."""
         self.services = None
+        self.defer = defer
 
     def __enter__(self):
         from app.services import request_services
 
         self.services = request_services()
+        if self.defer:
+            defer_transaction(self.services.session)
         return self
 
     def __exit__(self, exc_type, error, traceback):
         session = self.services.session
+        try:
+            return self._end(session, exc_type, error, traceback)
+        finally:
+            stop_deferring(session)
+
+    def _end(self, session, exc_type, error, traceback):
         if exc_type is None:
             try:
                 session.commit()
@@ -65,12 +79,13 @@ class CallbackUnit:
         return True
 
 
-def callback_unit(channel, kind, *, refusals=(), **context):
+def callback_unit(channel, kind, *, refusals=(), defer_transaction=False, **context):
     """`with callback_unit("sms", "delivery") as unit:` one commit; on failure `unit.failed` (logged, counted).
 
     `context` goes into the failure's log line (never a secret: a session or message id).
+    `defer_transaction`: reads run outside a transaction until the first write or lock.
     """
-    return CallbackUnit(channel, kind, refusals, context)
+    return CallbackUnit(channel, kind, refusals, context, defer=defer_transaction)
 
 
 def command_unit(func):

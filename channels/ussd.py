@@ -98,7 +98,8 @@ def ussd():
     if over_limit("ussd", phone):
         return end_with(TOO_MANY)
     engine = current_app.extensions["engines"][engine_for(form.get("serviceCode", ""))]
-    with callback_unit("ussd", "exception", session=session_id) as unit:
+    # A hop that only reads (dial, PIN, profile) costs one round trip per read: no BEGIN or COMMIT
+    with callback_unit("ussd", "exception", defer_transaction=True, session=session_id) as unit:
         reply = engine.handle(ussd_profile(current_app.extensions["settings"]), session_id, phone, form.get("text", ""),
                               unit.services)
     if unit.failed:  # the phone must get END, never a 500; the bug is logged
