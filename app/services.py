@@ -351,7 +351,7 @@ class Services:
         from app.loans.member_repayments import MemberRepayments
 
         return MemberRepayments(repayments=self.loan_repayments, members=self.members, payments=self.payments,
-                                notify=self.notify)
+                                notify=self.notify, operator_units=self.operator_units)
 
     @cached_property
     def loan_disbursements(self):

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.ledger.verify import verify_ledger
+from app.loans import errors
 from app.loans.ageing import Ageing
 from app.loans.cli import schedule_command
 from app.loans.products import DEMO_PRODUCTS, ProductError, by_code, fee_for, seed_demo_products
@@ -131,3 +132,33 @@ def test_a_loan_keeps_the_unit_it_was_applied_with(services, session):
 
 def test_every_demo_product_names_a_currency_the_table_knows():
     assert {definition["currency"] for definition in DEMO_PRODUCTS} <= set(OperatorUnits().units)
+
+
+def test_a_loan_scheduled_in_cents_can_be_cleared_with_the_next_whole_shilling(services, session):
+    """A loan disbursed before its product rounded (unit 1) owes KES 10,352.91: M-Pesa can clear it with 10,353."""
+    legacy = product(services, in_multiples_of_minor=1)
+    member = new_saver(services)
+    loan = services.loans.apply_for(member, legacy, kes(10000), 6, idempotency_key="legacy", destination="savings")
+    owed = services.loans.payoff(loan)
+    assert owed == kes("10352.91")
+    services.loans.check_repayment(loan.id, kes(10353))  # the next whole shilling: allowed
+    with pytest.raises(errors.PaysTooMuch):
+        services.loans.check_repayment(loan.id, kes(10354))
+    savings_before = services.savings.balance(member)
+    services.loans.repay_from_savings(loan.id, kes(10353), idempotency_key="clear", actor="m", channel="ussd")
+    assert loan.state == "closed"
+    assert services.savings.balance(member) == savings_before - owed  # only the payoff was taken
+    again = services.loans.repay_from_savings(loan.id, kes(10353), idempotency_key="clear", actor="m",
+                                              channel="ussd")
+    assert again.amount == owed  # a replay returns the first repayment
+    assert verify_ledger(session) == []
+
+
+def test_a_mobile_money_repayment_of_the_next_whole_shilling_puts_the_cents_in_savings(services, session):
+    legacy = product(services, in_multiples_of_minor=1)
+    member = new_saver(services)
+    loan = services.loans.apply_for(member, legacy, kes(10000), 6, idempotency_key="legacy-mm",
+                                    destination="savings")
+    payment = services.loans.start_mobile_repayment(loan.id, kes(10353), idempotency_key="mm", actor="m",
+                                                    channel="ussd")
+    assert payment.amount == kes(10353)
