@@ -33,7 +33,8 @@ def test_ageing_twice_for_a_date_charges_one_penalty(services, session):
     penalty_account = services.ledger.balance(services.loans.accounts.penalty(loan))
     assert penalty_account == kes(172)
     summary = services.loans.summary(loan, date(2026, 4, 10))
-    assert summary.arrears == kes(3622)  # whole shillings: 2 x 1,725 + 2 x 86 and summary.next_due_date == date(2026, 2, 28)
+    # whole shillings: 2 x 1,725 + 2 x 86
+    assert summary.arrears == kes(3622) and summary.next_due_date == date(2026, 2, 28)
 
 
 def test_par_on_a_known_portfolio(services, session):
