@@ -12,6 +12,7 @@ AMOUNT_MISTAKES = {
     "zero": T(N_("Enter an amount above zero.")),
     "too_large": T(N_("That amount is too large.")),
     "too_many_decimals": T(N_("Too many decimals for this currency.")),
+    "not_whole_units": T(N_("Mobile money takes whole amounts only. Enter the amount without cents, like 1500.")),
     "not_a_number": T(N_("Enter the amount in digits, like 1500.")),
 }
 

@@ -116,6 +116,10 @@ DEFAULTS = {
     "AIRTEL_DISBURSEMENT_PIN": "",
     "SANDBOX_PAYMENT_DELAY": "3",
     "PAYMENT_PENDING_RECONCILE_MINUTES": "5",
+    # What mobile money can carry per currency, in minor units ("KES=100": whole shillings, as Daraja needs;
+    # a currency not listed: every minor unit). Amounts members type and new loan products' schedules, fees
+    # and penalties are multiples of it (app/operator_units.py)
+    "OPERATOR_MINOR_UNITS": "KES=100,UGX=1,TZS=100,RWF=1",
     # Savings: per-currency limits over the built-in ones, "KES=min:per_transaction:per_day" in major units
     # (app/savings/limits.py; empty = the operators' own limits)
     "SAVINGS_LIMITS": "",

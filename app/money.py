@@ -112,13 +112,16 @@ class AmountError(ValueError):
         self.reason = reason
 
 
-def parse_amount(text, currency):
+def parse_amount(text, currency, *, multiple_of=1):
     """Parse a typed amount into Money, or raise AmountError.
 
     Accepts digits with thousands separators (`,`, space, `'`, `_`) and at most one
     decimal point (`.`) with no more decimals than the currency has. A trailing
     comma-decimal (`1500,50`) is read as a decimal only where the part after the
-    comma is not three digits. Refuses signs, letters, zero and absurd lengths.
+    comma is not three digits. Refuses signs, letters, zero and absurd lengths, and
+    (`not_whole_units`) an amount that is not a multiple of `multiple_of` minor units:
+    what the currency's mobile-money operators can carry (app/operator_units.py), so
+    `1500.50` KES is refused on the amount screen, before anything is confirmed.
     """
     raw = (text or "").strip()
     if not raw:
@@ -149,6 +152,8 @@ def parse_amount(text, currency):
     minor = int(value.scaleb(digits))
     if minor <= 0:
         raise AmountError("zero")
+    if minor % multiple_of:
+        raise AmountError("not_whole_units")
     return Money(minor, currency)
 
 

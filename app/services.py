@@ -225,7 +225,14 @@ class Services:
     def group_limits(self):
         from app.groups.limits import ContributionLimits
 
-        return ContributionLimits(self.settings.GROUP_CONTRIBUTION_LIMITS)
+        return ContributionLimits(self.settings.GROUP_CONTRIBUTION_LIMITS, operator_units=self.operator_units)
+
+    @cached_property
+    def operator_units(self):
+        """What mobile money carries per currency (OPERATOR_MINOR_UNITS; app/operator_units.py)."""
+        from app.operator_units import OperatorUnits
+
+        return OperatorUnits(self.settings.OPERATOR_MINOR_UNITS)
 
     @cached_property
     def group_memberships(self):
@@ -354,7 +361,7 @@ class Services:
         from app.loans.member_repayments import MemberRepayments
 
         return MemberRepayments(repayments=self.loan_repayments, members=self.members, payments=self.payments,
-                                notify=self.notify)
+                                notify=self.notify, operator_units=self.operator_units)
 
     @cached_property
     def loan_disbursements(self):

@@ -19,6 +19,7 @@ from datetime import time
 from app.config import ConfigError
 from app.members.kyc.tiers import KycLimitTable
 from app.money import Money
+from app.operator_units import parse_operator_units
 from app.payments.float_watch import parse_float_thresholds, parse_optional_money
 from app.payments.networks import parse_prefixes
 from app.ratelimit import Limit
@@ -117,6 +118,7 @@ TYPES = {
     "FLOAT_TOPUP_APPROVAL": money_limits,
     "FLOAT_ALERT_THRESHOLDS": parse_float_thresholds,
     "SMS_CREDIT_ALERT": parse_optional_money,
+    "OPERATOR_MINOR_UNITS": parse_operator_units,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""
 

@@ -35,7 +35,8 @@ def member_by_phone(ctx, raw):
 
 
 def agent_amount(ctx, raw):
-    amount = amount_in(agent_of(ctx).currency, raw)
+    currency = agent_of(ctx).currency
+    amount = amount_in(currency, raw, multiple_of=ctx.services.operator_units.of(currency))
     ctx.data["amount_minor"] = amount.minor
     return amount.minor
 

@@ -44,9 +44,10 @@ class BadArgument(ValueError):
         self.message = message
 
 
-def amount_of(member, raw):
+def amount_of(services, member, raw):
+    """The typed amount in the member's currency, in units their mobile money carries (as on USSD)."""
     try:
-        return parse_amount(raw, member.currency)
+        return parse_amount(raw, member.currency, multiple_of=services.operator_units.of(member.currency))
     except AmountError as error:
         raise BadArgument(amount_mistake(error.reason)) from None
 
@@ -74,14 +75,14 @@ def statement(services, member, args, ref, *, confirmed):
 
 
 def deposit(services, member, args, ref, *, confirmed):
-    amount = amount_of(member, args[0])
+    amount = amount_of(services, member, args[0])
     services.savings.deposit(member, amount, key("deposit", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(APPROVE_ON_PHONE, amount=amount)
 
 
 def withdraw(services, member, args, ref, *, confirmed):
     savings = services.savings
-    amount = amount_of(member, args[0])
+    amount = amount_of(services, member, args[0])
     if not confirmed:  # every limit (KYC tier included) refuses before the code is sent
         return ask_code(services, member, "withdraw", args, CODE_WITHDRAW, amount=amount,
                         fee=savings.check_withdrawal(member, amount))
@@ -91,7 +92,7 @@ def withdraw(services, member, args, ref, *, confirmed):
 
 def transfer(services, member, args, ref, *, confirmed):
     savings = services.savings
-    amount = amount_of(member, args[1])
+    amount = amount_of(services, member, args[1])
     if not confirmed:  # the YES runs the look-up the member already asked for
         services.recipient_lookups.count(member)
     try:
@@ -125,7 +126,7 @@ def contribute(services, member, args, ref, *, confirmed):
 
 def loan(services, member, args, ref, *, confirmed):
     loans = services.loans
-    amount = amount_of(member, args[0])
+    amount = amount_of(services, member, args[0])
     term = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
     if not confirmed:
         loans.check_member(member)
@@ -135,7 +136,7 @@ def loan(services, member, args, ref, *, confirmed):
 
 
 def repay(services, member, args, ref, *, confirmed):
-    amount = amount_of(member, args[0])
+    amount = amount_of(services, member, args[0])
     services.loans.repay(member, amount, key("repay", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
     return T(APPROVE_ON_PHONE, amount=amount)
 

@@ -74,7 +74,7 @@ class Ageing:
 
     def charge_penalty(self, loan, product, row, as_of, result):
         unpaid = row.remaining_minor - (row.penalty_due_minor - row.penalty_paid_minor)
-        amount = penalty_for(product, unpaid)
+        amount = penalty_for(product, unpaid, loan.in_multiples_of_minor)
         row.penalty_on = as_of
         if amount <= 0:
             return

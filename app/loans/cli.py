@@ -28,15 +28,18 @@ loans_cli = AppGroup("loans", help="Loan products, schedules, approvals, ageing 
 @click.option("--frequency", required=True, type=click.Choice(sorted(PERIODS_PER_YEAR)))
 @click.option("--method", required=True, type=click.Choice(METHODS), help="declining (equal instalments) or flat.")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), help="Disbursement date [default: today].")
+@click.option("--in-multiples-of", "in_multiples_of", type=click.IntRange(min=1), default=1,
+              help="Round instalments to multiples of this many minor units (100: whole KES) [default: 1].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with amounts in minor units.")
-def schedule_command(principal, currency, rate, instalments, frequency, method, start, as_json):
+def schedule_command(principal, currency, rate, instalments, frequency, method, start, in_multiples_of, as_json):
     """Print a loan's repayment schedule, by the rules in app/loans/schedule.py."""
     currency = currency.upper()
     amount = _principal_money(principal, currency)
     start_date = start.date() if start else SystemClock(load_config()["TIMEZONE"]).today()
     try:
         schedule = build_schedule(principal_minor=amount.minor, currency=currency, annual_rate=rate,
-                                  instalments=instalments, frequency=frequency, method=method, start=start_date)
+                                  instalments=instalments, frequency=frequency, method=method, start=start_date,
+                                  in_multiples_of=in_multiples_of)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     if as_json:

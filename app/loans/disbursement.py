@@ -37,7 +37,7 @@ class Disbursements:
         today = self.clock.today()
         rows = build_schedule(principal_minor=loan.principal_minor, currency=loan.currency,
                               annual_rate=loan.annual_rate, instalments=loan.instalments, frequency=loan.frequency,
-                              method=loan.interest_method, start=today)
+                              method=loan.interest_method, start=today, in_multiples_of=loan.in_multiples_of_minor)
         added_fee = loan.fee_minor if loan.fee_timing == "first_instalment" else 0
         deducted = Money(loan.fee_minor - added_fee, loan.currency)
         for row in rows:

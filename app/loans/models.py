@@ -70,6 +70,7 @@ class LoanProduct(db.Model):
         CheckConstraint("penalty_type IN ('flat', 'percent')", name="penalty_type"),
         CheckConstraint("guarantor_rule IN ('none', 'above_limit')", name="guarantor_rule"),
         CheckConstraint("approval IN ('auto', 'officer', 'group')", name="approval"),
+        CheckConstraint("in_multiples_of_minor >= 1", name="in_multiples_of_positive"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -99,6 +100,9 @@ class LoanProduct(db.Model):
     group_id: Mapped[int | None] = mapped_column(BigInteger)
     """Set for a group's own product (lent from its pool); no FK until the groups package lands."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_multiples_of_minor: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    """Schedules, fees and penalties round to multiples of this (100 for KES: whole shillings, all M-Pesa
+    carries); defaults to what the currency's operators can carry (app/operator_units.py)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     min_amount = MoneyOf("min_amount_minor")
@@ -116,6 +120,7 @@ class Loan(db.Model):
         CheckConstraint("fee >= 0", name="fee_not_negative"),
         _state_check(STATES),
         CheckConstraint("destination IN ('savings', 'mobile_money')", name="destination"),
+        CheckConstraint("in_multiples_of_minor >= 1", name="in_multiples_of_positive"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -130,6 +135,8 @@ class Loan(db.Model):
     annual_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
     fee_minor: Mapped[int] = mapped_column("fee", BigInteger, default=0)
     fee_timing: Mapped[str] = mapped_column(String(20))
+    in_multiples_of_minor: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    """The product's rounding unit when applied for: the schedule and penalties round to it."""
     state: Mapped[str] = mapped_column(String(12), default=APPLIED, index=True)
     """See app/loans/states.py; changed only by its move()."""
     destination: Mapped[str] = mapped_column(String(12), default="savings")

@@ -75,10 +75,13 @@ loans_cli.add_command(products_cli)
 @click.option("--approval", type=click.Choice(["auto", "officer", "group"]), default="auto", show_default=True)
 @click.option("--auto-max", default="0", show_default=True, help="Automatic approval up to this, major units.")
 @click.option("--group-id", type=int, help="The group offering this product from its pool.")
+@click.option("--in-multiples-of", "in_multiples_of", type=click.IntRange(min=1),
+              help="Round schedules, fees and penalties to this many minor units [default: what the currency's "
+                   "mobile money carries, OPERATOR_MINOR_UNITS].")
 @command_unit
 def create_product_command(code, name, currency, min_amount, max_amount, terms, frequency, method, rate, fee_type,
                            fee, fee_timing, penalty_type, penalty, grace_days, multiplier, min_days, guarantors,
-                           approval, auto_max, group_id):
+                           approval, auto_max, group_id, in_multiples_of):
     """Create a loan product."""
     currency = currency.upper()
     try:
@@ -92,7 +95,8 @@ def create_product_command(code, name, currency, min_amount, max_amount, terms, 
             fee_value=minor(fee) if fee_type == "flat" else fee, fee_timing=fee_timing, penalty_type=penalty_type,
             penalty_value=minor(penalty) if penalty_type == "flat" else penalty, grace_days=grace_days,
             savings_multiplier=multiplier, min_membership_days=min_days, guarantor_rule=guarantors,
-            approval=approval, auto_approve_max=minor(auto_max), group_id=group_id)
+            approval=approval, auto_approve_max=minor(auto_max), group_id=group_id,
+            in_multiples_of_minor=in_multiples_of, operator_units=request_services().operator_units)
     except (ProductError, ValueError, ArithmeticError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"product {product.code} created (id {product.id})")

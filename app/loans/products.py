@@ -1,8 +1,10 @@
 """Loan products: created by an operator (`flask loans products create`) or the demo seed.
 
 A product's terms are validated here once, so a loan can trust them. Fees and
-penalties are flat (minor units) or a percentage, rounded half-even to the minor
-unit, the same rounding as the schedule.
+penalties are flat (minor units) or a percentage, rounded half-even to the product's
+unit (`in_multiples_of_minor`), the same rounding as the schedule: for KES that is
+whole shillings (app/operator_units.py), so a 1 % fee on KES 1,550 is KES 16 and the
+payout KES 1,534, an amount M-Pesa can carry.
 """
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -10,32 +12,38 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from sqlalchemy import select
 
 from app.loans.models import LoanProduct
-from app.loans.schedule import METHODS, PERIODS_PER_YEAR
+from app.loans.schedule import METHODS, PERIODS_PER_YEAR, round_to_unit
 from app.money import Money
+from app.operator_units import OperatorUnits
 
 
 class ProductError(ValueError):
     """A product definition that cannot be used (an operator's typo)."""
 
 
-def percent_of(minor, percent):
-    """`percent` % of `minor` minor units, rounded half-even."""
-    return int((Decimal(minor) * Decimal(percent) / 100).quantize(Decimal(1), ROUND_HALF_EVEN))
+def percent_of(minor, percent, unit=1):
+    """`percent` % of `minor` minor units, rounded half-even (to a multiple of `unit` minor units)."""
+    if unit == 1:
+        return int((Decimal(minor) * Decimal(percent) / 100).quantize(Decimal(1), ROUND_HALF_EVEN))
+    return int(round_to_unit(Decimal(minor) * Decimal(percent) / 100, unit))
 
 
 def fee_for(product, principal):
-    """The processing fee of a loan of `principal` minor units."""
+    """The processing fee of a loan of `principal` minor units, in the product's unit."""
+    unit = product.in_multiples_of_minor or 1
     if product.fee_type == "flat":
-        return int(product.fee_value)
-    return percent_of(principal, product.fee_value)
+        return int(round_to_unit(int(product.fee_value), unit))
+    return percent_of(principal, product.fee_value, unit)
 
 
-def penalty_for(product_or_loan_product, overdue):
-    """The one-off late penalty on an instalment with `overdue` minor units unpaid."""
+def penalty_for(product_or_loan_product, overdue, unit=None):
+    """The one-off late penalty on an instalment with `overdue` minor units unpaid, in `unit` (the
+    loan's; by default the product's) so a penalty never adds a fraction mobile money cannot pay."""
     product = product_or_loan_product
+    unit = unit or product.in_multiples_of_minor or 1
     if product.penalty_type == "flat":
-        return int(product.penalty_value)
-    return percent_of(overdue, product.penalty_value)
+        return int(round_to_unit(int(product.penalty_value), unit))
+    return percent_of(overdue, product.penalty_value, unit)
 
 
 def _decimal(value, name):
@@ -52,10 +60,14 @@ def create_product(session, *, code, name, currency, min_amount, max_amount, ter
                    interest_method="declining", annual_rate="12", fee_type="percent", fee_value="0",
                    fee_timing="deducted", penalty_type="percent", penalty_value="0", grace_days=0,
                    savings_multiplier="3", min_membership_days=0, guarantor_rule="above_limit",
-                   approval="auto", auto_approve_max=0, group_id=None):
+                   approval="auto", auto_approve_max=0, group_id=None, in_multiples_of_minor=None,
+                   operator_units=None):
     """Create a product; amounts are Money (or minor ints), rates/percentages str or Decimal.
 
-    Raises ProductError for an inconsistent definition or a code already in use.
+    `in_multiples_of_minor` is the rounding unit of its schedules, fees and penalties;
+    by default what the currency's operators can carry (`operator_units`, else the
+    built-in table). Raises ProductError for an inconsistent definition (a flat fee or
+    penalty that is not a multiple of the unit included) or a code already in use.
     """
     min_minor = min_amount.minor if isinstance(min_amount, Money) else int(min_amount)
     max_minor = max_amount.minor if isinstance(max_amount, Money) else int(max_amount)
@@ -76,6 +88,10 @@ def create_product(session, *, code, name, currency, min_amount, max_amount, ter
             raise ProductError(f"{field}: {value!r} not one of {allowed}")
     if approval == "group" and group_id is None:
         raise ProductError("a group-approved product needs a group")
+    unit = _unit(in_multiples_of_minor, currency, operator_units)
+    for field, kind, value in (("fee_value", fee_type, fee_value), ("penalty_value", penalty_type, penalty_value)):
+        if kind == "flat" and _decimal(value, field) % unit:
+            raise ProductError(f"{field}: a flat {value} is not a multiple of the rounding unit {unit}")
     if session.scalar(select(LoanProduct.id).where(LoanProduct.code == code.upper())):
         raise ProductError(f"a product with code {code.upper()} exists")
     Money(min_minor, currency)
@@ -87,10 +103,20 @@ def create_product(session, *, code, name, currency, min_amount, max_amount, ter
         penalty_type=penalty_type, penalty_value=_decimal(penalty_value, "penalty_value"),
         grace_days=int(grace_days), savings_multiplier=_decimal(savings_multiplier, "savings_multiplier"),
         min_membership_days=int(min_membership_days), guarantor_rule=guarantor_rule, approval=approval,
-        auto_approve_max_minor=auto_minor, group_id=group_id, active=True)
+        auto_approve_max_minor=auto_minor, group_id=group_id, active=True, in_multiples_of_minor=unit)
     session.add(product)
     session.flush()
     return product
+
+
+def _unit(in_multiples_of_minor, currency, operator_units):
+    """The product's rounding unit: the one given, else what the currency's operators carry."""
+    if in_multiples_of_minor is None:
+        return (operator_units or OperatorUnits()).of(currency)
+    unit = int(in_multiples_of_minor)
+    if unit < 1:
+        raise ProductError(f"in_multiples_of_minor: at least 1, got {in_multiples_of_minor!r}")
+    return unit
 
 
 def products_for(session, currency, group_ids=()):
@@ -127,5 +153,6 @@ def seed_demo_products(services):
     products = []
     for definition in DEMO_PRODUCTS:
         product = by_code(services.session, definition["code"])
-        products.append(product or create_product(services.session, **definition))
+        products.append(product or create_product(services.session, operator_units=services.operator_units,
+                                                  **definition))
     return products

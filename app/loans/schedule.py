@@ -18,6 +18,12 @@ never float.
   on the start's day of month, clamped to shorter months and always counted from the
   start (31 Jan → 28 Feb → 31 Mar); weekly ones every 7 days.
 - So the principals add up to P exactly, and the interests to the total interest.
+- In multiples of a unit (`in_multiples_of`, minor units; Fineract's "installment
+  amount in multiples of"): every rounding above rounds to a multiple of the unit
+  instead of to one minor unit, so each instalment's principal, interest and total
+  are whole units (KES: whole shillings, all M-Pesa can carry) and the last
+  instalment takes the remainder. Unit 1 is the plain schedule, unchanged.
+  (10,000.00 KES at 18 % over 3 months in 100s: 3,434, 3,434, 3,434; interest 150, 101, 51.)
 
 Arithmetic is exact rational (`Fraction`) with one half-even rounding at the end of
 each rule: a rate such as 18.5 % / 52 has no finite decimal, and rounding it first
@@ -55,19 +61,22 @@ class Instalment:
         return self.principal + self.interest
 
 
-def build_schedule(*, principal_minor, currency, annual_rate, instalments, frequency, method, start):
+def build_schedule(*, principal_minor, currency, annual_rate, instalments, frequency, method, start,
+                   in_multiples_of=1):
     """The schedule of a loan of `principal_minor` disbursed on `start`, by the rules above.
 
     Raises ValueError for a non-positive principal, fewer than one instalment, a
-    negative rate, or an unknown currency, frequency or method; TypeError for a float rate.
+    negative rate, a unit below 1, or an unknown currency, frequency or method;
+    TypeError for a float rate.
     """
     _check_inputs(principal_minor, currency, instalments, frequency, method, start)
+    unit = _check_unit(in_multiples_of)
     rate = _annual_rate_fraction(annual_rate)
     periods = PERIODS_PER_YEAR[frequency]
     if method == "declining":
-        amounts = _declining(principal_minor, rate / periods, instalments)
+        amounts = _declining(principal_minor, rate / periods, instalments, unit)
     else:
-        amounts = _flat(principal_minor, rate * instalments / periods, instalments)
+        amounts = _flat(principal_minor, rate * instalments / periods, instalments, unit)
     return [
         Instalment(number, add_periods(start, number, frequency), principal, interest)
         for number, (principal, interest) in enumerate(amounts, start=1)
@@ -95,30 +104,49 @@ def add_periods(start, count, frequency):
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def _declining(principal, periodic_rate, count):
+def round_to_unit(value, unit):
+    """`value` (minor units, any rational) rounded half-even to a multiple of `unit`."""
+    return round(Fraction(value) / unit) * unit
+
+
+def _declining(principal, periodic_rate, count, unit=1):
     """(principal, interest) pairs for equal instalments on the declining balance."""
     if periodic_rate == 0:
-        instalment = round(Fraction(principal, count))
+        instalment = round_to_unit(Fraction(principal, count), unit)
     else:
         growth = (1 + periodic_rate) ** count
-        instalment = round(principal * periodic_rate * growth / (growth - 1))
+        instalment = round_to_unit(principal * periodic_rate * growth / (growth - 1), unit)
     outstanding = principal
     amounts = []
     for number in range(1, count + 1):
-        interest = round(outstanding * periodic_rate)
+        interest = round_to_unit(outstanding * periodic_rate, unit)
         paid = outstanding if number == count else min(instalment - interest, outstanding)
         amounts.append((paid, interest))
         outstanding -= paid
     return amounts
 
 
-def _flat(principal, rate_over_term, count):
-    """(principal, interest) pairs: even splits rounded down, remainders on the last."""
-    interest_total = round(principal * rate_over_term)
-    principal_part, principal_rest = divmod(principal, count)
-    interest_part, interest_rest = divmod(interest_total, count)
+def _flat(principal, rate_over_term, count, unit=1):
+    """(principal, interest) pairs: even splits rounded down (to the unit), remainders on the last."""
+    interest_total = round_to_unit(principal * rate_over_term, unit)
+    principal_part, principal_rest = _split_down(principal, count, unit)
+    interest_part, interest_rest = _split_down(interest_total, count, unit)
     amounts = [(principal_part, interest_part)] * (count - 1)
     return amounts + [(principal_part + principal_rest, interest_part + interest_rest)]
+
+
+def _split_down(amount, count, unit):
+    """An even part of `amount` over `count`, rounded down to the unit, and what the last one adds."""
+    part = amount // count // unit * unit
+    return part, amount - part * count
+
+
+def _check_unit(unit):
+    if isinstance(unit, bool) or not isinstance(unit, int):
+        raise TypeError(f"the rounding unit must be an integer of minor units, got {unit!r}")
+    if unit < 1:
+        raise ValueError(f"the rounding unit must be at least 1 minor unit, got {unit}")
+    return unit
 
 
 def _annual_rate_fraction(annual_rate):

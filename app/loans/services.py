@@ -142,7 +142,8 @@ class LoanService:
         start = start or self.clock.today()
         rows = build_schedule(principal_minor=amount.minor, currency=product.currency,
                               annual_rate=product.annual_rate, instalments=term, frequency=product.frequency,
-                              method=product.interest_method, start=start)
+                              method=product.interest_method, start=start,
+                              in_multiples_of=product.in_multiples_of_minor)
         fee = fee_for(product, amount.minor)
         interest = sum(row.interest for row in rows)
         added = fee if product.fee_timing == "first_instalment" else 0
@@ -193,7 +194,8 @@ class LoanService:
         loan = Loan(idempotency_key=idempotency_key, member_id=member.id, product_id=product.id,
                     principal_minor=amount.minor, currency=product.currency, instalments=term,
                     frequency=product.frequency, interest_method=product.interest_method,
-                    annual_rate=product.annual_rate, fee_minor=fee, fee_timing=product.fee_timing, state=APPLIED,
+                    annual_rate=product.annual_rate, fee_minor=fee, fee_timing=product.fee_timing,
+                    in_multiples_of_minor=product.in_multiples_of_minor, state=APPLIED,
                     destination=destination, own_limit_minor=min(credit.limit.minor, amount.minor),
                     applied_at=self.clock.now(), channel=channel, session_ref=session_ref)
         self.session.add(loan)

@@ -1,21 +1,27 @@
-"""Reading an amount a member types on a menu screen (messages: app/amount_mistakes.py)."""
+"""Reading an amount a member types on a menu screen (messages: app/amount_mistakes.py).
+
+Every amount is a multiple of what the currency's mobile-money operators carry
+(app/operator_units.py: whole shillings in KES), savings transfers and savings-paid
+repayments included: a cent that reached a member's savings could never leave it.
+"""
 
 from app.amount_mistakes import amount_mistake
 from app.money import AmountError, parse_amount
 from menus.screens import Invalid
 
 
-def amount_in(currency, raw):
-    """`raw` as Money in `currency`, or Invalid saying what is wrong with it."""
+def amount_in(currency, raw, *, multiple_of=1):
+    """`raw` as Money in `currency` (a multiple of `multiple_of` minor units), or Invalid saying what is wrong."""
     try:
-        return parse_amount(raw, currency)
+        return parse_amount(raw, currency, multiple_of=multiple_of)
     except AmountError as error:
         raise Invalid(amount_mistake(error.reason)) from None
 
 
 def typed_amount(ctx, raw):
-    """The member's amount in their currency, or Invalid with what is wrong."""
-    return amount_in(ctx.member.currency, raw)
+    """The member's amount in their currency, in units their mobile money carries, or Invalid with what is wrong."""
+    currency = ctx.member.currency
+    return amount_in(currency, raw, multiple_of=ctx.services.operator_units.of(currency))
 
 
 def amount_with(check):
@@ -32,4 +38,3 @@ def amount_with(check):
         return amount
 
     return parse
-

@@ -52,15 +52,15 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     term = fits(handset.send("10000"))
     assert "1. 3 months" in term and "2. 6 months" in term
     quote = fits(handset.send("2"))
-    assert "Pay KES 1,725.48 monthly x6" in quote
-    assert "Total KES 10,352.91" in quote and "Cost KES 452.91" in quote and "You get KES 9,900" in quote
+    assert "Pay KES 1,725 monthly x6" in quote  # whole shillings, all M-Pesa carries
+    assert "Total KES 10,353" in quote and "Cost KES 453" in quote and "You get KES 9,900" in quote
     schedule = fits(handset.send("2"))
-    assert "1. " in schedule and "KES 1,725.48" in schedule
+    assert "1. " in schedule and "KES 1,725" in schedule
     handset.send("0")
     handset.send("1")  # accept
     handset.send("2")  # into my savings
     confirm = fits(handset.send("4821"))
-    assert "Borrow KES 10,000, repay KES 10,352.91 in 6 payments" in confirm
+    assert "Borrow KES 10,000, repay KES 10,353 in 6 payments" in confirm
     done = fits(handset.send("1"))
     assert done.startswith("END Approved! KES 9,900 is on its way to your savings.")
     loan = session.query(Loan).filter_by(member_id=amina.id).one()
@@ -68,22 +68,22 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
 
     handset = signed_in(client)
     mine = fits(handset.send("3"))
-    assert "Balance: KES 10,352.91" in mine and "Next: KES 1,725.48" in mine and "To clear today" in mine
+    assert "Balance: KES 10,353" in mine and "Next: KES 1,725" in mine and "To clear today" in mine
     handset.send("0")
     schedule = fits(handset.send("4"))
-    assert "KES 1,725.48 due" in schedule and "98" in schedule
+    assert "KES 1,725 due" in schedule and "98" in schedule
 
     handset = signed_in(client)
     owe = fits(handset.send("5"))
-    assert "You owe KES 10,352.91" in owe
+    assert "You owe KES 10,353" in owe
     assert "more than you owe" in fits(handset.send("20000"))
     handset.send("2000")
     handset.send("1")  # from savings
     assert "Pay KES 2,000 to your loan from your savings?" in fits(handset.send("4821"))
     paid = fits(handset.send("1"))
-    assert paid == "END Paid KES 2,000. Your loan balance is KES 8,352.91."
+    assert paid == "END Paid KES 2,000. Your loan balance is KES 8,353."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
-    assert services.loans.payoff(loan) == Money(835291, "KES")
+    assert services.loans.payoff(loan) == Money(835300, "KES")
 
 
 def test_refusal_ends_with_the_reason_in_swahili(client, app):

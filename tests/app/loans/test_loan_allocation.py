@@ -84,13 +84,13 @@ def test_repay_from_savings_with_penalty_partial_then_in_full(services, disburse
     services.clock.advance(days=40)  # 12 Mar: instalment 1 (28 Feb) is 12 days late, past the 3 grace days
     Ageing(session, ledger=services.ledger, clock=services.clock).run(services.clock.today())
     first = services.loans.schedule(loan)[0]
-    assert first.penalty_due_minor == 8627  # 5 % of KES 1,725.48, half-even
+    assert first.penalty_due_minor == 8600  # 5 % of KES 1,725 is 86.25: whole shillings, half-even
     services.loans.repay_from_savings(loan.id, kes(100), idempotency_key="r1", actor="member:1", channel="ussd")
     first = services.loans.schedule(loan)[0]
-    assert (first.penalty_paid_minor, first.interest_paid_minor, first.principal_paid_minor) == (8627, 1373, 0)
+    assert (first.penalty_paid_minor, first.interest_paid_minor, first.principal_paid_minor) == (8600, 1400, 0)
     repayment = session.query(LoanRepayment).filter_by(idempotency_key="r1").one()
     assert (repayment.penalty, repayment.interest, repayment.principal) == (
-        Money(8627, "KES"), Money(1373, "KES"), Money(0, "KES"))
+        Money(8600, "KES"), Money(1400, "KES"), Money(0, "KES"))
     entry = services.ledger.entry("r1")
     assert sum(p.amount for p in entry.postings) == 0 and len(entry.postings) == 3
     owed = services.loans.repayments.payoff(loan)

@@ -21,7 +21,7 @@ def test_age_loans_reverts_failed_payouts_then_charges_each_penalty_once(app, se
     assert age_loans("2026-03-05") == {"loans": 1, "overdue": 1, "penalties": 1}  # 5 days late, 3 of grace
     session.expire_all()
     assert failed.state == "approved" and services.loans.schedule(failed) == []
-    assert services.ledger.balance(services.loans.accounts.penalty(on_books)) == kes("86.27")
+    assert services.ledger.balance(services.loans.accounts.penalty(on_books)) == kes(86)
 
     assert age_loans("2026-03-05") == {"loans": 1, "overdue": 1, "penalties": 0}  # the same day again
-    assert services.ledger.balance(services.loans.accounts.penalty(on_books)) == kes("86.27")
+    assert services.ledger.balance(services.loans.accounts.penalty(on_books)) == kes(86)
