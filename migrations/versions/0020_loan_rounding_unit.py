@@ -7,14 +7,14 @@ applied for, like its other terms. Existing KES products get 100 (whole shilling
 built-in OPERATOR_MINOR_UNITS); every other product and every existing loan keeps 1, so
 nothing already quoted or scheduled changes.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
