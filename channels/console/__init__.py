@@ -12,8 +12,10 @@ inline (the CSP forbids it). Staff pick English or Kiswahili (i18n.py; strings i
 locales/*/LC_MESSAGES/console.po).
 
 Modules: auth (sign-in, TOTP enrolment, sign-out, sign-out everywhere), guard
-(sessions, idle timeout, permissions, security headers), home, dashboard, members,
-loans, payments, directory (agents, groups), audit, reports (CSV/XLSX), simulator.
+(sessions, idle timeout, permissions, security headers), actions (`act`: one POST, one
+service call, one commit, a refusal shown on its own page), home, desk (approvals,
+work items, alerts, PIN resets), dashboard, members, loans, payments, disputes,
+directory (agents, groups), audit, reports (CSV/XLSX), simulator.
 """
 
 from flask import Blueprint
@@ -31,10 +33,13 @@ def _init(state):
 bp.record_once(_init)
 
 from channels.console import (  # noqa: E402,F401  (each module adds its routes to bp)
+    actions,
     audit,
     auth,
     dashboard,
+    desk,
     directory,
+    disputes,
     formatting,
     home,
     loans,

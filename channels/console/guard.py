@@ -197,6 +197,7 @@ NAVIGATION = (
     ("console.members", N_("Members"), "members.view"),
     ("console.loans", N_("Loans"), "loans.view"),
     ("console.payments", N_("Payments"), "payments.view"),
+    ("console.disputes", N_("Disputes"), "disputes.view"),
     ("console.agents", N_("Agents"), "agents.view"),
     ("console.groups", N_("Groups"), "members.view"),
     ("console.reports", N_("Reports"), None),

@@ -3,7 +3,12 @@
 Each queue shows only to a role that may see it (the permission of its `*.view`),
 and comes from the domain's own call: the work queue by role, approvals waiting for
 a checker other than their maker, payments in review, loan applications awaiting a
-decision, open agent disputes, open compliance alerts.
+decision, open agent disputes, open compliance alerts, forgotten-PIN requests waiting
+for a call-back, top-tier KYC approvals and float top-ups waiting for a checker.
+
+Below the cards, the items a person clears from here (desk.py): approvals waiting for
+me (approve/reject), PIN resets requested (approve), my roles' work items (take/close)
+and open compliance alerts (close).
 """
 
 from flask import render_template
@@ -33,8 +38,16 @@ def queues(services, me):
             items = services.work_queue.list(role=role)
             cards.append(queue(N_("Work for {role}"), items, lambda item: item.opened_at) | {"role": role})
     if can("approvals.check"):
-        waiting = [item for item in services.approvals.pending() if item.maker_staff_id != me.id]
-        cards.append(queue(N_("Approvals waiting for me"), waiting, lambda item: item.created_at))
+        cards.append(queue(N_("Approvals waiting for me"), waiting_for(services, me), lambda item: item.created_at))
+    if can("pins.reset.approve"):
+        cards.append(queue(N_("PIN resets requested"), services.pin_resets.list(status="requested"),
+                           lambda item: item.requested_at))
+    if can("kyc.view"):
+        cards.append(queue(N_("KYC approvals pending"), services.approvals.pending("kyc.tier3"),
+                           lambda item: item.created_at))
+    if can("floats.view"):
+        cards.append(queue(N_("Float top-ups awaiting approval"), services.approvals.pending("floats.approve"),
+                           lambda item: item.created_at))
     if can("payments.view"):
         cards.append(queue(N_("Payments in review"), payments_in_review(services.session),
                            lambda item: item.updated_at, "console.payments"))
@@ -42,11 +55,42 @@ def queues(services, me):
         cards.append(queue(N_("Loan applications awaiting a decision"), services.loans.pending(),
                            lambda item: item.applied_at, "console.loans"))
     if can("disputes.view"):
-        cards.append(queue(N_("Open disputes"), services.agent_disputes.disputed(), lambda item: item.disputed_at))
+        cards.append(queue(N_("Open disputes"), services.agent_disputes.disputed(), lambda item: item.disputed_at,
+                           "console.disputes"))
     if can("alerts.view"):
         cards.append(queue(N_("Open security alerts"), services.alerts.list(limit=500),
                            lambda item: item.created_at))
     return cards
+
+
+def staff_names(services):
+    """{staff id: username}, to say who asked for an approval."""
+    return {staff.id: staff.username for staff in services.staff.list()}
+
+
+def waiting_for(services, me):
+    """Pending approvals someone other than `me` asked for: the ones `me` may decide."""
+    return [item for item in services.approvals.pending() if item.maker_staff_id != me.id]
+
+
+def desk(services, me):
+    """What this staff member clears from Home: {name: items} of the lists their role may act on."""
+    staff = services.staff.get(me.id)
+    lists = {}
+    if can("approvals.check"):
+        lists["approvals"] = waiting_for(services, me)
+    if can("pins.reset.approve"):
+        requested = services.pin_resets.list(status="requested")
+        lists["pin_resets"] = [(item, services.members.get(item.member_id)) for item in requested]
+    if can("work.view"):
+        lists["work"] = [item for role in staff.roles for item in services.work_queue.list(role=role)[:WORK_SHOWN]]
+    if can("alerts.work"):
+        lists["alerts"] = services.alerts.list(limit=WORK_SHOWN)
+    return lists
+
+
+WORK_SHOWN = 20
+"""Items per list on Home (the cards count them all)."""
 
 
 @bp.route("/")
@@ -58,5 +102,7 @@ def home():
         totals, new_members = today_figures(services.session, services.clock)
         figures = [(PURPOSE_LABELS[purpose], [Money(minor, currency) for currency, minor in
                                               sorted(totals[purpose].items())]) for purpose in FLOW_PURPOSES]
-    return render_template("console/home.html", queues=queues(services, actor()), figures=figures,
+    me = actor()
+    return render_template("console/home.html", queues=queues(services, me), desk=desk(services, me),
+                           figures=figures, staff_names=staff_names(services),
                            new_members=new_members, now=services.clock.now())

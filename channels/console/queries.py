@@ -14,7 +14,7 @@ from app.agents.models import Agent, AgentTransaction
 from app.groups.models import Group, GroupMember
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from app.loans.models import Loan
-from app.members.models import Member
+from app.members.models import Member, PinResetRequest
 from app.notifications.messages import OutboundMessage
 from app.payments.models import Payment
 from app.payments.states import REVIEW, SUCCEEDED
@@ -93,6 +93,12 @@ def member_disputes(session, member_id):
     return list(session.scalars(select(AgentTransaction).where(
         AgentTransaction.member_id == member_id, AgentTransaction.disputed_at.is_not(None))
         .order_by(AgentTransaction.id.desc())))
+
+
+def pin_reset_member(session, request_id):
+    """The member whose forgotten-PIN request this is, or None."""
+    return session.scalar(select(Member).join(PinResetRequest, PinResetRequest.member_id == Member.id)
+                          .where(PinResetRequest.id == request_id))
 
 
 def messages_to(session, phone, after_id=0, limit=20):
@@ -174,6 +180,10 @@ def active_members_per_week(session, clock, weeks):
 
 def loans_by_state(session):
     return dict(session.execute(select(Loan.state, func.count(Loan.id)).group_by(Loan.state)).all())
+
+
+def loans_in_state(session, state, limit=200):
+    return list(session.scalars(select(Loan).where(Loan.state == state).order_by(Loan.id).limit(limit)))
 
 
 def agents(session):

@@ -106,7 +106,8 @@ def test_every_page_renders_for_a_branch_manager_and_an_auditor(app, staffed):
         for path in ("/console/", "/console/dashboard", f"/console/members?q={member.phone}",
                      f"/console/members/{member.id}", f"/console/members/{member.id}?page=2&kind=deposit",
                      "/console/loans", "/console/payments?q=x&state=review", "/console/agents", "/console/groups",
-                     "/console/reports", "/console/charts/money.svg", "/console/charts/members.svg",
-                     "/console/charts/health.svg", f"/console/reports/statement.xlsx?member={member.id}"):
+                     "/console/reports", "/console/disputes", "/console/charts/money.svg",
+                     "/console/charts/members.svg", "/console/charts/health.svg",
+                     f"/console/reports/statement.xlsx?member={member.id}"):
             assert browser.get(path).status_code == 200, (username, path)
         assert "*" in browser.get(f"/console/members/{member.id}").get_data(as_text=True)
