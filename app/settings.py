@@ -12,19 +12,23 @@ like the variable: `settings.USSD_MAX_CHARS` (int), `settings.PAYMENT_PROVIDERS`
 ({"KE": {"73": "airtel"}}), `settings.LOAN_KYC_TIERS` ({0: 0, 1: 5000, 2: 50000, 3: 200000}),
 `settings.KYC_LIMITS` (a KycLimitTable, app/members/kyc/tiers.py). Settings
 without a type here (secrets, URLs, names) are read from `app.config` as text.
+
+Money settings are written one way everywhere, `CUR:amount` in major units, alone
+(`money_amount`, `optional_money`), per currency (`money_limits`) or per key
+(`keyed_money`, `keyed_money_limits`): the domain's limit tables (LoanLimits, Thresholds,
+KycLimitTable) are built here from those, so each format is read by one function.
 """
 
 from datetime import time
 
 from app.config import ConfigError
-from app.members.kyc.tiers import KycLimitTable
+from app.members.kyc.tiers import TIERS, KycLimitTable, TierLimits
 from app.money import Money
 from app.operator_units import parse_operator_units
-from app.payments.float_watch import parse_float_thresholds, parse_optional_money
 from app.payments.networks import parse_prefixes
 from app.ratelimit import Limit
-from app.staff.approvals import Thresholds
-from app.staff.permissions import LoanLimits
+from app.staff.approvals import ALWAYS, Thresholds
+from app.staff.permissions import ROLES, LoanLimits
 
 
 def integer(text):
@@ -52,15 +56,21 @@ def integers(text):
     return tuple(int(item) for item in items(text))
 
 
+def keyed_items(text, expected="key=value"):
+    """`"a=x, b=y"` -> [("a", "x"), ("b", "y")]: in order, a key may repeat; an item without key or value
+    is a ValueError saying the `expected` form."""
+    found = []
+    for item in items(text):
+        key, separator, value = (piece.strip() for piece in item.partition("="))
+        if not separator or not key or not value:
+            raise ValueError(f"expected {expected}, not {item!r}")
+        found.append((key, value))
+    return found
+
+
 def pairs(text):
     """`"KE=sandbox,UG=momo"` -> {"KE": "sandbox", "UG": "momo"} (keys may be `KE:airtel`, see PAYMENT_PROVIDERS)."""
-    mapping = {}
-    for item in items(text):
-        key, separator, value = item.partition("=")
-        if not separator or not key.strip() or not value.strip():
-            raise ValueError(f"expected key=value, not {item!r}")
-        mapping[key.strip()] = value.strip()
-    return mapping
+    return dict(keyed_items(text))
 
 
 def levels(text):
@@ -73,15 +83,75 @@ def money_per_currency(text):
     return {currency: Money.from_major(major, currency) for currency, major in pairs(text).items()}
 
 
+def money_amount(text):
+    """`"KES:500"` -> Money (major units; the currency upper-cased)."""
+    currency, colon, major = (piece.strip() for piece in str(text).partition(":"))
+    if not colon or not currency or not major:
+        raise ValueError(f"expected CUR:amount, not {str(text).strip()!r}")
+    return Money.from_major(major, currency.upper())
+
+
+def optional_money(text):
+    """`"KES:500"` -> Money; empty -> None (not set: SMS_CREDIT_ALERT not watched)."""
+    return money_amount(text) if str(text).strip() else None
+
+
 def money_limits(text):
     """`"KES:100000,UGX:3000000"` -> {"KES": Money, ...} (an amount per currency, major units)."""
+    return {amount.currency: amount for amount in map(money_amount, items(text))}
+
+
+def keyed_money(text):
+    """`"mpesa=KES:50000,momo=UGX:1000000"` -> {"mpesa": Money, ...} (one amount per key, major units)."""
+    return {key: money_amount(value) for key, value in keyed_items(text, "key=CUR:amount")}
+
+
+def keyed_money_limits(text, keys=None):
+    """`"loan_officer=KES:50000,loan_officer=UGX:1000000"` -> {key: {currency: Money}} (a key may repeat per
+    currency); with `keys`, a key not among them is a ValueError."""
     limits = {}
-    for item in items(text):
-        currency, separator, major = item.partition(":")
-        if not separator or not currency.strip() or not major.strip():
-            raise ValueError(f"expected CUR:amount, not {item!r}")
-        limits[currency.strip().upper()] = Money.from_major(major.strip(), currency.strip().upper())
+    for key, value in keyed_items(text, "key=CUR:amount"):
+        if keys is not None and key not in keys:
+            raise ValueError(f"unknown {key!r} in {key}={value}; expected one of {', '.join(keys)}")
+        amount = money_amount(value)
+        limits.setdefault(key, {})[amount.currency] = amount
     return limits
+
+
+def loan_officer_limits(text):
+    """LOAN_OFFICER_LIMITS `"loan_officer=KES:50000,branch_manager=KES:500000"` -> LoanLimits (roles from ROLES)."""
+    return LoanLimits(keyed_money_limits(text, keys=ROLES))
+
+
+def approval_thresholds(text):
+    """APPROVAL_THRESHOLDS `"payments.resolve=KES:10000,kyc.tier3=0"` -> Thresholds: `action=CUR:amount` (per
+    currency), or `action=<a bare number>`: always a checker."""
+    limits = {}
+    for action, value in keyed_items(text, "action=CUR:amount or action=0"):
+        if ":" in value:
+            amount = money_amount(value)
+            limits.setdefault(action, {})[amount.currency] = amount
+        elif value.isdigit():
+            limits[action] = ALWAYS
+        else:
+            raise ValueError(f"expected action=CUR:amount or action=0, not {action}={value}")
+    return Thresholds(limits)
+
+
+def kyc_limits(text):
+    """KYC_LIMITS `"0.KES=5000/5000/-,..."` -> KycLimitTable: `tier.CUR=balance/in/out`, whole major units,
+    `-` for no KYC limit (app/members/kyc/tiers.py)."""
+    expected = "tier.CUR=balance/in/out (tier 0-3)"
+    limits = {}
+    for key, value in keyed_items(text, expected):
+        tier, dot, currency = key.partition(".")
+        parts = value.split("/")
+        if not dot or len(parts) != 3 or int(tier) not in TIERS:
+            raise ValueError(f"expected {expected}, not {key}={value}")
+        currency = currency.strip().upper()
+        limits[(int(tier), currency)] = TierLimits(*(
+            None if part.strip() == "-" else Money.from_major(int(part), currency) for part in parts))
+    return KycLimitTable(limits)
 
 
 def time_of_day(text):
@@ -109,15 +179,15 @@ TYPES = {
     "PAYMENT_PROVIDERS": pairs,
     "PAYMENT_NETWORK_PREFIXES": parse_prefixes,
     "LOAN_KYC_TIERS": levels,
-    "KYC_LIMITS": KycLimitTable.parse,
+    "KYC_LIMITS": kyc_limits,
     **dict.fromkeys(("GROUP_CONTRIBUTION_LIMITS", "LOAN_SCORE_CAPS"), money_per_currency),
     **dict.fromkeys(("REMINDERS_AT", "AGENT_SUMMARY_AT", "LOANS_AGEING_AT", "PAR_SNAPSHOT_AT"), time_of_day),
     **dict.fromkeys(("RATE_LIMIT_PER_PHONE", "RATE_LIMIT_PER_SOURCE", "CONSOLE_SIGNIN_RATE"), Limit.parse),
-    "LOAN_OFFICER_LIMITS": LoanLimits.parse,
-    "APPROVAL_THRESHOLDS": Thresholds.parse,
+    "LOAN_OFFICER_LIMITS": loan_officer_limits,
+    "APPROVAL_THRESHOLDS": approval_thresholds,
     "FLOAT_TOPUP_APPROVAL": money_limits,
-    "FLOAT_ALERT_THRESHOLDS": parse_float_thresholds,
-    "SMS_CREDIT_ALERT": parse_optional_money,
+    "FLOAT_ALERT_THRESHOLDS": keyed_money,
+    "SMS_CREDIT_ALERT": optional_money,
     "OPERATOR_MINOR_UNITS": parse_operator_units,
 }
 """Setting name -> parser of its text. Each parser raises on a value it cannot read."""

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ussd_load import servers  # noqa: E402 - after the path is set
+from bench.web import serve, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PORT = 5611
@@ -384,25 +385,6 @@ ATTACKS = (forged_ussd, hijack, names_leaked, whatsapp_repeats, parallel_pins, o
            hostile_callbacks, worker_crash)
 
 
-def serve(env):
-    """The Procfile's web command, on a local port."""
-    command = ["gunicorn", "--workers", "2", "--threads", "4", "--worker-class", "gthread",
-               "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "app:create_app()"]
-    return subprocess.Popen([str(BIN / command[0]), *command[1:]], env=env, cwd=ROOT)
-
-
-def wait_up():
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="names of the attacks to run")
@@ -410,10 +392,10 @@ def main():
     db_url, redis_url = servers()
     env = environment(db_url, redis_url.rsplit("/", 1)[0] + "/13")
     app = prepare(env)
-    server = serve(env)
+    server = serve(env, PORT, workers=2)
     totals = {}
     try:
-        wait_up()
+        wait_up(PORT)
         for attack in ATTACKS:
             if args.only and attack.__name__ not in args.only:
                 continue

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402 - after the path is set
+from bench.web import serve, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PORT, AIRTEL_PORT = 5621, 5622
@@ -201,26 +202,6 @@ def results(app, payments):
     return doubles, collections.Counter(state.values()), problems
 
 
-def serve(env):
-    """The Procfile's web command (WEB_CONCURRENCY workers, 2 unless set), on a local port."""
-    command = ["gunicorn", "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--threads", "4",
-               "--worker-class", "gthread",
-               "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "app:create_app()"]
-    return subprocess.Popen([str(BIN / command[0]), *command[1:]], env=env, cwd=ROOT)
-
-
-def wait_up():
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1000)
@@ -234,9 +215,9 @@ def main():
     threading.Thread(target=airtel.serve_forever, daemon=True).start()
     app, payments = seed(env, args.payments)
     storm = deliveries(payments, args.per_payment, random.Random(7))
-    server = serve(env)
+    server = serve(env, PORT)
     try:
-        wait_up()
+        wait_up(PORT)
         statuses, lock = collections.Counter(), threading.Lock()
         threads = [threading.Thread(target=post_all, args=(storm[i::args.clients], statuses, lock))
                    for i in range(args.clients)]

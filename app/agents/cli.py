@@ -15,7 +15,7 @@ from app.extensions import db
 from app.i18n import render
 from app.members.errors import MemberError
 from app.phones import InvalidPhone
-from app.staff.cli_auth import acting, reason_option, refusals, staff_option
+from app.staff.cli_auth import as_staff, reason_option, refusals, staff_option
 from app.unit_of_work import command_unit
 
 
@@ -105,8 +105,7 @@ def _refused():
 def suspend_command(code, reason, staff_username):
     """Suspend an agent: their menu refuses them and no cash moves (agents.manage)."""
     services = _services()
-    with _refused():
-        agent = services.agent_oversight.suspend(acting(services, staff_username), code, reason)
+    agent = as_staff(services, staff_username, services.agent_oversight.suspend, code, reason, refused=_refused)
     click.echo(f"agent {agent.code} suspended")
 
 
@@ -118,8 +117,7 @@ def suspend_command(code, reason, staff_username):
 def reinstate_command(code, reason, staff_username):
     """Reinstate a suspended agent (agents.manage)."""
     services = _services()
-    with _refused():
-        agent = services.agent_oversight.reinstate(acting(services, staff_username), code, reason)
+    agent = as_staff(services, staff_username, services.agent_oversight.reinstate, code, reason, refused=_refused)
     click.echo(f"agent {agent.code} active again")
 
 
@@ -133,9 +131,8 @@ def reinstate_command(code, reason, staff_username):
 def limits_command(code, per_transaction, daily_limit, reason, staff_username):
     """Change an agent's limits (agents.manage; audited with before and after)."""
     services = _services()
-    with _refused():
-        agent = services.agent_oversight.set_limits(acting(services, staff_username), code, reason,
-                                                    per_transaction=per_transaction, daily=daily_limit)
+    agent = as_staff(services, staff_username, services.agent_oversight.set_limits, code, reason,
+                     per_transaction=per_transaction, daily=daily_limit, refused=_refused)
     click.echo(f"agent {agent.code}: limit {agent.per_transaction_limit} per transaction, {agent.daily_limit} a day")
 
 
@@ -150,9 +147,8 @@ def topup_command(code, amount, request_id, reason, staff_username):
     """Ask the agent's mobile money for a float top-up (floats.approve); above FLOAT_TOPUP_APPROVAL it waits
     for a branch manager: `flask approvals approve <id>`."""
     services = _services()
-    with _refused():
-        payment, approval = services.agent_oversight.request_topup(
-            acting(services, staff_username), code, amount, reason, idempotency_key=request_id or uuid.uuid4().hex)
+    payment, approval = as_staff(services, staff_username, services.agent_oversight.request_topup, code, amount,
+                                 reason, idempotency_key=request_id or uuid.uuid4().hex, refused=_refused)
     if approval is not None:
         click.echo(f"top-up waits for approval #{approval.id} "
                    f"(a branch manager: flask approvals approve {approval.id})")
@@ -173,8 +169,7 @@ def disputes_cli():
 def disputes_list_command(state, staff_username):
     """Disputes, oldest first (disputes.view)."""
     services = _services()
-    with _refused():
-        rows = services.agent_disputes.list(acting(services, staff_username), state)
+    rows = as_staff(services, staff_username, services.agent_disputes.list, state, refused=_refused)
     for dispute, row in rows:
         click.echo(f"#{dispute.id:<5} {dispute.state:13} {row.receipt} agent {row.agent_id} member {row.member_id} "
                    f"{row.kind} {row.amount} due {dispute.due_at:%Y-%m-%d %H:%M}"
@@ -188,8 +183,8 @@ def disputes_list_command(state, staff_username):
 def disputes_show_command(dispute_id, staff_username):
     """One dispute with its transaction and story (disputes.view)."""
     services = _services()
-    with _refused():
-        dispute, row, agent = services.agent_disputes.show(acting(services, staff_username), dispute_id)
+    dispute, row, agent = as_staff(services, staff_username, services.agent_disputes.show, dispute_id,
+                                   refused=_refused)
     click.echo(f"dispute #{dispute.id}: {dispute.state}, opened {dispute.opened_at:%Y-%m-%d %H:%M}, "
                f"due {dispute.due_at:%Y-%m-%d %H:%M}" + (f", escalated {dispute.escalated_at:%Y-%m-%d %H:%M}"
                                                           if dispute.escalated_at else ""))
@@ -209,8 +204,8 @@ def _move_command(name, method, help_text):
     @command_unit
     def move(dispute_id, reason, staff_username):
         services = _services()
-        with _refused():
-            dispute = getattr(services.agent_disputes, method)(acting(services, staff_username), dispute_id, reason)
+        dispute = as_staff(services, staff_username, getattr(services.agent_disputes, method), dispute_id, reason,
+                           refused=_refused)
         click.echo(f"dispute #{dispute.id} {dispute.state}")
 
     return move

@@ -20,19 +20,12 @@ from app.loans.cli import loans_cli
 from app.loans.products import ProductError, create_product
 from app.money import Money, format_money
 from app.services import request_services
-from app.staff.cli_auth import acting, reason_option, refusals, staff_option
+from app.staff.cli_auth import as_staff, reason_option, staff_option
 from app.unit_of_work import command_unit
 
 
 def _date(value):
     return date.fromisoformat(value) if value else None
-
-
-def _as_staff(call, staff_username, *args, **kwargs):
-    """Run `call(actor, ...)` as the `--staff` member; every refusal is a click error (nothing written)."""
-    services = request_services()
-    with refusals():
-        return call(acting(services, staff_username), *args, **kwargs)
 
 
 def _money(amount):
@@ -156,7 +149,8 @@ def show(loan_id):
 @command_unit
 def approve(loan_id, reason, staff_username):
     """Approve an applied loan (loans.decide); it is disbursed at once, or waits for a checker above your limit."""
-    decided = _as_staff(request_services().loan_officers.approve, staff_username, loan_id, reason)
+    services = request_services()
+    decided = as_staff(services, staff_username, services.loan_officers.approve, loan_id, reason)
     if decided.approval is not None:
         click.echo(f"loan {decided.loan.id} is above your limit: approval #{decided.approval.id} waits for a branch "
                    f"manager (flask approvals approve {decided.approval.id})")
@@ -171,7 +165,8 @@ def approve(loan_id, reason, staff_username):
 @command_unit
 def decline(loan_id, reason, staff_username):
     """Decline an applied loan (loans.decide; the reason is told to the member); pledges are released."""
-    loan = _as_staff(request_services().loan_officers.decline, staff_username, loan_id, reason)
+    services = request_services()
+    loan = as_staff(services, staff_username, services.loan_officers.decline, loan_id, reason)
     click.echo(f"loan {loan.id} declined")
 
 
@@ -183,8 +178,9 @@ def decline(loan_id, reason, staff_username):
 @command_unit
 def disburse(loan_id, destination, reason, staff_username):
     """Disburse an approved loan again (after a failed mobile-money payout; loans.decide)."""
-    loan = _as_staff(request_services().loan_officers.redisburse, staff_username, loan_id, reason,
-                     destination=destination)
+    services = request_services()
+    loan = as_staff(services, staff_username, services.loan_officers.redisburse, loan_id, reason,
+                    destination=destination)
     click.echo(f"loan {loan.id} {loan.state} to {loan.destination}")
 
 
@@ -195,7 +191,8 @@ def disburse(loan_id, destination, reason, staff_username):
 @command_unit
 def write_off(loan_id, reason, staff_username):
     """Write a defaulted loan off (loans.write_off; maker-checker above the loans.write_off threshold)."""
-    done = _as_staff(request_services().loan_write_offs.request, staff_username, loan_id, reason)
+    services = request_services()
+    done = as_staff(services, staff_username, services.loan_write_offs.request, loan_id, reason)
     if done.approval is not None:
         click.echo(f"write-off of loan {done.loan.id} ({_money(done.amount)}) waits for approval #{done.approval.id} "
                    f"(flask approvals approve {done.approval.id})")
@@ -246,7 +243,8 @@ def par(as_of, as_json):
 @command_unit
 def recover(loan_id, reason, staff_username):
     """Declare a loan defaulted and recover it: the borrower's savings, then guarantors' pledges (loans.decide)."""
-    taken = _as_staff(request_services().loan_officers.recover, staff_username, loan_id, reason)
+    services = request_services()
+    taken = as_staff(services, staff_username, services.loan_officers.recover, loan_id, reason)
     for source, owner, amount in taken:
         click.echo(f"took {_money(amount)} from {source} of member {owner}")
     if not taken:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.members.identity import IdentityError
 from app.services import request_services
-from app.staff.cli_auth import acting, reason_option, refusals, staff_option
+from app.staff.cli_auth import acting, as_staff, reason_option, refusals, staff_option
 from app.unit_of_work import command_unit
 
 BATCH = 500
@@ -93,8 +93,7 @@ def access_refusals():
 def block_command(phone, staff_username, reason):
     """Block a member on every channel (lost phone, fraud): no money moves until unblocked (members.block)."""
     services = request_services()
-    with access_refusals():
-        member = services.member_access.block(acting(services, staff_username), phone, reason)
+    member = as_staff(services, staff_username, services.member_access.block, phone, reason, refused=access_refusals)
     click.echo(f"member #{member.id} {member.phone} blocked; they were told by SMS")
 
 
@@ -106,8 +105,7 @@ def block_command(phone, staff_username, reason):
 def unblock_command(phone, staff_username, reason):
     """Lift a member's block (members.block)."""
     services = request_services()
-    with access_refusals():
-        member = services.member_access.unblock(acting(services, staff_username), phone, reason)
+    member = as_staff(services, staff_username, services.member_access.unblock, phone, reason, refused=access_refusals)
     click.echo(f"member #{member.id} {member.phone} unblocked; they were told by SMS")
 
 
@@ -169,6 +167,6 @@ def pin_reset_approve_command(phone, staff_username, reason):
     The member gets an SMS with a one-time code and sets a new PIN at their next dial.
     """
     services = request_services()
-    with access_refusals():
-        request = services.pin_resets.approve_by_staff(acting(services, staff_username), phone, reason)
+    request = as_staff(services, staff_username, services.pin_resets.approve_by_staff, phone, reason,
+                       refused=access_refusals)
     click.echo(f"PIN reset #{request.id} approved; the member gets a code by SMS")

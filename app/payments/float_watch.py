@@ -2,15 +2,15 @@
 
 Watched (the scheduled `check_floats` job, every FLOAT_CHECK_EVERY_MINUTES):
 
-- each operator named in FLOAT_ALERT_THRESHOLDS ("mpesa=KES:50000,momo=UGX:1000000",
-  major units): the B2C / disbursement account. MoMo answers at once
+- each operator named in FLOAT_ALERT_THRESHOLDS ("mpesa=KES:50000,momo=UGX:1000000", major
+  units; app/settings.py `keyed_money`): the B2C / disbursement account. MoMo answers at once
   (`GET /disbursement/v1_0/account/balance`); Daraja's AccountBalance is asynchronous, so
   the job only asks and the result, POSTed to `/payments/mpesa/balance`, is checked
   when it comes (`observe_mpesa_result`), reading MPESA_FLOAT_ACCOUNT ("Utility Account",
   the account B2C pays from). A provider without a balance query (the sandbox) is skipped;
-- Africa's Talking's SMS credit against SMS_CREDIT_ALERT ("KES:500"; empty = not
-  watched), through the SMS sender's `credit()` (channels/sms_sender.py), handed in by the
-  composition root as `sms_credit` (no domain package imports channels/).
+- Africa's Talking's SMS credit against SMS_CREDIT_ALERT ("KES:500"; empty = not watched;
+  app/settings.py `optional_money`), through the SMS sender's `credit()` (channels/sms_sender.py),
+  handed in by the composition root as `sms_credit` (no domain package imports channels/).
 
 Below its threshold, a source opens one `float_low` finance work item per source and local
 day (dedupe key `float_low:<source>:<day>`): finance (and its SMS) hears once a day, not
@@ -27,31 +27,6 @@ from app.observability import logger
 SMS_CREDIT = "sms_credit"
 """The source name of Africa's Talking's SMS credit."""
 WORK_KIND = "float_low"
-
-
-def parse_float_thresholds(text):
-    """`"mpesa=KES:50000,momo=UGX:1000000"` -> {"mpesa": Money, ...} (major units)."""
-    thresholds = {}
-    for item in (part.strip() for part in str(text).split(",")):
-        if not item:
-            continue
-        source, separator, amount = (piece.strip() for piece in item.partition("="))
-        currency, colon, major = (piece.strip() for piece in amount.partition(":"))
-        if not separator or not source or not colon or not major:
-            raise ValueError(f"expected provider=CUR:amount, not {item!r}")
-        thresholds[source] = Money.from_major(major, currency.upper())
-    return thresholds
-
-
-def parse_optional_money(text):
-    """`"KES:500"` -> Money; empty -> None (not watched)."""
-    text = str(text).strip()
-    if not text:
-        return None
-    currency, colon, major = (piece.strip() for piece in text.partition(":"))
-    if not colon or not major:
-        raise ValueError(f"expected CUR:amount, not {text!r}")
-    return Money.from_major(major, currency.upper())
 
 
 def reported_money(currency, amount):

@@ -25,7 +25,7 @@ Handlers are registered in the composition root by action name
 the approval carries the maker's payload, subject, amount, reason and maker id. The
 handler records its own audit row for the action (with `approval.reason`).
 
-Thresholds (APPROVAL_THRESHOLDS, `Thresholds.parse`): "payments.resolve=KES:10000,
+Thresholds (APPROVAL_THRESHOLDS, parsed by app/settings.py `approval_thresholds`): "payments.resolve=KES:10000,
 loans.write_off=KES:0,kyc.tier3=0". An action with a money threshold needs approval
 when its amount is above it (or the amount is missing or in a currency not listed);
 an action listed with a bare number always needs approval; an action not listed
@@ -38,7 +38,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import require_reason, subject_parts
-from app.money import Money
 from app.staff import errors
 from app.staff.actor import STAFF
 from app.staff.models import APPROVED, PENDING, REJECTED, Approval
@@ -51,25 +50,6 @@ class Thresholds:
 
     def __init__(self, limits):
         self.limits = limits
-
-    @classmethod
-    def parse(cls, text):
-        limits = {}
-        for item in (part.strip() for part in str(text).split(",")):
-            if not item:
-                continue
-            action, separator, value = (piece.strip() for piece in item.partition("="))
-            if not separator or not action or not value:
-                raise ValueError(f"expected action=CUR:amount or action=0, not {item!r}")
-            currency, colon, major = value.partition(":")
-            if colon:
-                limits.setdefault(action, {})[currency.strip().upper()] = Money.from_major(major.strip(),
-                                                                                          currency.strip().upper())
-            elif value.isdigit():
-                limits[action] = ALWAYS
-            else:
-                raise ValueError(f"expected action=CUR:amount or action=0, not {item!r}")
-        return cls(limits)
 
     def needs_approval(self, action, amount=None):
         """True when `action` of `amount` (Money or None) must wait for a checker."""

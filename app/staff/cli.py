@@ -11,7 +11,7 @@ while no active admin exists, `create` and `reset-password` run without `--staff
 import click
 
 from app.services import request_services
-from app.staff.cli_auth import acting, bootstrap, reason_option, refusals, signed_in, staff_option
+from app.staff.cli_auth import as_staff, bootstrap, reason_option, refusals, signed_in, staff_option
 from app.staff.permissions import ROLES, permissions_of
 from app.unit_of_work import command_unit
 
@@ -73,8 +73,7 @@ def list_command(everyone):
 def disable_command(username, staff_username, reason):
     """Disable an account at once (staff.manage)."""
     services = request_services()
-    with refusals():
-        services.staff.disable(acting(services, staff_username), username, reason)
+    as_staff(services, staff_username, services.staff.disable, username, reason)
     click.echo(f"{username} disabled")
 
 
@@ -86,9 +85,7 @@ def disable_command(username, staff_username, reason):
 def enable_command(username, staff_username, reason):
     """Enable a disabled account (staff.manage, signed in)."""
     services = request_services()
-    actor = signed_in(services, staff_username)
-    with refusals():
-        services.staff.enable(actor, username, reason)
+    as_staff(services, staff_username, services.staff.enable, username, reason, sign_in=True)
     click.echo(f"{username} enabled")
 
 
@@ -184,9 +181,7 @@ def approvals_list_command():
 def approve_command(approval_id, note, staff_username):
     """Approve another staff member's request and run it (approvals.check; asks your password and TOTP code)."""
     services = request_services()
-    actor = signed_in(services, staff_username)
-    with refusals():
-        approval = services.approvals.approve(actor, approval_id, note)
+    approval = as_staff(services, staff_username, services.approvals.approve, approval_id, note, sign_in=True)
     click.echo(f"approval #{approval.id} approved: {approval.action} {approval.subject} done")
 
 
@@ -198,9 +193,7 @@ def approve_command(approval_id, note, staff_username):
 def reject_command(approval_id, staff_username, reason):
     """Reject a request (a checker), or withdraw your own; nothing runs."""
     services = request_services()
-    actor = signed_in(services, staff_username)
-    with refusals():
-        approval = services.approvals.reject(actor, approval_id, reason)
+    approval = as_staff(services, staff_username, services.approvals.reject, approval_id, reason, sign_in=True)
     click.echo(f"approval #{approval.id} rejected")
 
 
@@ -232,6 +225,5 @@ def work_list_command(role, done):
 def work_close_command(item_id, note, staff_username):
     """Mark an item done (a staff member with the item's role)."""
     services = request_services()
-    with refusals():
-        services.work_queue.close(acting(services, staff_username), item_id, note)
+    as_staff(services, staff_username, services.work_queue.close, item_id, note)
     click.echo(f"work item #{item_id} done")

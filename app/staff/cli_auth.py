@@ -7,6 +7,9 @@
   lock must survive the refusal) and reported as a click error.
 - `bootstrap()`: the system actor that may create the first admin (app/staff/services.py).
 - `refusals()`: turns the domain's refusals into click errors (exit 1, the message).
+- `as_staff(services, username, call, ...)`: the shape of a staff command: who acts
+  (`acting`, or `signed_in` with `sign_in=True`), then the service call under the
+  refusals (a package's own wider `refused` when its services raise more).
 
 Other packages' commands use these the same way (`--staff` on everything that changes
 anything; `signed_in` for the checker's side of maker-checker).
@@ -58,6 +61,14 @@ def signed_in(services, username):
 
 def bootstrap():
     return Actor.system("bootstrap", channel=CLI, os_user=os_user())
+
+
+def as_staff(services, username, call, *args, sign_in=False, refused=None, **kwargs):
+    """`call(actor, *args, **kwargs)` as the `--staff` member (`sign_in`: after their password and TOTP code),
+    every refusal a click error, so nothing is written; `refused` defaults to `refusals`."""
+    actor = signed_in(services, username) if sign_in else acting(services, username)
+    with (refused or refusals)():
+        return call(actor, *args, **kwargs)
 
 
 @contextlib.contextmanager

@@ -13,10 +13,9 @@ never asks "is this person finance?": it asks `StaffService.require(actor,
 
 Loan officers decide loans up to a limit per role and currency
 (LOAN_OFFICER_LIMITS, "loan_officer=KES:50000,branch_manager=KES:500000", major
-units), parsed by `LoanLimits.parse` and asked through `StaffService.loan_limit`.
+units), parsed by app/settings.py `loan_officer_limits` and asked through `StaffService.loan_limit`.
 """
 
-from app.money import Money
 
 PERMISSIONS = {
     "members.view": "see a member's profile, balances and history",
@@ -117,26 +116,11 @@ def roles_granting(permission):
 
 
 class LoanLimits:
-    """The largest loan each role may decide, per currency: LOAN_OFFICER_LIMITS parsed."""
+    """The largest loan each role may decide, per currency: LOAN_OFFICER_LIMITS parsed (app/settings.py)."""
 
     def __init__(self, limits):
         self.limits = limits
         """{role: {currency: Money}}."""
-
-    @classmethod
-    def parse(cls, text):
-        """`"loan_officer=KES:50000,branch_manager=KES:500000"` (major units; a role may repeat per currency)."""
-        limits = {}
-        for item in (part.strip() for part in str(text).split(",")):
-            if not item:
-                continue
-            role, _, amount = item.partition("=")
-            currency, _, major = amount.partition(":")
-            role, currency = role.strip(), currency.strip().upper()
-            if role not in ROLES or not currency or not major.strip():
-                raise ValueError(f"expected role=CUR:amount with a known role, not {item!r}")
-            limits.setdefault(role, {})[currency] = Money.from_major(major.strip(), currency)
-        return cls(limits)
 
     def for_roles(self, roles, currency):
         """The largest limit in `currency` among `roles`, or None when none of them has one."""

@@ -10,7 +10,17 @@ from app import create_app
 from app.config import DEFAULTS, ConfigError
 from app.money import Money
 from app.ratelimit import Limit
-from app.settings import TYPES, Settings
+from app.settings import (
+    TYPES,
+    Settings,
+    keyed_items,
+    keyed_money,
+    keyed_money_limits,
+    money_amount,
+    money_limits,
+    optional_money,
+    pairs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK_KEYS = {"SQLALCHEMY_DATABASE_URI", "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE",
@@ -58,3 +68,40 @@ def test_an_invalid_value_stops_start_up_naming_the_variable(name, value):
 def test_the_app_parses_its_settings_once(app):
     assert isinstance(app.extensions["settings"], Settings)
     assert app.extensions["settings"].MAX_INPUT_ERRORS == int(app.config["MAX_INPUT_ERRORS"])
+
+
+def test_money_is_written_cur_colon_amount_alone_per_currency_or_per_key():
+    assert money_amount(" kes:500.50 ") == Money(50050, "KES")
+    assert optional_money("") is None and optional_money("UGX:1000") == Money(1000, "UGX")
+    assert money_limits("KES:100000, UGX:3000000,") == {"KES": Money.from_major(100000, "KES"),
+                                                        "UGX": Money(3000000, "UGX")}
+    assert keyed_money("mpesa=KES:50000, momo=UGX:1000000") == {"mpesa": Money.from_major(50000, "KES"),
+                                                                "momo": Money(1000000, "UGX")}
+    assert keyed_money_limits("a=KES:1,b=KES:2,a=UGX:3") == {
+        "a": {"KES": Money.from_major(1, "KES"), "UGX": Money(3, "UGX")}, "b": {"KES": Money.from_major(2, "KES")}}
+    assert keyed_items("a=1, a=2") == [("a", "1"), ("a", "2")] and pairs("a=1, a=2") == {"a": "2"}
+
+
+@pytest.mark.parametrize("parser, bad", [
+    (money_amount, "KES"), (money_amount, "500"), (money_amount, ":500"), (money_amount, "KES:"),
+    (money_amount, "KES:1.234"), (money_limits, "KES:1,UGX"), (keyed_money, "mpesa"), (keyed_money, "mpesa=KES"),
+    (keyed_money, "mpesa=50000"), (keyed_money, "=KES:1"), (keyed_money_limits, "a=KES:x"),
+    (optional_money, "KES"),
+])
+def test_a_money_setting_that_does_not_read_is_refused(parser, bad):
+    with pytest.raises((ValueError, ArithmeticError)):
+        parser(bad)
+
+
+def test_keyed_money_limits_refuses_a_key_it_does_not_know():
+    with pytest.raises(ValueError, match="boss"):
+        keyed_money_limits("boss=KES:1", keys=("loan_officer",))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("LOAN_OFFICER_LIMITS", "boss=KES:1"), ("APPROVAL_THRESHOLDS", "kyc.tier3=always"),
+    ("FLOAT_TOPUP_APPROVAL", "100000"), ("FLOAT_ALERT_THRESHOLDS", "mpesa=50000"), ("SMS_CREDIT_ALERT", "500"),
+])
+def test_a_bad_money_setting_stops_start_up_naming_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.parse({**DEFAULTS, name: value})

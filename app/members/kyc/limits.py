@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from app.i18n import N_, T
 from app.ledger.models import LedgerEntry, LedgerPosting
-from app.members.kyc.tiers import ID_VERIFIED, KycLimitTable
+from app.members.kyc.tiers import ID_VERIFIED
 from app.money import Money
 
 INFLOW_KINDS = ("deposit", "cash_deposit", "transfer")
@@ -51,7 +51,8 @@ class KycLimits:
         self.session = session
         self.clock = clock
         self.ledger = ledger
-        self.table = table if isinstance(table, KycLimitTable) else KycLimitTable.parse(table)
+        self.table = table
+        """KYC_LIMITS: a KycLimitTable (app/settings.py `kyc_limits`)."""
         self.loan_tiers = dict(sorted(loan_tiers.items()))
         """LOAN_KYC_TIERS: tier -> largest loan in major units of the product's currency."""
 

@@ -1,4 +1,4 @@
-"""The tiers, the ID types an agent may record, and KYC_LIMITS parsed.
+"""The tiers, the ID types an agent may record, and KYC_LIMITS as a table.
 
 KYC_LIMITS lists, per tier and currency, the largest savings balance and the most that
 may come in and go out of savings in one local day, in major units:
@@ -7,7 +7,8 @@ may come in and go out of savings in one local day, in major units:
 
 `tier.CUR=balance/in/out`; `-` for one of the three means no KYC limit on it. A tier
 and currency not listed has no KYC limits (the operators' own limits, SAVINGS_LIMITS,
-still apply): list every served currency for every tier below the top one.
+still apply): list every served currency for every tier below the top one. The text is
+read by app/settings.py `kyc_limits`, like every money setting.
 """
 
 from typing import NamedTuple
@@ -39,31 +40,11 @@ class TierLimits(NamedTuple):
 NO_LIMITS = TierLimits(None, None, None)
 
 
-def _amount(text, currency):
-    text = text.strip()
-    return None if text == "-" else Money.from_major(int(text), currency)
-
-
 class KycLimitTable:
-    """KYC_LIMITS parsed: {(tier, currency): TierLimits}."""
+    """KYC_LIMITS parsed (app/settings.py `kyc_limits`): {(tier, currency): TierLimits}."""
 
     def __init__(self, limits):
         self.limits = limits
-
-    @classmethod
-    def parse(cls, text):
-        limits = {}
-        for item in (part.strip() for part in str(text).split(",")):
-            if not item:
-                continue
-            key, separator, values = item.partition("=")
-            tier, dot, currency = key.strip().partition(".")
-            parts = values.split("/")
-            if not separator or not dot or len(parts) != 3 or int(tier) not in TIERS:
-                raise ValueError(f"expected tier.CUR=balance/in/out (tier 0-3), not {item!r}")
-            currency = currency.strip().upper()
-            limits[(int(tier), currency)] = TierLimits(*(_amount(part, currency) for part in parts))
-        return cls(limits)
 
     def for_tier(self, tier, currency):
         """The TierLimits of `tier` in `currency` (NO_LIMITS when not listed)."""

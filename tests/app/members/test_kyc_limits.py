@@ -3,8 +3,8 @@
 import pytest
 
 from app.agents.errors import AgentError
-from app.members.kyc.tiers import KycLimitTable
 from app.savings.errors import KycLimitReached
+from app.settings import kyc_limits
 from tests.app.agents.agent_helpers import new_agent
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings, kes
@@ -15,12 +15,12 @@ def member(services, phone, tier, locale="en"):
 
 
 def test_the_table_parses_and_refuses_nonsense():
-    table = KycLimitTable.parse("0.KES=5000/5000/-, 2.UGX=1/2/3")
+    table = kyc_limits("0.KES=5000/5000/-, 2.UGX=1/2/3")
     assert table.for_tier(0, "KES").balance == kes(5000) and table.for_tier(0, "KES").daily_out is None
     assert table.for_tier(3, "KES").balance is None
     for bad in ("0.KES=1/2", "9.KES=1/1/1", "KES=1/1/1", "0.KES=a/1/1"):
         with pytest.raises(ValueError):
-            KycLimitTable.parse(bad)
+            kyc_limits(bad)
 
 
 def test_a_deposit_above_the_balance_limit_is_refused_with_how_to_raise_it(services):

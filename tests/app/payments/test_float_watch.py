@@ -6,11 +6,12 @@ import pytest
 
 from app.extensions import db
 from app.money import Money
-from app.payments.float_watch import parse_float_thresholds, parse_optional_money, reported_money
+from app.payments.float_watch import reported_money
 from app.payments.providers.momo import MtnMomo
 from app.payments.providers.mpesa import MpesaDaraja
 from app.scheduler import JOBS
 from app.services import build_services
+from app.settings import keyed_money, optional_money
 from app.staff.models import WorkItem
 from tests.app.payments.test_provider_momo import CONFIG as MOMO_CONFIG
 from tests.app.payments.test_provider_mpesa import CONFIG as MPESA_CONFIG
@@ -40,8 +41,8 @@ def watched(app, monkeypatch, providers, services, redis):
     """Services whose float watch sees mpesa, momo (EUR in its sandbox) and the SMS credit, all faked."""
     settings = app.extensions["settings"]
     monkeypatch.setattr(settings, "FLOAT_ALERT_THRESHOLDS",
-                        parse_float_thresholds("mpesa=KES:50000,momo=EUR:1000"))
-    monkeypatch.setattr(settings, "SMS_CREDIT_ALERT", parse_optional_money("KES:500"))
+                        keyed_money("mpesa=KES:50000,momo=EUR:1000"))
+    monkeypatch.setattr(settings, "SMS_CREDIT_ALERT", optional_money("KES:500"))
     services.senders = app.extensions["senders"]
     services.providers.install(MpesaDaraja(MPESA_CONFIG, redis))
     services.providers.install(MtnMomo(MOMO_CONFIG, redis))
@@ -54,12 +55,12 @@ def watched(app, monkeypatch, providers, services, redis):
 
 
 def test_parsers():
-    assert parse_float_thresholds("mpesa=KES:50000, momo=UGX:1000000") == {
+    assert keyed_money("mpesa=KES:50000, momo=UGX:1000000") == {
         "mpesa": Money(5_000_000, "KES"), "momo": Money(1_000_000, "UGX")}
-    assert parse_optional_money("") is None and reported_money("KES", "1785.5099") == Money(178550, "KES")
+    assert optional_money("") is None and reported_money("KES", "1785.5099") == Money(178550, "KES")
     for bad in ("mpesa", "mpesa=KES", "mpesa=50000"):
         with pytest.raises(ValueError):
-            parse_float_thresholds(bad)
+            keyed_money(bad)
 
 
 def test_low_momo_float_and_sms_credit_open_one_item_each_per_day(watched, providers, session):
@@ -92,7 +93,7 @@ def test_a_source_that_cannot_be_asked_does_not_stop_the_others(watched, provide
 
 def test_the_daraja_balance_result_is_checked_when_it_comes(app, client, monkeypatch, session):
     monkeypatch.setattr(app.extensions["settings"], "FLOAT_ALERT_THRESHOLDS",
-                        parse_float_thresholds("mpesa=KES:50000"))
+                        keyed_money("mpesa=KES:50000"))
     url = "/payments/mpesa/balance?token=" + app.config["CALLBACK_TOKEN"]
     assert client.post("/payments/mpesa/balance?token=wrong", json=balance_result()).status_code == 403
     assert client.post(url, json=balance_result(utility="80000.00")).status_code == 200

@@ -3,12 +3,11 @@
 import pytest
 
 from app.money import Money
-from app.staff.approvals import Thresholds
+from app.settings import approval_thresholds, loan_officer_limits
 from app.staff.permissions import (
     BRANCH_MANAGER,
     PERMISSIONS,
     ROLES,
-    LoanLimits,
     UnknownRole,
     check_roles,
     permissions_of,
@@ -45,16 +44,16 @@ def test_roles_are_checked_and_combined():
 
 
 def test_loan_limits_per_role_and_currency():
-    limits = LoanLimits.parse("loan_officer=KES:50000,branch_manager=KES:500000,loan_officer=UGX:1000000")
+    limits = loan_officer_limits("loan_officer=KES:50000,branch_manager=KES:500000,loan_officer=UGX:1000000")
     assert limits.for_roles(["loan_officer"], "KES") == Money.from_major(50000, "KES")
     assert limits.for_roles(["loan_officer", "branch_manager"], "KES") == Money.from_major(500000, "KES")
     assert limits.for_roles(["branch_manager"], "UGX") is None
     with pytest.raises(ValueError):
-        LoanLimits.parse("boss=KES:1")
+        loan_officer_limits("boss=KES:1")
 
 
 def test_thresholds_say_which_requests_wait_for_a_checker():
-    thresholds = Thresholds.parse("payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0")
+    thresholds = approval_thresholds("payments.reverse=KES:10000,loans.write_off=KES:0,kyc.tier3=0")
     assert not thresholds.needs_approval("payments.reverse", Money.from_major(10000, "KES"))
     assert thresholds.needs_approval("payments.reverse", Money.from_major("10000.01", "KES"))
     assert thresholds.needs_approval("payments.reverse", Money.from_major(5, "UGX"))  # no limit in that currency
@@ -63,4 +62,4 @@ def test_thresholds_say_which_requests_wait_for_a_checker():
     assert thresholds.needs_approval("kyc.tier3")
     assert not thresholds.needs_approval("members.block")
     with pytest.raises(ValueError):
-        Thresholds.parse("kyc.tier3=always")
+        approval_thresholds("kyc.tier3=always")
