@@ -1,7 +1,8 @@
 """The menu engine: one step of one session per request, on any channel.
 
 `Engine.handle` loads the session from Redis, works out the new input, moves
-through the tree (navigation `0` back, `00` home, `98` more), runs the screen's
+through the tree (navigation `0` back, `00` home, `98` more on any screen shown in
+pages; `0` on a home menu shows it again), runs the screen's
 action against the domain services, renders the next screen for the channel's
 limits, commits once, and saves the session. It knows nothing of HTTP or of any
 provider: channels describe themselves with a `ChannelProfile`.
@@ -231,7 +232,9 @@ class Engine:
                 state.stack.pop()
             state.page, state.errors = 0, 0
             return self._enter(ctx, state.stack.pop(), going_back=True)
-        if raw == MORE and isinstance(screen, Paged):
+        if raw == BACK and screen.home:
+            return screen  # nowhere to go back to: the same menu again, not an error
+        if raw == MORE and (state.more_pages or isinstance(screen, Paged)):
             state.page += 1
             return screen
         try:
@@ -254,6 +257,8 @@ class Engine:
         if ctx.state.errors >= self.max_errors:
             raise Stop(TOO_MANY_ERRORS)
         ctx.error = message
+        if not isinstance(screen, Paged):
+            ctx.state.page = 0  # the error line heads the first page of a screen split in pages
         return screen
 
     def _run(self, ctx, screen, raw):

@@ -37,6 +37,8 @@ class MenuSession:
     member_id: int | None = None
     authenticated: bool = False
     page: int = 0
+    more_pages: bool = False
+    """The screen last shown has pages after this one: `98` turns the page."""
     errors: int = 0
     prev_len: int = 0
     prev_digest: str | None = None
