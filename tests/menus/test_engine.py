@@ -292,8 +292,8 @@ def full_screen_tree():
     ])
 
 
-@pytest.mark.parametrize("choice, count_lines", [("1", lambda t: [l for l in t.split("\n") if ". Option" in l]),
-                                                 ("2", lambda t: [l for l in t.split("\n") if "Detail" in l])])
+@pytest.mark.parametrize("choice, count_lines", [("1", lambda t: [row for row in t.split("\n") if ". Option" in row]),
+                                                 ("2", lambda t: [row for row in t.split("\n") if "Detail" in row])])
 def test_a_full_screen_pages_and_keeps_its_navigation_line(ussd, services, redis, choice, count_lines):
     dialer = Dialer(Engine(full_screen_tree(), SessionStore(redis), secret="p"), ussd, services, session_id="s-full")
     dialer.dial()
