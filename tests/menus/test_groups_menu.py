@@ -100,7 +100,9 @@ def test_create_group_step_by_step(client, timed):
 def test_create_group_bad_input_is_explained_on_the_same_screen(client, timed):
     handset, _ = my_groups(client, AMINA)
     handset.send("1")
-    assert handset.send("ab").startswith("CON Enter a group name of 3 to 30 letters or digits.\nGroup name:")
+    assert handset.send("ab").startswith("CON Enter a group name of 3 to 30 characters, with letters.\nGroup name:")
+    # A name of digits only is refused: a member's 0 went back, then their amount became a group name.
+    assert handset.send("200000").startswith("CON Enter a group name of 3 to 30 characters, with letters.")
     handset.send("Umoja Women")
     assert handset.send("abc").startswith("CON Enter the amount in digits, like 1500.\nContribution")
     handset2, _ = my_groups(client, AMINA)
