@@ -21,6 +21,9 @@ Entering a screen that confirms something (Confirm, Pin) draws a new nonce into 
 session: every money movement's idempotency key carries it (menus/context.py), so
 each confirmation is its own movement while a replayed hop reuses the same key.
 
+A USSD session left mid-flow is marked by phone (menus/session.py): the next dial
+opens with "Your last session timed out. Nothing was changed."
+
 A hop runs at most one action, so an `Invalid` or `Stop` raised by an action rolls
 the hop's transaction back: nothing it wrote survives (no savepoint needed, which
 saves three round trips on every action hop). Actions that must keep a write while
@@ -59,6 +62,8 @@ EMPTY_INPUT = T(N_("Please enter a choice."))
 PIN_SHAPE = T(N_("Enter 4 digits."))
 NOT_THIS_SESSION = T(N_("This session has ended. Please dial again."))
 """The answer to a request that is not this session's next hop (another phone, an unknown text)."""
+SESSION_TIMED_OUT = T(N_("Your last session timed out. Nothing was changed."))
+"""Said on the first screen of a dial after a USSD session was left unfinished."""
 
 
 class Reprompt(NamedTuple):
@@ -109,8 +114,13 @@ class Engine:
         outcome, screen_name, state, secret_input = "ok", None, None, False
         try:
             with hop_deadline(services.settings.HOP_DEADLINE_MS):
-                state = self.store.load(channel.name, session_id)
                 raw_text = raw_text or ""
+                timed_out = False
+                if channel.cumulative:
+                    state, marked = self.store.load_marked(channel.name, session_id, phone)
+                    timed_out = marked and state is None
+                else:
+                    state = self.store.load(channel.name, session_id)
                 secret_input = self._answers_secret(channel, state, raw_text)
                 if state is not None and not self._belongs(channel, state, phone, raw_text):
                     outcome = "foreign"
@@ -118,14 +128,15 @@ class Engine:
                 if state is not None and channel.cumulative and self._is_replay(state, raw_text):
                     outcome = "replay"
                     return Reply(*state.last_reply)
-                reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services)
+                reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services,
+                                                   timed_out)
                 screen_name = state.current
                 services.session.commit()
                 self._remember(state, raw_text, reply)
                 if reply.end and not channel.cumulative:
                     self.store.delete(channel.name, session_id)
                 else:
-                    self.store.save(state, channel.session_ttl)
+                    self.store.save(state, channel.session_ttl, unfinished=self._unfinished(channel, state, reply))
                 return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
             outcome = "unavailable"
@@ -196,13 +207,22 @@ class Engine:
 
     # -- movement ---------------------------------------------------------------------------------
 
-    def _step(self, channel, session_id, phone, raw_text, state, services):
+    def _unfinished(self, channel, state, reply):
+        """On USSD: True when the session stops mid-flow (not ended, past its first screen, not on a home menu)."""
+        if not channel.cumulative:
+            return None
+        screen = self.tree.screens.get(state.current)
+        return not reply.end and len(state.stack) > 1 and screen is not None and not screen.home
+
+    def _step(self, channel, session_id, phone, raw_text, state, services, timed_out=False):
         fresh = state is None or state.ended
         inputs = self._new_inputs(channel, None if fresh else state, raw_text)
         if fresh:
             state = MenuSession(channel=channel.name, session_id=session_id, phone=phone,
                                 locale=self.default_locale)
         ctx = Context(state, services, channel)
+        if timed_out:
+            ctx.notice = SESSION_TIMED_OUT
         try:
             if fresh:
                 screen = self._enter(ctx, self.tree.start)
