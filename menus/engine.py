@@ -34,8 +34,8 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from redis.exceptions import RedisError
@@ -43,7 +43,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
-from app.i18n import N_, T
+from app.i18n import N_, T, Text
 from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
 from menus.context import NONCE, Context
@@ -89,6 +89,23 @@ class ChannelProfile:
     measure: Callable[[str], int] = len
     normalize: Callable[[str], str] = str
     page_size: int = 9
+    wording: Mapping[str, str] = field(default_factory=dict)
+    """The channel's own words for the few messages that name a channel's gesture ("Please dial
+    again"): msgid -> this channel's msgid, same parameters. Absent: the message as written (USSD's)."""
+
+    keywords: Mapping[str, str] = field(default_factory=dict)
+    """Words meaning a navigation input anywhere (chat: `back` -> `0`), matched case-insensitively."""
+    shortcuts: Mapping[str, str] = field(default_factory=dict)
+    """Words leading straight to a screen anywhere (chat: `balance`); signed-in sessions only,
+    except to an End (`exit`). A screen the tree lacks is ignored."""
+
+    def words(self, message):
+        """`message` in this channel's words (a Text or a msgid)."""
+        if isinstance(message, Text) and message.msgid in self.wording:
+            return Text(self.wording[message.msgid], message.params)
+        if isinstance(message, str) and message in self.wording:
+            return self.wording[message]
+        return message
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,7 @@ class Engine:
                 secret_input = self._answers_secret(channel, state, raw_text)
                 if state is not None and not self._belongs(channel, state, phone, raw_text):
                     outcome = "foreign"
-                    return Reply(channel.normalize(NOT_THIS_SESSION.render(self.default_locale)), True)
+                    return Reply(channel.normalize(channel.words(NOT_THIS_SESSION).render(self.default_locale)), True)
                 if state is not None and channel.cumulative and self._is_replay(state, raw_text):
                     outcome = "replay"
                     return Reply(*state.last_reply)
@@ -238,11 +255,20 @@ class Engine:
             return self._finish(ctx, channel, stop.message), state, "stop"
 
     def _finish(self, ctx, channel, message):
-        return Reply(channel.normalize(ctx.translate(message)), True)
+        return Reply(channel.normalize(ctx.translate(channel.words(message))), True)
 
     def _input(self, ctx, screen, raw):
         state = ctx.state
         raw = raw.strip()
+        word = raw.casefold()
+        raw = ctx.channel.keywords.get(word, raw)
+        shortcut = self.tree.screens.get(ctx.channel.shortcuts.get(word))
+        if isinstance(screen, Menu) and any(ctx.translate(option.label).casefold() == word
+                                            for option in screen.visible_options(ctx)):
+            shortcut = None  # this menu's own option of that name comes first (a group's Balance)
+        if shortcut is not None and not screen.sensitive and (state.authenticated or isinstance(shortcut, End)):
+            state.stack, state.errors = [self.tree.home] if state.authenticated else [], 0
+            return self._enter(ctx, shortcut.name)
         if raw == HOME:
             return self._enter(ctx, self.tree.home if state.authenticated else self.tree.start)
         if raw == BACK and len(state.stack) > 1:
