@@ -13,7 +13,7 @@ def menu_session_key(channel, session_id):
 
 
 def chat_expired_key(channel, session_id):
-    """Marks a chat whose session expired, so the next message says so once."""
+    """Marks a phone's session left unfinished (chat, USSD), so the next message or dial says it expired."""
     return f"{PREFIX}:expired:{channel}:{session_id}"
 
 

@@ -9,7 +9,9 @@
   and walks the SAME member tree as USSD through `menus.engine.Engine` with a chat
   profile: numbered options, no 160-character pages, one input per message, session
   keyed by the number with CHAT_SESSION_TTL of inactivity. `menu`, `hi`, `hello`,
-  `habari` go to the main menu (or start again when not logged in); a member whose
+  `habari` go to the main menu (or start again when not logged in); `back`/`rudi`,
+  `home`/`mwanzo`, `exit`/`ondoka` and `balance`/`salio` work on any screen; the few
+  messages that say "dial" are worded for a chat (CHAT_WORDING); a member whose
   session timed out is told so once (marker app.keys.chat_expired_key).
 - `/whatsapp/status` hands Twilio's status callback to the outbox, applied once.
 """
@@ -28,7 +30,8 @@ from app.phones import InvalidPhone, normalize_phone
 from app.unit_of_work import callback_unit
 from channels.throttle import failed_check, over_limit
 from channels.whatsapp_privacy import forget_pin_message
-from menus.engine import HOME, UNAVAILABLE, ChannelProfile
+from menus.engine import BACK, HOME, NOT_THIS_SESSION, TOO_MANY_ERRORS, UNAVAILABLE, ChannelProfile
+from menus.member.pin_reset import CODE_GONE
 
 bp = Blueprint("whatsapp", __name__)
 
@@ -44,9 +47,22 @@ EXPIRED_NOTE = T(N_("Your session timed out, so we started again."))
 FAILED = T(N_("Sorry, something went wrong. Send MENU to start again."))
 
 
+CHAT_WORDING = {
+    TOO_MANY_ERRORS.msgid: N_("Too many invalid entries. Send MENU to start again."),
+    NOT_THIS_SESSION.msgid: N_("This session has ended. Send MENU to start again."),
+    CODE_GONE.msgid: N_("That code no longer works. Send MENU and choose Forgot PIN to ask again."),
+}
+"""A chat is not dialled: the engine's few channel-specific messages in WhatsApp's words."""
+CHAT_KEYWORDS = {"back": BACK, "rudi": BACK, "home": HOME, "mwanzo": HOME}
+"""Navigation by word, anywhere: a chat member need not learn `0` and `00`."""
+CHAT_SHORTCUTS = {"balance": "savings_balance", "salio": "savings_balance", "exit": "goodbye", "ondoka": "goodbye"}
+"""Words that lead straight to a screen of the member tree, anywhere (menus.engine.ChannelProfile.shortcuts)."""
+
+
 def chat_profile(settings):
     return ChannelProfile(name=CHANNEL, session_ttl=settings.CHAT_SESSION_TTL, max_chars=None,
-                          cumulative=False)
+                          cumulative=False, wording=CHAT_WORDING, keywords=CHAT_KEYWORDS,
+                          shortcuts=CHAT_SHORTCUTS)
 
 
 def signature_required(config, settings):

@@ -13,6 +13,7 @@ from app.members.errors import AccountBlocked
 from menus.screens import Stop
 
 NUMBER_CHANGED = T(N_("This session has ended. Please dial again."))
+"""The same words as the engine's NOT_THIS_SESSION: each channel words it its own way (ChannelProfile.wording)."""
 
 NONCE = "_nonce"
 """Session data key of the current confirmation's nonce, drawn by the engine on entering a Confirm or Pin."""

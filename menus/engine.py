@@ -1,7 +1,8 @@
 """The menu engine: one step of one session per request, on any channel.
 
 `Engine.handle` loads the session from Redis, works out the new input, moves
-through the tree (navigation `0` back, `00` home, `98` more), runs the screen's
+through the tree (navigation `0` back, `00` home, `98` more on any screen shown in
+pages; `0` on a home menu shows it again), runs the screen's
 action against the domain services, renders the next screen for the channel's
 limits, commits once, and saves the session. It knows nothing of HTTP or of any
 provider: channels describe themselves with a `ChannelProfile`.
@@ -20,6 +21,9 @@ Entering a screen that confirms something (Confirm, Pin) draws a new nonce into 
 session: every money movement's idempotency key carries it (menus/context.py), so
 each confirmation is its own movement while a replayed hop reuses the same key.
 
+A USSD session left mid-flow is marked by phone (menus/session.py): the next dial
+opens with "Your last session timed out. Nothing was changed."
+
 A hop runs at most one action, so an `Invalid` or `Stop` raised by an action rolls
 the hop's transaction back: nothing it wrote survives (no savepoint needed, which
 saves three round trips on every action hop). Actions that must keep a write while
@@ -30,8 +34,8 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from redis.exceptions import RedisError
@@ -40,7 +44,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
 from app.hop_counters import count_hop
-from app.i18n import N_, T
+from app.i18n import N_, T, Text
 from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
 from menus.context import NONCE, Context
@@ -59,6 +63,8 @@ EMPTY_INPUT = T(N_("Please enter a choice."))
 PIN_SHAPE = T(N_("Enter 4 digits."))
 NOT_THIS_SESSION = T(N_("This session has ended. Please dial again."))
 """The answer to a request that is not this session's next hop (another phone, an unknown text)."""
+SESSION_TIMED_OUT = T(N_("Your last session timed out. Nothing was changed."))
+"""Said on the first screen of a dial after a USSD session was left unfinished."""
 
 
 class Reprompt(NamedTuple):
@@ -84,6 +90,23 @@ class ChannelProfile:
     measure: Callable[[str], int] = len
     normalize: Callable[[str], str] = str
     page_size: int = 9
+    wording: Mapping[str, str] = field(default_factory=dict)
+    """The channel's own words for the few messages that name a channel's gesture ("Please dial
+    again"): msgid -> this channel's msgid, same parameters. Absent: the message as written (USSD's)."""
+
+    keywords: Mapping[str, str] = field(default_factory=dict)
+    """Words meaning a navigation input anywhere (chat: `back` -> `0`), matched case-insensitively."""
+    shortcuts: Mapping[str, str] = field(default_factory=dict)
+    """Words leading straight to a screen anywhere (chat: `balance`); signed-in sessions only,
+    except to an End (`exit`). A screen the tree lacks is ignored."""
+
+    def words(self, message):
+        """`message` in this channel's words (a Text or a msgid)."""
+        if isinstance(message, Text) and message.msgid in self.wording:
+            return Text(self.wording[message.msgid], message.params)
+        if isinstance(message, str) and message in self.wording:
+            return self.wording[message]
+        return message
 
 
 @dataclass(frozen=True)
@@ -109,23 +132,29 @@ class Engine:
         outcome, screen_name, state, secret_input, redis_down = "ok", None, None, False, False
         try:
             with hop_deadline(services.settings.HOP_DEADLINE_MS):
-                state = self.store.load(channel.name, session_id)
                 raw_text = raw_text or ""
+                timed_out = False
+                if channel.cumulative:
+                    state, marked = self.store.load_marked(channel.name, session_id, phone)
+                    timed_out = marked and state is None
+                else:
+                    state = self.store.load(channel.name, session_id)
                 secret_input = self._answers_secret(channel, state, raw_text)
                 if state is not None and not self._belongs(channel, state, phone, raw_text):
                     outcome = "foreign"
-                    return Reply(channel.normalize(NOT_THIS_SESSION.render(self.default_locale)), True)
+                    return Reply(channel.normalize(channel.words(NOT_THIS_SESSION).render(self.default_locale)), True)
                 if state is not None and channel.cumulative and self._is_replay(state, raw_text):
                     outcome = "replay"
                     return Reply(*state.last_reply)
-                reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services)
+                reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services,
+                                                   timed_out)
                 screen_name = state.current
                 services.session.commit()
                 self._remember(state, raw_text, reply)
                 if reply.end and not channel.cumulative:
                     self.store.delete(channel.name, session_id)
                 else:
-                    self.store.save(state, channel.session_ttl)
+                    self.store.save(state, channel.session_ttl, unfinished=self._unfinished(channel, state, reply))
                 return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
             outcome, redis_down = "unavailable", isinstance(exc, RedisError)
@@ -198,13 +227,22 @@ class Engine:
 
     # -- movement ---------------------------------------------------------------------------------
 
-    def _step(self, channel, session_id, phone, raw_text, state, services):
+    def _unfinished(self, channel, state, reply):
+        """On USSD: True when the session stops mid-flow (not ended, past its first screen, not on a home menu)."""
+        if not channel.cumulative:
+            return None
+        screen = self.tree.screens.get(state.current)
+        return not reply.end and len(state.stack) > 1 and screen is not None and not screen.home
+
+    def _step(self, channel, session_id, phone, raw_text, state, services, timed_out=False):
         fresh = state is None or state.ended
         inputs = self._new_inputs(channel, None if fresh else state, raw_text)
         if fresh:
             state = MenuSession(channel=channel.name, session_id=session_id, phone=phone,
                                 locale=self.default_locale)
         ctx = Context(state, services, channel)
+        if timed_out:
+            ctx.notice = SESSION_TIMED_OUT
         try:
             if fresh:
                 screen = self._enter(ctx, self.tree.start)
@@ -220,11 +258,20 @@ class Engine:
             return self._finish(ctx, channel, stop.message), state, "stop"
 
     def _finish(self, ctx, channel, message):
-        return Reply(channel.normalize(ctx.translate(message)), True)
+        return Reply(channel.normalize(ctx.translate(channel.words(message))), True)
 
     def _input(self, ctx, screen, raw):
         state = ctx.state
         raw = raw.strip()
+        word = raw.casefold()
+        raw = ctx.channel.keywords.get(word, raw)
+        shortcut = self.tree.screens.get(ctx.channel.shortcuts.get(word))
+        if isinstance(screen, Menu) and any(ctx.translate(option.label).casefold() == word
+                                            for option in screen.visible_options(ctx)):
+            shortcut = None  # this menu's own option of that name comes first (a group's Balance)
+        if shortcut is not None and not screen.sensitive and (state.authenticated or isinstance(shortcut, End)):
+            state.stack, state.errors = [self.tree.home] if state.authenticated else [], 0
+            return self._enter(ctx, shortcut.name)
         if raw == HOME:
             return self._enter(ctx, self.tree.home if state.authenticated else self.tree.start)
         if raw == BACK and len(state.stack) > 1:
@@ -234,7 +281,9 @@ class Engine:
                 state.stack.pop()
             state.page, state.errors = 0, 0
             return self._enter(ctx, state.stack.pop(), going_back=True)
-        if raw == MORE and isinstance(screen, Paged):
+        if raw == BACK and screen.home:
+            return screen  # nowhere to go back to: the same menu again, not an error
+        if raw == MORE and (state.more_pages or isinstance(screen, Paged)):
             state.page += 1
             return screen
         try:
@@ -257,6 +306,8 @@ class Engine:
         if ctx.state.errors >= self.max_errors:
             raise Stop(TOO_MANY_ERRORS)
         ctx.error = message
+        if not isinstance(screen, Paged):
+            ctx.state.page = 0  # the error line heads the first page of a screen split in pages
         return screen
 
     def _run(self, ctx, screen, raw):

@@ -1,10 +1,14 @@
 """Rendering a screen as text within a channel's limits.
 
 USSD screens must fit `max_chars` (160 by default, measured the way the channel
-counts: GSM-7 septets); a Paged list shows as many lines as fit and offers `98`
-for more. Chat channels have no such limit and show `page_size` lines a page.
-Navigation hints, error lines and notices are added only where they fit: the
-prompt and its options always show whole.
+counts: GSM-7 septets). The navigation line `0 Back 00 Menu` is never given up to
+make room: a screen too full to keep it is shown a page at a time, `98 More` on
+every page but the last (a Paged list repeats its title on each page; any other
+screen is split line by line, its option numbers unchanged). Chat channels have
+no length limit and show `page_size` lines of a list a page. A notice (what the
+last action did) is kept, paging if need be, except on a home menu, which shows
+whole on one screen; an error line is added only where it
+still fits (the screen shown again says the input was not taken).
 """
 
 from app.i18n import N_, T, Text
@@ -31,23 +35,33 @@ def render_screen(ctx, screen, channel):
 
     notice = [ctx.translate(ctx.notice)] if ctx.notice is not None else []
     error = [ctx.translate(ctx.error)] if ctx.error is not None else []
-    head = error + [ctx.translate(screen.prompt_text(ctx))]
+    prompt = [ctx.translate(screen.prompt_text(ctx))]
     if isinstance(screen, End):
-        return Reply(fit(channel, "\n".join(notice + head)), True)
+        ctx.state.more_pages = False
+        return Reply(fit(channel, "\n".join(notice + error + prompt)), True)
+    nav = nav_hint(ctx, screen)
+    if isinstance(screen, Paged):
+        return Reply(render_page(ctx, screen, channel, notice + error + prompt, nav), False)
     body = []
     if isinstance(screen, Menu):
         body = [f"{number}. {ctx.translate(option.label)}"
                 for number, option in enumerate(screen.visible_options(ctx), start=1)]
     elif isinstance(screen, Confirm):
         body = [ctx.translate(line) for line in YES_NO]
-    elif isinstance(screen, Paged):
-        return Reply(render_page(ctx, screen, channel, notice + head), False)
-    # The prompt and its options must show whole; the error line, then a notice, only if they still fit.
-    lines = head[-1:] + body
-    for extra in (error, notice):
-        if extra and fits(channel, extra + lines):
-            lines = extra + lines
-    return Reply(fit(channel, join_fitting(channel, lines, nav_hint(ctx, screen))), False)
+    if screen.home and not fits(channel, notice + prompt + body):
+        notice = []  # a home menu shows whole, on one screen: a welcome note gives way
+    lines = notice + prompt + body
+    if not fits(channel, lines + nav):
+        # Too full for the navigation line: page the screen's own lines instead of dropping it.
+        return Reply(render_pages(ctx, channel, [], split_lines(lines), nav, None), False)
+    if error and fits(channel, notice + error + prompt + body + nav):
+        lines = notice + error + prompt + body
+    ctx.state.more_pages = False
+    return Reply(fit(channel, "\n".join(channel.normalize(line) for line in lines + nav)), False)
+
+
+def split_lines(lines):
+    return [part for line in lines for part in line.split("\n")]
 
 
 def fits(channel, lines):
@@ -56,18 +70,8 @@ def fits(channel, lines):
         channel.measure("\n".join(channel.normalize(line) for line in lines)) <= channel.max_chars
 
 
-def join_fitting(channel, lines, optional):
-    """Join `lines`, then each optional line only if the result still fits."""
-    text = "\n".join(channel.normalize(line) for line in lines)
-    for extra in optional:
-        candidate = f"{text}\n{channel.normalize(extra)}"
-        if channel.max_chars is None or channel.measure(candidate) <= channel.max_chars:
-            text = candidate
-    return text
-
-
 def fit(channel, text):
-    """Normalise for the channel and cut what still does not fit (a last resort)."""
+    """Normalise for the channel and cut what still does not fit (a last resort: pages come first)."""
     text = channel.normalize(text)
     if channel.max_chars is None:
         return text
@@ -76,34 +80,44 @@ def fit(channel, text):
     return text
 
 
-def page_bounds(ctx, screen, channel, head, labels):
-    """Split `labels` into pages that fit; return the list of (start, end) index pairs."""
-    numbered = screen.select is not None
-    lines = [f"{i + 1}. {label}" if numbered else label for i, label in enumerate(labels)]
-    more = ctx.translate(MORE_HINT)
+def page_bounds(channel, head, lines, tail, more, page_size):
+    """Split `lines` into pages of `head + lines[start:end] + [more] + tail` that fit.
+
+    Every page but the last carries `more`; a page holds at least one line and at most
+    `page_size` (None: no count limit). Returns the list of (start, end) index pairs.
+    """
     pages, start = [], 0
     while start < len(lines):
         end = start + 1
-        while end < len(lines) and end - start < channel.page_size:
+        while end < len(lines) and (page_size is None or end - start < page_size):
             has_more = end + 1 < len(lines)
-            candidate = head + lines[start:end + 1] + ([more] if has_more else [])
-            if channel.max_chars is not None and channel.measure(
-                    "\n".join(channel.normalize(line) for line in candidate)) > channel.max_chars:
+            if not fits(channel, head + lines[start:end + 1] + ([more] if has_more else []) + tail):
                 break
             end += 1
         pages.append((start, end))
         start = end
-    return pages, lines
+    return pages
 
 
-def render_page(ctx, screen, channel, head):
-    items = screen.items(ctx)
-    if not items:
-        return fit(channel, join_fitting(channel, head + [ctx.translate(screen.empty)], nav_hint(ctx, screen)))
-    labels = [ctx.translate(item_label(item)) for item in items]
-    pages, lines = page_bounds(ctx, screen, channel, head, labels)
+def render_pages(ctx, channel, head, lines, tail, page_size):
+    """The session's current page of `lines` (clamped to the last), remembering whether more follow."""
+    more = ctx.translate(MORE_HINT)
+    pages = page_bounds(channel, head, lines, tail, more, page_size) or [(0, 0)]
     page = min(ctx.state.page, len(pages) - 1)
     ctx.state.page = page
+    ctx.state.more_pages = page + 1 < len(pages)
     start, end = pages[page]
-    body = lines[start:end] + ([ctx.translate(MORE_HINT)] if page + 1 < len(pages) else [])
-    return fit(channel, join_fitting(channel, head + body, nav_hint(ctx, screen)))
+    body = lines[start:end] + ([more] if ctx.state.more_pages else [])
+    return fit(channel, "\n".join(channel.normalize(line) for line in head + body + tail))
+
+
+def render_page(ctx, screen, channel, head, nav):
+    items = screen.items(ctx)
+    if not items:
+        return render_pages(ctx, channel, head, [ctx.translate(screen.empty)], nav, None)
+    labels = [ctx.translate(item_label(item)) for item in items]
+    lines = [f"{i + 1}. {label}" if screen.select is not None else label for i, label in enumerate(labels)]
+    more = ctx.translate(MORE_HINT)
+    while len(head) > 1 and not fits(channel, head + lines[:1] + [more] + nav):
+        head = head[1:]  # a notice or error line gives way to the list and its navigation
+    return render_pages(ctx, channel, head, lines, nav, channel.page_size)

@@ -4,13 +4,21 @@ A session holds the screen stack, the inputs collected so far, the member's
 locale and id, and what is needed to answer a repeated request: a keyed digest
 of the previous raw text (never the text itself, which on USSD contains PINs)
 and the last reply. It never holds a PIN.
+
+On USSD a phone's session left unfinished (mid-flow, not ended) is also marked by
+phone, so the next dial can say the last session timed out and nothing was changed
+(WhatsApp does the same in channels/whatsapp.py). The mark is read with the session
+and written with it, in one round trip each: a hop costs no extra call.
 """
 
 import json
 from dataclasses import dataclass, field, fields
 
-from app.keys import menu_session_key
+from app.keys import chat_expired_key, menu_session_key
 from app.money import Money
+
+UNFINISHED_MEMORY = 24 * 3600
+"""How long after a session was left unfinished the next dial is told it timed out."""
 
 
 def encode_value(value):
@@ -37,6 +45,8 @@ class MenuSession:
     member_id: int | None = None
     authenticated: bool = False
     page: int = 0
+    more_pages: bool = False
+    """The screen last shown has pages after this one: `98` turns the page."""
     errors: int = 0
     prev_len: int = 0
     prev_digest: str | None = None
@@ -61,10 +71,26 @@ class SessionStore:
             return None
         return MenuSession(**json.loads(raw, object_hook=decode_value))
 
-    def save(self, session, ttl):
+    def load_marked(self, channel, session_id, phone):
+        """(the stored session or None, True when the phone's last session was left unfinished)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(menu_session_key(channel, session_id))
+        pipe.exists(chat_expired_key(channel, phone))
+        raw, marked = pipe.execute()
+        state = None if raw is None else MenuSession(**json.loads(raw, object_hook=decode_value))
+        return state, bool(marked)
+
+    def save(self, session, ttl, *, unfinished=None):
+        """Store `session`; `unfinished` True/False marks or clears its phone's mark (None: untouched)."""
         state = {f.name: getattr(session, f.name) for f in fields(session)}
-        self.redis.set(menu_session_key(session.channel, session.session_id),
-                       json.dumps(state, separators=(",", ":"), default=encode_value), ex=ttl)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(menu_session_key(session.channel, session.session_id),
+                 json.dumps(state, separators=(",", ":"), default=encode_value), ex=ttl)
+        if unfinished is True:
+            pipe.set(chat_expired_key(session.channel, session.phone), 1, ex=UNFINISHED_MEMORY)
+        elif unfinished is False:
+            pipe.delete(chat_expired_key(session.channel, session.phone))
+        pipe.execute()
 
     def delete(self, channel, session_id):
         self.redis.delete(menu_session_key(channel, session_id))

@@ -18,7 +18,7 @@ class GroupError(Exception):
 
 
 class InvalidGroupName(GroupError):
-    message = T(N_("Enter a group name of 3 to 30 letters or digits."))
+    message = T(N_("Enter a group name of 3 to 30 characters, with letters."))
 
 
 class InvalidAmount(GroupError):

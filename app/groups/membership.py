@@ -108,7 +108,8 @@ class Memberships:
     @staticmethod
     def clean_name(raw):
         name = " ".join((raw or "").split())
-        if not NAME_PATTERN.match(name):
+        if not NAME_PATTERN.match(name) or not any(char.isalpha() for char in name):
+            # Digits alone are no name: on a phone they are an amount or a `0` typed one screen late.
             raise errors.InvalidGroupName()
         return name
 

@@ -3,7 +3,8 @@
 `groups` lists the member's groups (then Create group, Join group); choosing one keeps
 its id in the session and opens `group_home`, whose official-only options (members
 with arrears, join requests, payouts: group_officials.py) are hidden from ordinary
-members. Creating and joining are in group_joining.py. Money screens ask the PIN.
+members. Creating and joining are in group_joining.py. Looking at the balance needs
+no PIN beyond the login's; moving money asks for it again.
 """
 
 from app.groups.periods import period_name
@@ -109,7 +110,7 @@ SCREENS = [
     Paged("groups", N_("My groups"), items=group_items, select=choose_group,
           next={"group": "group_home", "create": "group_create_name", "join": "group_join_code"}),
     Menu("group_home", group_title, options=[
-        Option(N_("Balance"), "group_balance_pin"),
+        Option(N_("Balance"), "group_summary"),
         Option(N_("Contribute"), "group_contribute_amount"),
         Option(N_("Last contributions"), "group_history"),
         Option(N_("Members and arrears"), "group_members", visible=is_official),
@@ -118,7 +119,6 @@ SCREENS = [
         Option(N_("Start payouts"), "group_payout_start", visible=payouts_off),
         Option(N_("Set roles"), "group_roles", visible=group_roles.is_chair),
     ]),
-    Pin("group_balance_pin", N_("Enter your PIN:"), action=pin_check, next="group_summary"),
     Paged("group_summary", group_title, items=summary_lines, next="main"),
     Input("group_contribute_amount", contribute_prompt, key="amount", parse=contribution_amount,
           next="group_contribute_source"),

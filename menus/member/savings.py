@@ -1,7 +1,7 @@
 """Savings: balance, mini-statement, deposit and withdraw by mobile money.
 
-Showing money asks for the PIN again (DESIGN: anything that moves or shows money),
-even after the PIN at dial: a phone left unlocked mid-session shows no balance.
+Looking needs no PIN beyond the one given at login (one PIN per session, as
+M-Pesa does); moving money out asks for it again.
 
 A deposit asks the member's mobile money for the amount (the ledger posts when
 the operator confirms); a withdrawal shows the fee, asks the PIN, then reserves
@@ -67,13 +67,11 @@ def move_money(ctx, start):
 
 SCREENS = [
     Menu("savings", N_("Savings"), options=[
-        Option(N_("Balance"), "savings_balance_pin"),
-        Option(N_("Mini-statement"), "savings_statement_pin"),
+        Option(N_("Balance"), "savings_balance"),
+        Option(N_("Mini-statement"), "savings_statement"),
         Option(N_("Deposit"), "savings_deposit_amount"),
         Option(N_("Withdraw"), "savings_withdraw_amount"),
     ]),
-    Pin("savings_balance_pin", N_("Enter your PIN:"), action=pin_check, next="savings_balance"),
-    Pin("savings_statement_pin", N_("Enter your PIN:"), action=pin_check, next="savings_statement"),
     Paged("savings_balance", N_("My savings"), items=balance_lines, next="main"),
     Paged("savings_statement", N_("Last movements"), items=statement_lines, next="main",
           empty=N_("No movements yet.")),

@@ -120,3 +120,46 @@ def test_a_quick_reply_button_answers_with_its_payload(client, chat, amina):
     log_in(chat)
     form = {**inbound_form(PHONE, "Akiba"), "ButtonText": "Akiba", "ButtonPayload": "1"}
     assert twiml_text(signed_post(client, "/whatsapp/inbound", form)).startswith("Savings\n1. Balance")
+
+
+# -- words anywhere, and the channel's own words ------------------------------------------------------
+
+
+@pytest.mark.parametrize("back, home", [("back", "home"), ("Rudi", "MWANZO")])
+def test_back_and_home_words_work_anywhere(chat, amina, back, home):
+    menu = log_in(chat)
+    savings = chat.send("1")
+    chat.send("4")  # Withdraw amount
+    assert chat.send(back) == savings
+    chat.send("4")
+    assert chat.send(home) == menu
+
+
+@pytest.mark.parametrize("word", ["balance", "Salio"])
+def test_balance_word_shows_the_balance_from_any_screen(chat, amina, word):
+    log_in(chat)
+    chat.send("3")  # Payments
+    body = chat.send(word)
+    assert body.startswith("My savings\nAvailable: KES") and "0 Back 00 Menu" in body
+
+
+def test_balance_word_before_login_asks_the_pin_first(chat, amina):
+    chat.send("hi")
+    assert "Available" not in chat.send("balance")
+
+
+@pytest.mark.parametrize("word", ["exit", "ondoka"])
+def test_exit_word_ends_the_chat(chat, amina, word):
+    log_in(chat)
+    chat.send("1")
+    assert chat.send(word) == "Thank you for using Pamoja."
+    assert chat.send("hi") == "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)"
+
+
+def test_whatsapp_never_says_dial_again(chat, amina):
+    log_in(chat)
+    chat.send("1")
+    for typed in ("x", "y"):
+        chat.send(typed)
+    ended = chat.send("z")
+    assert ended == "Too many invalid entries. Send MENU to start again." and "dial" not in ended.casefold()

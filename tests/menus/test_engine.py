@@ -271,8 +271,41 @@ def test_double_zero_goes_home_from_deep(phone):
     phone.send("1")
     reply = phone.send("00")
     assert reply.text.startswith("Savings\n1. Count")
-    # Home resets the back-stack: 0 on the home menu is just an invalid choice.
-    assert "Choose a number from the list." in phone.send("0").text
+    # Home resets the back-stack: 0 on the home menu shows it again, not an error.
+    assert phone.send("0").text == reply.text
+
+
+def test_zero_on_the_home_menu_is_not_an_error(phone):
+    home = phone.dial()
+    for _ in range(5):  # never counted towards "too many invalid entries"
+        assert phone.send("0") == home
+
+
+def full_screen_tree():
+    options = [Option(f"Option number {n} with a long label", "bye") for n in range(1, 9)]
+    return MenuTree("t", start="home", home="home", screens=[
+        Menu("home", "Home", home=True, options=[Option("Full", "full"), Option("Ask", "ask")]),
+        Menu("full", "A menu too full for one screen", options=options),
+        Confirm("ask", "Line one of a long summary\n" + "\n".join(f"Detail {n}: KES 1,000.00" for n in range(9)),
+                next="bye", cancel="bye"),
+        End("bye", "Goodbye."),
+    ])
+
+
+@pytest.mark.parametrize("choice, count_lines", [("1", lambda t: [row for row in t.split("\n") if ". Option" in row]),
+                                                 ("2", lambda t: [row for row in t.split("\n") if "Detail" in row])])
+def test_a_full_screen_pages_and_keeps_its_navigation_line(ussd, services, redis, choice, count_lines):
+    dialer = Dialer(Engine(full_screen_tree(), SessionStore(redis), secret="p"), ussd, services, session_id="s-full")
+    dialer.dial()
+    pages = [fits(dialer.send(choice))]
+    while "98 More" in pages[-1].text:
+        pages.append(fits(dialer.send("98")))
+    assert len(pages) > 1
+    for page in pages:
+        assert page.text.endswith("0 Back 00 Menu"), page.text
+    assert sum(len(count_lines(page.text)) for page in pages) in (8, 9)
+    # The last page takes the screen's answer; option numbers are unchanged by paging.
+    assert dialer.send("1").text == "Goodbye."
 
 
 def test_nav_hint_shown_below_home(phone):

@@ -220,7 +220,7 @@ def test_double_zero_from_a_deep_screen_returns_to_main(client):
     handset.send("5")
     handset.send("2")
     assert handset.send("00").startswith("CON Pamoja\n1. Savings")
-    assert handset.send("0").startswith("CON Choose a number from the list.\nPamoja")
+    assert handset.send("0").startswith("CON Pamoja\n1. Savings")  # 0 on the main menu is not an error
 
 
 def test_back_from_account_returns_to_main(client):
@@ -248,3 +248,42 @@ def test_agent_registered_member_sets_a_pin_on_first_dial(client, services):
     assert handset.send("5739").startswith("CON Your PIN is set.\nPamoja\n1. Savings")
     assert not services.members.by_phone(PHONE).needs_pin
     login(client, pin="5739")
+
+
+# -- expiry said ------------------------------------------------------------------------------------
+
+
+def timed_out(redis, handset):
+    """The session's TTL ran out (the way Redis forgets it)."""
+    redis.delete(f"pamoja:session:ussd:{handset.session_id}")
+
+
+def test_the_dial_after_a_session_timed_out_mid_flow_says_so(client, redis):
+    handset = register(client)
+    handset.send("1")
+    handset.send("4")  # Withdraw: the amount screen, then the member walks away
+    timed_out(redis, handset)
+    again = UssdPhone(client, PHONE)
+    assert again.dial() == ("CON Your last session timed out. Nothing was changed.\n"
+                            "Welcome to Pamoja. Enter your PIN:\n(Forgot PIN? Reply #)")
+    assert again.send("4821").startswith("CON Pamoja\n1. Savings")
+    assert login(client)  # said once: the next dial is the usual one
+
+
+def test_the_dial_after_a_finished_or_idle_home_session_says_nothing(client, redis):
+    handset = register(client)
+    handset.send("6")  # Exit: ended
+    assert login(client)
+    idle = login(client)  # left on the main menu: nothing was half done
+    timed_out(redis, idle)
+    assert login(client)
+
+
+def test_the_expiry_note_is_in_the_login_screens_language(client, redis):
+    # Nothing personal before the PIN, not even the member's language: the note reads like the login screen.
+    handset = register(client, language="2")
+    handset.send("1")
+    handset.send("4")
+    timed_out(redis, handset)
+    assert UssdPhone(client, PHONE).dial().startswith("CON Your last session timed out. Nothing was changed.\n"
+                                                      "Welcome to Pamoja.")

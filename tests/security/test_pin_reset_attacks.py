@@ -8,6 +8,7 @@ from app.members.pin_hashing import pin_matches
 from app.one_time_codes import CodeError
 from tests.app.staff.staff_helpers import new_staff, typed
 from tests.messaging_helpers import messages_to
+from tests.money_helpers import fund_savings
 from tests.ussd_helpers import UssdPhone, register
 
 AMINA, BARAKA = "+254712345678", "+254722000111"
@@ -25,7 +26,9 @@ def test_asking_alone_changes_nothing_and_hash_is_never_counted(client, services
     assert messages_to(session, AMINA, "pin_reset") == []
     assert "1. Savings" in again.send("4821")  # a member who remembers the PIN still signs in
     assert again.send("1").startswith("CON Savings")
-    again.send("1")
+    fund_savings(services, services.members.by_phone(AMINA), 100_000)
+    again.send("4")  # Withdraw: moving money out asks the PIN again
+    again.send("500")
     assert again.send("#").startswith("CON Enter 4 digits.")  # a money PIN screen has no escape
 
 

@@ -49,8 +49,7 @@ def test_a_hijacker_does_not_get_the_replayed_reply(client, services, redis):
     fund_savings(services, services.members.by_phone(AMINA), 150_000)
     amina = signed_in(client)
     amina.send("1")
-    amina.send("1")
-    balance = amina.send("4821")
+    balance = amina.send("1")
     assert "KES 1,500" in balance
     attacker = hijacker(client, amina)
     assert attacker.post(amina.text) == ENDED  # the same text is a replay for Amina, not for another phone
@@ -75,7 +74,7 @@ def test_a_text_that_does_not_extend_the_path_is_not_this_session(client, servic
     for text in ("9*9*9", "4821*3", "4822*1*2", amina.text[:-1], "x" + amina.text + "*2"):
         assert amina.post(text) == ENDED, text
         assert stored(redis, amina) == before
-    assert amina.send("2").startswith("CON Enter your PIN")  # the real path goes on
+    assert amina.send("2").startswith("CON Last movements")  # the real path goes on
 
 
 def test_a_replayed_confirmation_moves_money_once(client, services, session):

@@ -65,8 +65,7 @@ def test_block_refuses_every_channel_and_every_outflow_until_unblocked(app, clie
 
     # a session already signed in ends at its next hop that reads the member (static menus cost no query)
     assert signed_in.send("1").startswith("CON Savings")
-    assert signed_in.send("1").startswith("CON Enter your PIN")
-    assert signed_in.send("4821") == "END " + BLOCKED
+    assert signed_in.send("1") == "END " + BLOCKED  # the balance reads the member: no second PIN needed
     assert UssdPhone(client, PHONE).dial() == "END " + BLOCKED
     assert Handset(app, client, session, PHONE).send("BAL") == BLOCKED
     assert Handset(app, client, session, PHONE).send("RESET PIN") == BLOCKED
@@ -155,8 +154,7 @@ def test_phone_change_needs_the_code_sent_to_the_new_number(app, client, session
     assert "new number ending 222" in messages_to(session, PHONE, "member_access")[-1].text
     assert "now uses this number" in messages_to(session, NEW, "member_access")[-1].text
     old_session.send("1")
-    old_session.send("1")
-    assert old_session.send("4821") == "END This session has ended. Please dial again."
+    assert old_session.send("1") == "END This session has ended. Please dial again."
     new_phone = UssdPhone(client, NEW)
     new_phone.dial()
     assert "1. Savings" in new_phone.send("4821")
