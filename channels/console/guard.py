@@ -17,6 +17,7 @@
 import functools
 import time
 import uuid
+from datetime import date, timedelta
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
@@ -189,6 +190,25 @@ def page_number(default=1):
     """The `page` query parameter as a positive int (bad input: the first page)."""
     raw = request.args.get("page", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+PERIOD_DAYS = 30
+"""A report's period when the request names none: the last 30 days up to today."""
+
+
+def period(clock):
+    """(first day, last day) of the `from` and `to` query parameters (ISO dates, the deployment's local days).
+
+    Missing: the last PERIOD_DAYS days up to today. Malformed, or ending before it starts: 400."""
+    try:
+        last = date.fromisoformat(request.args["to"]) if request.args.get("to") else clock.today()
+        first = date.fromisoformat(request.args["from"]) if request.args.get("from") else \
+            last - timedelta(days=PERIOD_DAYS - 1)
+    except ValueError:
+        abort(400)
+    if first > last:
+        abort(400)
+    return first, last
 
 
 NAVIGATION = (
