@@ -21,12 +21,14 @@ from app.i18n import SUPPORTED
 from app.ratelimit import Counter, RateLimiter
 from app.services import request_services
 from app.staff.errors import AccountLocked, SignInFailed, TotpError
-from channels.console import bp
+from channels.console import bp, kept_form
 from channels.console.guard import StaffUser, end_every_session, generation, permission, sign_out_here
 from channels.console.i18n import _
 
 ENROL_MINUTES = 10
 """An enrolment started with the password must be confirmed with a code within this time."""
+CARRIED_OVER = ("lang", kept_form.SESSION_KEY)
+"""What a sign-in keeps of the session before it: the language and a form kept when the last session ended."""
 
 
 
@@ -82,10 +84,9 @@ def sign_in():
         return render_template("console/sign_in.html", next=next_page, username=username,
                                error=_("Wrong username, password or code.")), 401
     services.session.commit()
-    lang = session.get("lang")
-    session.clear()  # a new session on sign-in: nothing from before survives (fixation)
-    if lang:
-        session["lang"] = lang
+    carried = {key: session[key] for key in CARRIED_OVER if key in session}
+    session.clear()  # a new session on sign-in: nothing from before survives (fixation) but CARRIED_OVER
+    session.update(carried)
     login_user(StaffUser(actor.id, generation(actor.id)))
     session["seen"] = time.time()
     return redirect(next_page or url_for("console.home"))

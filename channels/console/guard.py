@@ -5,7 +5,9 @@
   the session is `<staff id>.<generation>`: signing out everywhere adds one to the
   staff member's generation in Redis (app/keys.py console_generation_key), so every
   older session stops loading. A session idle longer than CONSOLE_IDLE_MINUTES is
-  signed out and sent to sign-in with the page it asked for (`next`).
+  signed out and sent to sign-in with the page it asked for (`next`); a form posted
+  then (or after the browser dropped the expired cookie, which fails CSRF) goes back
+  to the page it came from, its non-secret fields kept (kept_form.py).
 - CSRF (Flask-WTF) guards every console POST; the member channels' callbacks are
   not forms and are not checked. A missing or forged token answers 400.
 - `@permission("members.view")`: signed in, then `services.staff.require(actor, ...)`
@@ -17,6 +19,7 @@
 import functools
 import time
 import uuid
+from datetime import date, timedelta
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
@@ -27,7 +30,7 @@ from app.i18n import N_
 from app.keys import console_generation_key
 from app.services import request_services
 from app.staff.errors import PermissionDenied, StaffDisabled
-from channels.console import bp
+from channels.console import bp, kept_form
 from channels.console.i18n import _, language, languages
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -100,6 +103,7 @@ def guard():
     g.pop("_login_user", None)
     g.pop("console_actor", None)
     g.pop("csrf_token", None)  # Flask-WTF keeps the signed token of this request here
+    g.pop("kept_form", None)
     g.request_id = uuid.uuid4().hex
     if request.method == "POST":
         csrf.protect()
@@ -107,13 +111,21 @@ def guard():
         now = time.time()
         idle = current_app.extensions["settings"].CONSOLE_IDLE_MINUTES * 60
         if now - session.get("seen", now) > idle:
-            wanted = request.full_path if request.method == "GET" else None
-            sign_out_here()
-            session["notice"] = "expired"
-            return redirect(url_for("console.sign_in", next=wanted))
+            return session_ended()
         session["seen"] = now
         session.permanent = True
+        kept_form.restore()
     return None
+
+
+def session_ended():
+    """Sign out and go to sign-in, back to the page asked for (GET) or the form's page with its fields kept."""
+    wanted = request.full_path if request.method == "GET" else kept_form.form_page()
+    sign_out_here()
+    if request.method == "POST":
+        kept_form.keep(wanted)
+    session["notice"] = "expired"
+    return redirect(url_for("console.sign_in", next=wanted))
 
 
 def sign_out_here():
@@ -137,6 +149,8 @@ def security_headers(response):
 
 @bp.errorhandler(CSRFError)
 def csrf_refused(error):
+    if not current_user.is_authenticated and kept_form.form_page() is not None:
+        return session_ended()  # the expired session's cookie is gone, and its CSRF token with it
     return render_template("console/error.html", title=_("Refused"),
                            message=_("This form has expired or did not come from the console. Go back, reload "
                                      "the page and try again.")), 400
@@ -191,6 +205,25 @@ def page_number(default=1):
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
+PERIOD_DAYS = 30
+"""A report's period when the request names none: the last 30 days up to today."""
+
+
+def period(clock):
+    """(first day, last day) of the `from` and `to` query parameters (ISO dates, the deployment's local days).
+
+    Missing: the last PERIOD_DAYS days up to today. Malformed, or ending before it starts: 400."""
+    try:
+        last = date.fromisoformat(request.args["to"]) if request.args.get("to") else clock.today()
+        first = date.fromisoformat(request.args["from"]) if request.args.get("from") else \
+            last - timedelta(days=PERIOD_DAYS - 1)
+    except ValueError:
+        abort(400)
+    if first > last:
+        abort(400)
+    return first, last
+
+
 NAVIGATION = (
     ("console.home", N_("Home"), None),
     ("console.dashboard", N_("Dashboard"), "loans.view"),
@@ -214,7 +247,7 @@ def console_context():
     links = [(endpoint, label) for endpoint, label, needed in NAVIGATION if can(needed)]
     username = request_services().staff.get(current_user.staff_id).username if current_user.is_authenticated else None
     return {"_": _, "lang": language(), "languages": languages(), "csrf_token": generate_csrf,
-            "navigation": links, "can": can, "username": username}
+            "navigation": links, "can": can, "username": username, "kept": kept_form.kept}
 
 
 def abort_unless(condition):

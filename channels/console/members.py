@@ -9,6 +9,11 @@ groups, payments, messages sent with their status, disputes and the audit trail
 Its actions (each a POST with a reason, to app/members/access.py or app/members/kyc):
 block and unblock, start a phone change (a code goes to the new number) and enter the
 code the member reads out, and a KYC tier change (tier 3 waits for a second staff member).
+
+The printable statement (`/members/<id>/statement`) is a page of its own, without the
+console's navigation and with a print style sheet: one account over a period
+(guard.period), the opening balance, every movement with the running balance, the
+closing balance, and the member's masked ID, as a member asks for on paper.
 """
 
 from flask import abort, render_template, request, url_for
@@ -17,7 +22,7 @@ from app.members.kyc.tiers import ID_TYPES, TIERS
 from app.services import request_services
 from channels.console import bp, queries
 from channels.console.actions import act, reason
-from channels.console.guard import can, page_number, permission
+from channels.console.guard import can, page_number, period, permission
 from channels.console.i18n import _
 
 
@@ -118,3 +123,28 @@ def change_kyc_tier(member_id):
     return on_member(member_id, lambda services, me, person: services.kyc.set_tier(
         me, person, int(tier) if tier.isdigit() else -1, reason(), id_type=request.form.get("id_type") or None,
         id_number=request.form.get("id_number") or None), tier_changed)
+
+
+@bp.route("/members/<int:member_id>/statement")
+@permission("members.view")
+def printable_statement(member_id):
+    services = request_services()
+    person = services.members.get(member_id)
+    if person is None:
+        abort(404)
+    accounts = queries.member_accounts(services.session, person.id)
+    account = next((account for account in accounts if str(account.id) == request.args.get("account")),
+                   accounts[0] if accounts else None)
+    first, last = period(services.clock)
+    opening, lines = 0, []
+    if account is not None:
+        start, end = queries.day_bounds(services.clock, first)[0], queries.day_bounds(services.clock, last)[1]
+        opening, lines = queries.account_movements(services.session, account, start, end)
+    running, balance = [], opening
+    for entry, amount in lines:
+        balance += amount
+        running.append((entry, amount, balance))
+    return render_template(
+        "console/statement_print.html", member=person, masked_id=services.members.masked_national_id(person),
+        accounts=accounts, account=account, first=first, last=last, opening=opening, lines=running,
+        closing=balance, printed_at=services.clock.now())

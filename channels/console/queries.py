@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Date, cast, distinct, func, or_, select
 
 from app.agents.models import Agent, AgentTransaction
-from app.groups.models import Group, GroupMember
+from app.groups.models import Group, GroupContribution, GroupFine, GroupMember, GroupPayout
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from app.loans.models import Loan
 from app.members.models import Member, PinResetRequest
@@ -72,6 +72,20 @@ def statement_page(session, account, page, kind=None, per_page=PAGE):
     rows = session.execute(query.order_by(LedgerEntry.id.desc()).offset((page - 1) * per_page)
                            .limit(per_page + 1)).all()
     return [(entry, amount * account.normal_sign) for entry, amount in rows[:per_page]], len(rows) > per_page
+
+
+def account_movements(session, account, start, end):
+    """(opening, [(entry, signed amount)]): the balance as the owner reads it before `start`, then the
+    movements from `start` (inclusive) to `end` (exclusive), oldest first; amounts in minor units."""
+    before = session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+                            .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+                            .where(LedgerPosting.account_id == account.id, LedgerEntry.created_at < start))
+    rows = session.execute(select(LedgerEntry, LedgerPosting.amount)
+                           .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+                           .where(LedgerPosting.account_id == account.id, LedgerEntry.created_at >= start,
+                                  LedgerEntry.created_at < end)
+                           .order_by(LedgerEntry.created_at, LedgerEntry.id)).all()
+    return int(before) * account.normal_sign, [(entry, amount * account.normal_sign) for entry, amount in rows]
 
 
 def member_loans(session, member_id):
@@ -205,6 +219,41 @@ def groups(session):
               .where(GroupMember.status == "active").group_by(GroupMember.group_id).subquery())
     return session.execute(select(Group, func.coalesce(counts.c.members, 0))
                            .outerjoin(counts, counts.c.group_id == Group.id).order_by(Group.name)).all()
+
+
+def group_pool(session, group):
+    """The group's pool account (app/groups/postings.py), or None before its first movement."""
+    return session.scalar(select(LedgerAccount).where(
+        LedgerAccount.owner_type == "group", LedgerAccount.owner_id == group.id, LedgerAccount.kind == "group_pool",
+        LedgerAccount.currency == group.currency))
+
+
+def group_entry_sources(session, group, entry_ids):
+    """{entry id: (what, member, [periods])} for the group's contributions, fines and payouts among `entry_ids`.
+
+    A contribution paid by mobile money names its payment, whose ledger entry is the one on the pool."""
+    found = {}
+    sources = (
+        ("contribution", select(GroupContribution.ledger_entry_id, GroupContribution.member_id,
+                                GroupContribution.period)
+         .where(GroupContribution.group_id == group.id, GroupContribution.ledger_entry_id.in_(entry_ids))),
+        ("contribution", select(Payment.ledger_entry_id, GroupContribution.member_id, GroupContribution.period)
+         .join(Payment, Payment.id == GroupContribution.payment_id)
+         .where(GroupContribution.group_id == group.id, Payment.ledger_entry_id.in_(entry_ids))),
+        ("fine", select(GroupFine.ledger_entry_id, GroupFine.member_id, GroupFine.period)
+         .where(GroupFine.group_id == group.id, GroupFine.ledger_entry_id.in_(entry_ids))),
+        ("payout", select(GroupPayout.ledger_entry_id, GroupPayout.member_id, GroupPayout.period)
+         .where(GroupPayout.group_id == group.id, GroupPayout.ledger_entry_id.in_(entry_ids))),
+    )
+    member_ids = set()
+    for what, query in sources:
+        for entry_id, member_id, period in session.execute(query):
+            _what, _member, periods = found.setdefault(entry_id, (what, member_id, []))
+            periods.append(period)
+            member_ids.add(member_id)
+    members = {member.id: member for member in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    return {entry_id: (what, members.get(member_id), sorted(periods))
+            for entry_id, (what, member_id, periods) in found.items()}
 
 
 def trial_balance(session):

@@ -5,6 +5,7 @@ import time
 
 import pyotp
 import pytest
+from flask import template_rendered
 
 from app.staff.demo import DEMO_STAFF_PASSWORD, DEMO_TOTP_SECRET, seed_demo_staff
 
@@ -14,11 +15,12 @@ def token(client, path="/console/sign-in"):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def sign_in(client, username, step_offset=0):
+def sign_in(client, username, step_offset=0, next_page=None):
     code = pyotp.TOTP(DEMO_TOTP_SECRET)
     step = code.timecode(time.time()) + step_offset
     return client.post("/console/sign-in", data={"csrf_token": token(client), "username": username,
-                                                 "password": DEMO_STAFF_PASSWORD, "code": code.generate_otp(step)})
+                                                 "password": DEMO_STAFF_PASSWORD, "code": code.generate_otp(step),
+                                                 **({"next": next_page} if next_page else {})})
 
 
 @pytest.fixture
@@ -55,6 +57,61 @@ def test_an_idle_session_goes_back_to_sign_in_with_the_page_it_wanted(client, st
     answer = client.get("/console/payments?q=abc")
     assert answer.status_code == 302 and "/console/sign-in?next=/console/payments?q%3Dabc" in answer.location
     assert "without activity" in client.get(answer.location).get_data(as_text=True)
+
+
+def kept_on(app, client, path):
+    """What the page at `path` (GET) would fill its form fields with: the template context's `kept`."""
+    seen = []
+
+    def record(sender, template, context, **extra):
+        seen.append(context)
+
+    with template_rendered.connected_to(record, app):
+        assert client.get(path).status_code == 200
+    return {name: seen[0]["kept"](name) for name in ("reason", "note", "password", "csrf_token")}
+
+
+def test_a_form_posted_after_the_idle_timeout_comes_back_after_sign_in_with_its_reason(app, client, staffed):
+    from tests.sms_helpers import register
+
+    member = register(staffed)
+    page = f"/console/members/{member.id}?account=1"
+    assert sign_in(client, "demo.support").status_code == 302
+    csrf = token(client, page)
+    with client.session_transaction() as saved:
+        saved["seen"] = time.time() - 31 * 60
+    # The guard answers before any view, so any console form will do; this one posts to the language switch.
+    answer = client.post("/console/language", headers={"Referer": f"http://localhost{page}"},
+                         data={"csrf_token": csrf, "reason": "Member called: lost phone", "password": "hunter2",
+                               "code": "123456", "lang": "sw"})
+    assert answer.status_code == 302 and answer.location.startswith("/console/sign-in?next=")
+    with client.session_transaction() as saved:
+        assert saved["kept_form"]["fields"] == {"reason": "Member called: lost phone"}
+        assert "_user_id" not in saved and saved.get("lang") is None
+    assert "without activity" in client.get(answer.location).get_data(as_text=True)
+    back = sign_in(client, "demo.support", step_offset=1, next_page=page)
+    assert back.status_code == 302 and back.location == page
+    assert kept_on(app, client, page) == {"reason": "Member called: lost phone", "note": "", "password": "",
+                                          "csrf_token": ""}
+    assert kept_on(app, client, page)["reason"] == ""  # restored once
+
+
+def test_a_form_posted_after_the_browser_dropped_the_expired_cookie_is_kept_too(app, client, staffed):
+    from tests.sms_helpers import register
+
+    member = register(staffed)
+    page = f"/console/members/{member.id}"
+    answer = client.post("/console/language", headers={"Referer": f"http://localhost{page}"},
+                         data={"csrf_token": "from-the-ended-session", "reason": "KYC documents seen"})
+    assert answer.status_code == 302 and "next=/console/members/" in answer.location
+    sign_in(client, "demo.support", next_page=page)
+    assert kept_on(app, client, page)["reason"] == "KYC documents seen"
+    other_site = app.test_client()
+    refused = other_site.post("/console/language", headers={"Referer": "http://evil.example/console/members/1"},
+                              data={"csrf_token": "x", "reason": "planted"})
+    assert refused.status_code == 400
+    with other_site.session_transaction() as saved:
+        assert "kept_form" not in saved
 
 
 def test_signing_out_everywhere_ends_the_other_browsers(app, staffed):
