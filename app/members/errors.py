@@ -30,6 +30,10 @@ class WeakPin(MemberError):
     message = T(N_("Choose 4 digits that are not easy to guess."))
 
 
+class SamePin(MemberError):
+    message = T(N_("Your new PIN must be different from your current PIN."))
+
+
 class PinLocked(MemberError):
     """Too many wrong PINs; `until` is when the lock lifts."""
 

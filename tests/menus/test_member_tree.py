@@ -168,6 +168,17 @@ def test_change_pin(client, services):
     assert old.send("4821").startswith("CON Wrong PIN.")
 
 
+def test_change_pin_refuses_the_current_pin(client, services):
+    handset = register(client)
+    handset.send("5")
+    handset.send("2")
+    handset.send("4821")
+    assert handset.send("4821").startswith("CON Your new PIN must be different from your current PIN.\n"
+                                           "Enter a new 4-digit PIN:")
+    handset.send("5739")
+    assert handset.send("5739") == "END Your PIN has been changed."
+
+
 def test_change_language_to_kiswahili(client, services):
     handset = register(client)
     handset.send("5")
