@@ -123,7 +123,7 @@ def test_wrong_pin_says_how_many_tries_are_left(client):
     handset.dial()
     assert handset.send("1111") == ("CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:\n"
                                     "(Forgot PIN? Reply #)")
-    assert handset.send("2222").startswith("CON Wrong PIN. 1 tries left.")
+    assert handset.send("2222").startswith("CON Wrong PIN. 1 try left.")
 
 
 def test_three_wrong_pins_lock_across_sessions_until_the_lock_lifts(client, services, session):
