@@ -179,7 +179,7 @@ class SavingsService:
         try:
             phone = normalize_phone(recipient_phone, self.config.get("DEFAULT_REGION", "KE"))
         except InvalidPhone:
-            raise errors.UnknownRecipient() from None
+            raise errors.NotAPhoneNumber(str(recipient_phone or "").strip()[:20]) from None
         recipient = self.members.by_phone(phone)
         if recipient is None:
             raise errors.UnknownRecipient()

@@ -153,7 +153,19 @@ def test_transfer_to_an_unregistered_number_offers_an_invitation(phone, amina):
     assert phone.send(f"YES {code_in(offer)}") == "We sent +254799000009 an invitation to join Pamoja."
     again = phone.send("SEND 0799000009 300")
     assert phone.send(f"YES {code_in(again)}") == "You already invited +254799000009 today."
-    assert phone.send("SEND 12 300") == "This number is not registered with Pamoja."
+    assert phone.send("SEND 12 300") == "12 is not a phone number. Enter the number like 0712345678."
+
+
+@pytest.mark.parametrize("ask, reply", [
+    ("SEND 100 0700000002", "Put the phone number first, then the amount, like SEND 0712345678 100."),
+    ("SEND Baraka 100", "Baraka is not a phone number. Enter the number like 0712345678."),
+])
+def test_send_says_what_is_wrong_with_the_input(phone, amina, ask, reply):
+    assert phone.send(ask) == reply
+
+
+def test_send_with_the_amount_first_in_kiswahili(phone, amina_sw):
+    assert phone.send("TUMA 100 0700000002") == "Anza na nambari ya simu, kisha kiasi, kama TUMA 0712345678 100."
 
 
 @pytest.fixture
