@@ -111,7 +111,7 @@ def test_transfer_refusals(services, amina):
     fund_savings(services, amina, 100_00)
     with pytest.raises(errors.UnknownRecipient):
         services.savings.transfer(amina, "0799 111 222", kes(50), "tr:x", channel="ussd")
-    with pytest.raises(errors.UnknownRecipient):
+    with pytest.raises(errors.NotAPhoneNumber):
         services.savings.transfer(amina, "not a phone", kes(50), "tr:y", channel="ussd")
     with pytest.raises(errors.SelfTransfer):
         services.savings.transfer(amina, KE_PHONE, kes(50), "tr:z", channel="ussd")
