@@ -156,7 +156,8 @@ class Services:
         from app.savings.services import SavingsService
 
         return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
-                              config=self.config, members=self.members, kyc_limits=self.kyc_limits)
+                              config=self.config, members=self.members, kyc_limits=self.kyc_limits,
+                              notify=self.notify)
 
     @cached_property
     def kyc_limits(self):

@@ -32,6 +32,12 @@ KINDS = {
                             ("amount", "balance")),
     "payment_failed": Kind(N_("Pamoja: your payment of {amount} did not go through. {reason}"), True,
                            ("amount", "reason")),
+    # a transfer between members (app/savings/services.py): the sender and the receiver are each told,
+    # each in their own language; {name} is the other member's first name and initial (app/members/names.py)
+    "transfer_sent": Kind(N_("Pamoja {ref}: you sent {amount} to {name}, fee {fee}. Savings balance: {balance}."),
+                          True, ("ref", "amount", "name", "fee", "balance")),
+    "transfer_received": Kind(N_("Pamoja {ref}: {name} sent you {amount}. Savings balance: {balance}."),
+                              True, ("ref", "name", "amount", "balance")),
     "contribution_received": Kind(N_("Pamoja: your contribution of {amount} to {group} is received. Thank you!"),
                                   True, ("amount", "group")),
     "group_payout": Kind(N_("Pamoja: {group} paid you {amount}."), True, ("group", "amount")),
@@ -91,6 +97,7 @@ KINDS = {
 
 RESEND_WHEN_UNKNOWN = frozenset({
     "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
+    "transfer_sent", "transfer_received",
     "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
     "payment_refunded", "payment_recovered", "correction_credit", "correction_debit",
 })

@@ -103,7 +103,7 @@ def test_send_money_to_member_shows_name_fee_then_pin(client, services):
     assert services.savings.balance(baraka) == Money(50_000, "KES")
     history = signed_in(client)
     history.send("3")
-    assert "Transfer" in history.send("2")
+    assert "Sent to Baraka O." in history.send("2")
 
 
 def test_send_money_to_a_short_number_says_it_is_no_phone_number(client, services):
