@@ -7,6 +7,7 @@ the "repayment received" notice, and the mobile-money request. A collaborator of
 LoanService (wired there).
 """
 
+from app.ledger.references import entry_reference
 from app.loans import errors
 from app.loans.models import Loan
 from app.loans.states import ON_BOOKS
@@ -37,7 +38,7 @@ class MemberRepayments:
                                                  channel=channel, session_ref=session_ref)
         loan = self.repayments.session.get(Loan, loan_id)
         self.notify(self.members.get(loan.member_id), "repayment_received", key=f"loan-repayment:{repayment.id}",
-                    amount=amount, balance=self.payoff(loan))
+                    amount=amount, balance=self.payoff(loan), ref=entry_reference(repayment.ledger_entry_id))
         return repayment
 
     def by_mobile_money(self, loan, amount, *, idempotency_key, actor, channel, session_ref=None):
