@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from app.loans.models import LoanInstalment
 from app.notifications.models import Notification
 from app.scheduler import tick
+from tests.app.loans.loan_helpers import deposit as deposit_for
 from tests.app.loans.loan_helpers import new_member, product, regular_saver
 from tests.app.notifications.notify_helpers import MORNING
 from tests.messaging_helpers import run_jobs, sent_sms
@@ -119,3 +120,21 @@ def test_reminders_run_for_a_future_day_schedules_them_for_that_morning(app, tim
     run_jobs(app)
     assert sent_sms(providers) == []
     assert timed.notifications.dispatch([made.id]) == 0  # even handed over early, it waits for its morning
+
+
+def test_a_reminder_for_an_instalment_paid_before_its_time_is_not_sent(app, timed, clock, session, providers):
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    member, loan = a_loan(timed)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    clock.at = datetime(2026, 2, 27, 1, 0, tzinfo=UTC)  # 04:00 in Nairobi: quiet hours, the reminder waits
+    timed.reminders.run(date(2026, 2, 27))
+    made = session.query(Notification).filter_by(kind="repayment_due").one()
+    assert made.status == "queued"
+    owed = timed.loans.repayments.payoff(loan)
+    deposit_for(timed, member, owed.minor)
+    timed.loans.repay_from_savings(loan.id, owed, idempotency_key="early", actor="m", channel="ussd")
+    clock.at = datetime(2026, 2, 27, 4, 0, tzinfo=UTC)
+    assert timed.notifications.dispatch([made.id]) == 0
+    assert made.status == "stale"
