@@ -30,7 +30,6 @@ INVITED = N_("We sent {phone} an invitation to join Pamoja.")
 ALREADY_INVITED = N_("You already invited {phone} today.")
 CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
 WITHDRAWN = N_("{amount} is on its way to your mobile money.")
-TRANSFERRED = N_("You sent {amount} to {name}")  # the name ends "W."
 LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
@@ -116,8 +115,9 @@ def transfer(services, member, args, ref, *, confirmed):
     if not confirmed:
         return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount,
                         name=short_name(recipient.name), fee=savings.check_transfer(member, args[0], amount))
-    savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
-    return T(TRANSFERRED, amount=amount, name=short_name(recipient.name))
+    entry = savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL,
+                             session_ref=f"sms:{ref}", tell_sender=False)  # this reply is the sender's confirmation
+    return savings.sent_notice(entry, member, recipient, amount, savings.transfer_fee(amount))
 
 
 def invite(services, member, args, ref, *, confirmed):

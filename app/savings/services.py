@@ -16,12 +16,13 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
-from app.i18n import N_, T
+from app.i18n import N_, T, Text
 from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.ledger.models import LedgerEntry, LedgerPosting
 from app.ledger.references import entry_reference
 from app.members.names import short_name
 from app.money import Money
+from app.notifications.kinds import KINDS
 from app.payments.errors import IdempotencyConflict as PaymentConflict
 from app.phones import InvalidPhone, normalize_phone
 from app.savings import errors, fees
@@ -236,8 +237,12 @@ class SavingsService:
         self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
         return fee
 
-    def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None):
+    def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None,
+                 tell_sender=True):
         """Move `amount` to another member's savings (fee to fee_income) as one ledger entry.
+
+        Both members are told by SMS (`sent_notice`); `tell_sender=False` when the channel's own reply
+        already is the sender's confirmation (an SMS command's answer), so they get one message, not two.
 
         The same key for the same transfer returns the first entry (a replayed confirmation);
         the same key for another amount or recipient is refused (ConflictingRequest).
@@ -263,14 +268,21 @@ class SavingsService:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
         except IdempotencyConflict as exc:
             raise errors.ConflictingRequest(exc.message) from exc
-        self._tell_both_sides(entry, sender, recipient, amount, fee)
+        self._tell_both_sides(entry, sender, recipient, amount, fee, tell_sender=tell_sender)
         return entry
 
-    def _tell_both_sides(self, entry, sender, recipient, amount, fee):
+    def sent_notice(self, entry, sender, recipient, amount, fee):
+        """The sender's confirmation of a transfer: its reference, amount, the recipient, the fee and balance."""
+        return Text(KINDS["transfer_sent"].msgid, {  # the notification kind's own text, translated there
+            "ref": entry_reference(entry.id), "amount": amount, "name": short_name(recipient.name), "fee": fee,
+            "balance": self.balance(sender)})
+
+    def _tell_both_sides(self, entry, sender, recipient, amount, fee, *, tell_sender):
         """One SMS to each member, each in their own language, naming the other (keys say it once)."""
         ref = entry_reference(entry.id)
-        self.notify(sender, "transfer_sent", f"transfer:{entry.id}:sent", ref=ref, amount=amount,
-                    name=short_name(recipient.name), fee=fee, balance=self.balance(sender))
+        if tell_sender:
+            self.notify(sender, "transfer_sent", f"transfer:{entry.id}:sent",
+                        **self.sent_notice(entry, sender, recipient, amount, fee).params)
         self.notify(recipient, "transfer_received", f"transfer:{entry.id}:received", ref=ref, amount=amount,
                     name=short_name(sender.name), balance=self.balance(recipient))
 
