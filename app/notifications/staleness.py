@@ -6,7 +6,8 @@ answered, the loan may be decided, the instalment paid. `NotificationService.dis
 asks `stale(session, rows)` for every batch it is about to send and marks those rows
 `stale` instead (never sent). Each rule reads its kind's dedupe key (which names what
 the message is about) and answers for the whole batch in one query, so a reminder run
-of 100,000 rows stays a few queries. A kind without a rule always applies.
+of 100,000 rows stays a few queries. A kind without a rule, or a key not of its rule's
+shape (it names nothing the rule can look up), always applies.
 """
 
 from sqlalchemy import select, tuple_
@@ -35,7 +36,7 @@ def stale_guarantor_requests(session, rows):
         select(LoanGuarantee.loan_id, LoanGuarantee.guarantor_id).join(Loan, Loan.id == LoanGuarantee.loan_id)
         .where(tuple_(LoanGuarantee.loan_id, LoanGuarantee.guarantor_id).in_(pairs),
                LoanGuarantee.state == REQUESTED, Loan.state == APPLIED)).all()) if pairs else set()
-    return {row_id for row_id, pair in wanted.items() if pair not in open_pairs}
+    return {row_id for row_id, pair in wanted.items() if pair and pair not in open_pairs}
 
 
 def stale_repayment_reminders(session, rows):
@@ -46,7 +47,7 @@ def stale_repayment_reminders(session, rows):
         select(Instalment.loan_id, Instalment.number).join(Loan, Loan.id == Instalment.loan_id)
         .where(tuple_(Instalment.loan_id, Instalment.number).in_(pairs), Instalment.paid.is_(False),
                Loan.state.in_(ON_BOOKS))).all()) if pairs else set()
-    return {row_id for row_id, pair in wanted.items() if pair not in owing}
+    return {row_id for row_id, pair in wanted.items() if pair and pair not in owing}
 
 
 RULES = {"guarantor_request": stale_guarantor_requests,
