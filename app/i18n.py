@@ -10,7 +10,10 @@ a language are merged when first used. Strings are marked for extraction with
 `N_()` (no translation at definition time) and carried as `Text` values until a
 channel renders them, so a service can say what happened without knowing who
 reads it or in which language. `Money` and `date` parameters are formatted for
-the locale when the text is rendered.
+the locale when the text is rendered. A count in the text ("1 try left", "2 tries
+left") is said with Babel's plural forms: `ngettext(singular, plural, n, **params)`
+builds a Text whose msgid carries both forms and the count; the catalogues hold
+`msgid_plural` entries (Kiswahili and English both have two forms, `n != 1`).
 """
 
 from datetime import date
@@ -37,6 +40,19 @@ def N_(msgid):
     return msgid
 
 
+class PluralMsgid(str):
+    """A msgid (its singular form, so it reads and compares as one) with its plural form and count."""
+
+    def __new__(cls, singular, plural, n):
+        msgid = super().__new__(cls, singular)
+        msgid.plural = plural
+        msgid.n = n
+        return msgid
+
+    def __getnewargs__(self):
+        return str(self), self.plural, self.n
+
+
 class Text(NamedTuple):
     """A translatable message with its parameters, rendered per locale."""
 
@@ -57,6 +73,13 @@ class DatePattern(NamedTuple):
 def T(msgid, **params):
     """Build a Text; `T(N_("Balance: {amount}"), amount=money)` reads naturally."""
     return Text(msgid, params)
+
+
+def ngettext(singular, plural, n, **params):
+    """A Text in the singular or plural form the locale uses for `n`: `ngettext("{left} try left.",
+    "{left} tries left.", left, left=left)`; the call itself marks both forms for extraction (no `N_`),
+    as one `msgid_plural` entry."""
+    return Text(PluralMsgid(singular, plural, n), params)
 
 
 @cache
@@ -88,7 +111,11 @@ def format_param(value, locale):
 
 def translate(locale, msgid, **params):
     """Translate `msgid` to `locale` and fill in its `{name}` parameters."""
-    text = catalogue(locale if locale in SUPPORTED else "en").gettext(msgid)
+    translations = catalogue(locale if locale in SUPPORTED else "en")
+    if isinstance(msgid, PluralMsgid):
+        text = translations.ngettext(str(msgid), msgid.plural, msgid.n)
+    else:
+        text = translations.gettext(msgid)
     if not params:
         return text
     return text.format(**{name: format_param(value, locale) for name, value in params.items()})

@@ -26,7 +26,7 @@ import math
 import secrets
 from typing import NamedTuple
 
-from app.i18n import N_, T
+from app.i18n import N_, T, ngettext
 from app.keys import one_time_code_key
 from app.secrets import ONE_TIME_CODE, derive_key
 
@@ -70,7 +70,8 @@ class WrongCode(CodeError):
     def __init__(self, left):
         super().__init__()
         self.left = left
-        self.message = (T(N_("Wrong code. {left} tries left."), left=left) if left
+        self.message = (ngettext("Wrong code. {left} try left.", "Wrong code. {left} tries left.", left,
+                                 left=left) if left
                         else T(N_("Wrong code. Send your request again.")))
 
 

@@ -118,7 +118,8 @@ class Services:
 
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
                               enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
-                              member_guard=self.members.check_active, route=self.momo_numbers.route,
+                              tell=self.notify, member_guard=self.members.check_active,
+                              route=self.momo_numbers.route,
                               desk=lambda: self.payment_review)
 
     @cached_property
@@ -166,7 +167,8 @@ class Services:
         from app.savings.services import SavingsService
 
         return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
-                              config=self.config, members=self.members, kyc_limits=self.kyc_limits)
+                              config=self.config, members=self.members, kyc_limits=self.kyc_limits,
+                              notify=self.notify)
 
     @cached_property
     def kyc_limits(self):
@@ -461,9 +463,9 @@ class Services:
 @cache
 def settlement_handlers():
     """Every payment purpose's ledger side, listed here once (payments imports no other domain)."""
-    from app.agents.settlement import FLOAT_TOPUP, credit_agent_float
-    from app.groups.settlement import credit_group_contribution
-    from app.loans.settlement import reserve_loan_disbursement, settle_loan_repayment
+    from app.agents.settlement import FLOAT_TOPUP, credit_agent_float, float_topup_notice
+    from app.groups.settlement import contribution_notice, credit_group_contribution
+    from app.loans.settlement import repayment_notice, reserve_loan_disbursement, settle_loan_repayment
     from app.payments.refunds import RECOVERY, REFUND, recovery_settlement, refund_reservation
     from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
 
@@ -472,7 +474,9 @@ def settlement_handlers():
                      "loan_repayment": settle_loan_repayment, FLOAT_TOPUP: credit_agent_float,
                      RECOVERY: recovery_settlement},
         disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement,
-                       REFUND: refund_reservation})
+                       REFUND: refund_reservation},
+        notices={"contribution": contribution_notice, "loan_repayment": repayment_notice,
+                 FLOAT_TOPUP: float_topup_notice})
 
 
 @cache

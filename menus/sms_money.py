@@ -11,6 +11,7 @@ from app.groups.errors import UnknownGroupCode
 from app.i18n import N_, T
 from app.members.names import short_name
 from app.money import AmountError, parse_amount
+from app.phones import InvalidPhone, normalize_phone
 from app.savings.errors import UnknownRecipient
 
 CHANNEL = "sms"
@@ -29,11 +30,11 @@ INVITED = N_("We sent {phone} an invitation to join Pamoja.")
 ALREADY_INVITED = N_("You already invited {phone} today.")
 CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
 WITHDRAWN = N_("{amount} is on its way to your mobile money.")
-TRANSFERRED = N_("You sent {amount} to {name}")  # the name ends "W."
 LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
 NO_LOAN = T(N_("You have no loan."))
+NUMBER_FIRST = T(N_("Put the phone number first, then the amount, like SEND 0712345678 100."))
 
 
 class BadArgument(ValueError):
@@ -90,8 +91,18 @@ def withdraw(services, member, args, ref, *, confirmed):
     return T(WITHDRAWN, amount=amount)
 
 
+def is_phone(services, text):
+    try:
+        normalize_phone(text, services.config.get("DEFAULT_REGION", "KE"))
+    except InvalidPhone:
+        return False
+    return True
+
+
 def transfer(services, member, args, ref, *, confirmed):
     savings = services.savings
+    if not is_phone(services, args[0]) and is_phone(services, args[1]):  # SEND 100 0712345678: say the order
+        raise BadArgument(NUMBER_FIRST)
     amount = amount_of(services, member, args[1])
     if not confirmed:  # the YES runs the look-up the member already asked for
         services.recipient_lookups.count(member)
@@ -105,8 +116,9 @@ def transfer(services, member, args, ref, *, confirmed):
     if not confirmed:
         return ask_code(services, member, "transfer", args, CODE_TRANSFER, amount=amount,
                         name=short_name(recipient.name), fee=savings.check_transfer(member, args[0], amount))
-    savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
-    return T(TRANSFERRED, amount=amount, name=short_name(recipient.name))
+    entry = savings.transfer(member, args[0], amount, key("transfer", member, ref), channel=CHANNEL,
+                             session_ref=f"sms:{ref}", tell_sender=False)  # this reply is the sender's confirmation
+    return savings.sent_notice(entry, member, recipient, amount, savings.transfer_fee(amount))
 
 
 def invite(services, member, args, ref, *, confirmed):

@@ -1,8 +1,9 @@
 """The Kiswahili catalogue covers every string the code marks for translation.
 
 This is the gate for new strings: extract every msgid the way Babel would
-(`N_()`, and `T()`'s first argument) from app/, menus/ and channels/, and require
-a non-empty Kiswahili translation with the same `{placeholders}`. Catalogue files
+(`N_()`, `T()`'s first argument, `ngettext()`'s two forms) from app/, menus/ and channels/,
+and require a non-empty Kiswahili translation with the same `{placeholders}` (every plural
+form of a `msgid_plural` entry). Catalogue files
 are merged per language, so one msgid in two files would silently lose one of
 them: that is refused too. Pure: no app, no servers.
 """
@@ -18,7 +19,7 @@ from app.i18n import LOCALES_DIR, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("app", "menus", "channels")
-KEYWORDS = {"N_": None, "T": (1,), "_": None, "gettext": None}
+KEYWORDS = {"N_": None, "T": (1,), "_": None, "gettext": None, "ngettext": (1, 2)}
 TARGET_LOCALE = "sw"
 
 
@@ -34,6 +35,25 @@ def extracted_msgids():
     return found
 
 
+def translations_of(translations, msgid):
+    """Every translated form of `msgid`: one, or each plural form of a `msgid_plural` entry."""
+    if msgid in translations:
+        return [translations[msgid]]
+    forms = [translations[(msgid, n)] for n in range(2) if (msgid, n) in translations]
+    return forms if len(forms) == 2 and all(forms) else []
+
+
+def test_plural_forms_follow_the_count():
+    from app.i18n import ngettext
+
+    for locale, one, many in (("en", "Wrong PIN. 1 try left.", "Wrong PIN. 2 tries left."),
+                              ("sw", "PIN si sahihi. Umebakiza jaribio 1.", "PIN si sahihi. Umebakiza majaribio 2.")):
+        assert ngettext("Wrong PIN. {left} try left.", "Wrong PIN. {left} tries left.", 1,
+                        left=1).render(locale) == one
+        assert ngettext("Wrong PIN. {left} try left.", "Wrong PIN. {left} tries left.", 2,
+                        left=2).render(locale) == many
+
+
 def placeholders(text):
     return {field for _literal, field, _spec, _conv in string.Formatter().parse(text) if field is not None}
 
@@ -41,14 +61,14 @@ def placeholders(text):
 def test_extraction_finds_the_spine():
     msgids = extracted_msgids()
     assert "0 Back 00 Menu" in msgids
-    assert "Wrong PIN. {left} tries left." in msgids
+    assert "Wrong PIN. {left} try left." in msgids
 
 
 def test_every_msgid_has_a_kiswahili_translation():
     # The merged gettext catalogue: a msgid missing from it renders in English.
     translations = catalogue(TARGET_LOCALE)._catalog
     missing = [f"{where}: {msgid!r}" for msgid, where in sorted(extracted_msgids().items(), key=lambda kv: kv[1])
-               if not translations.get(msgid)]
+               if not translations_of(translations, msgid)]
     assert not missing, f"{len(missing)} msgid(s) without a Kiswahili translation:\n" + "\n".join(missing)
 
 
@@ -56,9 +76,9 @@ def test_placeholders_match():
     translations = catalogue(TARGET_LOCALE)._catalog
     wrong = []
     for msgid, where in extracted_msgids().items():
-        translated = translations.get(msgid)
-        if translated and placeholders(translated) != placeholders(msgid):
-            wrong.append(f"{where}: {msgid!r} -> {translated!r}")
+        for translated in translations_of(translations, msgid):
+            if placeholders(translated) != placeholders(msgid):
+                wrong.append(f"{where}: {msgid!r} -> {translated!r}")
     assert not wrong, "placeholders differ between msgid and translation:\n" + "\n".join(wrong)
 
 

@@ -1,6 +1,6 @@
 """What the agents' collaborators refuse, each with a message the agent (or member) reads."""
 
-from app.i18n import N_, T
+from app.i18n import N_, T, ngettext
 
 
 class AgentError(Exception):
@@ -29,7 +29,8 @@ class AgentLocked(AgentError):
 
 class WrongAgentPin(AgentError):
     def __init__(self, left):
-        super().__init__(T(N_("Wrong agent PIN. {left} tries left."), left=left))
+        super().__init__(ngettext("Wrong agent PIN. {left} try left.", "Wrong agent PIN. {left} tries left.",
+                                  left, left=left))
 
 
 class UnknownMember(AgentError):

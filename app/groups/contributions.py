@@ -16,6 +16,7 @@ from app.groups import errors, periods
 from app.groups.models import GroupContribution
 from app.groups.postings import contribution_credits, pool_account, savings_account, share_account
 from app.ledger.errors import IdempotencyConflict, InsufficientFunds
+from app.ledger.references import entry_reference
 from app.members.models import Member
 from app.money import Money
 
@@ -132,7 +133,7 @@ class Contributions:
             return rows
         if acknowledge:
             self.notify(member, "contribution_received", key=f"group_contribution:{entry.id}", amount=amount,
-                        group=group.name)
+                        group=group.name, ref=entry_reference(entry.id))
         return record_parts(self.session, self.clock, group, membership, parts, ledger_entry_id=entry.id)
 
     def contribute_by_mobile_money(self, member, group, amount, idempotency_key, *, channel="system",

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from app.groups.contributions import allocate, record_parts
 from app.groups.models import Group, GroupMember
 from app.groups.postings import contribution_credits
+from app.members.models import Member
+from app.payments.settlement import Notice
 
 
 def credit_group_contribution(ledger, payment):
@@ -23,3 +25,10 @@ def credit_group_contribution(ledger, payment):
     parts = allocate(session, ledger.clock, group, membership, payment.amount)
     record_parts(session, ledger.clock, group, membership, parts, payment_id=payment.id)
     return contribution_credits(ledger, group, membership, payment.amount)
+
+
+def contribution_notice(ledger, payment):
+    """The member's receipt for a contribution by mobile money: the same one a contribution from savings gets."""
+    group = ledger.session.get(Group, int(payment.purpose_ref))
+    return Notice(ledger.session.get(Member, payment.member_id), "contribution_received",
+                  {"amount": payment.amount, "group": group.name})

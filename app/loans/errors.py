@@ -2,7 +2,7 @@
 so a member always learns why, whatever the channel. Refusals that name an amount derive
 from `AmountRefusal` and give only their `template`."""
 
-from app.i18n import N_, T
+from app.i18n import N_, T, ngettext
 
 
 class LoanError(Exception):
@@ -39,7 +39,9 @@ def refuse(code, message):
 
 
 def too_new(days_left):
-    return refuse("too_new", T(N_("You can borrow after {days} more days as a member."), days=days_left))
+    return refuse("too_new", ngettext("You can borrow after {days} more day as a member.",
+                                         "You can borrow after {days} more days as a member.", days_left,
+                                         days=days_left))
 
 
 def locked(minutes):

@@ -12,6 +12,7 @@ rounded to whole units: KES 10,352.91) may be cleared by the next whole amount (
 only the payoff is taken. So no loan is ever left with an unpayable fraction.
 """
 
+from app.ledger.references import entry_reference
 from app.loans import errors
 from app.loans.models import Loan
 from app.loans.states import ON_BOOKS
@@ -52,7 +53,7 @@ class MemberRepayments:
                                                  channel=channel, session_ref=session_ref)
         loan = self.repayments.session.get(Loan, loan_id)
         self.notify(self.members.get(loan.member_id), "repayment_received", key=f"loan-repayment:{repayment.id}",
-                    amount=amount, balance=self.payoff(loan))
+                    amount=amount, balance=self.payoff(loan), ref=entry_reference(repayment.ledger_entry_id))
         return repayment
 
     def taken_from_savings(self, loan_id, amount, key):

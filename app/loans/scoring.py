@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
 
-from app.i18n import N_, T
+from app.i18n import N_, T, ngettext
 from app.loans.models import Loan, LoanInstalment
 from app.loans.states import NOT_REPAID
 from app.money import Money, minor_digits
@@ -108,8 +108,9 @@ class CreditScorer:
             repayment = WEIGHTS["repayment"] // 2
         return (
             Factor("months", round(WEIGHTS["months"] * min(saved_for, FULL_MONTHS) / FULL_MONTHS), WEIGHTS["months"],
-                   T(N_("Save regularly for {months} more months to raise your limit."),
-                     months=max(1, FULL_MONTHS - saved_for))),
+                   ngettext("Save regularly for {months} more month to raise your limit.",
+                            "Save regularly for {months} more months to raise your limit.",
+                            max(1, FULL_MONTHS - saved_for), months=max(1, FULL_MONTHS - saved_for))),
             Factor("regularity", round(WEIGHTS["regularity"] * regular / FULL_MONTHS), WEIGHTS["regularity"],
                    T(N_("Save every month to raise your limit: {months} of the last 6 months had a deposit."),
                      months=regular)),

@@ -14,11 +14,29 @@ from sqlalchemy import select
 from app.loans.accounts import LoanAccounts
 from app.loans.guarantors import Guarantees, repayments_releasing_pledges
 from app.loans.models import Loan
+from app.loans.repayment_booking import Repayments
+from app.members.models import Member
+from app.payments.settlement import Notice
 
 
 def settle_loan_repayment(ledger, payment):
     guarantees = Guarantees(ledger.session, ledger=ledger, clock=ledger.clock)
     return repayments_releasing_pledges(guarantees).settle_mobile_money(payment)
+
+
+def repayment_notice(ledger, payment):
+    """The member's receipt for a repayment by mobile money, with what is left on the loan (as from savings).
+
+    Money for a loan already closed (or unknown) went to savings: that is a deposit, and said so.
+    """
+    session = ledger.session
+    member = session.get(Member, payment.member_id)
+    loan = session.get(Loan, int(payment.purpose_ref)) if (payment.purpose_ref or "").isdigit() else None
+    if loan is None or not Repayments(session, ledger=ledger, clock=ledger.clock).by_key(f"payment:{payment.id}"):
+        savings = ledger.account("member", payment.member_id, "member_savings", payment.currency)
+        return Notice(member, "deposit_received", {"amount": payment.amount, "balance": ledger.balance(savings)})
+    balance = Repayments(session, ledger=ledger, clock=ledger.clock).payoff(loan)
+    return Notice(member, "repayment_received", {"amount": payment.amount, "balance": balance})
 
 
 def reserve_loan_disbursement(ledger, payment):

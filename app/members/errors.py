@@ -1,6 +1,6 @@
 """What the member service refuses, each carrying a translatable message."""
 
-from app.i18n import N_, T
+from app.i18n import N_, T, ngettext
 
 
 class MemberError(Exception):
@@ -30,6 +30,10 @@ class WeakPin(MemberError):
     message = T(N_("Choose 4 digits that are not easy to guess."))
 
 
+class SamePin(MemberError):
+    message = T(N_("Your new PIN must be different from your current PIN."))
+
+
 class PinLocked(MemberError):
     """Too many wrong PINs; `until` is when the lock lifts."""
 
@@ -43,7 +47,8 @@ class WrongPin(MemberError):
     """A wrong PIN with attempts left."""
 
     def __init__(self, attempts_left):
-        super().__init__(T(N_("Wrong PIN. {left} tries left."), left=attempts_left))
+        super().__init__(ngettext("Wrong PIN. {left} try left.", "Wrong PIN. {left} tries left.",
+                                  attempts_left, left=attempts_left))
         self.attempts_left = attempts_left
 
 

@@ -76,6 +76,13 @@ class MemberService:
         if not is_pin_shaped(pin or "") or pin in TRIVIAL_PINS:
             raise errors.WeakPin()
 
+    def check_changed_pin(self, member, new_pin):
+        """Refuse a new PIN that is weak or the member's current one: a "change" to the same PIN
+        changes nothing, yet would send "your PIN was changed"."""
+        self.check_new_pin(new_pin)
+        if member.pin_hash is not None and pin_matches(new_pin, member.pin_hash, self.pepper):
+            raise errors.SamePin()
+
     def register(self, *, phone, name, national_id, locale, pin=None, agent_id=None):
         """Create a member; without a PIN (agent registration) they set it on first dial."""
         if self.by_phone(phone) is not None:
@@ -186,7 +193,7 @@ class MemberService:
 
     def set_pin(self, member, new_pin):
         """Set a PIN: the first one of an agent-registered member, or a change after `check_pin`."""
-        self.check_new_pin(new_pin)
+        self.check_changed_pin(member, new_pin)
         first_pin = member.pin_hash is None
         member.pin_hash = hash_pin(new_pin, self.pepper)
         member.pin_failures = 0

@@ -1,9 +1,11 @@
 """`flask reminders run --date D` and `flask notifications sweep`.
 
-`reminders run` builds the services with a clock stopped at REMINDERS_AT on D, so
-it sends exactly what the scheduler would have sent that morning (quiet hours and
-keys included), and nothing again if run twice. It shows a progress bar and ends
-with what was computed, made (new) and handed to the outbox.
+`reminders run` for today or a past day builds the services with a clock stopped at
+REMINDERS_AT on D, so it sends exactly what the scheduler would have sent that morning
+(quiet hours and keys included), and nothing again if run twice. For a future day it
+never sends early: the reminders are made now (as of D) and scheduled for REMINDERS_AT
+on D, and the command says so. It shows a progress bar and ends with what was computed,
+made (new) and handed to the outbox or scheduled.
 """
 
 from datetime import datetime
@@ -29,15 +31,23 @@ def run_reminders_command(day):
     from app.services import build_services
 
     config = current_app.config
-    zone = SystemClock(config["TIMEZONE"]).zone
-    day = day.date() if day else SystemClock(config["TIMEZONE"]).today()
-    morning = datetime.combine(day, current_app.extensions["settings"].REMINDERS_AT, tzinfo=zone)
-    services = build_services(current_app, db.session, clock=FixedClock(morning, config["TIMEZONE"]))
+    now = current_app.extensions.get("clock") or SystemClock(config["TIMEZONE"])
+    day = day.date() if day else now.today()
+    morning = datetime.combine(day, current_app.extensions["settings"].REMINDERS_AT, tzinfo=now.zone)
+    ahead = morning > now.now()
+    services = build_services(current_app, db.session, clock=now if ahead else FixedClock(morning, config["TIMEZONE"]))
     reminders = services.reminders.compute(day)
     click.echo(f"{len(reminders)} reminders due for {day.isoformat()}")
-    with click.progressbar(length=len(reminders), label="Sending") as bar:
-        result = services.reminders.run(day, checkpoint=db.session.commit, progress=bar.update)
-    click.echo(f"computed {result.computed}, new {result.made}, handed to the outbox {result.dispatched}")
+    if ahead:
+        click.echo(f"{day.isoformat()} is ahead: nothing is sent now; they are scheduled for "
+                   f"{morning.isoformat(timespec='minutes')}")
+    with click.progressbar(length=len(reminders), label="Scheduling" if ahead else "Sending") as bar:
+        result = services.reminders.run(day, checkpoint=db.session.commit, progress=bar.update,
+                                        not_before=morning if ahead else None)
+    if ahead:
+        click.echo(f"computed {result.computed}, new {result.made}, scheduled {result.made}")
+    else:
+        click.echo(f"computed {result.computed}, new {result.made}, handed to the outbox {result.dispatched}")
 
 
 @click.group("notifications")

@@ -26,13 +26,19 @@ KINDS = {
                            "at once."), True),
     "pin_locked": Kind(N_("Your Pamoja account is locked for {minutes} min after wrong PINs. If this was not you, "
                           "see your agent."), True, ("minutes",)),
-    "deposit_received": Kind(N_("Pamoja: {amount} received into your savings. Balance: {balance}."), True,
+    "deposit_received": Kind(N_("Pamoja {ref}: {amount} received into your savings. Balance: {balance}."), True,
                              ("amount", "balance")),
-    "withdrawal_sent": Kind(N_("Pamoja: {amount} sent to your mobile money. Savings balance: {balance}."), True,
+    "withdrawal_sent": Kind(N_("Pamoja {ref}: {amount} sent to your mobile money. Savings balance: {balance}."), True,
                             ("amount", "balance")),
     "payment_failed": Kind(N_("Pamoja: your payment of {amount} did not go through. {reason}"), True,
                            ("amount", "reason")),
-    "contribution_received": Kind(N_("Pamoja: your contribution of {amount} to {group} is received. Thank you!"),
+    # a transfer between members (app/savings/services.py): the sender and the receiver are each told,
+    # each in their own language; {name} is the other member's first name and initial (app/members/names.py)
+    "transfer_sent": Kind(N_("Pamoja {ref}: you sent {amount} to {name}, fee {fee}. Savings balance: {balance}."),
+                          True, ("ref", "amount", "name", "fee", "balance")),
+    "transfer_received": Kind(N_("Pamoja {ref}: {name} sent you {amount}. Savings balance: {balance}."),
+                              True, ("ref", "name", "amount", "balance")),
+    "contribution_received": Kind(N_("Pamoja {ref}: your contribution of {amount} to {group} is received. Thank you!"),
                                   True, ("amount", "group")),
     "group_payout": Kind(N_("Pamoja: {group} paid you {amount}."), True, ("group", "amount")),
     "loan_approved": Kind(N_("Pamoja: your loan of {amount} is approved. The money is on its way."), True,
@@ -41,7 +47,7 @@ KINDS = {
                           ("amount", "reason")),
     "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out. First repayment due {due_date}."), True,
                            ("amount", "due_date")),
-    "repayment_received": Kind(N_("Pamoja: repayment of {amount} received. Loan balance: {balance}."), True,
+    "repayment_received": Kind(N_("Pamoja {ref}: repayment of {amount} received. Loan balance: {balance}."), True,
                                ("amount", "balance")),
     "repayment_due": Kind(N_("Pamoja reminder: your loan repayment of {amount} is due on {due_date}. "
                              "Dial {ussd_code} to pay."), False, ("amount", "due_date")),
@@ -55,13 +61,15 @@ KINDS = {
                                  "accept or decline."), False, ("name", "amount")),
     "agent_receipt": Kind(N_("Pamoja receipt {receipt}: {what} {amount} by agent {agent}. Not you? "
                              "SMS DISPUTE {receipt} within 24h."), True, ("receipt", "what", "amount", "agent")),
+    "float_topped_up": Kind(N_("Pamoja {ref}: your float top-up of {amount} is received. Float: {float}."), True,
+                            ("ref", "amount", "float")),
     "agent_daily_summary": Kind(N_("Pamoja {date}: {count} transactions, {total} collected. Float: {float}."),
                                 False, ("date", "count", "total", "float")),
     "agent_dispute": Kind(N_("Pamoja: a member disputed receipt {receipt}. It is under review."), True,
                           ("receipt",)),
-    "payment_refunded": Kind(N_("Pamoja: {amount} was refunded to your mobile money. Savings balance: {balance}."),
-                             True, ("amount", "balance")),
-    "payment_recovered": Kind(N_("Pamoja: {amount} paid to you twice by mistake was taken back and returned to "
+    "payment_refunded": Kind(N_("Pamoja {ref}: {amount} was refunded to your mobile money. Savings balance: "
+                                "{balance}."), True, ("amount", "balance")),
+    "payment_recovered": Kind(N_("Pamoja {ref}: {amount} paid to you twice by mistake was taken back and returned to "
                                  "your savings. Balance: {balance}."), True, ("amount", "balance")),
     "correction_credit": Kind(N_("Pamoja correction: {amount} added to your account. Balance: {balance}. "
                                  "Questions? Call your branch."), True, ("amount", "balance")),
@@ -91,6 +99,7 @@ KINDS = {
 
 RESEND_WHEN_UNKNOWN = frozenset({
     "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
+    "transfer_sent", "transfer_received", "float_topped_up",
     "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
     "payment_refunded", "payment_recovered", "correction_credit", "correction_debit",
 })

@@ -21,6 +21,9 @@ QUEUED = "queued"
 """Recorded; waiting for its time (quiet hours) or for the dispatch job."""
 DISPATCHED = "dispatched"
 """Handed to the outbox: see the OutboundMessage `message_id` for status and provider id."""
+STALE = "stale"
+"""No longer applied when its time came (the guarantor answered, the instalment was paid): never sent
+(app/notifications/staleness.py)."""
 
 
 class Notification(db.Model):

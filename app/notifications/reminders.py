@@ -10,6 +10,9 @@ the instalment or period and D, so running D again (a second scheduler, or
 groups tables through app/notifications/sources.py, which copes with either package
 not being installed. Large runs are written and handed to the outbox in chunks, each
 committed by `checkpoint`, so identical texts go out as one bulk SMS per chunk.
+A run ahead of its day (`not_before`, the day's morning) never sends early: the
+reminders are written now and scheduled for that morning (RQ `enqueue_at`), as a
+quiet-hours run is.
 """
 
 from datetime import timedelta
@@ -68,8 +71,12 @@ class ReminderService:
                                f"contribution_due:{due.group_id}:{due.member_id}:{due.period}:{stamp}",
                                {"group": due.group_name, "amount": due.owed, "due_date": due.due_date})
 
-    def run(self, day, *, checkpoint=None, progress=None):
-        """Make and send the day's reminders; `progress(n)` after each chunk. Returns a RunResult."""
+    def run(self, day, *, checkpoint=None, progress=None, not_before=None):
+        """Make and send the day's reminders; `progress(n)` after each chunk. Returns a RunResult.
+
+        With `not_before` (an aware datetime), nothing goes out before it: the rows wait and a
+        dispatch job is scheduled for it.
+        """
         reminders = self.compute(day)
         made = dispatched = 0
         for start in range(0, len(reminders), CHUNK):
@@ -78,6 +85,9 @@ class ReminderService:
                 select(Member).where(Member.id.in_({reminder.member_id for reminder in chunk})))}
             rows = [self.notifications.prepare(members[r.member_id], r.kind, r.key, **r.params)
                     for r in chunk if r.member_id in members]
+            if not_before is not None:
+                for row in rows:
+                    row["send_after"] = max(row["send_after"], not_before)
             ids = self.notifications.insert(rows)
             made += len(ids)
             if ids and rows[0]["send_after"] > self.clock.now():  # run in quiet hours: they wait

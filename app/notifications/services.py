@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import insert
 from app.i18n import format_param, translate
 from app.keys import notification_dispatch_job_id
 from app.notifications.kinds import KINDS, parse_templates
-from app.notifications.models import DISPATCHED, QUEUED, Notification
+from app.notifications.models import DISPATCHED, QUEUED, STALE, Notification
 from app.notifications.routing import QuietHours, wants_whatsapp
+from app.notifications.staleness import stale
 from app.observability import log_event
 
 
@@ -100,12 +101,19 @@ class NotificationService:
 
         Rows are locked SKIP LOCKED and marked dispatched in this transaction, so two
         jobs given the same ids send each notification once. Identical SMS texts go to
-        the outbox as one batch (one provider request).
+        the outbox as one batch (one provider request). A row that no longer applies
+        (staleness.py: the question answered, the instalment paid) is marked `stale`, never sent.
         """
         rows = list(self.session.scalars(
             select(Notification).where(Notification.id.in_(list(ids)), Notification.status == QUEUED,
                                        Notification.send_after <= self.clock.now())
             .order_by(Notification.id).with_for_update(skip_locked=True)))
+        gone = stale(self.session, rows)
+        for row in rows:
+            if row.id in gone:
+                row.status = STALE
+                log_event("notify.stale", kind=row.kind, key=row.dedupe_key)
+        rows = [row for row in rows if row.id not in gone]
         recipients = recipients or self._recipients(rows)
         by_text = defaultdict(list)
         for row in rows:

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.keys import payment_job_id
 from app.ledger.models import LedgerAccount
+from app.ledger.references import entry_reference
 from app.payments import errors, states
 from app.payments.finance_alerts import LATE_SUCCESS, raise_finance_alert
 from app.payments.models import Payment, PaymentEvent
@@ -58,7 +59,8 @@ from app.payments.settlement import released_postings
 
 SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent", REFUND: "payment_refunded",
                    RECOVERY: "payment_recovered"}
-"""Purposes whose success the payments service announces (the others announce their own)."""
+"""Purposes whose success the payments service announces with the savings balance; the others give
+their Notice through the settlement handlers (contributions, repayments, float top-ups)."""
 
 
 PERSON = "staff"
@@ -78,7 +80,7 @@ def _jsonable(raw):
 
 class PaymentService:
     def __init__(self, session, *, clock, ledger, providers, enqueue, settlement, notify=None, member_guard=None,
-                 desk=None, route=None):
+                 desk=None, route=None, tell=None):
         self.session = session
         self._desk = desk
         """A getter of the review desk (app/payments/review.PaymentReview): finance's work items."""
@@ -89,6 +91,8 @@ class PaymentService:
         self.providers = providers
         self.enqueue = enqueue
         self.notify = notify or (lambda member_id, kind, key=None, **params: None)
+        self.tell = tell or (lambda recipient, kind, key=None, **params: None)
+        """`notify` for a member or agent object (a settlement Notice's recipient)."""
         self.member_guard = member_guard or (lambda member_id: None)
         """Raises when a member may not start a movement (blocked: MemberService.check_active); callbacks
         settling a movement already started never ask it, so money coming in is always credited."""
@@ -450,11 +454,20 @@ class PaymentService:
         states.move(payment, states.SUCCEEDED, self.clock.now())
         if payment.purpose in REVERSAL_PURPOSES:
             mark_original_reversed(self.session, payment, self.clock.now())
+        self._confirm(payment, entry_reference(entry.id))
+
+    def _confirm(self, payment, ref):
+        """The one confirmation of a succeeded payment: the amount, the new balance, the entry's reference."""
+        key = f"payment:{payment.id}:succeeded"
         kind = SUCCESS_NOTICES.get(payment.purpose)
         if kind and payment.member_id:
             savings = self.ledger.account("member", payment.member_id, "member_savings", payment.currency)
-            self.notify(payment.member_id, kind, f"payment:{payment.id}:succeeded", amount=payment.amount,
+            self.notify(payment.member_id, kind, key, ref=ref, amount=payment.amount,
                         balance=self.ledger.balance(savings))
+            return
+        notice = self.settlement.success_notice(self.ledger, payment)
+        if notice is not None and notice.recipient is not None:
+            self.tell(notice.recipient, notice.kind, key, ref=ref, **notice.params)
 
     def _fail(self, payment, reason):
         payment.failure_reason = reason

@@ -9,6 +9,10 @@ small functions and `app/services.py` (the composition root) lists them all in o
   adds the debit to the provider's clearing account and posts both as ONE entry
   (key `payment:<id>`) in the transaction that marks the payment succeeded. A handler
   may also update its own rows through `ledger.session` (a loan's schedule).
+- a notice for collections whose purpose tells its own success: `notice(ledger, payment) -> Notice`
+  (who is told, the kind, its parameters), run after the settlement entry is posted so a balance
+  is the new one; the payments service adds the entry's reference and says it once (key
+  `payment:<id>:succeeded`). Every mobile-money movement thus ends with one confirmation.
 - a reservation handler for disbursements: `handler(ledger, payment) -> debit postings`
   summing to `payment.amount + payment.fee`; posted when the payment starts, against
   `payouts_in_flight` (amount) and `fee_income` (fee), so the money cannot be spent twice.
@@ -21,6 +25,14 @@ from typing import NamedTuple
 from app.money import Money
 
 
+class Notice(NamedTuple):
+    """Who hears of a settled payment, and what: a member or an agent, a notification kind, its parameters."""
+
+    recipient: object
+    kind: str
+    params: dict
+
+
 class SettlementHandlers(NamedTuple):
     """The ledger side of every payment purpose, wired in app/services.py."""
 
@@ -28,6 +40,13 @@ class SettlementHandlers(NamedTuple):
     """purpose -> callable(ledger, payment) -> credit postings of a collection."""
     disbursements: dict
     """purpose -> callable(ledger, payment) -> debit postings of a disbursement (amount + fee)."""
+    notices: dict = {}
+    """purpose -> callable(ledger, payment) -> Notice, for purposes that tell their own success."""
+
+    def success_notice(self, ledger, payment):
+        """The Notice of a settled payment whose purpose tells its own success, or None."""
+        notice = self.notices.get(payment.purpose)
+        return notice(ledger, payment) if notice is not None else None
 
     def for_direction(self, is_collection):
         """The handlers of collections or of disbursements."""

@@ -37,6 +37,13 @@ class InsufficientBalance(SavingsError):
                            needed=needed, available=available))
 
 
+class NotAPhoneNumber(SavingsError):
+    """What the member typed is no phone number at all (a name, a short number): not "not registered"."""
+
+    def __init__(self, typed):
+        super().__init__(T(N_("{typed} is not a phone number. Enter the number like 0712345678."), typed=typed))
+
+
 class UnknownRecipient(SavingsError):
     message = T(N_("This number is not registered with Pamoja."))
 

@@ -16,10 +16,13 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
-from app.i18n import N_, T
+from app.i18n import N_, T, Text
 from app.ledger.errors import IdempotencyConflict, InsufficientFunds
 from app.ledger.models import LedgerEntry, LedgerPosting
+from app.ledger.references import entry_reference
+from app.members.names import short_name
 from app.money import Money
+from app.notifications.kinds import KINDS
 from app.payments.errors import IdempotencyConflict as PaymentConflict
 from app.phones import InvalidPhone, normalize_phone
 from app.savings import errors, fees
@@ -44,6 +47,9 @@ MOVEMENT_LABELS = {
 """Ledger entry kind / payment purpose -> what the member reads on a statement."""
 
 OTHER = N_("Other")
+SENT_TO = N_("Sent to {name}")
+RECEIVED_FROM = N_("Received from {name}")
+"""A transfer's line names its direction and the other member (first name and initial)."""
 PURPOSE_SIGNS = {"deposit": 1, "loan_disbursement": 1, "withdrawal": -1, "contribution": -1, "loan_repayment": -1}
 """Payment purpose -> +1 when money comes to the member, -1 when it leaves them (history rows)."""
 DIRECTION_SIGNS = {"collection": -1, "disbursement": 1}
@@ -69,6 +75,13 @@ def label(kind):
     return T(MOVEMENT_LABELS.get(kind, OTHER))
 
 
+def transfer_label(amount, other_name):
+    """"Sent to Jane W." for money out, "Received from Jane W." for money in; "Transfer" if the other is gone."""
+    if not other_name:
+        return label("transfer")
+    return T(SENT_TO if amount.minor < 0 else RECEIVED_FROM, name=other_name)
+
+
 def payment_amount_for_member(payment):
     """The payment's amount, negative when the money left the member."""
     sign = PURPOSE_SIGNS.get(payment.purpose, DIRECTION_SIGNS.get(payment.direction, 1))
@@ -76,7 +89,7 @@ def payment_amount_for_member(payment):
 
 
 class SavingsService:
-    def __init__(self, session, *, clock, ledger, payments, config, members, kyc_limits):
+    def __init__(self, session, *, clock, ledger, payments, config, members, kyc_limits, notify=None):
         self.session = session
         self.clock = clock
         self.ledger = ledger
@@ -84,6 +97,7 @@ class SavingsService:
         self.config = config
         self.members = members
         self.kyc_limits = kyc_limits
+        self.notify = notify or (lambda *args, **kwargs: None)
         self.limit_overrides = parse_overrides(config.get("SAVINGS_LIMITS", ""))
 
     def account_for(self, member):
@@ -101,9 +115,32 @@ class SavingsService:
         return self.balance(member) + self.ledger.balance(self.pledged_account(member))
 
     def statement(self, member, limit=5):
-        """The last movements, newest first: StatementRow(date, kind Text, signed Money)."""
-        return [StatementRow(line.created_at.astimezone(self.clock.zone).date(), label(line.kind), line.amount)
-                for line in self.ledger.statement(self.account_for(member), limit)]
+        """The last movements, newest first: StatementRow(date, kind Text, signed Money).
+
+        A transfer says its direction and the other member ("Received from Baraka M.").
+        """
+        account = self.account_for(member)
+        lines = self.ledger.statement(account, limit)
+        others = self._transfer_counterparts(account, [line.entry_id for line in lines if line.kind == "transfer"])
+        return [StatementRow(line.created_at.astimezone(self.clock.zone).date(),
+                             transfer_label(line.amount, others.get(line.entry_id)) if line.kind == "transfer"
+                             else label(line.kind), line.amount)
+                for line in lines]
+
+    def _transfer_counterparts(self, account, entry_ids):
+        """{transfer entry id: the other member's short name}, in one query."""
+        if not entry_ids:
+            return {}
+        from app.ledger.models import LedgerAccount
+        from app.members.models import Member
+
+        rows = self.session.execute(
+            select(LedgerPosting.entry_id, Member.name)
+            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+            .join(Member, Member.id == LedgerAccount.owner_id)
+            .where(LedgerPosting.entry_id.in_(entry_ids), LedgerAccount.owner_type == "member",
+                   LedgerAccount.kind == "member_savings", LedgerAccount.id != account.id))
+        return {entry_id: short_name(name) for entry_id, name in rows}
 
     def withdrawal_fee(self, amount):
         return fees.withdrawal_fee(amount)
@@ -179,7 +216,7 @@ class SavingsService:
         try:
             phone = normalize_phone(recipient_phone, self.config.get("DEFAULT_REGION", "KE"))
         except InvalidPhone:
-            raise errors.UnknownRecipient() from None
+            raise errors.NotAPhoneNumber(str(recipient_phone or "").strip()[:20]) from None
         recipient = self.members.by_phone(phone)
         if recipient is None:
             raise errors.UnknownRecipient()
@@ -200,8 +237,12 @@ class SavingsService:
         self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
         return fee
 
-    def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None):
+    def transfer(self, sender, recipient_phone, amount, idempotency_key, *, channel, session_ref=None,
+                 tell_sender=True):
         """Move `amount` to another member's savings (fee to fee_income) as one ledger entry.
+
+        Both members are told by SMS (`sent_notice`); `tell_sender=False` when the channel's own reply
+        already is the sender's confirmation (an SMS command's answer), so they get one message, not two.
 
         The same key for the same transfer returns the first entry (a replayed confirmation);
         the same key for another amount or recipient is refused (ConflictingRequest).
@@ -220,13 +261,30 @@ class SavingsService:
             source, _destination = self.ledger.lock([source, destination])
             self._check_outflow(sender, amount, fee, source)
             self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
-            return self.ledger.post(idempotency_key, postings, kind="transfer",
-                                    memo=f"{sender.phone} -> {recipient.phone}",
-                                    initiated_by=f"member:{sender.id}", channel=channel, session_ref=session_ref)
+            entry = self.ledger.post(idempotency_key, postings, kind="transfer",
+                                     memo=f"{sender.phone} -> {recipient.phone}",
+                                     initiated_by=f"member:{sender.id}", channel=channel, session_ref=session_ref)
         except InsufficientFunds as exc:
             raise errors.InsufficientBalance(exc.available, amount + fee) from exc
         except IdempotencyConflict as exc:
             raise errors.ConflictingRequest(exc.message) from exc
+        self._tell_both_sides(entry, sender, recipient, amount, fee, tell_sender=tell_sender)
+        return entry
+
+    def sent_notice(self, entry, sender, recipient, amount, fee):
+        """The sender's confirmation of a transfer: its reference, amount, the recipient, the fee and balance."""
+        return Text(KINDS["transfer_sent"].msgid, {  # the notification kind's own text, translated there
+            "ref": entry_reference(entry.id), "amount": amount, "name": short_name(recipient.name), "fee": fee,
+            "balance": self.balance(sender)})
+
+    def _tell_both_sides(self, entry, sender, recipient, amount, fee, *, tell_sender):
+        """One SMS to each member, each in their own language, naming the other (keys say it once)."""
+        ref = entry_reference(entry.id)
+        if tell_sender:
+            self.notify(sender, "transfer_sent", f"transfer:{entry.id}:sent",
+                        **self.sent_notice(entry, sender, recipient, amount, fee).params)
+        self.notify(recipient, "transfer_received", f"transfer:{entry.id}:received", ref=ref, amount=amount,
+                    name=short_name(sender.name), balance=self.balance(recipient))
 
     def history(self, member, limit=5):
         """Recent mobile-money payments and transfers with their state, newest first.
@@ -236,13 +294,15 @@ class SavingsService:
         rows = [HistoryRow(p.created_at, label(p.purpose), payment_amount_for_member(p), p.state)
                 for p in self.payments.recent(member.id, limit)]
         account = self.account_for(member)
-        transfers = self.session.execute(
-            select(LedgerEntry.created_at, LedgerPosting.amount)
+        transfers = list(self.session.execute(
+            select(LedgerEntry.id, LedgerEntry.created_at, LedgerPosting.amount)
             .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
             .where(LedgerPosting.account_id == account.id, LedgerEntry.kind == "transfer")
-            .order_by(LedgerEntry.id.desc()).limit(limit))
-        rows += [HistoryRow(created_at, label("transfer"), Money(amount * account.normal_sign, account.currency),
-                            "succeeded") for created_at, amount in transfers]
+            .order_by(LedgerEntry.id.desc()).limit(limit)))
+        others = self._transfer_counterparts(account, [entry_id for entry_id, _at, _amount in transfers])
+        for entry_id, created_at, amount in transfers:
+            money = Money(amount * account.normal_sign, account.currency)
+            rows.append(HistoryRow(created_at, transfer_label(money, others.get(entry_id)), money, "succeeded"))
         return sorted(rows, key=lambda row: row.when, reverse=True)[:limit]
 
     def _check_outflow(self, member, amount, fee, account, *, balance=True):

@@ -1,10 +1,11 @@
 """My account: profile, change PIN, change language."""
 
 from app.i18n import LANGUAGE_NAMES, N_, T
+from app.members.errors import MemberError
 from app.phones import masked
-from menus.member.onboarding import choose_language, remember_new_pin, repeated_pin_matches
+from menus.member.onboarding import choose_language, new_pin_digest, repeated_pin_matches
 from menus.member.pin_check import pin_check
-from menus.screens import End, Input, Menu, Option, Paged, Pin
+from menus.screens import End, Input, Invalid, Menu, Option, Paged, Pin
 
 
 def profile_lines(ctx):
@@ -16,6 +17,15 @@ def profile_lines(ctx):
         T(N_("Language: {language}"), language=LANGUAGE_NAMES[member.locale]),
         T(N_("Member since {date}"), date=member.created_at.astimezone(ctx.services.clock.zone).date()),
     ]
+
+
+def remember_changed_pin(ctx, pin):
+    """First entry of the new PIN: weak or the current PIN is refused here, before the repeat."""
+    try:
+        ctx.services.members.check_changed_pin(ctx.member, pin)
+    except MemberError as error:
+        raise Invalid(error.message) from None
+    ctx.data["pin_digest"] = new_pin_digest(ctx, pin)
 
 
 def change_pin(ctx, pin):
@@ -39,7 +49,7 @@ SCREENS = [
     ]),
     Paged("profile", N_("My profile"), items=profile_lines, next="main"),
     Pin("pin_old", N_("Enter your current PIN:"), action=pin_check, next="pin_new"),
-    Pin("pin_new", N_("Enter a new 4-digit PIN:"), action=remember_new_pin, next="pin_new_confirm"),
+    Pin("pin_new", N_("Enter a new 4-digit PIN:"), action=remember_changed_pin, next="pin_new_confirm"),
     Pin("pin_new_confirm", N_("Enter the new PIN again:"), action=change_pin,
         next={"ok": "pin_changed", "mismatch": "pin_new"}),
     End("pin_changed", N_("Your PIN has been changed.")),

@@ -13,7 +13,7 @@ from app.payments.models import Payment
 from channels.sms_command_parser import Command, parse_command
 from menus.sms_commands import SmsCommands
 from tests.app.agents.agent_helpers import new_agent
-from tests.messaging_helpers import run_jobs, sent_sms
+from tests.messaging_helpers import messages_to, run_jobs, sent_sms
 from tests.money_helpers import fund_savings, kes
 from tests.sms_helpers import Handset, register
 
@@ -134,17 +134,25 @@ def test_withdraw_more_than_the_savings_is_refused_before_a_code_is_sent(phone, 
     assert phone.send("WITHDRAW 500").startswith("Not enough savings.")
 
 
-@pytest.mark.parametrize("locale, ask, yes, done", [("en", "SEND 0711000002 300", "YES", "You sent KES 300 to"),
-                                                    ("sw", "TUMA 0711000002 300", "NDIO", "Umetuma KES 300 kwa")])
-def test_transfer_to_another_member(phone, services, locale, ask, yes, done):
+@pytest.mark.parametrize("locale, ask, yes, done, heard", [
+    ("en", "SEND 0711000002 300", "YES", ": you sent KES 300 to Baraka O., fee KES 0. Savings balance: KES 1,200.",
+     ": Amina W. sent you KES 300. Savings balance: KES 300."),
+    ("sw", "TUMA 0711000002 300", "NDIO", ": umetuma KES 300 kwa Baraka O., ada KES 0. Salio la akiba: KES 1,200.",
+     ": Amina W. sent you KES 300. Savings balance: KES 300."),
+])
+def test_transfer_to_another_member(phone, services, locale, ask, yes, done, heard):
     sender = register(services, locale=locale)
     receiver = register(services, phone="+254711000002", name="Baraka Otieno")
     fund_savings(services, sender, 150000)
     services.session.commit()
     reply = phone.send(ask)
     assert "Baraka O. (" in reply and "Otieno" not in reply and "KES 300" in reply
-    assert phone.send(f"{yes} {code_in(reply)}") == f"{done} Baraka O."
+    confirmation = phone.send(f"{yes} {code_in(reply)}")
+    assert confirmation.startswith("Pamoja PJ") and confirmation.endswith(done)  # the reply is the confirmation
     assert services.savings.balance(receiver) == Money(30000, "KES")
+    assert messages_to(services.session, sender.phone, kind="transfer_sent") == []  # one message, not two
+    [told] = messages_to(services.session, receiver.phone, kind="transfer_received")
+    assert told.text.startswith("Pamoja PJ") and told.text.endswith(heard)  # in the receiver's language
 
 
 def test_transfer_to_an_unregistered_number_offers_an_invitation(phone, amina):
@@ -153,7 +161,19 @@ def test_transfer_to_an_unregistered_number_offers_an_invitation(phone, amina):
     assert phone.send(f"YES {code_in(offer)}") == "We sent +254799000009 an invitation to join Pamoja."
     again = phone.send("SEND 0799000009 300")
     assert phone.send(f"YES {code_in(again)}") == "You already invited +254799000009 today."
-    assert phone.send("SEND 12 300") == "This number is not registered with Pamoja."
+    assert phone.send("SEND 12 300") == "12 is not a phone number. Enter the number like 0712345678."
+
+
+@pytest.mark.parametrize("ask, reply", [
+    ("SEND 100 0700000002", "Put the phone number first, then the amount, like SEND 0712345678 100."),
+    ("SEND Baraka 100", "Baraka is not a phone number. Enter the number like 0712345678."),
+])
+def test_send_says_what_is_wrong_with_the_input(phone, amina, ask, reply):
+    assert phone.send(ask) == reply
+
+
+def test_send_with_the_amount_first_in_kiswahili(phone, amina_sw):
+    assert phone.send("TUMA 100 0700000002") == "Anza na nambari ya simu, kisha kiasi, kama TUMA 0712345678 100."
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_wrong_pin_says_how_many_tries_are_left(client):
     handset.dial()
     assert handset.send("1111") == ("CON Wrong PIN. 2 tries left.\nWelcome to Pamoja. Enter your PIN:\n"
                                     "(Forgot PIN? Reply #)")
-    assert handset.send("2222").startswith("CON Wrong PIN. 1 tries left.")
+    assert handset.send("2222").startswith("CON Wrong PIN. 1 try left.")
 
 
 def test_three_wrong_pins_lock_across_sessions_until_the_lock_lifts(client, services, session):
@@ -166,6 +166,17 @@ def test_change_pin(client, services):
     old = UssdPhone(client, PHONE)
     old.dial()
     assert old.send("4821").startswith("CON Wrong PIN.")
+
+
+def test_change_pin_refuses_the_current_pin(client, services):
+    handset = register(client)
+    handset.send("5")
+    handset.send("2")
+    handset.send("4821")
+    assert handset.send("4821").startswith("CON Your new PIN must be different from your current PIN.\n"
+                                           "Enter a new 4-digit PIN:")
+    handset.send("5739")
+    assert handset.send("5739") == "END Your PIN has been changed."
 
 
 def test_change_language_to_kiswahili(client, services):

@@ -109,7 +109,17 @@ def test_send_money_to_member_shows_name_fee_then_pin(client, services):
     assert services.savings.balance(baraka) == Money(50_000, "KES")
     history = signed_in(client)
     history.send("3")
-    assert "Transfer" in history.send("2")
+    assert "Sent to Baraka O." in history.send("2")
+
+
+def test_send_money_to_a_short_number_says_it_is_no_phone_number(client, services):
+    register(client, phone=AMINA)
+    handset = signed_in(client)
+    handset.send("3")
+    handset.send("1")
+    body = handset.send("12345")
+    assert body.startswith("CON 12345 is not a phone number. Enter the number like 0712345678.\n")
+    assert "not registered" not in body
 
 
 def test_cannot_send_to_self(client, services):

@@ -132,7 +132,7 @@ def test_a_callback_during_a_redis_outage_is_applied_answered_200_and_its_sms_se
     session.expire_all()
     assert session.get(OutboundMessage, message.id).status == m.ACCEPTED
     [text] = sent_to(providers, PHONE)  # once
-    assert text.startswith("Pamoja: KES 500")
+    assert text.startswith("Pamoja PJ") and ": KES 500 received into your savings" in text
 
 
 def test_the_sweep_resends_a_message_stuck_in_queued_and_fails_it_past_the_limit(

@@ -18,13 +18,13 @@ def test_notify_renders_in_the_members_language_and_sends_once(app, timed, sessi
     run_jobs(app)  # the welcome SMS
     providers.calls.reset()
     first = timed.notify(amina, "deposit_received", "deposit:1", amount=Money(150000, "KES"),
-                         balance=Money(250000, "KES"))
+                         balance=Money(250000, "KES"), ref="PJ1")
     again = timed.notify(amina, "deposit_received", "deposit:1", amount=Money(150000, "KES"),
-                         balance=Money(250000, "KES"))
+                         balance=Money(250000, "KES"), ref="PJ1")
     session.commit()
     assert again is None
     assert first.status == DISPATCHED and first.channel == "sms"
-    assert first.text.startswith("Pamoja: KES 1,500 zimepokelewa")
+    assert first.text.startswith("Pamoja PJ1: KES 1,500 zimepokelewa")
     run_jobs(app)
     run_jobs(app)
     assert sent_sms(providers) == [(PHONE, first.text)]
@@ -42,7 +42,7 @@ def test_every_kind_fits_one_sms_segment_in_both_languages():
                   2026, 12, 4).date(), "receipt": "ABCD2345", "what": "Cash deposit", "agent": "A001",
               "date": datetime(2026, 12, 1).date(), "count": 12, "total": Money(4500000, "KES"),
               "float": Money(12000000, "KES"), "where": "your savings", "taken": Money(1234550, "KES"),
-              "owed": Money(1234550, "KES")}
+              "owed": Money(1234550, "KES"), "ref": "PJ12345678", "fee": Money(5500, "KES")}
     for kind, spec in KINDS.items():
         for locale in ("en", "sw"):
             text = translate(locale, spec.msgid, **sample)

@@ -1,11 +1,13 @@
 """Reminders from the database for a day: the promised ones, on time, once, whoever runs them."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.loans.models import LoanInstalment
 from app.notifications.models import Notification
 from app.scheduler import tick
+from tests.app.loans.loan_helpers import deposit as deposit_for
 from tests.app.loans.loan_helpers import new_member, product, regular_saver
+from tests.app.notifications.notify_helpers import MORNING
 from tests.messaging_helpers import run_jobs, sent_sms
 from tests.money_helpers import kes
 
@@ -84,6 +86,7 @@ def test_reminders_run_command_acts_as_that_morning(app, timed, clock, session, 
     session.commit()
     run_jobs(app)
     providers.calls.reset()
+    clock.at = datetime(2026, 2, 27, 15, 0, tzinfo=UTC)  # later that day: a missed morning run, re-run
     runner = app.test_cli_runner()
     first = runner.invoke(args=["reminders", "run", "--date", "2026-02-27"])
     second = runner.invoke(args=["reminders", "run", "--date", "2026-02-27"])
@@ -94,3 +97,44 @@ def test_reminders_run_command_acts_as_that_morning(app, timed, clock, session, 
     assert made.created_at == datetime(2026, 2, 27, 4, 0, tzinfo=UTC)  # 07:00 in Nairobi that day
     run_jobs(app)
     assert [text for _, text in sent_sms(providers)] == [made.text]
+
+
+def test_reminders_run_for_a_future_day_schedules_them_for_that_morning(app, timed, clock, session, providers):
+    # Issue 16 (14): run on 1 Dec for 2 Dec, it used to send "due on ..." reminders at once.
+    clock.at = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+    _member, loan = a_loan(timed)
+    first_due = session.query(LoanInstalment).filter_by(loan_id=loan.id, number=1).one().due_date
+    day = first_due - timedelta(days=1)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    clock.at = MORNING  # 1 Dec 2026, before `day`'s morning
+    assert day > MORNING.date()
+    result = app.test_cli_runner().invoke(args=["reminders", "run", "--date", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    morning = datetime.combine(day, time(7, 0), tzinfo=clock.zone)
+    assert f"nothing is sent now; they are scheduled for {morning.isoformat(timespec='minutes')}" in result.output
+    made = session.query(Notification).filter_by(kind="repayment_due").one()
+    assert made.status == "queued" and made.send_after == morning
+    assert "computed 1, new 1, scheduled 1" in result.output
+    run_jobs(app)
+    assert sent_sms(providers) == []
+    assert timed.notifications.dispatch([made.id]) == 0  # even handed over early, it waits for its morning
+
+
+def test_a_reminder_for_an_instalment_paid_before_its_time_is_not_sent(app, timed, clock, session, providers):
+    clock.at = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    member, loan = a_loan(timed)
+    session.commit()
+    run_jobs(app)
+    providers.calls.reset()
+    clock.at = datetime(2026, 2, 27, 1, 0, tzinfo=UTC)  # 04:00 in Nairobi: quiet hours, the reminder waits
+    timed.reminders.run(date(2026, 2, 27))
+    made = session.query(Notification).filter_by(kind="repayment_due").one()
+    assert made.status == "queued"
+    owed = timed.loans.repayments.payoff(loan)
+    deposit_for(timed, member, owed.minor)
+    timed.loans.repay_from_savings(loan.id, owed, idempotency_key="early", actor="m", channel="ussd")
+    clock.at = datetime(2026, 2, 27, 4, 0, tzinfo=UTC)
+    assert timed.notifications.dispatch([made.id]) == 0
+    assert made.status == "stale"

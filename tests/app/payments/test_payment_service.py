@@ -11,7 +11,7 @@ from app.ledger.errors import InsufficientFunds
 from app.money import Money
 from app.notifications.models import Notification
 from app.payments import errors
-from app.payments.models import PaymentEvent
+from app.payments.models import Payment, PaymentEvent
 from app.payments.providers.base import (
     ProviderRejected,
     ProviderResult,
@@ -313,7 +313,9 @@ def test_member_is_told_a_deposit_arrived_and_a_payment_failed_once(services, fa
     settle("deposit:review:2", "failed", reason="cancelled", receipt=None)
     texts = [n.text for n in services.session.scalars(
         select(Notification).where(Notification.member_id == member.id).order_by(Notification.id))]
+    succeeded = services.payments.get(services.session.scalar(
+        select(Payment.id).where(Payment.idempotency_key == "deposit:review:1")))
     assert [t for t in texts if "Welcome" not in t] == [
-        "Pamoja: KES 500 received into your savings. Balance: KES 500.",
+        f"Pamoja PJ{succeeded.ledger_entry_id}: KES 500 received into your savings. Balance: KES 500.",
         "Pamoja: your payment of KES 500 did not go through. You cancelled the fake request.",
     ]

@@ -8,6 +8,7 @@ from app.savings import errors
 from app.savings.services import label
 from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
+from tests.messaging_helpers import messages_to
 from tests.money_helpers import fund_savings, kes
 
 KE_PHONE, KE_OTHER, UG_PHONE = "+254712000222", "+254712000333", "+256772123456"
@@ -77,9 +78,33 @@ def test_transfer_is_one_entry_with_fee(services, amina, baraka):
     assert services.savings.balance(baraka) == kes(1_000)
     assert services.savings.transfer(amina, "0712000333", kes(1_000), "tr:1", channel="ussd").id == entry.id
     rows = services.savings.statement(amina)
-    assert rows[0].amount == kes(-1_010) and rows[0].kind.render("en") == "Transfer"
+    assert rows[0].amount == kes(-1_010) and rows[0].kind.render("en") == "Sent to Baraka M."
     history = services.savings.history(baraka)
     assert history[0].amount == kes(1_000) and history[0].state == "succeeded"
+
+
+def test_statement_and_history_say_the_direction_and_the_other_member(services, amina, baraka):
+    fund_savings(services, amina, 2_000_00)
+    services.savings.transfer(amina, KE_OTHER, kes(100), "tr:dir", channel="ussd")
+    [received] = [row for row in services.savings.statement(baraka) if row.amount == kes(100)]
+    assert received.kind.render("en") == "Received from Amina O."
+    assert received.kind.render("sw") == "Umepokea kutoka kwa Amina O."
+    assert services.savings.statement(amina)[0].kind.render("sw") == "Umetuma kwa Baraka M."
+    assert services.savings.history(baraka)[0].kind.render("en") == "Received from Amina O."
+    assert services.savings.history(amina)[0].kind.render("en") == "Sent to Baraka M."
+
+
+def test_a_transfer_tells_both_members_each_in_their_language(services, amina, baraka):
+    baraka.locale = "sw"
+    fund_savings(services, amina, 2_000_00)
+    entry = services.savings.transfer(amina, KE_OTHER, kes(1_000), "tr:tell", channel="sms")
+    services.savings.transfer(amina, KE_OTHER, kes(1_000), "tr:tell", channel="sms")  # a replay tells no one again
+    [sent] = messages_to(services.session, KE_PHONE, kind="transfer_sent")
+    [received] = messages_to(services.session, KE_OTHER, kind="transfer_received")
+    assert sent.text == (f"Pamoja PJ{entry.id}: you sent KES 1,000 to Baraka M., fee KES 10. "
+                         "Savings balance: KES 990.")
+    assert received.text == f"Pamoja PJ{entry.id}: Amina O. amekutumia KES 1,000. Salio la akiba: KES 1,000."
+    assert len(sent.text) <= 160 and len(received.text) <= 160
 
 
 def test_a_transfer_key_reused_for_another_transfer_is_refused_not_a_success(services, amina, baraka):
@@ -111,7 +136,7 @@ def test_transfer_refusals(services, amina):
     fund_savings(services, amina, 100_00)
     with pytest.raises(errors.UnknownRecipient):
         services.savings.transfer(amina, "0799 111 222", kes(50), "tr:x", channel="ussd")
-    with pytest.raises(errors.UnknownRecipient):
+    with pytest.raises(errors.NotAPhoneNumber):
         services.savings.transfer(amina, "not a phone", kes(50), "tr:y", channel="ussd")
     with pytest.raises(errors.SelfTransfer):
         services.savings.transfer(amina, KE_PHONE, kes(50), "tr:z", channel="ussd")
@@ -168,7 +193,7 @@ def test_history_signs_money_in_plus_and_money_out_minus(services, amina, baraka
     rows = services.savings.history(amina, limit=10)
     assert sorted((row.kind.render("en"), row.amount.major) for row in rows) == sorted([
         ("Deposit", 100), ("Withdrawal", -200), ("Contribution", -300), ("Loan", 400), ("Loan repayment", -500),
-        ("Transfer", -610), ("Transfer", 700)])  # what left savings: KES 600 and the KES 10 fee
+        ("Sent to Baraka M.", -610), ("Received from Baraka M.", 700)])  # what left savings: KES 600 and the KES 10 fee
 
 
 def test_statement_names_cash_deposits_and_pledges():

@@ -1,0 +1,68 @@
+"""Whether a queued notification still applies when its time comes: the one staleness rule, per kind.
+
+A non-urgent notification may wait hours (quiet hours, a reminder run ahead of its day)
+between being made and being handed to the outbox; by then the guarantor may have
+answered, the loan may be decided, the instalment paid. `NotificationService.dispatch`
+asks `stale(session, rows)` for every batch it is about to send and marks those rows
+`stale` instead (never sent). Each rule reads its kind's dedupe key (which names what
+the message is about) and answers for the whole batch in one query, so a reminder run
+of 100,000 rows stays a few queries. A kind without a rule, or a key not of its rule's
+shape (it names nothing the rule can look up), always applies.
+"""
+
+from sqlalchemy import select, tuple_
+
+from app.loans.models import Loan, LoanGuarantee
+from app.loans.models import LoanInstalment as Instalment
+from app.loans.states import APPLIED, ON_BOOKS, REQUESTED
+
+REPAYMENT_REMINDERS = ("repayment_due", "repayment_due_today", "repayment_overdue")
+
+
+def _ids(key, *positions):
+    """Integers at `positions` of a ':'-separated key, or None when the key is not of that shape."""
+    parts = (key or "").split(":")
+    try:
+        return tuple(int(parts[i]) for i in positions)
+    except (IndexError, ValueError):
+        return None
+
+
+def stale_guarantor_requests(session, rows):
+    """`loan:<loan>:guarantor:<member>`: stale once the request is answered or the loan decided."""
+    wanted = {row.id: _ids(row.dedupe_key, 1, 3) for row in rows}
+    pairs = {pair for pair in wanted.values() if pair}
+    open_pairs = set(session.execute(
+        select(LoanGuarantee.loan_id, LoanGuarantee.guarantor_id).join(Loan, Loan.id == LoanGuarantee.loan_id)
+        .where(tuple_(LoanGuarantee.loan_id, LoanGuarantee.guarantor_id).in_(pairs),
+               LoanGuarantee.state == REQUESTED, Loan.state == APPLIED)).all()) if pairs else set()
+    return {row_id for row_id, pair in wanted.items() if pair and pair not in open_pairs}
+
+
+def stale_repayment_reminders(session, rows):
+    """`<kind>:<loan>:<instalment>:<day>`: stale once the instalment is paid or the loan is off the books."""
+    wanted = {row.id: _ids(row.dedupe_key, 1, 2) for row in rows}
+    pairs = {pair for pair in wanted.values() if pair}
+    owing = set(session.execute(
+        select(Instalment.loan_id, Instalment.number).join(Loan, Loan.id == Instalment.loan_id)
+        .where(tuple_(Instalment.loan_id, Instalment.number).in_(pairs), Instalment.paid.is_(False),
+               Loan.state.in_(ON_BOOKS))).all()) if pairs else set()
+    return {row_id for row_id, pair in wanted.items() if pair and pair not in owing}
+
+
+RULES = {"guarantor_request": stale_guarantor_requests,
+         **dict.fromkeys(REPAYMENT_REMINDERS, stale_repayment_reminders)}
+"""kind -> rule(session, rows) -> ids of the rows that no longer apply."""
+
+
+def stale(session, rows):
+    """Ids of `rows` (Notifications about to be sent) that no longer apply."""
+    by_kind = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    found = set()
+    for kind, group in by_kind.items():
+        rule = RULES.get(kind)
+        if rule is not None:
+            found |= rule(session, group)
+    return found
