@@ -12,8 +12,7 @@ from app.i18n import LANGUAGE_NAMES, N_, T
 from app.members.errors import MemberError
 from app.members.identity import mask
 from app.phones import InvalidPhone, normalize_phone
-from menus import agent_pin_reset
-from menus import agent_verify
+from menus import agent_pin_reset, agent_verify
 from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
 from menus.engine import Finish, Reprompt
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
