@@ -1,5 +1,8 @@
 """The agent's cash flows: member's phone -> name shown -> (group) -> amount -> confirm -> receipt.
 
+The amount screen already refuses what the limits would refuse after "Yes" (AgentCash.check),
+so the agent corrects the amount instead of starting over.
+
 One builder (`cash_flow`) makes the screens of each kind (deposit, loan repayment,
 group contribution), so every agent transaction asks the same questions in the same
 order. Session data holds ids and minor units only; a refusal ends the session with
@@ -39,6 +42,22 @@ def agent_amount(ctx, raw):
     amount = amount_in(currency, raw, multiple_of=ctx.services.operator_units.of(currency))
     ctx.data["amount_minor"] = amount.minor
     return amount.minor
+
+
+def checked_amount(kind):
+    """The amount screen's parse for a cash flow: the amount, refused here (so the agent can type another)
+    when the agent's limits or float, or a deposit's member KYC limits, would refuse it after "Yes"."""
+
+    def parse(ctx, raw):
+        minor = agent_amount(ctx, raw)
+        try:
+            ctx.services.agent_cash.check(agent_of(ctx), member_of(ctx), amount_of(ctx),
+                                          into_savings=kind == "deposit")
+        except AgentError as error:
+            raise Invalid(error.message) from None
+        return minor
+
+    return parse
 
 
 def amount_of(ctx):
@@ -82,7 +101,7 @@ def cash_flow(kind, title):
         Input(f"agent_{kind}_amount",
               lambda ctx: T(N_("{name} ({phone})\nAmount in cash:"), name=ctx.data["member_name"],
                             phone=ctx.data["member_phone"]),
-              parse=agent_amount, next=f"agent_{kind}_confirm"),
+              parse=checked_amount(kind), next=f"agent_{kind}_confirm"),
         Confirm(f"agent_{kind}_confirm",
                 lambda ctx: T(N_("{what} {amount} for {name} ({phone})?"), what=T(title_of(kind)),
                               amount=amount_of(ctx), name=ctx.data["member_name"], phone=ctx.data["member_phone"]),

@@ -33,6 +33,8 @@ WITHDRAWN = N_("{amount} is on its way to your mobile money.")
 LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
+LOAN_BALANCE_NEXT = N_("You owe {amount} on your loan. Next: {left} by {date}.")
+LOAN_BALANCE_PART_PAID = N_("You owe {amount} on your loan. Next: {left} by {date} (paid {paid} of {due}).")
 NO_LOAN = T(N_("You have no loan."))
 NUMBER_FIRST = T(N_("Put the phone number first, then the amount, like SEND 0712345678 100."))
 
@@ -154,8 +156,18 @@ def repay(services, member, args, ref, *, confirmed):
 
 
 def loan_balance(services, member, args, ref, *, confirmed):
-    owed = services.loans.balance(member)
-    return T(LOAN_BALANCE, amount=owed) if owed else NO_LOAN
+    """What clears the loan today and the next instalment: what is left of it and, once part is paid, how much."""
+    loan = services.loans.on_books(member)
+    owed = services.loans.payoff(loan) if loan is not None else None
+    if not owed:
+        return NO_LOAN
+    upcoming = next((row for row in services.loans.schedule(loan) if not row.paid), None)
+    if upcoming is None:
+        return T(LOAN_BALANCE, amount=owed)
+    if not upcoming.total_paid_minor:
+        return T(LOAN_BALANCE_NEXT, amount=owed, left=upcoming.remaining, date=upcoming.due_date)
+    return T(LOAN_BALANCE_PART_PAID, amount=owed, left=upcoming.remaining, date=upcoming.due_date,
+             paid=upcoming.total_paid, due=upcoming.total_due)
 
 
 def join(services, member, args, ref, *, confirmed):

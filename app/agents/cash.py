@@ -51,9 +51,7 @@ class AgentCash:
         def postings(float_):
             savings = self.ledger.account("member", member.id, "member_savings", amount.currency)
             self.ledger.lock([float_, savings])
-            refusal = self.kyc_limits.refuse_in(member, amount)  # the member's KYC tier (app/members/kyc)
-            if refusal is not None:
-                raise errors.AgentError(refusal)
+            self._check_kyc(member, amount)
             return [(float_, amount), (savings, -amount)]
 
         return self._transact(agent, member, CASH_DEPOSIT, amount, idempotency_key, channel, session_ref,
@@ -110,6 +108,22 @@ class AgentCash:
         self.notify(member, "agent_receipt", f"agent_receipt:{transaction.id}", receipt=transaction.receipt,
                     what=T(WHAT[kind]), amount=amount, agent=agent.code)
         return transaction
+
+    def check(self, agent, member, amount, *, into_savings):
+        """Refuse now, at the amount screen, what the transaction would refuse after "Yes": the agent's
+        state and limits, their float and (`into_savings`: a deposit) the member's KYC limits. A read:
+        the transaction checks again under its locks, so this is advice, never the guard."""
+        self._check(agent, member, amount)
+        available = self.ledger.balance(float_account(self.ledger, agent.id, agent.currency))
+        if amount > available:
+            raise errors.InsufficientFloat(available)
+        if into_savings:
+            self._check_kyc(member, amount)
+
+    def _check_kyc(self, member, amount):
+        """The member's KYC tier (app/members/kyc); the agent reads the refusal, so it is worded for them."""
+        if self.kyc_limits.refuse_in(member, amount) is not None:
+            raise errors.MemberOverKycLimit(amount)
 
     def _check(self, agent, member, amount):
         if agent.status != ACTIVE:

@@ -56,6 +56,14 @@ class InsufficientFloat(AgentError):
         super().__init__(T(N_("Not enough float. Your float is {available}."), available=available))
 
 
+class MemberOverKycLimit(AgentError):
+    """The member's KYC tier would refuse the deposit: said to the agent, who is the one reading it."""
+
+    def __init__(self, amount):
+        super().__init__(T(N_("This member's account cannot take {amount} now. Try a smaller amount."),
+                           amount=amount))
+
+
 class WrongCurrency(AgentError):
     message = T(N_("This member banks in another currency."))
 

@@ -31,6 +31,8 @@ from app.phones import currency_for
 
 NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
 NATIONAL_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{5,12}$")
+NOTIFICATION_CHANNELS = ("sms", "whatsapp")
+"""Where a member may have their notifications sent (members.preferred_channel)."""
 
 
 class MemberService:
@@ -231,6 +233,14 @@ class MemberService:
         Replies to the member's own requests still go out (app/notifications/outbox.py decides).
         """
         member.sms_opted_out = opted_out
+        return member
+
+    def set_preferred_channel(self, member, channel):
+        """Where the member's notifications go: "sms" or "whatsapp" (app/notifications/routing.py reads it;
+        WhatsApp falls back to SMS when it cannot deliver)."""
+        if channel not in NOTIFICATION_CHANNELS:
+            raise errors.MemberError()
+        member.preferred_channel = channel
         return member
 
     def set_locale(self, member, locale):

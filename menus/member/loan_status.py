@@ -13,12 +13,12 @@ STATUS = {"paid": N_("paid"), "late": N_("late"), "due": N_("due")}
 
 
 def limit_lines(ctx):
-    products = loans(ctx).products(ctx.member)
-    credits = [(product, loans(ctx).limit(ctx.member, product)) for product in products]
-    lines = [T(N_("{product}: up to {limit}"), product=product.name, limit=credit.limit) for product, credit in credits]
-    if credits:
-        lines.append(max(credits, key=lambda pair: pair[1].limit.minor)[1].reason)
-    return lines
+    """One line per product with that product's own reason: products differ (a 2x and a 3x
+    savings multiple), so one reason under several limits would be wrong for some of them."""
+    return [T(N_("{product}: up to {limit}. {reason}"), product=product.name, limit=credit.limit,
+              reason=credit.reason)
+            for product, credit in ((product, loans(ctx).limit(ctx.member, product))
+                                    for product in loans(ctx).products(ctx.member))]
 
 
 def my_loan_lines(ctx):
@@ -42,13 +42,18 @@ def schedule_lines(ctx):
     if loan is None:
         return []
     today = ctx.services.clock.today()
-    lines = []
-    for row in loans(ctx).schedule(loan):
-        status = "paid" if row.paid else ("late" if row.due_date < today else "due")
-        lines.append(T(N_("{number}. {date} {amount} {status}"), number=row.number,
-                       date=row.due_date.strftime("%d/%m/%y"), amount=row.total_due,
-                       status=T(STATUS[status])))
-    return lines
+    return [instalment_line(row, today) for row in loans(ctx).schedule(loan)]
+
+
+def instalment_line(row, today):
+    """An instalment as the member reads it: what was due and, once part is paid, what is paid and what is left."""
+    status = T(STATUS["paid" if row.paid else ("late" if row.due_date < today else "due")])
+    date = row.due_date.strftime("%d/%m/%y")
+    if row.paid or not row.total_paid_minor:
+        return T(N_("{number}. {date} {amount} {status}"), number=row.number, date=date, amount=row.total_due,
+                 status=status)
+    return T(N_("{number}. {date} {amount}: paid {paid}, {left} {status}"), number=row.number, date=date,
+             amount=row.total_due, paid=row.total_paid, left=row.remaining, status=status)
 
 
 SCREENS = [

@@ -329,3 +329,26 @@ def test_an_accepted_dispute_sends_the_member_exactly_one_acknowledgement(phone,
     assert sum("dispute" in text for text in texts) == 1
     assert sum("disputed receipt" in text for text in session.scalars(
         select(OutboundMessage.text).where(OutboundMessage.recipient == agent.phone))) == 1
+
+
+@pytest.mark.parametrize("locale, word, expected", [
+    ("en", "LOANBAL", "Next: KES 1,025.48 by {date} (paid KES 700 of KES 1,725.48)."),
+    ("sw", "DENI", "Kinachofuata: KES 1,025.48 kufikia {date} (umelipa KES 700 kati ya KES 1,725.48)."),
+])
+def test_loan_balance_shows_the_next_instalment_paid_and_left(app, phone, locale, word, expected):
+    """Issue 16 #3 on SMS: after repaying 500 then 200 the next instalment says what is paid and what is left."""
+    from datetime import UTC, datetime
+
+    from app.i18n import format_param
+    from tests.app.loans.loan_helpers import loan_services, new_saver, product
+
+    services = loan_services(app, at=datetime.now(UTC))
+    member = new_saver(services, phone=PHONE)
+    services.members.set_locale(member, locale)
+    loan = services.loans.apply_for(member, product(services), kes(10000), 6, idempotency_key="partial",
+                                    destination="savings")
+    for key, amount in (("r500", kes(500)), ("r200", kes(200))):
+        services.loans.repay_from_savings(loan.id, amount, idempotency_key=key, actor="member", channel="ussd")
+    services.session.commit()
+    due = format_param(services.loans.schedule(loan)[0].due_date, locale)
+    assert phone.send(word).endswith(expected.format(date=due))

@@ -163,3 +163,25 @@ def test_whatsapp_never_says_dial_again(chat, amina):
         chat.send(typed)
     ended = chat.send("z")
     assert ended == "Too many invalid entries. Send MENU to start again." and "dial" not in ended.casefold()
+
+
+def test_schedule_on_whatsapp_shows_what_is_paid_and_left(app, chat, amina):
+    """Issue 16 #3 on WhatsApp: after repaying 500 then 200, the first instalment shows paid and left."""
+    from datetime import UTC, datetime
+
+    from app.money import Money
+    from tests.app.loans.loan_helpers import loan_services, product, regular_saver
+
+    services = loan_services(app, at=datetime.now(UTC))
+    member = services.members.by_phone(PHONE)
+    regular_saver(services, member, 1000000)
+    loan = services.loans.apply_for(member, product(services), Money(1000000, "KES"), 6, idempotency_key="wa",
+                                    destination="savings")
+    for key, minor in (("r500", 50000), ("r200", 20000)):
+        services.loans.repay_from_savings(loan.id, Money(minor, "KES"), idempotency_key=key, actor="member",
+                                          channel="whatsapp")
+    services.session.commit()
+    log_in(chat)
+    chat.send("2")  # Loans
+    schedule = chat.send("4")
+    assert ": paid KES 700, KES 1,025.48 due" in schedule

@@ -41,8 +41,7 @@ def test_agent_refusals_are_explained(app, client, session):
     agent.send("2")
     assert "own account" in agent.send("0722000001")
     agent.send("0712345678")
-    agent.send("2000")
-    assert "Not enough float" in agent.send("1")
+    assert "Not enough float" in agent.send("2000")  # at the amount screen, before "Yes"
 
 
 def test_agent_registers_a_member_in_kiswahili_within_160_characters(app, client, session):
@@ -79,3 +78,53 @@ def test_agent_asks_the_new_members_language(app, client, session):
     assert agent.send("1").startswith("END Amesajiliwa")
     member = services.members.by_phone("+254733000456")
     assert member.locale == "en" and member.registered_by_agent_id == agent_row.id
+
+
+def signed_in_agent(client):
+    agent = UssdPhone(client, AGENT_PHONE, service_code=AGENT_CODE)
+    agent.dial()
+    agent.send(AGENT_PIN)
+    return agent
+
+
+def test_over_limit_cash_in_is_refused_at_the_amount_screen_and_corrected(app, client, session):
+    """Issue 16 #10: the per-transaction limit is checked before "Yes", and the agent types another amount."""
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=2000000)
+    session.commit()
+    agent = signed_in_agent(client)
+    agent.send("2")
+    agent.send("0712345678")
+    body = agent.send("6000")
+    assert body.startswith("CON Above your limit of KES 5,000 per transaction.\nAmina Wanjiru")
+    assert "Amount in cash" in body and len(body) <= 164
+    body = agent.send("4000")
+    assert "Cash deposit KES 4,000 for Amina Wanjiru" in body and "1. Yes" in body
+    assert agent.send("1").startswith("END Done. Receipt ")
+
+
+def test_member_kyc_limit_is_checked_at_the_amount_screen(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, limit="50000", float_minor=2000000)
+    services.members.by_phone("+254712345678").kyc_level = 0  # phone only: KES 5,000 at most in savings
+    session.commit()
+    agent = signed_in_agent(client)
+    agent.send("2")
+    agent.send("0712345678")
+    body = agent.send("6000")
+    assert "account cannot take KES 6,000 now" in body and "Amount in cash" in body and len(body) <= 164
+    assert "Cash deposit KES 5,000 for Amina Wanjiru" in agent.send("5000")
+
+
+def test_daily_limit_is_checked_at_the_amount_screen_for_a_repayment(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, limit="50000", daily_limit="3000", float_minor=2000000)
+    session.commit()
+    agent = signed_in_agent(client)
+    agent.send("3")  # cash loan repayment
+    agent.send("0712345678")
+    body = agent.send("4000")
+    assert "daily limit" in body and "Amount in cash" in body and len(body) <= 164

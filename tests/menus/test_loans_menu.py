@@ -164,3 +164,43 @@ def test_two_group_officials_approve_on_ussd(client, setup, session):
         assert "Approve the loan of KES 5,000 for Amina Wanjiru" in fits(handset.send("1"))
         assert last in handset.send("1")
     assert loan.state == "disbursed"
+
+
+def test_schedule_shows_what_is_paid_and_left_after_partial_repayments(client, setup):
+    """Issue 16 #3: after repaying 500 then 200 the first instalment is no longer shown fully due."""
+    services, amina = setup
+    loan = services.loans.apply_for(amina, services.loans.products(amina)[0], Money(1000000, "KES"), 6,
+                                    idempotency_key="partial", destination="savings")
+    for key, minor in (("r500", 50000), ("r200", 20000)):
+        services.loans.repay_from_savings(loan.id, Money(minor, "KES"), idempotency_key=key, actor="member",
+                                          channel="ussd")
+    services.session.commit()
+    schedule = fits(signed_in(client).send("4"))
+    assert ": paid KES 700, KES 1,025.48 due" in schedule.splitlines()[1]
+    assert schedule.splitlines()[2].endswith("KES 1,725.48 due")  # nothing paid on the second yet
+
+
+def limit_pages(client):
+    handset = signed_in(client)
+    first = fits(handset.send("1"))
+    return first + fits(handset.send("98"))
+
+
+def test_limit_says_each_products_own_rule(client, app):
+    """Issue 16 #9: a 2x product and a 3x product each state their own multiple, in both languages."""
+    services = loan_services(app, at=datetime.now(UTC))
+    register(client, phone=AMINA)
+    amina = services.members.by_phone(AMINA)
+    amina.kyc_level = 3
+    deposit(services, amina, 1000)  # KES 10 saved: the savings multiple is what limits both products
+    product(services, code="TWO", name="Mbili", savings_multiplier="2")
+    product(services, code="THREE", name="Tatu", savings_multiplier="3")
+    services.session.commit()
+    pages = limit_pages(client)
+    assert "Mbili: up to KES 20. Your limit is 2 times your savings." in pages
+    assert "Tatu: up to KES 30. Your limit is 3 times your savings." in pages
+    services.members.set_locale(amina, "sw")
+    services.session.commit()
+    pages = limit_pages(client)
+    assert "Mbili: hadi KES 20. Kikomo chako ni mara 2 ya akiba yako." in pages
+    assert "Tatu: hadi KES 30. Kikomo chako ni mara 3 ya akiba yako." in pages

@@ -298,3 +298,37 @@ def test_the_expiry_note_is_in_the_login_screens_language(client, redis):
     timed_out(redis, handset)
     assert UssdPhone(client, PHONE).dial().startswith("CON Your last session timed out. Nothing was changed.\n"
                                                       "Welcome to Pamoja.")
+
+
+def test_member_chooses_whatsapp_for_notifications_and_switches_back(client, services, session):
+    """My account > Notifications: SMS or WhatsApp (members.preferred_channel, read by the notification service)."""
+    handset = register(client)
+    menu = handset.send("5")
+    assert "5. Notifications" in menu and "0 Back 00 Menu" in menu
+    assert handset.send("5").startswith("CON Notifications come by SMS. Choose:\n1. SMS\n2. WhatsApp")
+    assert handset.send("3").startswith("CON Reply 1 for SMS or 2 for WhatsApp.\nNotifications come by SMS.")
+    assert handset.send("2").startswith("CON Notifications will come by WhatsApp.\nPamoja\n1. Savings")
+    member = services.members.by_phone(PHONE)
+    assert member.preferred_channel == "whatsapp"
+    handset.send("5")
+    profile = handset.send("1")
+    while "98 More" in profile:
+        profile += handset.send("98")
+    assert "Notifications: WhatsApp" in profile
+    handset = login(client)
+    handset.send("5")
+    assert handset.send("5").startswith("CON Notifications come by WhatsApp.")
+    handset.send("1")
+    session.refresh(member)
+    assert member.preferred_channel == "sms"
+
+
+def test_notifications_choice_in_kiswahili(client, services, session):
+    handset = register(client)
+    handset.send("5")
+    handset.send("3")
+    handset.send("2")  # Kiswahili
+    account = handset.send("5")
+    assert "5. Arifa" in account and len(account) - 4 <= 160
+    assert handset.send("5").startswith("CON Arifa zinakuja kwa SMS. Chagua:\n1. SMS\n2. WhatsApp")
+    assert handset.send("2").startswith("CON Arifa zitakuja kwa WhatsApp.\nPamoja\n1. Akiba")

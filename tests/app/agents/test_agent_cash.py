@@ -118,3 +118,21 @@ def test_float_topup_is_credited_when_the_payment_settles(services, session):
     services.payments.apply_result(result, "callback", provider=payment.provider, payment_id=payment.id)
     assert services.agent_float.balance(agent) == kes(2000)
     assert verify_ledger(session) == []
+
+
+def test_check_refuses_before_any_write_what_the_transaction_would_refuse(services, session):
+    """The amount screen's check (issue 16 #10): limits, float and a deposit's KYC tier, writing nothing."""
+    agent = new_agent(services, float_minor=300000)
+    amina = new_member(services)
+    with pytest.raises(errors.OverTransactionLimit):
+        services.agent_cash.check(agent, amina, kes(6000), into_savings=True)
+    with pytest.raises(errors.InsufficientFloat):
+        services.agent_cash.check(agent, amina, kes(4000), into_savings=False)
+    amina.kyc_level = 0  # phone only: KES 5,000 at most in savings
+    services.agent_cash.cash_deposit(agent, amina, kes(2500), idempotency_key="c1")
+    fund = new_agent(services, phone="+254722000009", code="A002", float_minor=1000000)
+    with pytest.raises(errors.MemberOverKycLimit):
+        services.agent_cash.check(fund, amina, kes(3000), into_savings=True)
+    services.agent_cash.check(fund, amina, kes(3000), into_savings=False)  # a repayment is not savings
+    services.agent_cash.check(fund, amina, kes(2500), into_savings=True)
+    assert session.query(AgentTransaction).count() == 1

@@ -213,6 +213,16 @@ def test_set_locale_unsupported_is_refused(member, members):
     assert member.locale == "sw"
 
 
+def test_notifications_channel_is_sms_or_whatsapp(member, members):
+    members.set_preferred_channel(member, "whatsapp")
+    assert member.preferred_channel == "whatsapp"
+    with pytest.raises(errors.MemberError):
+        members.set_preferred_channel(member, "email")
+    assert member.preferred_channel == "whatsapp"
+    members.set_preferred_channel(member, "sms")
+    assert member.preferred_channel == "sms"
+
+
 # -- SMS opt-out ------------------------------------------------------------------------------------
 
 
