@@ -54,8 +54,12 @@ def render_screen(ctx, screen, channel):
     if not fits(channel, lines + nav):
         # Too full for the navigation line: page the screen's own lines instead of dropping it.
         return Reply(render_pages(ctx, channel, [], split_lines(lines), nav, None), False)
-    if error and fits(channel, notice + error + prompt + body + nav):
-        lines = notice + error + prompt + body
+    if error:
+        question = split_lines(prompt)[-1:]  # what is asked: a long preamble gives way to the error
+        for candidate in (notice + error + prompt + body, error + question + body):
+            if fits(channel, candidate + nav):
+                lines = candidate
+                break
     ctx.state.more_pages = False
     return Reply(fit(channel, "\n".join(channel.normalize(line) for line in lines + nav)), False)
 

@@ -332,8 +332,8 @@ def test_an_accepted_dispute_sends_the_member_exactly_one_acknowledgement(phone,
 
 
 @pytest.mark.parametrize("locale, word, expected", [
-    ("en", "LOANBAL", "Next: KES 1,025.48 by {date} (paid KES 700 of KES 1,725.48)."),
-    ("sw", "DENI", "Kinachofuata: KES 1,025.48 kufikia {date} (umelipa KES 700 kati ya KES 1,725.48)."),
+    ("en", "LOANBAL", "Next: KES 1,025 by {date} (paid KES 700 of KES 1,725)."),
+    ("sw", "DENI", "Kinachofuata: KES 1,025 kufikia {date} (umelipa KES 700 kati ya KES 1,725)."),
 ])
 def test_loan_balance_shows_the_next_instalment_paid_and_left(app, phone, locale, word, expected):
     """Issue 16 #3 on SMS: after repaying 500 then 200 the next instalment says what is paid and what is left."""

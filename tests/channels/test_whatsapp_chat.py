@@ -184,4 +184,4 @@ def test_schedule_on_whatsapp_shows_what_is_paid_and_left(app, chat, amina):
     log_in(chat)
     chat.send("2")  # Loans
     schedule = chat.send("4")
-    assert ": paid KES 700, KES 1,025.48 due" in schedule
+    assert ": paid KES 700, KES 1,025 due" in schedule
