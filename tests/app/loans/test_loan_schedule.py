@@ -267,7 +267,7 @@ def test_cli_table_shows_formatted_amounts_and_totals():
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["No.", "Due", "date", "Principal", "Interest", "Total"]
-    assert lines[2].split() == ["1", "2026-02-28", "KES", "1,625.48", "KES", "100.00", "KES", "1,725"]
+    assert lines[2].split() == ["1", "2026-02-28", "KES", "1,625.48", "KES", "100.00", "KES", "1,725.48"]
     assert lines[-1].split() == ["Total", "KES", "10,000.00", "KES", "352.91", "KES", "10,352.91"]
     assert len({len(line) for line in lines[2:8]}) == 1
 
