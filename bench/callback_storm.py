@@ -47,12 +47,12 @@ TRUTH = {}
 
 def environment(db_url, redis_url):
     return dict(
-        os.environ, **KEEP_ROLE_TIMEOUTS, DATABASE_URL=schema_url(db_url, "storm"), REDIS_URL=redis_url,
+        os.environ, DATABASE_URL=schema_url(db_url, "storm"), REDIS_URL=redis_url,
         APP_ENV="production",
         LOG_LEVEL="ERROR", PUBLIC_URL=f"http://127.0.0.1:{PORT}", MOMO_CURRENCY="UGX",
         PAYMENT_PROVIDERS="KE=mpesa,KE:airtel=airtel,UG=momo", AIRTEL_BASE_URL=f"http://127.0.0.1:{AIRTEL_PORT}",
         AIRTEL_CLIENT_ID="bench", AIRTEL_CLIENT_SECRET="bench", ID_ENCRYPTION_KEYS=f"k1={ID_KEY}",
-        ID_LOOKUP_KEY=secrets.token_urlsafe(32), DB_STATEMENT_TIMEOUT_MS="", DB_LOCK_TIMEOUT_MS="", **SECRETS)
+        ID_LOOKUP_KEY=secrets.token_urlsafe(32), **KEEP_ROLE_TIMEOUTS, **SECRETS)
 
 
 class FakeAirtel(http.server.BaseHTTPRequestHandler):
