@@ -26,14 +26,20 @@ def hour_of(moment):
 
 def count_hop(redis, channel, outcome, now=None):
     """Add one hop with `outcome` to this hour's counts of `channel`; silent on a Redis error."""
-    key = hop_counter_key(channel, hour_of(now or datetime.now(UTC)))
     try:
         pipe = redis.pipeline(transaction=False)
-        pipe.hincrby(key, outcome, 1)
-        pipe.expire(key, int(KEEP.total_seconds()))
+        queue_hop_count(pipe, channel, outcome, now)
         pipe.execute()
     except RedisError:
         pass
+
+
+def queue_hop_count(pipe, channel, outcome, now=None):
+    """Queue `count_hop`'s HINCRBY + EXPIRE on `pipe` (sent with the hop's last writes); the caller
+    ignores their results, so a failed count still never fails the hop."""
+    key = hop_counter_key(channel, hour_of(now or datetime.now(UTC)))
+    pipe.hincrby(key, outcome, 1)
+    pipe.expire(key, int(KEEP.total_seconds()))
 
 
 def hourly(redis, channel, hours, now):

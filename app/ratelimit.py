@@ -62,6 +62,14 @@ class RateLimiter:
         one when it has already reached its limit (so after N failed checks in a window,
         a right guess is not answered either). None also when Redis fails (fail open).
         """
+        return self.exceeded_along(count, peek)[0]
+
+    def exceeded_along(self, count=(), peek=(), along=None):
+        """`exceeded`, in one round trip with the commands `along(pipe)` queues after the counters'.
+
+        Returns (the counter over its limit or None, the results of `along`'s commands, or
+        the RedisError that lost them: the caller decides what a lost read means to it).
+        """
         now = self.clock()
         pipe = self.redis.pipeline(transaction=False)
         for counter in count:
@@ -70,11 +78,18 @@ class RateLimiter:
             pipe.expire(key, counter.limit.seconds)
         for counter in peek:
             pipe.get(self.key(counter, now))
+        ours = 2 * len(count) + len(peek)
+        if along is not None:
+            along(pipe)
         try:
             results = pipe.execute()
-        except RedisError:
+        except RedisError as error:
             ERRORS.labels("ratelimit", "redis").inc()
-            return None
+            return None, error
+        return self._over(count, peek, results[:ours]), results[ours:]
+
+    @staticmethod
+    def _over(count, peek, results):
         for counter, value in zip(count, results[0:2 * len(count):2], strict=True):
             if int(value) > counter.limit.count:
                 return counter

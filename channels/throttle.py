@@ -47,10 +47,19 @@ def failed_check(channel):
 
 def over_limit(channel, phone=None):
     """After a passed check: True when `phone` is over its limit on `channel`, or the source is blocked."""
+    return over_limit_along(channel, phone)[0]
+
+
+def over_limit_along(channel, phone=None, along=None):
+    """`over_limit`, in one round trip with the commands `along(pipe)` queues (a hop's first reads).
+
+    Returns (over_limit's answer, the results of `along`'s commands or the RedisError that
+    lost them; the limit itself fails open either way).
+    """
     count = [Counter(f"phone:{channel}", phone, limits()["phone"])] if phone else []
     source = source_counter()
-    over = limiter().exceeded(count=count, peek=[source] if source else [])
+    over, along_results = limiter().exceeded_along(count=count, peek=[source] if source else [], along=along)
     if over is None:
-        return False
+        return False, along_results
     RATE_LIMITED.labels(channel, over.scope.partition(":")[0]).inc()
-    return True
+    return True, along_results

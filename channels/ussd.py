@@ -21,7 +21,7 @@ from app.phones import InvalidPhone, normalize_phone
 from app.unit_of_work import callback_unit
 from channels.callback_auth import authorized
 from channels.textfit import is_gsm7, septets, to_gsm7
-from channels.throttle import failed_check, over_limit
+from channels.throttle import failed_check, over_limit, over_limit_along
 from menus.engine import ChannelProfile
 
 bp = Blueprint("ussd", __name__)
@@ -95,13 +95,17 @@ def ussd():
     if not session_id or phone is None:
         ERRORS.labels("ussd", "bad_request").inc()
         return end_with(BAD_REQUEST)
-    if over_limit("ussd", phone):
-        return end_with(TOO_MANY)
     engine = current_app.extensions["engines"][engine_for(form.get("serviceCode", ""))]
+    profile = ussd_profile(current_app.extensions["settings"])
+    # The rate limit and the session's reads go to Redis in one round trip (the engine's save and count in one more)
+    over, session_reads = over_limit_along(
+        "ussd", phone, lambda pipe: engine.store.queue_load_marked(pipe, profile.name, session_id, phone))
+    if over:
+        return end_with(TOO_MANY)
     # A hop that only reads (dial, PIN, profile) costs one round trip per read: no BEGIN or COMMIT
     with callback_unit("ussd", "exception", defer_transaction=True, session=session_id) as unit:
-        reply = engine.handle(ussd_profile(current_app.extensions["settings"]), session_id, phone, form.get("text", ""),
-                              unit.services)
+        reply = engine.handle(profile, session_id, phone, form.get("text", ""), unit.services,
+                              prefetched=session_reads)
     if unit.failed:  # the phone must get END, never a 500; the bug is logged
         return end_with(FAILED)
     return ussd_text(reply.text, reply.end)

@@ -43,7 +43,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
-from app.hop_counters import count_hop
+from app.hop_counters import count_hop, queue_hop_count
 from app.i18n import N_, T, Text
 from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
@@ -126,16 +126,22 @@ class Engine:
         self.max_errors = max_errors
         self.default_locale = default_locale
 
-    def handle(self, channel, session_id, phone, raw_text, services):
-        """Answer one request: returns a Reply, never raises for bad input or lost dependencies."""
+    def handle(self, channel, session_id, phone, raw_text, services, prefetched=None):
+        """Answer one request: returns a Reply, never raises for bad input or lost dependencies.
+
+        `prefetched` (cumulative channels): the results of `store.queue_load_marked`'s reads,
+        sent by the channel with its own first round trip, or the RedisError that lost them.
+        None: the engine reads the session itself.
+        """
         started = time.perf_counter()
         outcome, screen_name, state, secret_input, redis_down = "ok", None, None, False, False
+        counted = False
         try:
             with hop_deadline(services.settings.HOP_DEADLINE_MS):
                 raw_text = raw_text or ""
                 timed_out = False
                 if channel.cumulative:
-                    state, marked = self.store.load_marked(channel.name, session_id, phone)
+                    state, marked = self._load_marked(channel, session_id, phone, prefetched)
                     timed_out = marked and state is None
                 else:
                     state = self.store.load(channel.name, session_id)
@@ -151,10 +157,7 @@ class Engine:
                 screen_name = state.current
                 services.session.commit()
                 self._remember(state, raw_text, reply)
-                if reply.end and not channel.cumulative:
-                    self.store.delete(channel.name, session_id)
-                else:
-                    self.store.save(state, channel.session_ttl, unfinished=self._unfinished(channel, state, reply))
+                counted = self._save_and_count(channel, session_id, state, reply, outcome)
                 return replace(reply, secret_input=secret_input)
         except (RedisError, OperationalError, SAInterfaceError) as exc:
             outcome, redis_down = "unavailable", isinstance(exc, RedisError)
@@ -165,11 +168,39 @@ class Engine:
         finally:
             elapsed = time.perf_counter() - started
             HOPS.labels(channel.name, outcome).inc()
-            if not redis_down:  # the hour counters (app/hop_counters.py); no second Redis timeout in an outage
+            # The hour counters (app/hop_counters.py), unless sent with the session: no second timeout in an outage
+            if not redis_down and not counted:
                 count_hop(self.store.redis, channel.name, outcome)
             HOP_SECONDS.labels(channel.name).observe(elapsed)
             log_event("hop", channel=channel.name, session=session_id, screen=screen_name, outcome=outcome,
                       ms=round(elapsed * 1000, 2))
+
+    # -- Redis ------------------------------------------------------------------------------------
+
+    def _load_marked(self, channel, session_id, phone, prefetched):
+        if prefetched is None:
+            return self.store.load_marked(channel.name, session_id, phone)
+        if isinstance(prefetched, RedisError):
+            raise prefetched
+        return self.store.read_marked(*prefetched)
+
+    def _save_and_count(self, channel, session_id, state, reply, outcome):
+        """Save (or, ended off USSD, delete) the session and count the hop in one round trip; returns True.
+
+        A failed session write raises (the hop is unavailable); a failed count is ignored,
+        as `count_hop` ignores it (app/hop_counters.py).
+        """
+        pipe = self.store.redis.pipeline(transaction=False)
+        if reply.end and not channel.cumulative:
+            writes = self.store.queue_delete(pipe, channel.name, session_id)
+        else:
+            writes = self.store.queue_save(pipe, state, channel.session_ttl,
+                                           unfinished=self._unfinished(channel, state, reply))
+        queue_hop_count(pipe, channel.name, outcome)
+        for result in pipe.execute(raise_on_error=False)[:writes]:
+            if isinstance(result, Exception):
+                raise result
+        return True
 
     # -- input ------------------------------------------------------------------------------------
 

@@ -59,7 +59,11 @@ class MenuSession:
 
 
 class SessionStore:
-    """Load and save MenuSessions; one GET and one SET per hop."""
+    """Load and save MenuSessions; one GET and one SET per hop.
+
+    The `queue_*` forms put the same commands on a caller's pipeline, so a hop can send
+    them with its other Redis work (rate limits, hop counters) in one round trip.
+    """
 
     def __init__(self, redis):
         self.redis = redis
@@ -74,23 +78,44 @@ class SessionStore:
     def load_marked(self, channel, session_id, phone):
         """(the stored session or None, True when the phone's last session was left unfinished)."""
         pipe = self.redis.pipeline(transaction=False)
+        self.queue_load_marked(pipe, channel, session_id, phone)
+        return self.read_marked(*pipe.execute())
+
+    @staticmethod
+    def queue_load_marked(pipe, channel, session_id, phone):
+        """Queue `load_marked`'s two reads on `pipe` (a channel sends them with its own first round trip)."""
         pipe.get(menu_session_key(channel, session_id))
         pipe.exists(chat_expired_key(channel, phone))
-        raw, marked = pipe.execute()
+
+    @staticmethod
+    def read_marked(raw, marked):
+        """`load_marked`'s answer from the results of the two reads `queue_load_marked` queued."""
         state = None if raw is None else MenuSession(**json.loads(raw, object_hook=decode_value))
         return state, bool(marked)
 
     def save(self, session, ttl, *, unfinished=None):
         """Store `session`; `unfinished` True/False marks or clears its phone's mark (None: untouched)."""
-        state = {f.name: getattr(session, f.name) for f in fields(session)}
         pipe = self.redis.pipeline(transaction=False)
+        self.queue_save(pipe, session, ttl, unfinished=unfinished)
+        pipe.execute()
+
+    @staticmethod
+    def queue_save(pipe, session, ttl, *, unfinished=None):
+        """Queue `save`'s writes on `pipe`; returns how many commands it queued."""
+        state = {f.name: getattr(session, f.name) for f in fields(session)}
         pipe.set(menu_session_key(session.channel, session.session_id),
                  json.dumps(state, separators=(",", ":"), default=encode_value), ex=ttl)
         if unfinished is True:
             pipe.set(chat_expired_key(session.channel, session.phone), 1, ex=UNFINISHED_MEMORY)
         elif unfinished is False:
             pipe.delete(chat_expired_key(session.channel, session.phone))
-        pipe.execute()
+        return 1 if unfinished is None else 2
 
     def delete(self, channel, session_id):
         self.redis.delete(menu_session_key(channel, session_id))
+
+    @staticmethod
+    def queue_delete(pipe, channel, session_id):
+        """Queue `delete` on `pipe`; returns how many commands it queued."""
+        pipe.delete(menu_session_key(channel, session_id))
+        return 1

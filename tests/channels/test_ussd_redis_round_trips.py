@@ -35,4 +35,4 @@ def test_round_trips_per_hop(app, client):
     logs = hop_trips(app, client)
     for hop, log in logs.items():
         print(hop, len(log), log)
-    assert {hop: len(log) for hop, log in logs.items()} == {"dial": 4, "pin": 4, "static": 4, "profile": 4}
+    assert {hop: len(log) for hop, log in logs.items()} == {"dial": 2, "pin": 2, "static": 2, "profile": 2}
