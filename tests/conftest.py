@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import tempfile
+from contextlib import contextmanager
 
 import pytest
 import responses
@@ -87,11 +88,15 @@ def with_schema(url, schema):
     return f"{url}{separator}options=-csearch_path%3D{schema}%20-clock_timeout%3D0%20-cstatement_timeout%3D0"
 
 
-@pytest.fixture(scope="session")
-def app():
+@contextmanager
+def migrated_app(schema, **settings):
+    """An app on its own migrated schema and reserved Redis database; the ledger verified at the end.
+
+    The suite's `app` and the console's browser app (tests/channels/console) share this life:
+    create the schema, migrate, yield, verify every ledger invariant, release and drop.
+    """
     tmp_root = tempfile.mkdtemp(prefix="pamoja-test-")
     base_url = postgres_base_url(tmp_root)
-    schema = f"t_{os.getpid()}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -99,7 +104,6 @@ def app():
     redis_url, reservations = redis_base(tmp_root)
     redis_index = reserve_redis_db(reservations)
     application = create_app({
-        "TESTING": True,
         "APP_ENV": "test",
         "RATE_LIMIT_PER_PHONE": "1000/60",  # tests drive one phone far faster than a person can type
         # The concurrency tests run 50 threads over a pool of 15 connections on a machine other test runs
@@ -109,6 +113,7 @@ def app():
         "REDIS_URL": f"{redis_url}/{redis_index}" if redis_url.startswith("redis") else f"{redis_url}?db={redis_index}",
         "PIN_PEPPER": "test-pepper",
         "TEST_SCHEMA": schema,
+        **settings,
     })
     with application.app_context():
         from flask_migrate import upgrade
@@ -127,7 +132,14 @@ def app():
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     admin.dispose()
     if problems:
-        pytest.fail("ledger invariants broken after the test run:\n" + "\n".join(problems), pytrace=False)
+        pytest.fail(f"ledger invariants broken after the test run ({schema}):\n" + "\n".join(problems),
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def app():
+    with migrated_app(f"t_{os.getpid()}", TESTING=True) as application:
+        yield application
 
 
 APP_FIXTURES = {"app", "session", "redis", "client", "services"}

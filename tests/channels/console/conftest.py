@@ -10,19 +10,16 @@ screenshot of its page under the run's temporary folder (printed in the failure)
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from app import create_app
 from app.extensions import db
 from app.services import build_services
 from app.staff.demo import DEMO_TOTP_SECRET, seed_demo_staff
-from tests.conftest import postgres_base_url, redis_base, reserve_redis_db, with_schema
+from tests.conftest import migrated_app
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pamoja-demo-staff"
@@ -48,45 +45,13 @@ def ensure_chromium():
 
 @pytest.fixture(scope="session")
 def console_app():
-    tmp_root = tempfile.mkdtemp(prefix="pamoja-console-")
-    base_url = postgres_base_url(tmp_root)
-    schema = f"t_{os.getpid()}_console"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    redis_url, reservations = redis_base(tmp_root)
-    redis_index = reserve_redis_db(reservations)
-    application = create_app({
-        "APP_ENV": "test",
-        "DATABASE_URL": with_schema(base_url, schema),
-        "REDIS_URL": f"{redis_url}/{redis_index}" if redis_url.startswith("redis") else f"{redis_url}?db={redis_index}",
-        "PIN_PEPPER": "test-pepper",
-        "STAFF_MAX_FAILED_LOGINS": "3",
-        "CONSOLE_SIGNIN_RATE": "1000/60",  # every test signs in from 127.0.0.1
-        "RATE_LIMIT_PER_PHONE": "1000/60",
-        "DB_POOL_TIMEOUT": "30",
-    })
-    application.extensions["redis"].flushdb()
-    with application.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        services = build_services(application, db.session)
-        seed_demo_staff(services)
-        db.session.commit()
-    yield application
-    with application.app_context():
-        from app.ledger.verify import verify_ledger
-
-        problems = verify_ledger(db.session)
-        db.session.remove()
-        db.engine.dispose()
-    reservations.delete(f"pamoja:test-db:{redis_index}")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
-    assert not problems, problems
+    settings = {"STAFF_MAX_FAILED_LOGINS": "3", "CONSOLE_SIGNIN_RATE": "1000/60"}  # every test signs in from 127.0.0.1
+    with migrated_app(f"t_{os.getpid()}_console", **settings) as application:
+        application.extensions["redis"].flushdb()
+        with application.app_context():
+            seed_demo_staff(build_services(application, db.session))
+            db.session.commit()
+        yield application
 
 
 @pytest.fixture(scope="session")
