@@ -10,19 +10,21 @@ a language are merged when first used. Strings are marked for extraction with
 `N_()` (no translation at definition time) and carried as `Text` values until a
 channel renders them, so a service can say what happened without knowing who
 reads it or in which language. `Money` and `date` parameters are formatted for
-the locale when the text is rendered. A count in the text ("1 try left", "2 tries
+the locale when the text is rendered; every date a member reads goes through
+`format_date` (`9 Dec 2026`, `9 Des 2026`; `ShortDate` for `9 Dec` in statements):
+day first as members write it, never Babel's US-style English `Dec 9, 2026`. A count in the text ("1 try left", "2 tries
 left") is said with Babel's plural forms: `ngettext(singular, plural, n, **params)`
 builds a Text whose msgid carries both forms and the count; the catalogues hold
 `msgid_plural` entries (Kiswahili and English both have two forms, `n != 1`).
 """
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-from babel.dates import format_date
+from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -33,6 +35,10 @@ from app.typography import plain_spaces
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("en", "sw")
 LANGUAGE_NAMES = {"en": "English", "sw": "Kiswahili"}
+DATE_PATTERN = "d MMM y"
+"""A date as members write it, one style in every language: `9 Dec 2026`, `9 Des 2026`."""
+SHORT_DATE_PATTERN = "d MMM"
+"""The same without the year, where the year is plain (recent movements): `9 Dec`, `9 Des`."""
 
 
 def N_(msgid):
@@ -70,6 +76,28 @@ class DatePattern(NamedTuple):
     pattern: str
 
 
+class ShortDate(NamedTuple):
+    """A date parameter shown without its year (`9 Dec`): lines of recent movements, where it goes without saying;
+    `with_time` adds the 24-hour time of a datetime (`9 Dec 10:00`)."""
+
+    value: date
+    with_time: bool = False
+
+
+def format_date(value, locale, *, short=False, with_time=False):
+    """`value` (a date, or a datetime already in the member's zone) as members write it in `locale`.
+
+    The one place member-facing dates are formatted: explicit day-first patterns, because Babel's
+    medium English format is US style (`Dec 9, 2026`); Kiswahili months come from Babel's CLDR data
+    (Jan Feb Mac Apr Mei Jun Jul Ago Sep Okt Nov Des). GSM-7 safe.
+    """
+    pattern = SHORT_DATE_PATTERN if short else DATE_PATTERN
+    shown = babel_format_date(value, format=pattern, locale=locale if locale in SUPPORTED else "en")
+    if with_time and isinstance(value, datetime):
+        shown = f"{shown} {value:%H:%M}"
+    return plain_spaces(shown)
+
+
 def T(msgid, **params):
     """Build a Text; `T(N_("Balance: {amount}"), amount=money)` reads naturally."""
     return Text(msgid, params)
@@ -101,9 +129,11 @@ def format_param(value, locale):
     if isinstance(value, Money):
         return format_money(value, locale)
     if isinstance(value, DatePattern):
-        return plain_spaces(format_date(value.value, format=value.pattern, locale=locale))
+        return plain_spaces(babel_format_date(value.value, format=value.pattern, locale=locale))
+    if isinstance(value, ShortDate):
+        return format_date(value.value, locale, short=True, with_time=value.with_time)
     if isinstance(value, date):
-        return plain_spaces(format_date(value, format="medium", locale=locale))
+        return format_date(value, locale)
     if isinstance(value, Text):
         return value.render(locale)
     return value

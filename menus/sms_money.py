@@ -8,7 +8,7 @@ Domain refusals are raised with a translated `message` and become the reply.
 
 from app.amount_mistakes import amount_mistake
 from app.groups.errors import UnknownGroupCode
-from app.i18n import N_, T
+from app.i18n import N_, ShortDate, T
 from app.members.names import short_name
 from app.money import AmountError, parse_amount
 from app.phones import InvalidPhone, normalize_phone
@@ -74,7 +74,8 @@ def statement(services, member, args, ref, *, confirmed):
     rows = services.savings.statement(member, limit=5)
     if not rows:
         return STATEMENT_EMPTY
-    return [STATEMENT_HEAD] + [T(STATEMENT_LINE, date=row.date, kind=row.kind, amount=row.amount) for row in rows]
+    return [STATEMENT_HEAD] + [T(STATEMENT_LINE, date=ShortDate(row.date), kind=row.kind, amount=row.amount)
+                               for row in rows]
 
 
 def deposit(services, member, args, ref, *, confirmed):

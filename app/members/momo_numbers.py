@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.i18n import N_, T
+from app.i18n import N_, ShortDate, T
 from app.members.errors import MemberError
 from app.members.models import Member, MomoNumber
 from app.one_time_codes import CodePolicy
@@ -162,7 +162,7 @@ class MomoNumbers:
             return phone, None
         if direction == DISBURSEMENT and self.clock.now() < row.payouts_from:
             local = row.payouts_from.astimezone(self.clock.zone)
-            raise PayoutOnHold(row.payouts_from, local.strftime("%d/%m %H:%M"))
+            raise PayoutOnHold(row.payouts_from, ShortDate(local, with_time=True))
         return row.phone, row.network
 
     def describe(self, member):

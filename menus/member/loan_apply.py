@@ -88,7 +88,7 @@ def quote_text(ctx):
 
 
 def quote_schedule_lines(ctx):
-    return [T(N_("{number}. {date} {amount}"), number=row.number, date=row.due_date.strftime("%d/%m/%y"),
+    return [T(N_("{number}. {date} {amount}"), number=row.number, date=row.due_date,
               amount=row.amount) for row in quote_of(ctx).schedule]
 
 

@@ -48,7 +48,7 @@ def schedule_lines(ctx):
 def instalment_line(row, today):
     """An instalment as the member reads it: what was due and, once part is paid, what is paid and what is left."""
     status = T(STATUS["paid" if row.paid else ("late" if row.due_date < today else "due")])
-    date = row.due_date.strftime("%d/%m/%y")
+    date = row.due_date
     if row.paid or not row.total_paid_minor:
         return T(N_("{number}. {date} {amount} {status}"), number=row.number, date=date, amount=row.total_due,
                  status=status)

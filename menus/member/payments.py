@@ -7,7 +7,7 @@ entry under the confirmation's idempotency key. A valid number that is not on Pa
 is offered an invitation SMS (rule in app/members/invitations.py).
 """
 
-from app.i18n import N_, T
+from app.i18n import N_, ShortDate, T
 from app.members.lookups import TooManyLookups
 from app.members.names import short_name
 from app.phones import masked
@@ -68,7 +68,7 @@ def transfer_after_pin(ctx, pin):
 
 
 def history_lines(ctx):
-    return [T(N_("{date} {kind} {amount} {state}"), date=row.when.astimezone(ctx.services.clock.zone).strftime("%d/%m"),
+    return [T(N_("{date} {kind} {amount} {state}"), date=ShortDate(row.when.astimezone(ctx.services.clock.zone)),
               kind=row.kind, amount=row.amount, state=T(STATE_LABELS.get(row.state, N_("pending"))))
             for row in ctx.services.savings.history(ctx.member, limit=10)]
 

@@ -9,7 +9,7 @@ amount + fee and sends the money. The session's idempotency key makes a replayed
 or double-tapped confirmation start nothing twice.
 """
 
-from app.i18n import N_, T
+from app.i18n import N_, ShortDate, T
 from app.payments.errors import PaymentError
 from app.savings.errors import SavingsError
 from menus.member.amount_input import amount_with
@@ -33,7 +33,7 @@ def balance_lines(ctx):
 
 
 def statement_lines(ctx):
-    return [T(N_("{date} {kind} {amount}"), date=row.date.strftime("%d/%m"), kind=row.kind, amount=row.amount)
+    return [T(N_("{date} {kind} {amount}"), date=ShortDate(row.date), kind=row.kind, amount=row.amount)
             for row in savings(ctx).statement(ctx.member, limit=5)]
 
 

@@ -223,7 +223,7 @@ def test_member_since_is_the_local_date(client, services, session):
     pages = [handset.send("1")]
     while "98 More" in pages[-1]:
         pages.append(handset.send("98"))
-    assert "Member since Mar 2, 2025" in "\n".join(pages)
+    assert "Member since 2 Mar 2025" in "\n".join(pages)
 
 
 def test_double_zero_from_a_deep_screen_returns_to_main(client):

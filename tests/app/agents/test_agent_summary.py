@@ -28,5 +28,5 @@ def test_daily_summary_once_per_agent_and_day(app, session, monkeypatch):
     assert send_agent_summaries("2026-12-01") == 1
     assert send_agent_summaries("2026-12-01") == 0
     summary = session.query(Notification).filter_by(kind="agent_daily_summary", agent_id=agent.id).one()
-    assert summary.text == "Pamoja Dec 1, 2026: 2 transactions, KES 2,000 collected. Float: KES 8,000."
+    assert summary.text == "Pamoja 1 Dec 2026: 2 transactions, KES 2,000 collected. Float: KES 8,000."
     assert services.agent_reports.transactions_on(agent, date(2026, 12, 2)) == []

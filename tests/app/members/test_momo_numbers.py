@@ -92,7 +92,7 @@ def test_payouts_to_a_new_number_are_held_then_allowed(services, session, amina,
     set_wallet(services, session, amina)
     with pytest.raises(PayoutOnHold) as held:
         services.savings.withdraw(amina, Money(100_00, "KES"), "w:1", channel="ussd")
-    assert "start on 04/03 10:00" in held.value.message.render("en")
+    assert "start on 4 Mar 10:00" in held.value.message.render("en")
     session.rollback()
     clock.advance(hours=23, minutes=59)
     with pytest.raises(PayoutOnHold):

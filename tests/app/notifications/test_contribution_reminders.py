@@ -66,5 +66,5 @@ def test_a_run_makes_each_reminder_once_in_the_members_words(timed, clock, sessi
     texts = {row.member_id: row.text for row in session.query(Notification).filter_by(kind="contribution_due")}
     assert set(texts) == {baraka.id, chebet.id}
     assert texts[baraka.id].startswith("Pamoja reminder: your Umoja Women contribution of KES 300 is due on "
-                                       "Nov 18, 2026.")
+                                       "18 Nov 2026.")
     assert "KES 500" in texts[chebet.id]

@@ -64,7 +64,7 @@ def test_outside_the_window_the_approved_template_is_used(app, timed, providers)
     run_jobs(app)
     forms = twilio_forms(providers)
     assert [form["ContentSid"] for form in forms] == ["HX111"] and "Body" not in forms[0]
-    assert forms[0]["ContentVariables"] == '{"1": "KES 1,725.48", "2": "Dec 4, 2026"}'
+    assert forms[0]["ContentVariables"] == '{"1": "KES 1,725.48", "2": "4 Dec 2026"}'
     assert made.channel == "whatsapp" and sent_sms(providers) == []
 
 

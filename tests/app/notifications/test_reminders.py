@@ -48,7 +48,7 @@ def test_running_a_day_twice_or_from_two_schedulers_sends_once(app, timed, clock
     assert "reminders" not in tick(settings, redis, queues, clock.now(), clock.zone)  # a second scheduler
     run_jobs(app)
     texts = [text for _, text in sent_sms(providers)]
-    assert len(texts) == 1 and "KES 1,725 " in texts[0] and "Feb 28, 2026" in texts[0]
+    assert len(texts) == 1 and "KES 1,725 " in texts[0] and "28 Feb 2026" in texts[0]
     assert session.query(Notification).filter_by(member_id=member.id, kind="repayment_due").count() == 1
 
 
