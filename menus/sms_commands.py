@@ -26,11 +26,13 @@ from menus.sms_money import CONFIRMED, MONEY_COMMANDS
 
 HELP = {
     "en": T(N_("Pamoja SMS: BAL, MINI, SAVE 500, WITHDRAW 500, SEND 07xx 500, CONTRIBUTE code 500, "
-               "LOAN 5000, REPAY 500, LOANBAL, JOIN code, LANG SW, STOP")),
-    "sw": T(N_("Pamoja SMS: SALIO, TAARIFA, WEKA 500, TOA 500, TUMA 07xx 500, CHANGA kodi 500, "
-               "MKOPO 5000, LIPA 500, DENI, JIUNGE kodi, LUGHA EN, SIMAMISHA")),
+               "LOAN 5000, REPAY 500, LOANBAL, JOIN code, DISPUTE receipt, LANG SW, STOP")),
+    "sw": T(N_("Pamoja SMS: SALIO, TAARIFA, WEKA 500, TOA 500, TUMA 07xx 500, CHANGA <nambari ya kikundi> 500, "
+               "MKOPO 5000, LIPA 500, DENI, JIUNGE <nambari ya kikundi>, PINGA risiti, LUGHA EN, SIMAMISHA")),
 }
-"""One GSM-7 segment each; which HELP is shown follows the member's language."""
+"""Which HELP is shown follows the member's language. English fits one GSM-7 segment; Kiswahili takes two,
+because the glossary's `nambari ya kikundi` (locales/sw/glossary.toml) is what members call a group code and
+no shorter word says it (`kodi` is rent or tax)."""
 
 UNKNOWN = T(N_("Sorry, we did not understand. Send HELP for the list of commands."))
 USAGE = N_("Please send it like this: {example}")
