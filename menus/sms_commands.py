@@ -27,12 +27,12 @@ from menus.sms_money import CONFIRMED, MONEY_COMMANDS
 HELP = {
     "en": T(N_("Pamoja SMS: BAL, MINI, SAVE 500, WITHDRAW 500, SEND 07xx 500, CONTRIBUTE code 500, "
                "LOAN 5000, REPAY 500, LOANBAL, JOIN code, DISPUTE receipt, LANG SW, STOP")),
-    "sw": T(N_("Pamoja SMS: SALIO, TAARIFA, WEKA 500, TOA 500, TUMA 07xx 500, CHANGA <nambari ya kikundi> 500, "
-               "MKOPO 5000, LIPA 500, DENI, JIUNGE <nambari ya kikundi>, PINGA risiti, LUGHA EN, SIMAMISHA")),
+    "sw": T(N_("Pamoja: SALIO, TAARIFA, WEKA 500, TOA 500, TUMA 07xx 500, MKOPO 5000, LIPA 500, DENI, "
+               "PINGA risiti, LUGHA EN, ACHA. Kikundi: JIUNGE nambari, CHANGA nambari 500")),
 }
-"""Which HELP is shown follows the member's language. English fits one GSM-7 segment; Kiswahili takes two,
-because the glossary's `nambari ya kikundi` (locales/sw/glossary.toml) is what members call a group code and
-no shorter word says it (`kodi` is rent or tax)."""
+"""One GSM-7 segment each; which HELP is shown follows the member's language. The Kiswahili one says the group
+code as the glossary does (locales/sw/glossary.toml: `nambari` of the `Kikundi`, never `kodi`, which is rent
+or tax), under a `Kikundi:` heading so that it fits one part."""
 
 UNKNOWN = T(N_("Sorry, we did not understand. Send HELP for the list of commands."))
 USAGE = N_("Please send it like this: {example}")
