@@ -30,7 +30,7 @@ COMMANDS = {
     "language": (("LANG", "LANGUAGE"), ("LUGHA",), (1, 1), "SW"),
     "stop": (("STOP", "UNSUBSCRIBE"), ("SIMAMISHA", "ACHA"), (0, 9), ""),
     "start": (("START", "SUBSCRIBE"), ("ANZA",), (0, 9), ""),
-    "confirm": (("YES", "Y"), ("NDIO", "NDIYO"), (1, 1), "4821"),
+    "confirm": (("YES", "Y"), ("NDIYO", "NDIO"), (1, 1), "4821"),
     "dispute": (("DISPUTE",), ("PINGA",), (1, 1), "AB12CD34"),
     "pin_reset": (("RESET", "FORGOT", "PIN"), ("NIMESAHAU", "SAHAU"), (0, 1), "PIN"),
 }

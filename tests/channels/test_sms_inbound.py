@@ -103,7 +103,7 @@ def test_mini_statement_empty(phone, amina):
 
 @pytest.mark.parametrize("fixture, word, expected", [
     ("amina", "SAVE 500", "Approve the payment of KES 500 on your phone with your mobile money PIN."),
-    ("amina_sw", "WEKA 500", "Idhinisha malipo ya KES 500 kwenye simu yako kwa PIN ya pesa za simu."),
+    ("amina_sw", "WEKA 500", "Idhinisha malipo ya KES 500 kwenye simu yako kwa PIN ya pesa ya simu."),
 ])
 def test_deposit_goes_straight_to_the_mobile_money_prompt(request, phone, session, fixture, word, expected):
     member = request.getfixturevalue(fixture)
@@ -119,7 +119,7 @@ def code_in(reply):
 
 @pytest.mark.parametrize("fixture, ask, yes, prompt, done", [
     ("amina", "WITHDRAW 500", "YES", "Reply YES ", "KES 500 is on its way to your mobile money."),
-    ("amina_sw", "TOA 500", "NDIO", "Jibu NDIO ", "KES 500 inatumwa kwenye pesa zako za simu."),
+    ("amina_sw", "TOA 500", "NDIO", "Jibu NDIYO ", "KES 500 inatumwa kwenye pesa yako ya simu."),
 ])
 def test_withdraw_needs_the_confirmation_code(request, phone, services, session, fixture, ask, yes, prompt, done):
     member = request.getfixturevalue(fixture)
@@ -337,7 +337,7 @@ def test_an_accepted_dispute_sends_the_member_exactly_one_acknowledgement(phone,
 
 @pytest.mark.parametrize("locale, word, expected", [
     ("en", "LOANBAL", "Next: KES 1,025 by {date} (paid KES 700 of KES 1,725)."),
-    ("sw", "DENI", "Kinachofuata: KES 1,025 kufikia {date} (umelipa KES 700 kati ya KES 1,725)."),
+    ("sw", "DENI", "Rejesho lijalo: KES 1,025 kufikia {date} (umelipa KES 700 kati ya KES 1,725)."),
 ])
 def test_loan_balance_shows_the_next_instalment_paid_and_left(app, phone, locale, word, expected):
     """Issue 16 #3 on SMS: after repaying 500 then 200 the next instalment says what is paid and what is left."""

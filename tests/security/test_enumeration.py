@@ -120,7 +120,7 @@ def test_recipient_lookups_are_limited_per_member_by_sms(app, client, session, s
     phone = Handset(app, client, session, AMINA)
     first = phone.send("TUMA 0722000111 100")
     assert "Baraka O." in first and "Ochieng" not in first
-    code = re.search(r"NDIO (\d{4})", first).group(1)
+    code = re.search(r"NDIYO (\d{4})", first).group(1)
     assert ": umetuma KES 100 kwa Baraka O., ada KES 0." in phone.send(f"NDIO {code}")
     assert "+254799000001 haijasajiliwa" in phone.send("TUMA 0799000001 100")  # the invitation: 2nd look-up
     assert phone.send("TUMA 0722000111 100") == ("Umeangalia nambari nyingi mno saa hii. "

@@ -199,4 +199,4 @@ def test_history_signs_money_in_plus_and_money_out_minus(services, amina, baraka
 def test_statement_names_cash_deposits_and_pledges():
     assert label("cash_deposit").render("sw") == "Kuweka pesa taslimu"
     assert label("guarantee_pledge").render("en") == "Loan guarantee"
-    assert label("group_payout").render("sw") == "Mgao wa kikundi"
+    assert label("group_payout").render("sw") == "Zamu ya kikundi"
