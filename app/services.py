@@ -277,6 +277,14 @@ class Services:
                        memberships=self.group_memberships, arrears=self.group_arrears, payouts=self.group_payouts)
 
     @cached_property
+    def group_share_out(self):
+        from app.groups.share_out import ShareOut
+
+        return ShareOut(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
+                        memberships=self.group_memberships, payouts=self.group_payouts,
+                        operator_units=self.operator_units)
+
+    @cached_property
     def agents(self):
         from app.agents.roster import AgentRoster
 

@@ -92,7 +92,11 @@ class DueBeforeLeaving(GroupError):
 
 
 class PayoutWaiting(GroupError):
-    message = T(N_("A payout is waiting. You can leave after the officials pay it."))
+    message = T(N_("A payout is waiting. The officials must pay it first."))
+
+
+class NothingToShareOut(GroupError):
+    message = T(N_("The group has no money to share out."))
 
 
 class PayoutTurnOwed(GroupError):

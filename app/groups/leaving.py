@@ -27,7 +27,7 @@ gives up one's own turn.
 from sqlalchemy import select
 
 from app.groups import errors
-from app.groups.models import Group, GroupContribution, GroupPayout
+from app.groups.models import Group
 from app.groups.postings import leave_postings, share_account
 from app.ledger.references import entry_reference
 from app.members.models import Member
@@ -57,20 +57,13 @@ class Leaving:
         owed = self.arrears.arrears_of(group, row).total
         if owed:
             raise errors.DueBeforeLeaving(owed)
-        if self.payout_waiting(group):
+        if self.payouts.payout_waiting(group):
             raise errors.PayoutWaiting()
         if self.turn_owed(group, row):
             raise errors.PayoutTurnOwed()
         if self.contribution_on_its_way(group, row):
             raise errors.ContributionOnItsWay()
         return self.ledger.balance(share_account(self.ledger, group, row))
-
-    def payout_waiting(self, group):
-        """True when the group's due period has contributions and no payout yet."""
-        if not group.payout_order_enabled or not self.payouts.payout_order(group):
-            return False
-        period = self.payouts.payout_period(group)
-        return self.payouts.payout_of(group, period) is None and bool(self.payouts.period_contributions(group, period))
 
     def turn_owed(self, group, row):
         """True when the member has had more payouts than someone still in the order."""
@@ -108,12 +101,7 @@ class Leaving:
         return share
 
     def mark_refunded(self, group, row, entry_id):
-        """Mark the member's contributions not yet paid out (their period has no payout) as refunded."""
-        paid_out = select(GroupPayout.period).where(GroupPayout.group_id == group.id)
-        for contribution in self.session.scalars(
-                select(GroupContribution).where(GroupContribution.group_id == group.id,
-                                                GroupContribution.member_id == row.member_id,
-                                                GroupContribution.refunded_entry_id.is_(None),
-                                                GroupContribution.period.not_in(paid_out))):
+        """Mark the member's contributions still in the pool as refunded (they pay no period any more)."""
+        for contribution in self.payouts.unpaid_out_rows(group, [row.member_id]):
             contribution.refunded_entry_id = entry_id
         self.session.flush()

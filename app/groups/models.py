@@ -128,6 +128,9 @@ class GroupContribution(db.Model):
     refunded_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     """The entry that gave this money back when the member left (app/groups/leaving.py): the row
     then pays no period, and no payout counts it."""
+    shared_out_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    """The share-out that gave this money back (app/groups/share_out.py): the period stays paid,
+    but no payout counts it."""
 
     @property
     def amount(self):

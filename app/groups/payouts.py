@@ -74,13 +74,33 @@ class Payouts:
         """The period a payout would run for today: the latest whose meeting day has come."""
         return periods.last_due_period(self.clock.today(), group.frequency, group.meeting_day)
 
+    def payout_waiting(self, group):
+        """True when the group's due period has contributions and no payout yet (its money is spoken for)."""
+        if not group.payout_order_enabled or not self.payout_order(group):
+            return False
+        period = self.payout_period(group)
+        return self.payout_of(group, period) is None and bool(self.period_contributions(group, period))
+
+    def unpaid_out_rows(self, group, member_ids):
+        """The members' contribution rows whose money is still in the pool: no payout for their period,
+        not refunded, not shared out. Locked (FOR UPDATE) for the caller that is about to mark them."""
+        paid_out = select(GroupPayout.period).where(GroupPayout.group_id == group.id)
+        return list(self.session.scalars(
+            select(GroupContribution).where(GroupContribution.group_id == group.id,
+                                            GroupContribution.member_id.in_(member_ids),
+                                            GroupContribution.refunded_entry_id.is_(None),
+                                            GroupContribution.shared_out_entry_id.is_(None),
+                                            GroupContribution.period.not_in(paid_out))
+            .order_by(GroupContribution.id).with_for_update()))
+
     def period_contributions(self, group, period):
-        """[(GroupMember, Money)] contributed to `period`, per member (not counting money given back)."""
+        """[(GroupMember, Money)] contributed to `period`, per member (not money given back: left, shared out)."""
         totals = defaultdict(int)
         for member_id, amount in self.session.execute(
                 select(GroupContribution.member_id, GroupContribution.amount_minor)
                 .where(GroupContribution.group_id == group.id, GroupContribution.period == period,
-                       GroupContribution.refunded_entry_id.is_(None))):
+                       GroupContribution.refunded_entry_id.is_(None),
+                       GroupContribution.shared_out_entry_id.is_(None))):
             totals[member_id] += amount
         return [(self.memberships.membership(group, member_id), Money(total, group.currency))
                 for member_id, total in sorted(totals.items())]

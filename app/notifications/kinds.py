@@ -52,6 +52,8 @@ KINDS = {
     "group_payout_due": Kind(N_("Pamoja: {group} payout of {amount} to {name} is due ({due_date}). Dial "
                                 "{ussd_code}, My groups, {group}, Pay out and confirm with your PIN."), False,
                              ("group", "amount", "name", "due_date")),
+    "group_share_out": Kind(N_("Pamoja {ref}: {group} shared out its money. {amount} went into your savings. "
+                               "Balance: {balance}."), True, ("ref", "group", "amount", "balance")),
     "group_left": Kind(N_("Pamoja {ref}: you left {group}. {amount} of your contributions went back to your "
                           "savings. Balance: {balance}."), True, ("ref", "group", "amount", "balance")),
     "loan_approved": Kind(N_("Pamoja: your loan of {amount} is approved. The money is on its way."), True,
@@ -111,8 +113,8 @@ KINDS = {
 """kind -> Kind. `notify` refuses a kind not listed here."""
 
 RESEND_WHEN_UNKNOWN = frozenset({
-    "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout", "group_left",
-    "transfer_sent", "transfer_received", "float_topped_up",
+    "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
+    "group_left", "group_share_out", "transfer_sent", "transfer_received", "float_topped_up",
     "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
     "payment_refunded", "payment_recovered", "correction_credit", "correction_debit",
 })

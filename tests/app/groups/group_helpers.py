@@ -12,6 +12,7 @@ from app.groups.leaving import Leaving
 from app.groups.limits import ContributionLimits
 from app.groups.membership import Memberships
 from app.groups.payouts import Payouts
+from app.groups.share_out import ShareOut
 from app.ledger.models import LedgerEntry
 from app.money import Money
 from tests.member_helpers import make_member
@@ -45,6 +46,8 @@ class GroupParts:
         self.payouts = Payouts(session, clock=clock, ledger=ledger, notify=notify, memberships=self.memberships)
         self.leaving = Leaving(session, clock=clock, ledger=ledger, notify=notify, memberships=self.memberships,
                                arrears=self.arrears, payouts=self.payouts)
+        self.share_out = ShareOut(session, clock=clock, ledger=ledger, notify=notify, memberships=self.memberships,
+                                  payouts=self.payouts, operator_units=self.limits.operator_units)
 
 
 def person(services, phone, name):

@@ -256,3 +256,81 @@ def test_no_leaving_while_a_mobile_money_contribution_is_on_its_way(services, gr
     groups.contributions.contribute_by_mobile_money(baraka, group, "500", "mm-1", channel="ussd")
     with pytest.raises(errors.ContributionOnItsWay):
         groups.leaving.check_leave(group, baraka)
+
+
+# -- the share-out: the pool back to the members, to the cent -----------------------------------------
+
+
+def test_a_savings_group_shares_out_shares_and_fines_to_the_cent(groups, told, clock, session, amina, baraka,
+                                                                 chebet):
+    group = monday_group(groups, clock, amina, baraka, chebet, fine="100")
+    clock.at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # W45's meeting day: all on time but Chebet
+    fund(groups, amina, 500_00)
+    fund(groups, baraka, 1_000_00)
+    groups.contributions.contribute_from_savings(amina, group, "500", "k-a")
+    groups.contributions.contribute_from_savings(baraka, group, "1000", "k-b")  # W45 and W46 ahead
+    clock.at = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
+    fund(groups, chebet, 600_00)
+    groups.contributions.contribute_from_savings(chebet, group, "500", "k-c")  # late for W45
+    groups.fines.apply_late_fines(group, "2026-W45")  # Chebet's fine of 100 goes to the pool
+    assert groups.ledger.balance(pool_account(groups.ledger, group)) == Money(2_100_00, "KES")
+    with pytest.raises(errors.NotAnOfficial):
+        groups.share_out.plan(group, baraka)
+    plan = groups.share_out.plan(group, amina)
+    # the 100 of fines by shares 500:1000:500 is 25, 50, 25
+    assert [(p.member.id, p.share, p.surplus) for p in plan.parts] == [
+        (amina.id, Money(500_00, "KES"), Money(25_00, "KES")),
+        (baraka.id, Money(1_000_00, "KES"), Money(50_00, "KES")),
+        (chebet.id, Money(500_00, "KES"), Money(25_00, "KES"))]
+    told.calls.clear()
+    assert groups.share_out.share_out(group, amina, "so-1").total == Money(2_100_00, "KES")
+    assert groups.share_out.share_out(group, amina, "so-1") is None  # the same request again pays nothing
+    assert groups.ledger.balance(pool_account(groups.ledger, group)) == Money(0, "KES")
+    assert groups.ledger.balance(share_register(groups.ledger, group)) == Money(0, "KES")
+    assert [savings(groups, m) for m in (amina, baraka, chebet)] == [
+        Money(525_00, "KES"), Money(1_050_00, "KES"), Money(525_00, "KES")]
+    assert sorted(who for who, kind, _, _ in told.calls if kind == "group_share_out") == sorted(
+        [amina.id, baraka.id, chebet.id])
+    assert groups.arrears.my_arrears(group, baraka).periods == []  # shared-out periods stay paid
+    assert verify_ledger(session) == []
+    with pytest.raises(errors.NothingToShareOut):
+        groups.share_out.plan(group, amina)
+
+
+def test_a_fine_that_does_not_divide_evenly_leaves_no_cent_behind(groups, clock, session, amina, baraka, chebet):
+    group = monday_group(groups, clock, amina, baraka, chebet, fine="100")
+    groups.payouts.set_payout_order(group, amina)  # rotating: only the surplus is shared, equally
+    clock.at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    for member in (amina, baraka, chebet):
+        fund(groups, member, 1_000_00)
+        groups.contributions.contribute_from_savings(member, group, "500", f"k-{member.id}")
+    groups.payouts.run_payout(group, "2026-W45", amina)
+    clock.at = datetime(2026, 11, 10, 8, 0, tzinfo=UTC)  # W46 missed by all: three fines of 100
+    groups.fines.apply_late_fines(group, "2026-W46")
+    fund(groups, baraka, 100_00)
+    groups.contributions.contribute_from_savings(baraka, group, "100", "k-w46")  # in the pool for W46's payout
+    pool = groups.ledger.balance(pool_account(groups.ledger, group))
+    assert pool == Money(400_00, "KES")
+    with pytest.raises(errors.PayoutWaiting):
+        groups.share_out.plan(group, amina)  # W46 has money and no payout yet
+    groups.payouts.run_payout(group, "2026-W46", amina)
+    groups.fines.set_late_fine(group, amina, None)
+    plan = groups.share_out.plan(group, amina)
+    assert [p.surplus for p in plan.parts] == [Money(100_00, "KES")] * 3 and plan.total == Money(300_00, "KES")
+    groups.share_out.share_out(group, amina, "so-2")
+    assert groups.ledger.balance(pool_account(groups.ledger, group)) == Money(0, "KES")
+    assert verify_ledger(session) == []
+
+
+def test_a_surplus_of_odd_shillings_goes_to_the_earliest_joiner_first(groups, clock, session, amina, baraka,
+                                                                     chebet):
+    group = monday_group(groups, clock, amina, baraka, chebet, fine="101")
+    groups.payouts.set_payout_order(group, amina)
+    clock.at = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
+    fund(groups, chebet, 101_00)
+    groups.fines.apply_late_fines(group, "2026-W45")  # only Chebet can pay her fine of 101
+    plan = groups.share_out.plan(group, amina)
+    assert [p.surplus for p in plan.parts] == [Money(34_00, "KES"), Money(34_00, "KES"), Money(33_00, "KES")]
+    groups.share_out.share_out(group, amina, "so-3")
+    assert groups.ledger.balance(pool_account(groups.ledger, group)) == Money(0, "KES")
+    assert verify_ledger(session) == []
