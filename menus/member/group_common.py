@@ -47,6 +47,10 @@ def leaving(ctx):
     return ctx.services.group_leaving
 
 
+def share_outs(ctx):
+    return ctx.services.group_share_out
+
+
 def arrears(ctx):
     return ctx.services.group_arrears
 

@@ -4,7 +4,7 @@
 its id in the session and opens `group_home`, whose official-only options (members
 with arrears, join requests, payouts: group_officials.py; the late fine:
 group_settings.py) are hidden from ordinary members. Creating and joining are in
-group_joining.py, leaving in group_leaving.py. Looking at the balance needs no PIN
+group_joining.py, leaving in group_leaving.py, the share-out in group_share_out.py. Looking at the balance needs no PIN
 beyond the login's; moving money asks for it again. The balance screen says what
 each figure means: "My share" is the member's contributions still in the group (not
 yet paid out), "Due now" what they owe today (missed meetings and unpaid fines),
@@ -13,7 +13,14 @@ yet paid out), "Due now" what they owe today (missed meetings and unpaid fines),
 
 from app.groups.periods import period_name
 from app.i18n import N_, DatePattern, T
-from menus.member import group_joining, group_leaving, group_officials, group_roles, group_settings
+from menus.member import (
+    group_joining,
+    group_leaving,
+    group_officials,
+    group_roles,
+    group_settings,
+    group_share_out,
+)
 from menus.member.group_common import (
     arrears,
     contributions,
@@ -125,6 +132,7 @@ SCREENS = [
         Option(N_("Start payouts"), "group_payout_start", visible=payouts_off),
         Option(N_("Set roles"), "group_roles", visible=group_roles.is_chair),
         Option(N_("Late fine"), "group_fine", visible=is_official),
+        Option(N_("Share out"), "group_share_out", visible=is_official),
         Option(N_("Leave group"), "group_leave", visible=group_leaving.may_ask_to_leave),
     ]),
     Paged("group_summary", group_title, items=summary_lines, next="main"),
@@ -141,4 +149,4 @@ SCREENS = [
     Paged("group_history", N_("Last contributions"), items=history_lines, next="main",
           empty=N_("No contributions yet.")),
 ] + group_officials.SCREENS + group_joining.SCREENS + group_roles.SCREENS + group_settings.SCREENS \
-    + group_leaving.SCREENS
+    + group_leaving.SCREENS + group_share_out.SCREENS

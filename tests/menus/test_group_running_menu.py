@@ -93,3 +93,25 @@ def test_joining_with_the_keypad_digits_of_an_old_letter_code(client, timed):
     handset, body = my_groups(client, BARAKA, "Baraka Otieno")
     handset.send("2")
     assert handset.send("223999").startswith("CON Join Umoja Women? Members pay KES 500 weekly.")
+
+
+def test_an_official_shares_out_the_group_money_from_the_phone(client, timed):
+    group = created(client, timed)
+    join(client, timed, group)
+    for phone, minor in ((AMINA, 500_00), (BARAKA, 1_000_00)):
+        fund(timed, phone, minor)
+        member = timed.members.by_phone(phone)
+        timed.group_contributions.contribute_from_savings(member, group, str(minor // 100), f"k-{member.id}")
+    timed.session.commit()
+    chair, body = open_group(client, AMINA)
+    assert "9. Share out" in body + chair.send("98")
+    assert chair.send("9").startswith("CON Share out KES 1,500 of Umoja Women into the savings of 2 members? "
+                                      "Each gets an SMS.\n1. Yes\n2. No")
+    assert chair.send("1").startswith("CON Enter your PIN:")
+    assert chair.send(PIN) == "END KES 1,500 of Umoja Women is shared out."
+    amina, baraka = timed.members.by_phone(AMINA), timed.members.by_phone(BARAKA)
+    assert timed.group_contributions.savings_balance(amina, "KES") == Money(500_00, "KES")
+    assert timed.group_contributions.savings_balance(baraka, "KES") == Money(1_000_00, "KES")
+    chair, _ = open_group(client, AMINA)
+    chair.send("98")
+    assert chair.send("9") == "END The group has no money to share out."

@@ -373,7 +373,7 @@ def test_role_and_period_screens_fit_in_kiswahili_with_a_30_character_group_name
     chair, body = open_group(client, AMINA)
     # Whole, not cut: too full to keep the navigation line, so it pages instead of dropping it.
     assert body.startswith(f"CON {name} (") and body.endswith("\n98 Zaidi\n0 Rudi 00 Menyu")
-    assert chair.send("98") == "CON 6. Anzisha zamu\n7. Weka vyeo\n8. Faini ya kuchelewa\n0 Rudi 00 Menyu"
+    assert chair.send("98") == "CON 6. Anzisha zamu\n7. Weka vyeo\n8. Faini ya kuchelewa\n9. Gawa pesa\n0 Rudi 00 Menyu"
     assert chair.send("7").startswith("CON Weka vyeo\n1. Baraka Otieno Mwangi Kamau (mwanachama)")
     assert chair.send("1").startswith("CON Cheo cha Baraka Otieno Mwangi Kamau:\n1. Mweka hazina\n2. Katibu")
     chair.send("2")
