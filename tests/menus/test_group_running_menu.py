@@ -13,6 +13,7 @@ from tests.menus.test_groups_menu import (
     PIN,
     WEDNESDAY,
     created,
+    member_menu,
     fund,
     join,
     my_groups,
@@ -115,3 +116,38 @@ def test_an_official_shares_out_the_group_money_from_the_phone(client, timed):
     chair, _ = open_group(client, AMINA)
     chair.send("98")
     assert chair.send("9") == "END The group has no money to share out."
+
+
+def test_the_new_group_screens_fit_in_kiswahili_with_a_30_character_group_name(client, timed):
+    """Every screen is checked against 160 characters by the handset (test_groups_menu.CheckedPhone)."""
+    name = "Akiba ya Wakulima wa Kirinyaga"
+    handset = member_menu(client, AMINA, language="2")
+    handset.send("4")
+    handset.send("1")
+    handset.send(name)
+    handset.send("150000")
+    handset.send("1")
+    handset.send("3")
+    assert handset.send("1500").startswith(f"CON Unda {name}: KES 150,000 kila wiki, mkutano Jumatano, faini ya "
+                                           "kuchelewa KES 1,500?")
+    handset.send("1")
+    group = timed.group_memberships.groups_of(timed.members.by_phone(AMINA))[0][0]
+    join(client, timed, group, name="Baraka Otieno Mwangi Kamau")
+    fund(timed, BARAKA, 150_000_00)
+    baraka = timed.members.by_phone(BARAKA)
+    timed.group_contributions.contribute_from_savings(baraka, group, "150000", "k-baraka")
+    baraka.locale = "sw"
+    timed.session.commit()
+    chair, body = open_group(client, AMINA)
+    chair.send("98")
+    assert chair.send("8").startswith("CON Sasa: faini ya kuchelewa KES 1,500. Faini mpya ya kuchelewa kwa KES:")
+    chair.send("149999")
+    assert "kwa kila mkutano unaokosa?" in chair.send(PIN)
+    assert chair.send("1") == f"END {name}: faini ya kuchelewa KES 149,999 kuanzia mkutano ujao utakaokosa."
+    chair, body = open_group(client, AMINA)
+    chair.send("98")
+    assert "Gawa KES 150,000 za" in chair.send("9")
+    member = member_menu(client, BARAKA, "Baraka Otieno Mwangi Kamau")
+    member.send("4")
+    member.send("1")
+    assert "Hisa yako ya KES 150,000 itarudi" in member.send("4")
