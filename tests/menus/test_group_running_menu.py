@@ -13,9 +13,9 @@ from tests.menus.test_groups_menu import (
     PIN,
     WEDNESDAY,
     created,
-    member_menu,
     fund,
     join,
+    member_menu,
     my_groups,
     open_group,
 )
