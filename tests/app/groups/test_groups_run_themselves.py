@@ -334,3 +334,16 @@ def test_a_surplus_of_odd_shillings_goes_to_the_earliest_joiner_first(groups, cl
     groups.share_out.share_out(group, amina, "so-3")
     assert groups.ledger.balance(pool_account(groups.ledger, group)) == Money(0, "KES")
     assert verify_ledger(session) == []
+
+
+def test_the_propose_command_proposes_once(app, groups, clock, amina, baraka):
+    group = monday_group(groups, clock, amina, baraka)
+    groups.payouts.set_payout_order(group, amina)
+    fund(groups, amina, 500_00)
+    clock.at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    groups.contributions.contribute_from_savings(amina, group, "500", "key-1")
+    groups.session.flush()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["groups", "propose", "--date", "2026-11-02"])
+    assert f"group {group.id} 2026-W45: proposed to its officials" in first.output, first.output
+    assert savings(groups, amina) == Money(0, "KES")  # nothing paid until an official confirms
