@@ -321,7 +321,11 @@ class Memberships:
         return None if holder is None else holder[1]
 
     def leave(self, group, member):
-        """Leave the group; the chair must hand over first. Shares stay in the ledger."""
+        """Mark the member as left (the chair must hand over first); nothing else.
+
+        Members leave through Leaving.leave (app/groups/leaving.py), which checks what they
+        owe and gives back their share before calling this.
+        """
         row = self.active_membership(group, member)
         if row.role == "chair":
             raise errors.ChairMustHandOver()
