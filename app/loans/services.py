@@ -22,35 +22,13 @@ from sqlalchemy import select
 
 from app.loans import errors
 from app.loans.allocation import payoff
+from app.loans.disclosure import disclose
 from app.loans.group_membership import member_group_ids, official_group_ids
 from app.loans.models import Loan, LoanProduct
 from app.loans.products import fee_for, products_for
-from app.loans.schedule import build_schedule
 from app.loans.states import APPLIED, APPROVED, DECLINED, DEFAULTED, DISBURSED, IN_PROGRESS, ON_BOOKS, move
 from app.members.models import Member
 from app.money import Money
-
-
-@dataclass(frozen=True)
-class QuotedInstalment:
-    number: int
-    due_date: object
-    amount: Money
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What a member sees before confirming: all Money, `count` instalments, the rows."""
-
-    principal: Money
-    fee: Money
-    receive: Money
-    instalment: Money
-    count: int
-    total: Money
-    cost: Money
-    schedule: list
-    """[QuotedInstalment], first due first."""
 
 
 @dataclass(frozen=True)
@@ -138,23 +116,9 @@ class LoanService:
                            upcoming.remaining if upcoming else Money.zero(loan.currency), arrears, owed)
 
     def quote(self, product, amount, term, start=None):
-        """The cost of borrowing `amount` over `term` instalments of `product`, from `start` (today)."""
-        start = start or self.clock.today()
-        rows = build_schedule(principal_minor=amount.minor, currency=product.currency,
-                              annual_rate=product.annual_rate, instalments=term, frequency=product.frequency,
-                              method=product.interest_method, start=start,
-                              in_multiples_of=product.in_multiples_of_minor)
-        fee = fee_for(product, amount.minor)
-        interest = sum(row.interest for row in rows)
-        added = fee if product.fee_timing == "first_instalment" else 0
-
-        def money(minor):
-            return Money(minor, product.currency)
-
-        return Quote(principal=amount, fee=money(fee), receive=money(amount.minor - fee + added),
-                     instalment=money(rows[0].total), count=term, total=money(amount.minor + interest + added),
-                     cost=money(interest + fee),
-                     schedule=[QuotedInstalment(row.number, row.due_date, money(row.total)) for row in rows])
+        """The Disclosure (app/loans/disclosure.py) of borrowing `amount` over `term` instalments of
+        `product` from `start` (today): everything the member is shown before accepting."""
+        return disclose(product, amount, term, start or self.clock.today())
 
     # -- applying and deciding --------------------------------------------------------
 
