@@ -313,14 +313,33 @@ class LoanService:
 
     # -- the calls the SMS commands and agents make (menus/sms_money.py, app/agents/collections.py) --
 
-    def apply(self, member, amount, term, idempotency_key, *, channel, session_ref=None, product=None):
-        """Apply with the member's first product (and its shortest term when `term` is None)."""
-        products = [product] if product else self.products(member)
+    def first_product(self, member):
+        """The product the SMS commands and agents borrow under: the member's first; raises NoProduct."""
+        products = self.products(member)
         if not products:
             raise errors.NoProduct()
-        product = products[0]
+        return products[0]
+
+    def check_application(self, member, amount, term=None):
+        """Every check `apply` makes, before anything is asked of the member (the SMS code); returns
+        the product and the term (its shortest when `term` is None). Raises NotEligible, NoProduct."""
+        product = self.first_product(member)
+        term = term or product.terms[0]
+        self.check_member(member)
+        if self.check_amount(member, product, amount, term):
+            raise errors.above_limit(self.limit(member, product).limit)
+        if fee_for(product, amount.minor) >= amount.minor:
+            raise errors.below_minimum(product.min_amount)
+        return product, term
+
+    def apply(self, member, amount, term, idempotency_key, *, channel, session_ref=None, product=None,
+              destination=None):
+        """Apply with the member's first product (and its shortest term when `term` is None), paying out to
+        `destination` ("savings" or "mobile_money"; by default LOAN_DEFAULT_DESTINATION)."""
+        product = product or self.first_product(member)
         return self.apply_for(member, product, amount, term or product.terms[0], idempotency_key=idempotency_key,
-                              destination=self.default_destination, channel=channel, session_ref=session_ref)
+                              destination=destination or self.default_destination, channel=channel,
+                              session_ref=session_ref)
 
     def balance(self, member):
         """What the member's loan on the books needs to clear today, or None without one."""
