@@ -23,6 +23,7 @@ from sqlalchemy import select
 from app.loans import errors
 from app.loans.allocation import payoff
 from app.loans.disclosure import disclose
+from app.loans.early_settlement import settlement
 from app.loans.group_membership import member_group_ids, official_group_ids
 from app.loans.models import Loan, LoanProduct
 from app.loans.products import fee_for, products_for
@@ -33,7 +34,8 @@ from app.money import Money
 
 @dataclass(frozen=True)
 class LoanSummary:
-    """My loan: balance, next due instalment, arrears, payoff today."""
+    """My loan: balance (all left on the schedule), next due instalment, arrears, payoff today (what clears it:
+    app/loans/early_settlement.py)."""
 
     loan: Loan
     outstanding: Money
@@ -101,7 +103,7 @@ class LoanService:
         return self.decisions.of_loan(loan)
 
     def payoff(self, loan):
-        """What clears `loan` today, as Money."""
+        """What clears `loan` today, as Money (a declining loan: principal left + interest accrued to date)."""
         return self.repayments.payoff(loan)
 
     def summary(self, loan, today=None):
@@ -111,9 +113,9 @@ class LoanService:
         unpaid = [row for row in rows if not row.paid]
         upcoming = next(iter(unpaid), None)
         arrears = Money(sum(row.remaining_minor for row in unpaid if row.due_date < today), loan.currency)
-        owed = Money(payoff(rows), loan.currency)
-        return LoanSummary(loan, owed, upcoming.due_date if upcoming else None,
-                           upcoming.remaining if upcoming else Money.zero(loan.currency), arrears, owed)
+        return LoanSummary(loan, Money(payoff(rows), loan.currency), upcoming.due_date if upcoming else None,
+                           upcoming.remaining if upcoming else Money.zero(loan.currency), arrears,
+                           Money(settlement(loan, rows, today), loan.currency))
 
     def quote(self, product, amount, term, start=None):
         """The Disclosure (app/loans/disclosure.py) of borrowing `amount` over `term` instalments of

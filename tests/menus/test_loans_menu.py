@@ -79,14 +79,15 @@ def test_apply_disclosure_pin_then_my_loan_schedule_and_repay(client, setup, ses
 
     handset = signed_in(client)
     mine = fits(handset.send("3"))
-    assert "Balance: KES 10,353" in mine and "Next: KES 1,725" in mine and "To clear today" in mine
+    assert "Interest: declining balance, 12% a year" in mine and "Balance: KES 10,353" in mine
+    assert "Next: KES 1,725" in mine and "To clear today: KES 10,000" in mine  # the payout day: no interest yet
     handset.send("0")
     schedule = fits(handset.send("4"))
     assert "KES 1,725 due" in schedule and "98" in schedule
 
     handset = signed_in(client)
     owe = fits(handset.send("5"))
-    assert "You owe KES 10,353" in owe
+    assert "You owe KES 10,000" in owe
     assert "more than you owe" in fits(handset.send("20000"))
     handset.send("2000")
     handset.send("1")  # from savings
@@ -94,7 +95,7 @@ def test_apply_disclosure_pin_then_my_loan_schedule_and_repay(client, setup, ses
     paid = fits(handset.send("1"))
     assert paid == "END Paid KES 2,000. Your loan balance is KES 8,353."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
-    assert services.loans.payoff(loan) == Money(835300, "KES")
+    assert services.loans.payoff(loan) == Money(800000, "KES")  # interest paid ahead counts against it
 
 
 def test_the_disclosure_in_kiswahili_fits_every_page(client, app):
