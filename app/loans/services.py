@@ -13,6 +13,9 @@
   the member-facing checks and notices), Disbursements (disbursement.py) and Decisions.
   This class is the one door screens, SMS commands, agents and the officers' CLI use:
   screens ask it, never restate its rules.
+- `quote` is the disclosure shown before acceptance (app/loans/disclosure.py: received, instalments,
+  total, cost of credit, APR with fees); `payoff` is what clears a loan today
+  (app/loans/early_settlement.py: a declining loan owes interest to date, not the whole schedule).
 Callers commit once; every method works inside the caller's transaction.
 """
 
