@@ -69,6 +69,7 @@ def test_the_destination_word_is_honoured_in_both_languages(phone, borrower, ses
     offer = phone.send(f"MKOPO 1000 {words}".strip())
     where = "akiba yako" if destination == "savings" else "pesa kwa simu"
     assert f"utapokea KES 990 kwenye {where}" in offer and "Jibu NDIO" in offer
+    assert phone.last_reply().segments <= 2  # the short offer; the full statement is its own SMS
     phone.send(f"NDIO {code_in(offer)}")
     assert loan_of(session, member).destination == destination
 
