@@ -23,7 +23,7 @@ COMMANDS = {
     "withdraw": (("WITHDRAW",), ("TOA",), (1, 1), "1500"),
     "transfer": (("SEND", "TRANSFER"), ("TUMA",), (2, 2), "0712345678 500"),
     "contribute": (("CONTRIBUTE",), ("CHANGA",), (2, 2), "123456 500"),
-    "loan": (("LOAN",), ("MKOPO",), (1, 2), "5000 3"),
+    "loan": (("LOAN",), ("MKOPO",), (1, 5), "5000 3"),  # then the term and where: LOAN 5000 3 mobile money
     "repay": (("REPAY",), ("LIPA",), (1, 1), "1000"),
     "loan_balance": (("LOANBAL",), ("DENI",), (0, 9), ""),
     "join": (("JOIN",), ("JIUNGE",), (1, 1), "123456"),

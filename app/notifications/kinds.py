@@ -60,8 +60,9 @@ KINDS = {
                           ("amount",)),
     "loan_declined": Kind(N_("Pamoja: your loan request of {amount} was not approved. {reason}"), True,
                           ("amount", "reason")),
-    "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out. First repayment due {due_date}."), True,
-                           ("amount", "due_date")),
+    # the loan's amount and its fee, not only what was received (a fee added to the first instalment is named too)
+    "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out, fee {fee}: you get {net}. First repayment "
+                              "due {due_date}."), True, ("amount", "due_date", "fee", "net")),
     "repayment_received": Kind(N_("Pamoja {ref}: repayment of {amount} received. Loan balance: {balance}."), True,
                                ("amount", "balance")),
     "repayment_due": Kind(N_("Pamoja reminder: your loan repayment of {amount} is due on {due_date}. "
