@@ -60,6 +60,22 @@ class Context:
                 self._check_access(self._member)
         return self._member
 
+    @property
+    def member_read(self):
+        """True once the member is loaded or known by id (`member` then reads it by id, not by phone)."""
+        return self._member is not None or self.state.member_id is not None
+
+    def adopt_member(self, member):
+        """Take `member`, read by phone with what else a screen needed in one statement, as `member` would.
+
+        The same access rules apply (a blocked member's session ends); None leaves the member unknown.
+        """
+        if member is not None:
+            self._member = member
+            self.state.member_id = member.id
+            self._check_access(member)
+        return member
+
     def _check_access(self, member):
         if member.phone != self.state.phone:
             self._member, self.state.member_id, self.state.authenticated = None, None, False
