@@ -126,6 +126,11 @@ def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT
     session.info.setdefault("pending_jobs", []).append(PendingJob(queue, func, args, kwargs, job_id, at, retry))
 
 
+def has_pending_jobs(session):
+    """True when jobs wait for `session`'s commit (a commit is owed even if no statement ran)."""
+    return bool(session.info.get("pending_jobs"))
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending_jobs(session):
     pending_jobs = session.info.pop("pending_jobs", [])
