@@ -152,8 +152,11 @@ class MemberService:
         """Minutes until the PIN lock lifts, or 0 when the member is not locked."""
         return lock_minutes_left(member.pin_locked_until, self.clock.now())
 
-    def check_pin(self, member, pin):
+    def check_pin(self, member, pin, *, fresh=False):
         """Check a PIN; return None when right, else the MemberError to show.
+
+        `fresh`: `member` was read by `read_for_pin_check` in this transaction (under the
+        guard, after it), so it is not read again.
 
         Returns rather than raises so the caller still commits the failure count:
         a rolled-back wrong PIN would never lock anyone out. Checks of one member
@@ -166,7 +169,8 @@ class MemberService:
         read-only transaction) unless it clears failures or re-hashes for a new
         pepper or work factor; bench/pin_hash.py measures the hash.
         """
-        member = self._fresh_for_pin_check(member)
+        if not fresh:
+            member = self.read_for_pin_check(member.id)
         if member.pin_hash is None:
             return errors.NoPin()
         minutes = self.locked_minutes_left(member)
@@ -187,10 +191,15 @@ class MemberService:
         self.notify(member, "pin_locked", minutes=self.lock_minutes)
         return errors.PinLocked(member.pin_locked_until, self.lock_minutes)
 
-    def _fresh_for_pin_check(self, member):
-        """The member re-read under the PIN-check guard (another session may have counted a failure since)."""
-        serialize_pin_checks(self.session, "member", member.id)
-        return self.session.scalar(select(Member).where(Member.id == member.id)
+    def read_for_pin_check(self, member_id):
+        """The member read under the PIN-check guard (another session may have counted a failure since), or None.
+
+        Takes the guard (`serialize_pin_checks`, held until commit) first, then reads: pass the
+        result to `check_pin(..., fresh=True)`. A hop that has not read the member yet saves a
+        round trip this way (menus/context.py `member_for_pin_check`).
+        """
+        serialize_pin_checks(self.session, "member", member_id)
+        return self.session.scalar(select(Member).where(Member.id == member_id)
                                    .execution_options(populate_existing=True))
 
     def set_pin(self, member, new_pin):
