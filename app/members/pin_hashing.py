@@ -36,6 +36,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from sqlalchemy import String, bindparam, func, select
+
 ITERATIONS = 5000
 """PBKDF2 rounds: about 1 ms on the 2-core machine (bench/pin_hash.py); the pepper carries the security."""
 
@@ -164,6 +166,10 @@ def pin_matches(pin, stored, pepper):
     return is_pin_shaped(pin or "") and check_pin(pin, stored, pepper)
 
 
+PIN_CHECK_GUARD = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("guard", type_=String))))
+"""`serialize_pin_checks`' lock, built once (its cache key computed once: every PIN hop takes it)."""
+
+
 def serialize_pin_checks(session, kind, row_id):
     """Make every PIN check of one member (or agent) wait for the previous one's commit.
 
@@ -176,9 +182,7 @@ def serialize_pin_checks(session, kind, row_id):
     heap page) and it never blocks other writers of the row. Anything else that
     writes `pin_failures` / `pin_locked_until` (a PIN reset) takes it too.
     """
-    from sqlalchemy import func, select
-
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"pin:{kind}:{row_id}"))))
+    session.execute(PIN_CHECK_GUARD, {"guard": f"pin:{kind}:{row_id}"})
 
 
 def lock_minutes_left(locked_until, now):
