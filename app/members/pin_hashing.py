@@ -30,6 +30,7 @@ arithmetic (`lock_minutes_left`) and the guard that serialises checks of one PIN
 (`serialize_pin_checks`); each service keeps its own failure counting.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -78,8 +79,11 @@ class Peppers:
         return self.secrets.get(pepper_id)
 
     @classmethod
+    @functools.lru_cache(maxsize=8)
     def parse(cls, current, current_id=DEFAULT_PEPPER_ID, old=""):
-        """From the settings: PIN_PEPPER, PIN_PEPPER_ID, PIN_OLD_PEPPERS ("id=secret,id=secret")."""
+        """From the settings: PIN_PEPPER, PIN_PEPPER_ID, PIN_OLD_PEPPERS ("id=secret,id=secret").
+
+        Kept per settings (the services of every request are built from the same ones)."""
         table = {}
         for item in (part.strip() for part in (old or "").split(",")):
             if not item:
