@@ -144,6 +144,16 @@ def serve(target, env, port, settings):
                             env=env, cwd=ROOT)
 
 
+def stop(proc, grace=10):
+    """Wait for a terminated server; kill it after `grace` s (a loaded machine can take longer to
+    shut gunicorn down gracefully, and the run's figures and schema must not be lost to that)."""
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_up(port, path):
     for _ in range(100):
         try:
@@ -271,7 +281,7 @@ def main():
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():
-            proc.wait(timeout=10)
+            stop(proc)
         drop_schema(db_url, SCHEMA)
     print_sides(comparison, unit="hops")
     print_ratio(comparison, "bare", "pamoja", "cost ratio (bare hops/s / our hops/s)")
