@@ -34,22 +34,27 @@ Pledged savings
     spending pledged money. Available balance = member_savings; total savings =
     member_savings + guarantee_pledged; i.e. available = total savings - pledged.
 
-Posting (LedgerService.post): two statements in the caller's transaction, no savepoint
+Posting (LedgerService.post): one statement in the caller's transaction, no savepoint
     1. validate in Python: Money only (no floats, no bare ints), no zero, one currency,
        sum zero, at least two postings; accounts are read by their identity, never reloaded;
-    2. LOCK_ACCOUNTS: ``SELECT ... FOR NO KEY UPDATE`` (the lock an UPDATE takes) of the rows
-       the entry checks or updates, in the one lock order (no deadlocks): holders (member
-       and agent accounts) first, then shared counter-accounts, each by id;
-    3. POST_ENTRY, one statement that writes all or nothing: it refuses an overdraft or an
-       account of another currency (nothing written: the caller's transaction stays usable
-       without a savepoint); inserts the entry with ``ON CONFLICT (idempotency_key) DO
-       NOTHING``, then (only if inserted) its postings, the row balances and the shard
-       balances. When nothing was inserted the key exists: a second post of the same key (or
+    2. one call of the database function ``ledger_post`` (migration 0026), which runs two
+       statements, each planned once per connection:
+       a. ``SELECT ... FOR NO KEY UPDATE`` (the lock an UPDATE takes) of the rows the entry
+          checks or updates, in the one lock order (no deadlocks): holders (member and agent
+          accounts) first, then shared counter-accounts, each by id;
+       b. in a new snapshot with those locks held, one statement that writes all or nothing:
+          it refuses an overdraft or an account of another currency (nothing written: the
+          caller's transaction stays usable without a savepoint); inserts the entry with ``ON
+          CONFLICT (idempotency_key) DO NOTHING``, then (only if inserted) its postings, the row
+          balances and the shard balances.
+       When nothing was inserted the key exists: a second post of the same key (or
        a concurrent one, which waits for the first to commit) with the same kind and postings
        gets the first entry back and changes nothing; the same key with another kind,
        accounts or amounts raises IdempotencyConflict (never a silent success). The comparison
        reads the first entry only then: no extra round trip on a new key. The entry returned
        is built from what was inserted (no SELECT back); its postings load on first use.
+    The function's SQL lives in its migration: a change to how a post writes is a new
+    migration that replaces the function (CREATE OR REPLACE), never an edit of 0026.
 
 Hot shared accounts (balance shards, migration 0014)
     Accounts of the shared owners (system, provider, group: clearing, fee and interest
@@ -74,7 +79,8 @@ Checking before posting (LedgerService.lock)
 Database enforcement (migration 0002)
     CHECK amount <> 0; the balance CHECK above; a DEFERRABLE INITIALLY DEFERRED constraint
     trigger on ledger_postings and ledger_entries that rejects at commit an entry whose
-    postings do not sum to zero, number fewer than two or mix currencies; and a trigger
+    postings do not sum to zero, number fewer than two or mix currencies (reading each
+    posting's account by key since 0026, whatever the table's statistics); and a trigger
     that makes postings and entries append-only (a mistake is corrected by a new entry).
 
 Verification

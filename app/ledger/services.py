@@ -1,8 +1,9 @@
 """The ledger service: the only code that writes ledger rows (design: app/ledger/__init__.py).
 
-A post is two statements in the caller's transaction (LOCK_ACCOUNTS, POST_ENTRY): they
-write all of the entry or, when refused, nothing, so a refusal leaves the caller's other
-work intact with no savepoint; the caller commits once.
+A post is one statement in the caller's transaction (POST: the database function
+`ledger_post`, migration 0026, which locks then writes): it writes all of the entry or,
+when refused, nothing, so a refusal leaves the caller's other work intact with no
+savepoint; the caller commits once.
 
 Lock order (what keeps opposite movements deadlock-free): account rows are locked
 holders first (members' and agents' accounts, whose balances callers check), then
@@ -24,7 +25,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.ledger import errors
 from app.ledger.models import (
-    HOLDER_OWNERS,
     LedgerAccount,
     LedgerEntry,
     LedgerPosting,
@@ -147,8 +147,8 @@ class LedgerService:
         no-overdraft account would go below zero, and IdempotencyConflict when the key
         was already used for a different movement (nothing is written then).
 
-        Two statements: LOCK_ACCOUNTS locks, POST_ENTRY checks, inserts and updates; a
-        refusal writes nothing, so no savepoint is needed to leave the caller's transaction usable.
+        One statement (POST): `ledger_post` locks, then checks, inserts and updates; a refusal
+        writes nothing, so no savepoint is needed to leave the caller's transaction usable.
         """
         ids, currency, net = self._validate(postings)
         created_at = self.clock.now()
@@ -156,8 +156,7 @@ class LedgerService:
                   "initiated_by": initiated_by, "channel": channel, "session_ref": session_ref,
                   "currency": currency, "posting_accounts": ids, "posting_amounts": [m.minor for _a, m in postings],
                   "net_accounts": list(net), "net_amounts": list(net.values())}
-        self.session.execute(LOCK_ACCOUNTS, params)
-        rows = self.session.execute(POST_ENTRY, params).all()
+        rows = self.session.execute(POST, params).all()
         entry_id = rows[0].entry_id if rows else None
         if entry_id is None:
             rows = self._refused(idempotency_key, postings, kind, rows, params)
@@ -175,7 +174,7 @@ class LedgerService:
         return entry
 
     def _refused(self, idempotency_key, postings, kind, rows, params):
-        """Why POST_ENTRY wrote nothing: a replay (the first entry), a shard fold then a retry (its rows),
+        """Why POST wrote nothing: a replay (the first entry), a shard fold then a retry (its rows),
         or an error raised (another currency, not enough money, a reused key)."""
         by_account = {_account_id(account): account for account, _money in postings}
         if len(rows) != len(by_account):
@@ -195,7 +194,7 @@ class LedgerService:
         to_fold = sorted(row.id for row in overdrawn if row.shards)
         if to_fold:  # the base alone is short: fold the shards in, under their locks, and try again
             self._fold(to_fold)
-            retried = self.session.execute(POST_ENTRY, params).all()
+            retried = self.session.execute(POST, params).all()  # its locks are held: taking them again is a no-op
             if retried and retried[0].entry_id is not None:
                 return retried
             overdrawn = [row for row in retried if row.overdraws] or overdrawn
@@ -233,7 +232,7 @@ class LedgerService:
     def _validate(self, postings):
         """Check the entry's shape; return the posting account ids, the currency and the net per account id.
 
-        That each account holds the entry's currency is checked by POST_ENTRY (no account load here).
+        That each account holds the entry's currency is checked by POST (no account load here).
         """
         if len(postings) < 2:
             raise errors.TooFewPostings(f"{len(postings)} posting(s)")
@@ -262,71 +261,23 @@ def _account_id(account):
     return identity[0] if identity else account.id
 
 
-HOLDERS_FIRST = "a.owner_type NOT IN ({})".format(", ".join(f"'{owner}'" for owner in HOLDER_OWNERS))
-"""lock_order_clause's first key in SQL (then a.id)."""
-
-NET = "unnest(CAST(:net_accounts AS bigint[]), CAST(:net_amounts AS bigint[])) AS net(account_id, delta)"
-"""The entry's net amount per account."""
-
-ON_ROW = "(a.shards = 0 OR (net.delta * a.normal_sign < 0 AND NOT a.allow_negative))"
-"""Whether a posting's net goes to the account's row (locked, checked) rather than to a shard: every
-unsharded account, and a sharded one the entry shrinks and that may not go negative."""
-
-LOCK_ACCOUNTS = text(f"""
-SELECT a.id FROM ledger_accounts a JOIN {NET} ON net.account_id = a.id
-WHERE {ON_ROW}
-ORDER BY {HOLDERS_FIRST}, a.id
-FOR NO KEY UPDATE OF a
+POST = text("""
+SELECT * FROM ledger_post(:key, :kind, :memo, :created_at, :initiated_by, :channel, :session_ref, :currency,
+                          CAST(:posting_accounts AS bigint[]), CAST(:posting_amounts AS bigint[]),
+                          CAST(:net_accounts AS bigint[]), CAST(:net_amounts AS bigint[]))
 """)
-"""Lock the rows an entry checks or updates, in lock_order_clause's order, before POST_ENTRY reads them.
+"""A post in one call (migration 0026 holds its SQL): lock the rows the entry checks or updates in
+lock_order_clause's order (`FOR NO KEY UPDATE`, the lock an UPDATE takes: other posters' foreign-key
+checks stay free); then, in a new snapshot with the locks held, insert the entry (ON CONFLICT DO NOTHING
+on its key) only if no account would overdraw and every account holds the entry's currency, then its
+postings, the row balances and the shard balances, all only if the entry was inserted. Returns one row
+per account: the entry id (NULL when nothing was written), its balance after (before, if refused).
 
-NO KEY UPDATE is the lock an UPDATE takes: other posters' foreign-key checks on the row stay free.
-A statement of its own: POST_ENTRY then starts from a snapshot taken with the locks held, so it
-reads and updates the newest balances. (Locking in a CTE of the updating statement was tried:
-a row changed since that statement's snapshot is updated from its older version, and a waiter
-queued on the row deadlocks with the update.)"""
-
-POST_ENTRY = text(f"""
-WITH checked AS (
-    SELECT a.id, a.currency, a.normal_sign, a.allow_negative, a.shards, a.balance, net.delta,
-           {ON_ROW} AS on_row,
-           ({ON_ROW} AND NOT a.allow_negative AND net.delta * a.normal_sign < 0
-            AND (a.balance + net.delta) * a.normal_sign < 0) AS overdraws
-    FROM {NET} JOIN ledger_accounts a ON a.id = net.account_id),
-entry AS (
-    INSERT INTO ledger_entries (idempotency_key, kind, memo, created_at, initiated_by, channel, session_ref)
-    SELECT :key, :kind, :memo, :created_at, :initiated_by, :channel, :session_ref
-    WHERE (SELECT bool_and(NOT overdraws AND currency = :currency)
-                  AND count(*) = cardinality(CAST(:net_accounts AS bigint[])) FROM checked)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id),
-postings AS (
-    INSERT INTO ledger_postings (entry_id, account_id, amount)
-    SELECT entry.id, p.account_id, p.amount
-    FROM entry, unnest(CAST(:posting_accounts AS bigint[]), CAST(:posting_amounts AS bigint[]))
-        WITH ORDINALITY AS p(account_id, amount, n)
-    ORDER BY p.n),
-on_row AS (
-    UPDATE ledger_accounts a SET balance = a.balance + checked.delta FROM checked
-    WHERE a.id = checked.id AND checked.on_row AND EXISTS (SELECT 1 FROM entry)
-    RETURNING a.id, a.balance),
-in_shards AS (
-    -- After every row lock (LOCK_ACCOUNTS); one shard per account per transaction (txid), by account id.
-    INSERT INTO ledger_account_shards AS s (account_id, shard, normal_sign, allow_negative, balance)
-    SELECT checked.id, CAST(txid_current() % checked.shards AS smallint), checked.normal_sign,
-           checked.allow_negative, checked.delta
-    FROM checked WHERE NOT checked.on_row AND checked.delta <> 0 AND EXISTS (SELECT 1 FROM entry)
-    ORDER BY checked.id
-    ON CONFLICT (account_id, shard) DO UPDATE SET balance = s.balance + EXCLUDED.balance)
-SELECT (SELECT id FROM entry) AS entry_id, checked.id, checked.currency, checked.normal_sign, checked.shards,
-       checked.on_row, checked.overdraws, COALESCE(on_row.balance, checked.balance) AS balance,
-       (NOT checked.on_row OR on_row.id IS NOT NULL) AS updated
-FROM checked LEFT JOIN on_row ON on_row.id = checked.id
-""")
-"""The rest of a post in one statement, its rows locked by LOCK_ACCOUNTS: insert the entry (ON CONFLICT DO
-NOTHING on its key) only if no account would overdraw and every account holds the entry's currency, then
-its postings, the row balances and the shard balances, all only if the entry was inserted. Returns one
-row per account: the entry id (NULL when nothing was written), its balance after (before, if refused)."""
+The lock is a statement of its own inside the function, not a CTE of the writing one: locking in a CTE
+was tried, and a row changed since that statement's snapshot is updated from its older version, and a
+waiter queued on the row deadlocks with the update. In PL/pgSQL the two statements are planned once per
+connection (generic plans, `plan_cache_mode` set for the call only): as two prepared statements from
+here, PostgreSQL re-planned both on every post (a third of the database's CPU per post, issue 17)."""
 
 LOCK_SHARDS = text("""
 SELECT account_id, shard, balance FROM ledger_account_shards WHERE account_id = ANY(CAST(:accounts AS bigint[]))

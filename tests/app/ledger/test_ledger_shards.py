@@ -53,7 +53,7 @@ def test_shared_counter_accounts_are_sharded_and_holders_are_not(ledger):
     assert ledger.account("agent", OWNER, "agent_float", "KES").shards == 0
 
 
-def test_a_post_is_two_statements_and_no_savepoint(ledger, session):
+def test_a_post_is_one_statement_and_no_savepoint(ledger, session):
     savings = ledger.account("member", OWNER, "member_savings", "KES")
     clearing = ledger.clearing_account("sandbox", "KES")
     session.expire_all()  # as after the caller's previous commit: the post must not reload them
@@ -65,10 +65,19 @@ def test_a_post_is_two_statements_and_no_savepoint(ledger, session):
         entry = ledger.post("one:stmt", [(clearing, kes(100)), (savings, kes(-100))], kind="deposit", **AUDIT)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    assert len(statements) == 2 and "FOR NO KEY UPDATE" in statements[0]
-    assert "INSERT INTO ledger_entries" in statements[1]
+    assert len(statements) == 1 and "ledger_post(" in statements[0]
     assert entry.id is not None and entry.idempotency_key == "one:stmt"
     assert sorted(p.amount for p in entry.postings) == [-100, 100]
+
+
+def test_ledger_post_locks_holders_first_as_lock_order_clause_does(session):
+    """The function's SQL (migration 0026) spells the lock order that models.lock_order_clause keeps."""
+    from app.ledger.models import HOLDER_OWNERS
+
+    source = session.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post'")).scalar()
+    holders = ", ".join(f"'{owner}'" for owner in HOLDER_OWNERS)
+    assert f"ORDER BY a.owner_type NOT IN ({holders}), a.id" in source
+    assert "FOR NO KEY UPDATE OF a" in source
 
 
 def test_a_growing_posting_goes_to_a_shard_and_the_balance_sums_them(ledger, session):
