@@ -1,7 +1,7 @@
 """A ledger post in one call planned once per connection; the balanced-entry check reads accounts by key.
 
-Revision ID: 0026
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 
 Measured (issue 17, bench/ledger_posts.py and a perf profile of the backend): a post
 cost the database about 1 ms of CPU, a third of it planning. Its two statements
@@ -28,8 +28,8 @@ Expand-only: the previous release does not call `ledger_post` and keeps working.
 """
 from alembic import op
 
-revision = "0026"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
