@@ -37,7 +37,7 @@ Pledged savings
 Posting (LedgerService.post): one statement in the caller's transaction, no savepoint
     1. validate in Python: Money only (no floats, no bare ints), no zero, one currency,
        sum zero, at least two postings; accounts are read by their identity, never reloaded;
-    2. one call of the database function ``ledger_post`` (migration 0026), which runs two
+    2. one call of the database function ``ledger_post`` (migration 0022), which runs two
        statements, each planned once per connection:
        a. ``SELECT ... FOR NO KEY UPDATE`` (the lock an UPDATE takes) of the rows the entry
           checks or updates, in the one lock order (no deadlocks): holders (member and agent
@@ -54,7 +54,7 @@ Posting (LedgerService.post): one statement in the caller's transaction, no save
        reads the first entry only then: no extra round trip on a new key. The entry returned
        is built from what was inserted (no SELECT back); its postings load on first use.
     The function's SQL lives in its migration: a change to how a post writes is a new
-    migration that replaces the function (CREATE OR REPLACE), never an edit of 0026.
+    migration that replaces the function (CREATE OR REPLACE), never an edit of 0022.
 
 Hot shared accounts (balance shards, migration 0014)
     Accounts of the shared owners (system, provider, group: clearing, fee and interest
@@ -80,7 +80,7 @@ Database enforcement (migration 0002)
     CHECK amount <> 0; the balance CHECK above; a DEFERRABLE INITIALLY DEFERRED constraint
     trigger on ledger_postings and ledger_entries that rejects at commit an entry whose
     postings do not sum to zero, number fewer than two or mix currencies (reading each
-    posting's account by key since 0026, whatever the table's statistics); and a trigger
+    posting's account by key since 0022, whatever the table's statistics); and a trigger
     that makes postings and entries append-only (a mistake is corrected by a new entry).
 
 Verification

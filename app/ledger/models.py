@@ -61,7 +61,7 @@ HOLDER_OWNERS = ("member", "agent")
 
 Every other account (system, provider clearing, group, group member share, loan) is a
 counter-account many movements share; it is locked after the holders. See `lock_order_clause`.
-The database function `ledger_post` (migration 0026) spells the same order in SQL; a test holds them equal.
+The database function `ledger_post` (migration 0022) spells the same order in SQL; a test holds them equal.
 """
 
 

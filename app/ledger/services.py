@@ -1,7 +1,7 @@
 """The ledger service: the only code that writes ledger rows (design: app/ledger/__init__.py).
 
 A post is one statement in the caller's transaction (POST: the database function
-`ledger_post`, migration 0026, which locks then writes): it writes all of the entry or,
+`ledger_post`, migration 0022, which locks then writes): it writes all of the entry or,
 when refused, nothing, so a refusal leaves the caller's other work intact with no
 savepoint; the caller commits once.
 
@@ -266,7 +266,7 @@ SELECT * FROM ledger_post(:key, :kind, :memo, :created_at, :initiated_by, :chann
                           CAST(:posting_accounts AS bigint[]), CAST(:posting_amounts AS bigint[]),
                           CAST(:net_accounts AS bigint[]), CAST(:net_amounts AS bigint[]))
 """)
-"""A post in one call (migration 0026 holds its SQL): lock the rows the entry checks or updates in
+"""A post in one call (migration 0022 holds its SQL): lock the rows the entry checks or updates in
 lock_order_clause's order (`FOR NO KEY UPDATE`, the lock an UPDATE takes: other posters' foreign-key
 checks stay free); then, in a new snapshot with the locks held, insert the entry (ON CONFLICT DO NOTHING
 on its key) only if no account would overdraw and every account holds the entry's currency, then its

@@ -71,7 +71,7 @@ def test_a_post_is_one_statement_and_no_savepoint(ledger, session):
 
 
 def test_ledger_post_locks_holders_first_as_lock_order_clause_does(session):
-    """The function's SQL (migration 0026) spells the lock order that models.lock_order_clause keeps."""
+    """The function's SQL (migration 0022) spells the lock order that models.lock_order_clause keeps."""
     from app.ledger.models import HOLDER_OWNERS
 
     source = session.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post'")).scalar()
