@@ -177,9 +177,10 @@ def test_contribute_the_group_amount_from_savings(client, timed):
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
     assert handset.send("2").startswith("CON Amount to contribute:\n1. KES 500\nOr type another amount")
     assert handset.send("1").startswith("CON Pay from:\n1. My savings\n2. Mobile money")
-    assert handset.send("1").startswith("CON Enter your PIN:")
-    assert handset.send(PIN).startswith("CON Pay KES 500 to Umoja Women from your savings?\n1. Yes\n2. No")
-    assert handset.send("1") == "END Paid KES 500 to Umoja Women. Thank you!"
+    assert handset.send("1").startswith("CON Contribution from my savings\nTo: Umoja Women\nAmount: KES 500\n"
+                                        "Fee: KES 0\nTotal: KES 500\n1. Yes\n2. No")
+    assert handset.send("1").startswith("CON Enter your PIN to confirm:")
+    assert handset.send(PIN) == "END Paid KES 500 to Umoja Women. Thank you!"
     baraka = timed.members.by_phone(BARAKA)
     assert timed.group_contributions.my_share(group, baraka) == Money(500_00, "KES")
     assert timed.group_contributions.savings_balance(baraka, "KES") == Money(1_500_00, "KES")
@@ -199,9 +200,9 @@ def test_contribution_refusals(client, timed):
     handset.send("2")
     assert handset.send("five").startswith("CON Enter the amount in digits, like 1500.\nAmount to contribute")
     handset.send("750")
-    handset.send("1")
-    handset.send(PIN)
-    assert handset.send("1") == "END Not enough savings. Available: KES 100."
+    refused = handset.send("1")  # savings: refused where the source is chosen, before the confirmation and PIN
+    assert refused.startswith("CON Not enough savings. You need KES 750, you have KES 100.\nPay from:"), refused
+    assert "To: Umoja Women" in handset.send("2")  # mobile money instead
     assert timed.group_contributions.last_contributions(group, timed.members.by_phone(AMINA)) == []
 
 
@@ -210,9 +211,10 @@ def test_contribute_by_mobile_money_starts_a_collection(client, timed):
     handset, _ = open_group(client, AMINA)
     handset.send("2")
     handset.send("250")
-    handset.send("2")
-    handset.send(PIN)
-    assert handset.send("1").startswith("END Request sent. Enter your mobile money PIN")
+    confirm = handset.send("2")
+    assert confirm.startswith(f"CON Contribution from mobile money {AMINA}\nTo: Umoja Women\nAmount: KES 250\n")
+    handset.send("1")
+    assert handset.send(PIN).startswith("END Request sent. Enter your mobile money PIN")
     payment = timed.session.scalar(select(Payment).where(Payment.purpose == "contribution"))
     assert payment.amount == Money(250_00, "KES") and payment.purpose_ref == str(group.id)
     assert payment.phone == AMINA and payment.channel == "ussd"
