@@ -1,5 +1,7 @@
 """Phone numbers: parsed with `phonenumbers`, stored and compared in E.164."""
 
+import re
+
 import phonenumbers
 
 COUNTRY_CURRENCY = {"KE": "KES", "UG": "UGX", "TZ": "TZS", "RW": "RWF", "GH": "GHS", "ZM": "ZMW"}
@@ -28,6 +30,37 @@ def normalize_phone(raw, default_region="KE"):
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+LIST_SEPARATORS = re.compile(r"[*#,;\s]+")
+"""What may separate numbers in a typed list: the keypad's `*` and `#` (a feature phone has no comma),
+spaces, commas and semicolons (WhatsApp and SMS)."""
+
+
+def split_phones(raw, default_region="KE"):
+    """Phone numbers typed one after another -> E.164 numbers, in order; raises InvalidPhone(the part at fault).
+
+    "0722000111*0733123456", "0722000111#0733123456", "0722 000 111, 0733 123456" all give two numbers.
+    People type spaces inside numbers too, so parts are joined until they make a valid number that the
+    next part would not extend.
+    """
+    def valid(text):
+        try:
+            return normalize_phone(text, default_region)
+        except InvalidPhone:
+            return None
+
+    parts = [part for part in LIST_SEPARATORS.split(raw or "") if part]
+    phones, current = [], ""
+    for index, part in enumerate(parts):
+        current += part
+        following = parts[index + 1] if index + 1 < len(parts) else None
+        if valid(current) and (following is None or not valid(current + following)):
+            phones.append(valid(current))
+            current = ""
+    if current:
+        raise InvalidPhone(current)
+    return phones
 
 
 def country_of(phone):

@@ -78,9 +78,11 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     assert "You owe KES 10,353" in owe
     assert "more than you owe" in fits(handset.send("20000"))
     handset.send("2000")
-    handset.send("1")  # from savings
-    assert "Pay KES 2,000 to your loan from your savings?" in fits(handset.send("4821"))
-    paid = fits(handset.send("1"))
+    confirm = fits(handset.send("1"))  # from savings: one confirmation, then the PIN
+    assert confirm.startswith("CON Loan repayment from my savings\nTo: My loan\nAmount: KES 2,000\nFee: KES 0\n"
+                              "Total: KES 2,000\n1. Yes")
+    assert "Enter your PIN" in fits(handset.send("1"))
+    paid = fits(handset.send("4821"))
     assert paid == "END Paid KES 2,000. Your loan balance is KES 8,353."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
     assert services.loans.payoff(loan) == Money(835300, "KES")
@@ -122,6 +124,21 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     assert services.savings.balance(baraka) == Money(4500000, "KES")
     loan = session.query(Loan).filter_by(member_id=amina.id).one()
     assert loan.state == "applied" and services.loans.pledges_missing(loan) == Money(0, "KES")
+
+
+def test_guarantor_phones_typed_with_the_keypads_star_on_ussd(client, setup, session):
+    """Issue 16: a keypad has no comma; `*` separates the numbers, inside Africa's Talking's `*`-joined path."""
+    services, _amina = setup
+    for phone, name, national_id in ((BARAKA, "Baraka Otieno", "22334455"), ("+254733123456", "Chebet Kiprop",
+                                                                             "33445566")):
+        register(client, phone=phone, name=name, national_id=national_id)
+        deposit(services, services.members.by_phone(phone), 5000000)
+    handset = signed_in(client)
+    handset.send("2")
+    assert "separated by *" in fits(handset.send("80000"))
+    after = fits(handset.send("0722000111*0733123456"))
+    assert "guarantor" not in after and "phone number" not in after, after
+    assert handset.send("0").startswith("CON Above your limit")  # the list was taken: back to it
 
 
 def test_guarantor_phones_typed_with_spaces():
