@@ -172,3 +172,23 @@ def test_member_invites_an_unregistered_number_once_a_day(client, services):
     assert again.send("1") == "END You already invited +254799000321 today."
     assert len(messages_to(services.session, STRANGER, kind="invitation")) == 1
     assert all(len(screen) - 4 <= 160 for screen in screens)
+
+
+def test_the_one_confirmation_in_kiswahili_fits_and_keeps_its_navigation(client, services):
+    register(client, phone=AMINA, language="2")
+    register(client, phone=BARAKA, name="Baraka Otieno", national_id="22334455")
+    fund_savings(services, services.members.by_phone(AMINA), 2_000_000)
+    handset = signed_in(client)
+    for value in ("3", "1", "12500"):
+        handset.send(value)
+    confirm = handset.send("0722000111")
+    assert confirm.startswith("CON Tuma pesa\nKwa: Baraka O. +2547****0111\nKiasi: KES 12,500\nAda: KES ")
+    assert "Jumla: KES 12," in confirm and "1. Ndiyo\n2. Hapana\n0 Rudi 00 Menyu" in confirm
+    assert len(confirm) - 4 <= 160
+    assert handset.send("1").startswith("CON Weka PIN yako kuthibitisha:")
+    withdraw = signed_in(client)
+    for value in ("1", "4"):
+        withdraw.send(value)
+    confirm = withdraw.send("12500")
+    assert confirm.startswith("CON Toa pesa kwenda pesa za simu\nKwa: Amina Wanjiru +254712345678\nKiasi: KES 12,500")
+    assert "0 Rudi 00 Menyu" in confirm and len(confirm) - 4 <= 160
