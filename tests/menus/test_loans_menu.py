@@ -221,3 +221,23 @@ def test_limit_says_each_products_own_rule(client, app):
     pages = limit_pages(client)
     assert "Mbili: hadi KES 20. Kikomo chako ni mara 2 ya akiba yako." in pages
     assert "Tatu: hadi KES 30. Kikomo chako ni mara 3 ya akiba yako." in pages
+
+
+def test_savings_that_cannot_pay_the_repayment_are_refused_where_savings_is_chosen(client, setup, session):
+    """Before, a repayment from savings short of the amount was refused after the PIN and Yes, ending the session."""
+    services, amina = setup
+    services.loans.apply_for(amina, services.loans.products(amina)[0], Money(1000000, "KES"), 6,
+                             idempotency_key="short-savings", destination="savings")
+    services.session.commit()
+    left = services.savings.balance(amina) - Money(100000, "KES")  # KES 1,000 stays
+    services.ledger.post("drain-savings", [(services.savings.account_for(amina), left),  # a debit: out of savings
+                                           (services.ledger.clearing_account("sandbox", "KES"), -left)],
+                         kind="withdrawal", initiated_by="test", channel="system")
+    services.session.commit()
+    assert services.savings.balance(amina) == Money(100000, "KES"), services.savings.balance(amina)
+    handset = signed_in(client)
+    handset.send("5")  # Repay
+    handset.send("2000")
+    refused = fits(handset.send("1"))  # from savings
+    assert refused.startswith("CON Not enough savings. You need KES 2,000, you have KES 1,000.\nPay from:"), refused
+    assert "Loan repayment from mobile money" in fits(handset.send("2"))  # corrected on the same screen
