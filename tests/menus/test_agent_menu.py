@@ -194,3 +194,23 @@ def test_a_float_top_up_asks_the_agent_pin_after_one_confirmation(app, client, s
     confirm = agent.send("2000")
     assert confirm.startswith("CON Top up float from your mobile money\nTo: My float\nAmount: KES 2,000\n"), confirm
     assert agent.send("1").startswith("CON Enter your agent PIN to confirm:")
+
+
+def test_a_cash_contribution_confirmation_in_kiswahili_keeps_its_navigation(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=1000000).locale = "sw"
+    amina = services.members.by_phone("+254712345678")
+    services.group_memberships.create_group(amina, name="Umoja Women Savings", contribution=Money(50000, "KES"),
+                                            frequency="weekly", meeting_day=3)
+    session.commit()
+    agent = signed_in_agent(client)
+    for value in ("4", "0712345678", "1"):
+        agent.send(value)
+    pages = [agent.send("500")]
+    while "98" in pages[-1]:
+        pages.append(agent.send("98"))
+    shown = "\n".join(pages)
+    assert "Mchango kwa pesa taslimu wa Amina Wanjiru" in shown and "Kwa: Umoja Women Savings" in shown
+    assert "Kiasi: KES 500" in shown and "1. Ndiyo" in shown
+    assert all(len(page) - 4 <= 160 and "0 Rudi 00 Menyu" in page for page in pages), pages
