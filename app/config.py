@@ -152,6 +152,10 @@ DEFAULTS = {
     "LOANS_AGEING_AT": "00:30",
     # The daily PAR snapshot the console's dashboard draws (after the ageing run)
     "PAR_SNAPSHOT_AT": "00:45",
+    # Groups: late fines for yesterday's meetings (charged from savings), then each due payout
+    # proposed to the officials, who confirm it with their PIN
+    "GROUP_FINES_AT": "06:00",
+    "GROUP_PAYOUTS_AT": "18:00",
     "RECONCILE_EVERY_MINUTES": "5",
     # Outbox sweep: a message still queued this long after its last change is sent again; after this many
     # provider calls or hours it is marked failed

@@ -115,19 +115,27 @@ def submit(pending):
         queue.enqueue(pending.func, **options)
 
 
-def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT_RETRY, at=None, **kwargs):
+def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT_RETRY, at=None, ahead=False,
+                         **kwargs):
     """Enqueue `func(*args)` once `session` commits; a stable `job_id` makes it idempotent.
+
+    Jobs are enqueued in the order they were asked for; `ahead` puts this one before the
+    jobs this transaction already asked for (a command's reply goes out before the messages
+    the command caused: "request received" before "paid out").
 
     A job whose id is already queued, running or finished is not enqueued again;
     a failed one may be. `at` (aware datetime) schedules it for later. If the
     enqueue fails after the commit (Redis away), the job is kept in `deferred_jobs`
     for the sweep: the commit stands and the caller is not told otherwise.
     """
-    session.info.setdefault("pending_jobs", []).append(PendingJob(queue, func, args, kwargs, job_id, at, retry))
+    pending = session.info.setdefault("pending_jobs", [])
+    pending.insert(0 if ahead else len(pending), PendingJob(queue, func, args, kwargs, job_id, at, retry))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending_jobs(session):
+    if session.get_nested_transaction() is not None:
+        return  # a SAVEPOINT was released (SQLAlchemy says "commit" for it too): the transaction goes on
     pending_jobs = session.info.pop("pending_jobs", [])
     for index, pending in enumerate(pending_jobs):
         try:

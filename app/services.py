@@ -240,7 +240,7 @@ class Services:
     def group_memberships(self):
         from app.groups.membership import Memberships
 
-        return Memberships(self.session, clock=self.clock, limits=self.group_limits)
+        return Memberships(self.session, clock=self.clock, limits=self.group_limits, notify=self.notify)
 
     @cached_property
     def group_contributions(self):
@@ -259,7 +259,8 @@ class Services:
     def group_fines(self):
         from app.groups.fines import Fines
 
-        return Fines(self.session, clock=self.clock, ledger=self.ledger, memberships=self.group_memberships)
+        return Fines(self.session, clock=self.clock, ledger=self.ledger, memberships=self.group_memberships,
+                     limits=self.group_limits)
 
     @cached_property
     def group_payouts(self):
@@ -267,6 +268,21 @@ class Services:
 
         return Payouts(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
                        memberships=self.group_memberships)
+
+    @cached_property
+    def group_leaving(self):
+        from app.groups.leaving import Leaving
+
+        return Leaving(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
+                       memberships=self.group_memberships, arrears=self.group_arrears, payouts=self.group_payouts)
+
+    @cached_property
+    def group_share_out(self):
+        from app.groups.share_out import ShareOut
+
+        return ShareOut(self.session, clock=self.clock, ledger=self.ledger, notify=self.notify,
+                        memberships=self.group_memberships, payouts=self.group_payouts,
+                        operator_units=self.operator_units)
 
     @cached_property
     def agents(self):

@@ -22,7 +22,12 @@ from app.members.errors import AccountBlocked, MemberError, PinLocked
 from app.one_time_codes import CodeError
 from menus.member.pin_reset import ALREADY_OPEN as PIN_RESET_OPEN
 from menus.member.pin_reset import REQUESTED as PIN_RESET_REQUESTED
-from menus.sms_money import CONFIRMED, MONEY_COMMANDS
+from menus.sms_loan import loan
+from menus.sms_money import CONFIRMED
+from menus.sms_money import MONEY_COMMANDS as SAVINGS_AND_REPAYMENT_COMMANDS
+
+MONEY_COMMANDS = {**SAVINGS_AND_REPAYMENT_COMMANDS, "loan": loan}
+"""Every money command's handler, by the parser's command name."""
 
 HELP = {
     "en": T(N_("Pamoja SMS: BAL, MINI, SAVE 500, WITHDRAW 500, SEND 07xx 500, CONTRIBUTE code 500, "

@@ -28,9 +28,7 @@ CODE_INVITE = N_("{phone} is not registered with Pamoja. Reply YES {code} to inv
                  "The code expires in {minutes} min.")
 INVITED = N_("We sent {phone} an invitation to join Pamoja.")
 ALREADY_INVITED = N_("You already invited {phone} today.")
-CODE_LOAN = N_("Reply YES {code} to apply for a loan of {amount}. The code expires in {minutes} min.")
 WITHDRAWN = N_("{amount} is on its way to your mobile money.")
-LOAN_APPLIED = N_("Your loan request of {amount} was received. We will send you an SMS.")
 JOINED = N_("You asked to join {group}. The chair will approve you.")
 LOAN_BALANCE = N_("You owe {amount} on your loan.")
 LOAN_BALANCE_NEXT = N_("You owe {amount} on your loan. Next: {left} by {date}.")
@@ -138,17 +136,6 @@ def contribute(services, member, args, ref, *, confirmed):
     return T(APPROVE_ON_PHONE, amount=payment.amount)
 
 
-def loan(services, member, args, ref, *, confirmed):
-    loans = services.loans
-    amount = amount_of(services, member, args[0])
-    term = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
-    if not confirmed:
-        loans.check_member(member)
-        return ask_code(services, member, "loan", args, CODE_LOAN, amount=amount)
-    loans.apply(member, amount, term, key("loan", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
-    return T(LOAN_APPLIED, amount=amount)
-
-
 def repay(services, member, args, ref, *, confirmed):
     amount = amount_of(services, member, args[0])
     services.loans.repay(member, amount, key("repay", member, ref), channel=CHANNEL, session_ref=f"sms:{ref}")
@@ -177,7 +164,8 @@ def join(services, member, args, ref, *, confirmed):
 
 MONEY_COMMANDS = {
     "balance": balance, "statement": statement, "deposit": deposit, "withdraw": withdraw, "transfer": transfer,
-    "invite": invite, "contribute": contribute, "loan": loan, "repay": repay, "loan_balance": loan_balance,
+    "invite": invite, "contribute": contribute, "repay": repay, "loan_balance": loan_balance,
     "join": join,
 }
-"""Command name -> handler; names are channels/sms_command_parser.py's ("invite" only follows a YES <code>)."""
+"""Command name -> handler; names are channels/sms_command_parser.py's ("invite" only follows a YES <code>).
+`loan` is menus/sms_loan.py's (it builds on this module), added where the commands run (menus/sms_commands.py)."""

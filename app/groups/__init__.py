@@ -1,6 +1,6 @@
 """Savings groups (chamas, VSLAs): members save together, track arrears and rotate payouts.
 
-Tables (models.py): `groups` (name, 6-character join code, currency, contribution,
+Tables (models.py): `groups` (name, 6-digit join code, currency, contribution,
 weekly/monthly frequency and meeting day, optional late fine, payout order on/off),
 `group_members` (role chair/treasurer/secretary/member, status
 pending/active/declined/left, payout position), `group_contributions` (one row per
@@ -23,6 +23,10 @@ is a GroupError with a translated `message`, and callers commit once:
 - contributions.py  Contributions: contributions from any source (savings, mobile money,
                     an agent's float), balances, history
 - arrears.py        Arrears: what each member owes per period
-- fines.py          Fines: late fines, charged from savings
-- payouts.py        Payouts: the merry-go-round payout order and each period's payout
+- fines.py          Fines: late fines, charged from savings; officials set the fine
+- payouts.py        Payouts: the merry-go-round payout order, each period's payout, and the
+                    scheduler's proposals of due payouts to officials (tasks.py)
+- leaving.py        Leaving: the rules for leaving and the share given back
+- share_out.py      ShareOut: the end of a cycle, the pool given back to the members
+- splits.py         split_by_weights: the one remainder rule of every split of group money
 """

@@ -32,6 +32,13 @@ class MemberArrears(NamedTuple):
         return sum((due.owed for due in self.periods), self.fines)
 
 
+class NextDue(NamedTuple):
+    """The next meeting a member has not paid in full: its day and what is left to pay for it."""
+
+    due_date: object
+    amount: Money
+
+
 class Arrears:
     def __init__(self, session, *, clock, memberships):
         self.session = session
@@ -55,6 +62,21 @@ class Arrears:
             .where(GroupFine.group_id == group.id, GroupFine.member_id == membership.member_id,
                    GroupFine.ledger_entry_id.is_(None)))
         return MemberArrears(membership.member_id, missed, Money(int(unpaid_fines), group.currency))
+
+    def next_due(self, group, member):
+        """The member's NextDue: the first meeting from today on not yet paid in full (paying ahead skips)."""
+        membership = self.memberships.active_membership(group, member)
+        today = self.clock.today()
+        joined = local_date(self.clock, membership.joined_at)
+        period = max(periods.period_of(today, group.frequency),
+                     periods.first_owed_period(joined, group.frequency, group.meeting_day))
+        if periods.due_date(period, group.meeting_day) < today:
+            period = periods.next_period(period)
+        paid = paid_by_period(self.session, group.id, membership.member_id)
+        while paid.get(period, 0) >= group.contribution_minor:
+            period = periods.next_period(period)
+        return NextDue(periods.due_date(period, group.meeting_day),
+                       Money(group.contribution_minor - paid.get(period, 0), group.currency))
 
     def my_arrears(self, group, member):
         return self.arrears_of(group, self.memberships.active_membership(group, member))

@@ -1,9 +1,13 @@
-"""`flask groups payouts --date D` and `flask groups fines --date D`: the groups' due work of a day;
+"""`flask groups fines|propose|payouts --date D`: the groups' due work of a day;
 `flask groups roles --code C --phone P --role R`: an operator names a group's official.
 
-Both run "as of" the end of local day D (default today) with a FixedClock, so a
-day can be replayed, and both are safe to run twice: a payout is unique per group
-and period, a fine per member and period (see app/groups/payouts.py, contributions.py).
+The scheduler runs `fines` and `propose` every day (app/groups/tasks.py): a proposed
+payout waits for an official's PIN on the phone. `payouts` pays every due payout at
+once, without an official: an operator's tool for a group that asks for it.
+Each runs "as of" the end of local day D (default today) with a FixedClock, so a
+day can be replayed, and each is safe to run twice: a payout is unique per group
+and period, a fine per member and period, a proposal one notification per group,
+period and official (see app/groups/payouts.py, fines.py).
 """
 
 from datetime import datetime, time
@@ -61,6 +65,15 @@ def payouts_command(day, services):
     for payout in payouts:
         click.echo(f"group {payout.group_id} {payout.period}: {payout.amount} to member {payout.member_id}")
     click.echo(f"{len(payouts)} payout(s) made for {day.isoformat()}")
+
+
+@as_of_day("propose")
+def propose_command(day, services):
+    """Ask each group's officials to confirm its due payout with their PIN (once per group and period)."""
+    proposed = services.group_payouts.propose_due_payouts()
+    for group, period in proposed:
+        click.echo(f"group {group.id} {period}: proposed to its officials")
+    click.echo(f"{len(proposed)} payout(s) proposed for {day.isoformat()}")
 
 
 @as_of_day("fines")

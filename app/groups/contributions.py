@@ -32,9 +32,10 @@ def local_date(clock, moment):
 
 
 def paid_by_period(session, group_id, member_id, *, on_time_only=False):
-    """{period: minor units paid} for one member of a group."""
+    """{period: minor units paid} for one member of a group (money given back on leaving pays nothing)."""
     query = (select(GroupContribution.period, func.sum(GroupContribution.amount_minor))
-             .where(GroupContribution.group_id == group_id, GroupContribution.member_id == member_id)
+             .where(GroupContribution.group_id == group_id, GroupContribution.member_id == member_id,
+                    GroupContribution.refunded_entry_id.is_(None))
              .group_by(GroupContribution.period))
     if on_time_only:
         query = query.where(GroupContribution.late.is_(False))

@@ -85,6 +85,28 @@ class ChairMustHandOver(GroupError):
     message = T(N_("Choose a new chair before you step down."))
 
 
+class DueBeforeLeaving(GroupError):
+    def __init__(self, due):
+        super().__init__(T(N_("Pay what is due now ({amount}) before you leave the group."), amount=due))
+        self.due = due
+
+
+class PayoutWaiting(GroupError):
+    message = T(N_("A payout is waiting. The officials must pay it first."))
+
+
+class NothingToShareOut(GroupError):
+    message = T(N_("The group has no money to share out."))
+
+
+class PayoutTurnOwed(GroupError):
+    message = T(N_("You had your payout this round. Stay until every member has had theirs."))
+
+
+class ContributionOnItsWay(GroupError):
+    message = T(N_("Your mobile money contribution is still on its way. Try again when it arrives."))
+
+
 class RoleTaken(GroupError):
     """A group has one treasurer and one secretary: the holder steps down before another is named."""
 

@@ -2,7 +2,10 @@
 
 A fine is recorded once per member and period and charged from savings once (ledger
 key `group:<id>:fine:<member>:<period>`); one savings cannot cover stays unpaid, in
-the member's arrears (arrears.py), and is charged on a later run.
+the member's arrears (arrears.py), and is charged on a later run. The scheduler runs
+`apply_due_fines` every morning (app/groups/tasks.py), so running it twice, or with
+`flask groups fines` the same day, fines nobody twice. Officials set the fine from
+the phone (`set_late_fine`); a fine applies to the periods fined after it is set.
 """
 
 from sqlalchemy import select
@@ -16,11 +19,27 @@ from app.ledger.errors import InsufficientFunds
 
 
 class Fines:
-    def __init__(self, session, *, clock, ledger, memberships):
+    def __init__(self, session, *, clock, ledger, memberships, limits):
         self.session = session
         self.clock = clock
         self.ledger = ledger
         self.memberships = memberships
+        self.limits = limits
+
+    def check_fine(self, group, raw):
+        """The late fine as Money in the group's currency (typed text or Money), or raise the amount's error."""
+        return self.limits.check(raw, group.currency)
+
+    def set_late_fine(self, group, actor, fine):
+        """The chair or treasurer sets the group's late fine (Money or typed text), or removes it (None).
+
+        Returns the group. Raises NotAnOfficial and the amount errors of `check_fine`.
+        """
+        self.memberships.official(group, actor)
+        fine = None if fine is None else self.check_fine(group, fine)
+        group.fine_minor = fine.minor if fine else None
+        self.session.flush()
+        return group
 
     def apply_late_fines(self, group, period):
         """Fine every active member who had not paid `period` in full by its meeting day.

@@ -1,44 +1,70 @@
 """Memberships: creating groups, joining by code, approving joiners, roles, leaving.
 
 The creator is the chair. A joiner's request waits (`pending`) until the chair or
-treasurer approves it; contributions are owed from the day it is approved. A
-declined or departed member may ask again with the code.
+treasurer approves it; contributions are owed from the day it is approved. Each
+request is told to the group's officials (chair, treasurer, secretary) by SMS, and
+the joiner is told the decision, each in their own language. A declined or departed
+member may ask again with the code. The money rules of leaving are in leaving.py.
+
+Join codes are six digits, typed on any keypad. Groups made before that keep their
+letter code (`AB3XYZ`), and the digits a phone keypad gives for its letters
+(`223999`) find them too (`keypad_digits`), so `JOIN 223999` works on a phone with
+no letters mode; a new code is never the keypad digits of an old one.
 """
 
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.groups import errors, periods
 from app.groups.models import ROLES, SINGLE_ROLES, Group, GroupMember
 from app.members.models import Member
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-"""Join-code characters: no 0/O, 1/I/L, which are misread when a code is read aloud or typed."""
+CODE_DIGITS = "0123456789"
+"""A new group's join code: digits only, what every keypad types without a letters mode."""
+LETTER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""The characters of the letter codes groups were given before digit codes (no 0/O, 1/I/L)."""
 CODE_LENGTH = 6
+KEYPAD_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+KEYPAD_KEYS = "22233344455566677778889999"
+"""The key of each letter on a phone keypad (ITU E.161): ABC on 2 ... WXYZ on 9."""
+KEYPAD = str.maketrans(KEYPAD_LETTERS, KEYPAD_KEYS)
 NAME_PATTERN = re.compile(r"^[^\W_][\w '&.\-]{1,28}[^\W_]$")
 FREQUENCY_CHOICES = {"1": "weekly", "2": "monthly", "weekly": "weekly", "monthly": "monthly"}
 
 
 def new_code():
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """Six random digits, never starting with 0 (read as a dropped digit, and `0` is Back on a menu)."""
+    return secrets.choice(CODE_DIGITS[1:]) + "".join(secrets.choice(CODE_DIGITS) for _ in range(CODE_LENGTH - 1))
 
 
 def clean_code(raw):
     """A typed code, upper-cased and without spaces; None when it cannot be a code."""
     code = "".join((raw or "").split()).upper()
-    return code if len(code) == CODE_LENGTH and all(char in CODE_ALPHABET for char in code) else None
+    allowed = set(LETTER_ALPHABET) | set(CODE_DIGITS)
+    return code if len(code) == CODE_LENGTH and code.isascii() and set(code) <= allowed else None
+
+
+def keypad_digits(code):
+    """The digits a phone keypad gives for a code: `AB3XYZ` -> `223999`; a digit code is itself."""
+    return code.translate(KEYPAD)
+
+
+def keypad_column():
+    """SQL of `keypad_digits(groups.code)`, the expression migration 0021 indexes."""
+    return func.translate(Group.code, KEYPAD_LETTERS, KEYPAD_KEYS)
 
 
 class Memberships:
     """Who is in which group, in what role; every other group collaborator asks it who may act."""
 
-    def __init__(self, session, *, clock, limits):
+    def __init__(self, session, *, clock, limits, notify):
         self.session = session
         self.clock = clock
         self.limits = limits
+        self.notify = notify
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -47,9 +73,24 @@ class Memberships:
         return self.session.get(Group, group_id)
 
     def by_code(self, raw_code):
-        """The group with this join code (typed in any case), or None."""
+        """The group with this join code (typed in any case, or as keypad digits), or None.
+
+        The code itself first; else the one group whose letter code gives these keypad
+        digits (None when two old codes give the same digits: the member then types the letters).
+        """
         code = clean_code(raw_code)
-        return None if code is None else self.session.scalar(select(Group).where(Group.code == code))
+        if code is None:
+            return None
+        group = self.session.scalar(select(Group).where(Group.code == code))
+        if group is not None or not code.isdigit():
+            return group
+        found = list(self.session.scalars(select(Group).where(keypad_column() == code).limit(2)))
+        return found[0] if len(found) == 1 else None
+
+    def code_is_free(self, code):
+        """No group has this code, nor a letter code whose keypad digits are it."""
+        return self.session.scalar(select(Group.id).where((Group.code == code) | (keypad_column() == code))
+                                   .limit(1)) is None
 
     def membership(self, group, member, *, lock=False):
         """The member's row in the group (any status), or None."""
@@ -142,10 +183,13 @@ class Memberships:
         meeting_day = self.clean_meeting_day(frequency, meeting_day)
         now = self.clock.now()
         while True:
+            code = new_code()
+            if not self.code_is_free(code):
+                continue
             with self.session.begin_nested():
                 group_id = self.session.scalar(
                     insert(Group).values(
-                        name=name, code=new_code(), currency=creator.currency, contribution_minor=contribution.minor,
+                        name=name, code=code, currency=creator.currency, contribution_minor=contribution.minor,
                         frequency=frequency, meeting_day=meeting_day, fine_minor=fine.minor if fine else None,
                         payout_order_enabled=False, created_by=creator.id, created_at=now)
                     .on_conflict_do_nothing(index_elements=["code"]).returning(Group.id))
@@ -173,7 +217,16 @@ class Memberships:
             row.status, row.role, row.requested_at, row.joined_at = "pending", "member", now, None
             row.payout_position = None
         self.session.flush()
+        self.tell_officials(group, member, row)
         return group, row
+
+    def tell_officials(self, group, member, row):
+        """Tell the chair, treasurer and secretary that `member` asks to join (once per request)."""
+        asked = int(row.requested_at.timestamp())
+        for official, person in self.members(group):
+            if official.role in SINGLE_ROLES:
+                self.notify(person, "group_join_request", key=f"group_join_request:{row.id}:{asked}:{person.id}",
+                            name=member.name, group=group.name, code=group.code)
 
     def check_can_join(self, group, member):
         """Raise why the member cannot ask to join (already in, already asked, other currency)."""
@@ -196,6 +249,9 @@ class Memberships:
         else:
             row.status = "declined"
         self.session.flush()
+        kind = "group_join_approved" if approve else "group_join_declined"
+        self.notify(self.session.get(Member, row.member_id), kind,
+                    key=f"{kind}:{row.id}:{int(row.requested_at.timestamp())}", group=group.name, code=group.code)
         return row
 
     def approve(self, group, actor, member_id):
@@ -265,7 +321,11 @@ class Memberships:
         return None if holder is None else holder[1]
 
     def leave(self, group, member):
-        """Leave the group; the chair must hand over first. Shares stay in the ledger."""
+        """Mark the member as left (the chair must hand over first); nothing else.
+
+        Members leave through Leaving.leave (app/groups/leaving.py), which checks what they
+        owe and gives back their share before calling this.
+        """
         row = self.active_membership(group, member)
         if row.role == "chair":
             raise errors.ChairMustHandOver()

@@ -14,12 +14,15 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from app.extensions import db
 from app.i18n import N_
@@ -45,11 +48,15 @@ class Group(db.Model):
         CheckConstraint("frequency IN ('weekly', 'monthly')", name="frequency"),
         CheckConstraint("(frequency = 'weekly' AND meeting_day BETWEEN 1 AND 7) OR "
                         "(frequency = 'monthly' AND meeting_day BETWEEN 1 AND 28)", name="meeting_day"),
+        # membership.keypad_column(): old letter codes found by the digits a keypad gives for them
+        Index("ix_groups_keypad_code", func.translate(text("code"), "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                                      "22233344455566677778889999")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
     code: Mapped[str] = mapped_column(String(8), unique=True)
+    """Six digits (groups made before digit codes keep their letters: app/groups/membership.py)."""
     currency: Mapped[str] = mapped_column(String(3))
     contribution_minor: Mapped[int] = mapped_column(BigInteger)
     frequency: Mapped[str] = mapped_column(String(8))
@@ -118,6 +125,12 @@ class GroupContribution(db.Model):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    refunded_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    """The entry that gave this money back when the member left (app/groups/leaving.py): the row
+    then pays no period, and no payout counts it."""
+    shared_out_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    """The share-out that gave this money back (app/groups/share_out.py): the period stays paid,
+    but no payout counts it."""
 
     @property
     def amount(self):

@@ -6,6 +6,14 @@ earliest position first, so the rotation survives members joining and leaving.
 A period pays out once its meeting day has come, at most once (a unique row per
 group and period and the ledger key `group:<id>:payout:<period>`), under a lock on
 the group row so two officials pressing at once pay once.
+
+Nobody's money moves without an official: each evening the scheduler
+(app/groups/tasks.py) proposes every due payout to the group's chair and treasurer
+by SMS (`propose_due_payouts`, once per group, period and official: the notification's
+key), and one of them confirms it with their PIN on the phone (My groups > Pay out).
+
+The payout is the sum of the period's contributions, each contributor's share given
+back to the contra: no division, so no remainder; the entry balances by construction.
 """
 
 from collections import defaultdict
@@ -17,6 +25,7 @@ from app.groups.models import Group, GroupContribution, GroupMember, GroupPayout
 from app.groups.postings import payout_postings, savings_account
 from app.ledger.references import entry_reference
 from app.members.models import Member
+from app.members.names import short_name
 from app.money import Money
 
 
@@ -50,11 +59,15 @@ class Payouts:
                                       GroupMember.payout_position.is_not(None))
             .order_by(GroupMember.payout_position)))
 
-    def next_recipient(self, group):
-        """The membership whose turn is next, or None when nobody is in the order."""
-        received = dict(self.session.execute(
+    def payouts_received(self, group):
+        """{member_id: how many payouts they have had from the group}."""
+        return dict(self.session.execute(
             select(GroupPayout.member_id, func.count()).where(GroupPayout.group_id == group.id)
             .group_by(GroupPayout.member_id)).all())
+
+    def next_recipient(self, group):
+        """The membership whose turn is next, or None when nobody is in the order."""
+        received = self.payouts_received(group)
         order = self.payout_order(group)
         return min(order, key=lambda row: (received.get(row.member_id, 0), row.payout_position), default=None)
 
@@ -62,12 +75,33 @@ class Payouts:
         """The period a payout would run for today: the latest whose meeting day has come."""
         return periods.last_due_period(self.clock.today(), group.frequency, group.meeting_day)
 
+    def payout_waiting(self, group):
+        """True when the group's due period has contributions and no payout yet (its money is spoken for)."""
+        if not group.payout_order_enabled or not self.payout_order(group):
+            return False
+        period = self.payout_period(group)
+        return self.payout_of(group, period) is None and bool(self.period_contributions(group, period))
+
+    def unpaid_out_rows(self, group, member_ids):
+        """The members' contribution rows whose money is still in the pool: no payout for their period,
+        not refunded, not shared out. Locked (FOR UPDATE) for the caller that is about to mark them."""
+        paid_out = select(GroupPayout.period).where(GroupPayout.group_id == group.id)
+        return list(self.session.scalars(
+            select(GroupContribution).where(GroupContribution.group_id == group.id,
+                                            GroupContribution.member_id.in_(member_ids),
+                                            GroupContribution.refunded_entry_id.is_(None),
+                                            GroupContribution.shared_out_entry_id.is_(None),
+                                            GroupContribution.period.not_in(paid_out))
+            .order_by(GroupContribution.id).with_for_update()))
+
     def period_contributions(self, group, period):
-        """[(GroupMember, Money)] contributed to `period`, per member."""
+        """[(GroupMember, Money)] contributed to `period`, per member (not money given back: left, shared out)."""
         totals = defaultdict(int)
         for member_id, amount in self.session.execute(
                 select(GroupContribution.member_id, GroupContribution.amount_minor)
-                .where(GroupContribution.group_id == group.id, GroupContribution.period == period)):
+                .where(GroupContribution.group_id == group.id, GroupContribution.period == period,
+                       GroupContribution.refunded_entry_id.is_(None),
+                       GroupContribution.shared_out_entry_id.is_(None))):
             totals[member_id] += amount
         return [(self.memberships.membership(group, member_id), Money(total, group.currency))
                 for member_id, total in sorted(totals.items())]
@@ -127,6 +161,30 @@ class Payouts:
                     group=group.name, amount=amount, ref=entry_reference(entry.id),
                     balance=self.ledger.balance(savings_account(self.ledger, recipient.member_id, group.currency)))
         return payout
+
+    def propose_due_payouts(self):
+        """Tell the officials of every group with a payout due and not made; returns [(group, period)] proposed.
+
+        Safe to run twice: each official hears of a group's period once (notification key
+        `group_payout_due:<group>:<period>:<official>`); nothing is paid here.
+        """
+        proposed = []
+        for group in self.session.scalars(select(Group).where(Group.payout_order_enabled.is_(True))
+                                          .order_by(Group.id)):
+            period = self.payout_period(group)
+            shares = self.period_contributions(group, period)
+            recipient = self.next_recipient(group)
+            if self.payout_of(group, period) is not None or not shares or recipient is None:
+                continue
+            amount = sum((money for _, money in shares), Money.zero(group.currency))
+            name = short_name(self.session.get(Member, recipient.member_id).name)
+            for row, official in self.memberships.members(group):
+                if row.is_official:
+                    self.notify(official, "group_payout_due", key=f"group_payout_due:{group.id}:{period}:{official.id}",
+                                group=group.name, amount=amount, name=name,
+                                due_date=periods.due_date(period, group.meeting_day))
+            proposed.append((group, period))
+        return proposed
 
     def run_due_payouts(self):
         """Run today's due payout of every group with a payout order; returns the new payouts."""

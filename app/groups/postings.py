@@ -12,7 +12,8 @@ the pool is credited X, the contra is debited X and the member's share credited 
 It balances, the pool holds the money, and each share says whose it is. A payout
 debits the pool and credits the recipient's savings, and gives the period's
 contributors' shares back to the contra. Fines credit the pool with no share: they
-belong to the group.
+belong to the group. A member who leaves gets their share back: the reverse of a
+contribution, into their savings (app/groups/leaving.py).
 """
 
 from app.money import Money
@@ -59,3 +60,11 @@ def payout_postings(ledger, group, recipient_id, shares_paid):
                 (share_register(ledger, group), -total)]
     postings += [(share_account(ledger, group, membership), amount) for membership, amount in shares_paid]
     return total, postings
+
+
+def leave_postings(ledger, group, membership, share):
+    """Give a leaving member's share back: pool and share debited, savings and the contra credited."""
+    return [(pool_account(ledger, group), share),
+            (savings_account(ledger, membership.member_id, group.currency), -share),
+            (share_account(ledger, group, membership), share),
+            (share_register(ledger, group), -share)]

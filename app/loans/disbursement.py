@@ -67,7 +67,8 @@ class Disbursements:
         loan.disbursed_on, loan.disbursed_at = today, self.clock.now()
         self.decisions.record(loan, "disbursed", actor, channel, loan.destination)
         self.session.flush()
-        self.notify(member, "loan_disbursed", key=f"{key}:notice", amount=net, due_date=rows[0].due_date)
+        self.notify(member, "loan_disbursed", key=f"{key}:notice", amount=loan.principal,
+                    fee=Money(loan.fee_minor, loan.currency), net=net, due_date=rows[0].due_date)
         return loan
 
     def revert_failed(self):

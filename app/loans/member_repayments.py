@@ -53,7 +53,8 @@ class MemberRepayments:
                                                  channel=channel, session_ref=session_ref)
         loan = self.repayments.session.get(Loan, loan_id)
         self.notify(self.members.get(loan.member_id), "repayment_received", key=f"loan-repayment:{repayment.id}",
-                    amount=amount, balance=self.payoff(loan), ref=entry_reference(repayment.ledger_entry_id))
+                    amount=amount, balance=self.repayments.outstanding(loan),
+                    ref=entry_reference(repayment.ledger_entry_id))
         return repayment
 
     def taken_from_savings(self, loan_id, amount, key):

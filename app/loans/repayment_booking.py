@@ -29,6 +29,7 @@ from app.loans import errors
 from app.loans.accounts import LoanAccounts
 from app.loans.allocation import allocate, apply_allocation, payoff
 from app.loans.decisions import Decisions
+from app.loans.early_settlement import settle_early, settlement
 from app.loans.models import Loan, LoanInstalment, LoanRepayment
 from app.loans.states import CLOSED, DISBURSED, ON_BOOKS, move
 from app.money import Money
@@ -60,7 +61,12 @@ class Repayments:
         return self.session.scalar(select(LoanRepayment).where(LoanRepayment.idempotency_key == idempotency_key))
 
     def payoff(self, loan):
-        """What clears the loan today, as Money."""
+        """What clears the loan today, as Money (app/loans/early_settlement.py: a declining loan owes
+        the interest accrued to date, not the whole schedule's)."""
+        return Money(settlement(loan, self.schedule(loan), self.clock.today()), loan.currency)
+
+    def outstanding(self, loan):
+        """Everything left on the schedule, as Money: the loan's balance if it runs its term."""
         return Money(payoff(self.schedule(loan)), loan.currency)
 
     def credits(self, loan, allocation):
@@ -77,12 +83,19 @@ class Repayments:
     def allocate_locked(self, loan, amount, *, allow_excess):
         """Allocate `amount` on a locked, disbursed loan; returns (rows, allocation).
 
-        Raises PaysTooMuch for more than the payoff unless `allow_excess`.
+        Raises PaysTooMuch for more than the payoff unless `allow_excess`. A payment that clears the
+        loan first waives the interest not yet earned and counts interest paid ahead as principal
+        (app/loans/early_settlement.py); the allocation's totals say so, its parts are the payment's.
         """
         rows = self.schedule(loan)
+        owed = settlement(loan, rows, self.clock.today())
+        if amount.minor > owed and not allow_excess:
+            raise errors.PaysTooMuch(Money(owed, loan.currency))
+        ahead = settle_early(loan, rows, self.clock.today()) if amount.minor >= owed else 0
         allocation = allocate(rows, amount.minor)
-        if allocation.excess and not allow_excess:
-            raise errors.PaysTooMuch(Money(payoff(rows), loan.currency))
+        # interest paid ahead of time is now principal: the entry moves it out of interest income
+        allocation.totals["interest"] -= ahead
+        allocation.totals["principal"] += ahead
         return rows, allocation
 
     def lock_if_closing(self, loan, rows, amount, holders):
@@ -91,7 +104,7 @@ class Repayments:
         A part payment closes nothing, so it leaves the locking to `post` (one entry, one order).
         """
         closing = self.closing_accounts(loan)
-        if closing and amount.minor >= payoff(rows):
+        if closing and amount.minor >= payoff(rows):  # after allocate_locked: the rows owe only what clears
             self.ledger.lock([*holders, *closing])
 
     def record(self, loan, rows, allocation, amount, *, key, source, channel, payment_id=None, entry=None):

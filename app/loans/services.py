@@ -13,6 +13,9 @@
   the member-facing checks and notices), Disbursements (disbursement.py) and Decisions.
   This class is the one door screens, SMS commands, agents and the officers' CLI use:
   screens ask it, never restate its rules.
+- `quote` is the disclosure shown before acceptance (app/loans/disclosure.py: received, instalments,
+  total, cost of credit, APR with fees); `payoff` is what clears a loan today
+  (app/loans/early_settlement.py: a declining loan owes interest to date, not the whole schedule).
 Callers commit once; every method works inside the caller's transaction.
 """
 
@@ -22,40 +25,20 @@ from sqlalchemy import select
 
 from app.loans import errors
 from app.loans.allocation import payoff
+from app.loans.disclosure import disclose
+from app.loans.early_settlement import settlement
 from app.loans.group_membership import member_group_ids, official_group_ids
 from app.loans.models import Loan, LoanProduct
 from app.loans.products import fee_for, products_for
-from app.loans.schedule import build_schedule
 from app.loans.states import APPLIED, APPROVED, DECLINED, DEFAULTED, DISBURSED, IN_PROGRESS, ON_BOOKS, move
 from app.members.models import Member
 from app.money import Money
 
 
 @dataclass(frozen=True)
-class QuotedInstalment:
-    number: int
-    due_date: object
-    amount: Money
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What a member sees before confirming: all Money, `count` instalments, the rows."""
-
-    principal: Money
-    fee: Money
-    receive: Money
-    instalment: Money
-    count: int
-    total: Money
-    cost: Money
-    schedule: list
-    """[QuotedInstalment], first due first."""
-
-
-@dataclass(frozen=True)
 class LoanSummary:
-    """My loan: balance, next due instalment, arrears, payoff today."""
+    """My loan: balance (all left on the schedule), next due instalment, arrears, payoff today (what clears it:
+    app/loans/early_settlement.py)."""
 
     loan: Loan
     outstanding: Money
@@ -123,7 +106,7 @@ class LoanService:
         return self.decisions.of_loan(loan)
 
     def payoff(self, loan):
-        """What clears `loan` today, as Money."""
+        """What clears `loan` today, as Money (a declining loan: principal left + interest accrued to date)."""
         return self.repayments.payoff(loan)
 
     def summary(self, loan, today=None):
@@ -133,28 +116,14 @@ class LoanService:
         unpaid = [row for row in rows if not row.paid]
         upcoming = next(iter(unpaid), None)
         arrears = Money(sum(row.remaining_minor for row in unpaid if row.due_date < today), loan.currency)
-        owed = Money(payoff(rows), loan.currency)
-        return LoanSummary(loan, owed, upcoming.due_date if upcoming else None,
-                           upcoming.remaining if upcoming else Money.zero(loan.currency), arrears, owed)
+        return LoanSummary(loan, Money(payoff(rows), loan.currency), upcoming.due_date if upcoming else None,
+                           upcoming.remaining if upcoming else Money.zero(loan.currency), arrears,
+                           Money(settlement(loan, rows, today), loan.currency))
 
     def quote(self, product, amount, term, start=None):
-        """The cost of borrowing `amount` over `term` instalments of `product`, from `start` (today)."""
-        start = start or self.clock.today()
-        rows = build_schedule(principal_minor=amount.minor, currency=product.currency,
-                              annual_rate=product.annual_rate, instalments=term, frequency=product.frequency,
-                              method=product.interest_method, start=start,
-                              in_multiples_of=product.in_multiples_of_minor)
-        fee = fee_for(product, amount.minor)
-        interest = sum(row.interest for row in rows)
-        added = fee if product.fee_timing == "first_instalment" else 0
-
-        def money(minor):
-            return Money(minor, product.currency)
-
-        return Quote(principal=amount, fee=money(fee), receive=money(amount.minor - fee + added),
-                     instalment=money(rows[0].total), count=term, total=money(amount.minor + interest + added),
-                     cost=money(interest + fee),
-                     schedule=[QuotedInstalment(row.number, row.due_date, money(row.total)) for row in rows])
+        """The Disclosure (app/loans/disclosure.py) of borrowing `amount` over `term` instalments of
+        `product` from `start` (today): everything the member is shown before accepting."""
+        return disclose(product, amount, term, start or self.clock.today())
 
     # -- applying and deciding --------------------------------------------------------
 
@@ -349,14 +318,33 @@ class LoanService:
 
     # -- the calls the SMS commands and agents make (menus/sms_money.py, app/agents/collections.py) --
 
-    def apply(self, member, amount, term, idempotency_key, *, channel, session_ref=None, product=None):
-        """Apply with the member's first product (and its shortest term when `term` is None)."""
-        products = [product] if product else self.products(member)
+    def first_product(self, member):
+        """The product the SMS commands and agents borrow under: the member's first; raises NoProduct."""
+        products = self.products(member)
         if not products:
             raise errors.NoProduct()
-        product = products[0]
+        return products[0]
+
+    def check_application(self, member, amount, term=None):
+        """Every check `apply` makes, before anything is asked of the member (the SMS code); returns
+        the product and the term (its shortest when `term` is None). Raises NotEligible, NoProduct."""
+        product = self.first_product(member)
+        term = term or product.terms[0]
+        self.check_member(member)
+        if self.check_amount(member, product, amount, term):
+            raise errors.above_limit(self.limit(member, product).limit)
+        if fee_for(product, amount.minor) >= amount.minor:
+            raise errors.below_minimum(product.min_amount)
+        return product, term
+
+    def apply(self, member, amount, term, idempotency_key, *, channel, session_ref=None, product=None,
+              destination=None):
+        """Apply with the member's first product (and its shortest term when `term` is None), paying out to
+        `destination` ("savings" or "mobile_money"; by default LOAN_DEFAULT_DESTINATION)."""
+        product = product or self.first_product(member)
         return self.apply_for(member, product, amount, term or product.terms[0], idempotency_key=idempotency_key,
-                              destination=self.default_destination, channel=channel, session_ref=session_ref)
+                              destination=destination or self.default_destination, channel=channel,
+                              session_ref=session_ref)
 
     def balance(self, member):
         """What the member's loan on the books needs to clear today, or None without one."""

@@ -35,7 +35,7 @@ def repayment_notice(ledger, payment):
     if loan is None or not Repayments(session, ledger=ledger, clock=ledger.clock).by_key(f"payment:{payment.id}"):
         savings = ledger.account("member", payment.member_id, "member_savings", payment.currency)
         return Notice(member, "deposit_received", {"amount": payment.amount, "balance": ledger.balance(savings)})
-    balance = Repayments(session, ledger=ledger, clock=ledger.clock).payoff(loan)
+    balance = Repayments(session, ledger=ledger, clock=ledger.clock).outstanding(loan)  # as My loan's "Balance"
     return Notice(member, "repayment_received", {"amount": payment.amount, "balance": balance})
 
 

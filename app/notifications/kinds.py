@@ -42,12 +42,28 @@ KINDS = {
                                   True, ("amount", "group")),
     "group_payout": Kind(N_("Pamoja {ref}: {group} paid you {amount}. Savings balance: {balance}."), True,
                          ("group", "amount", "balance")),
+    # groups that run themselves (app/groups): officials hear of each join request and of each payout
+    # the scheduler proposes; the joiner hears the decision; a member who leaves gets their share back
+    "group_join_request": Kind(N_("Pamoja: {name} asks to join {group}. Dial {ussd_code}, My groups, {group}, "
+                                  "Join requests to approve or decline."), False, ("name", "group")),
+    "group_join_approved": Kind(N_("Pamoja: you are now a member of {group}. Dial {ussd_code} to contribute."),
+                                True, ("group",)),
+    "group_join_declined": Kind(N_("Pamoja: your request to join {group} was declined. Ask its chair why."),
+                                True, ("group",)),
+    "group_payout_due": Kind(N_("Pamoja: {group} payout of {amount} to {name} is due ({due_date}). Dial "
+                                "{ussd_code}, My groups, {group}, Pay out and confirm with your PIN."), False,
+                             ("group", "amount", "name", "due_date")),
+    "group_share_out": Kind(N_("Pamoja {ref}: {group} shared out its money. {amount} went into your savings. "
+                               "Balance: {balance}."), True, ("ref", "group", "amount", "balance")),
+    "group_left": Kind(N_("Pamoja {ref}: you left {group}. {amount} of your contributions went back to your "
+                          "savings. Balance: {balance}."), True, ("ref", "group", "amount", "balance")),
     "loan_approved": Kind(N_("Pamoja: your loan of {amount} is approved. The money is on its way."), True,
                           ("amount",)),
     "loan_declined": Kind(N_("Pamoja: your loan request of {amount} was not approved. {reason}"), True,
                           ("amount", "reason")),
-    "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out. First repayment due {due_date}."), True,
-                           ("amount", "due_date")),
+    # the loan's amount and its fee, not only what was received (a fee added to the first instalment is named too)
+    "loan_disbursed": Kind(N_("Pamoja: your loan of {amount} is paid out, fee {fee}: you get {net}. First repayment "
+                              "due {due_date}."), True, ("amount", "due_date", "fee", "net")),
     "repayment_received": Kind(N_("Pamoja {ref}: repayment of {amount} received. Loan balance: {balance}."), True,
                                ("amount", "balance")),
     "repayment_due": Kind(N_("Pamoja reminder: your loan repayment of {amount} is due on {due_date}. "
@@ -111,7 +127,7 @@ is now theirs (tests/app/notifications/test_movement_confirmations.py)."""
 
 RESEND_WHEN_UNKNOWN = frozenset({
     "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",
-    "transfer_sent", "transfer_received", "float_topped_up",
+    "group_left", "group_share_out", "transfer_sent", "transfer_received", "float_topped_up",
     "loan_disbursed", "repayment_received", "agent_receipt", "pin_changed", "pin_locked", "sms_reply",
     "payment_refunded", "payment_recovered", "correction_credit", "correction_debit",
 })

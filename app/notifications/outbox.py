@@ -64,14 +64,19 @@ class Outbox:
 
     # -- recording ------------------------------------------------------------------------------
 
-    def send_sms(self, phone, text, *, kind, member_id=None, urgent=True, fallback_of=None):
-        """Record an SMS and send it from a job after commit; returns the OutboundMessage."""
+    def send_sms(self, phone, text, *, kind, member_id=None, urgent=True, fallback_of=None, ahead=False):
+        """Record an SMS and send it from a job after commit; returns the OutboundMessage.
+
+        `ahead`: send it before the messages this transaction recorded earlier (a command's
+        reply, which says what was asked, goes out before what the command caused).
+        """
         message = self._record(m.SMS, phone, kind, member_id, urgent, text=self.fit_text(text),
                                fallback_of=fallback_of)
         if not urgent and self._opted_out(phone, member_id):
             self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
             return message
-        self.enqueue("default", send_sms_job, message.id, job_id=message_job_id(message.id))
+        self.enqueue("default", send_sms_job, message.id, job_id=message_job_id(message.id),
+                     **({"ahead": True} if ahead else {}))
         return message
 
     def send_sms_many(self, phones, text, *, kind, urgent=False):

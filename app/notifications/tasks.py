@@ -67,10 +67,15 @@ def run_reminders(services, day_iso=None):
 
 @job
 def answer_sms(services, phone, text, message_id):
-    """Run the SMS command in `text` from `phone` and send the reply (queue "high")."""
+    """Run the SMS command in `text` from `phone` and send the reply (queue "high").
+
+    The reply goes out ahead of any message the command caused (a loan's "paid out", a
+    statement): the member reads what they asked for first, then what followed.
+    """
     answer = services.answer_sms_command(phone, text, message_id)
     reply = render(answer.text, answer.locale)
-    return services.outbox.send_sms(phone, reply, kind=SMS_REPLY_KIND, member_id=answer.member_id, urgent=True).id
+    return services.outbox.send_sms(phone, reply, kind=SMS_REPLY_KIND, member_id=answer.member_id, urgent=True,
+                                    ahead=True).id
 
 
 @job

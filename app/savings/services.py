@@ -41,6 +41,8 @@ MOVEMENT_LABELS = {
     "cash_deposit": N_("Cash deposit"),
     "group_payout": N_("Group payout"),
     "group_fine": N_("Group fine"),
+    "group_refund": N_("Group refund"),
+    "group_share_out": N_("Group share-out"),
     "guarantee_pledge": N_("Loan guarantee"),
     "guarantee_release": N_("Guarantee released"),
 }

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from app.agents.tasks import escalate_disputes, send_agent_summaries
 from app.alerts.tasks import scan_alerts
+from app.groups.tasks import apply_group_fines, propose_group_payouts
 from app.keys import scheduler_job_id, scheduler_lock_key
 from app.loans.tasks import age_loans, snapshot_par
 from app.notifications.tasks import run_reminders, sweep_notifications
@@ -54,6 +55,8 @@ JOBS = (
     Recurring("disputes_escalate", escalate_disputes, "default", every="RECONCILE_EVERY_MINUTES"),
     Recurring("float_check", check_floats, "low", every="FLOAT_CHECK_EVERY_MINUTES"),
     Recurring("par_snapshot", snapshot_par, "low", at="PAR_SNAPSHOT_AT", passes_day=True),
+    Recurring("group_fines", apply_group_fines, "high", at="GROUP_FINES_AT"),
+    Recurring("group_payouts", propose_group_payouts, "default", at="GROUP_PAYOUTS_AT"),
 )
 
 

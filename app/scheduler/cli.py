@@ -20,7 +20,8 @@ def _tick_arguments():
 @scheduler_cli.command("run")
 @with_appcontext
 def scheduler_run_command():
-    """Each minute, enqueue the due jobs (reminders, ageing, reconciliation, agent summaries)."""
+    """Each minute, enqueue the due jobs (reminders, ageing, reconciliation, agent summaries, group fines
+    and payout proposals)."""
     from app.scheduler import run_forever
 
     settings, redis, queues, clock = _tick_arguments()

@@ -15,12 +15,40 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
             N_("Sunday"))
 
 
+NO_FINE = "1"
+"""On a late-fine screen `1` means no fine: no group fines one shilling."""
+
+
+def fine_choice(ctx, raw, currency):
+    """A late-fine screen's answer: None for no fine (`1`), else the fine as Money (refused: re-prompt)."""
+    if raw.strip() == NO_FINE:
+        return None
+    return refused(lambda: limits(ctx).check(raw, currency))
+
+
+def fine_text(fine):
+    """The late fine as members read it on a confirmation screen."""
+    return T(N_("late fine {amount}"), amount=fine) if fine else T(N_("no late fine"))
+
+
 def memberships(ctx):
     return ctx.services.group_memberships
 
 
 def contributions(ctx):
     return ctx.services.group_contributions
+
+
+def fines(ctx):
+    return ctx.services.group_fines
+
+
+def leaving(ctx):
+    return ctx.services.group_leaving
+
+
+def share_outs(ctx):
+    return ctx.services.group_share_out
 
 
 def arrears(ctx):

@@ -1,8 +1,17 @@
-"""Creating a group (name, amount, frequency, meeting day) and asking to join one by its code."""
+"""Creating a group (name, amount, frequency, meeting day, late fine) and asking to join one by its code."""
 
 from app.groups.errors import UnknownGroupCode
 from app.i18n import N_, T
-from menus.member.group_common import WEEKDAYS, final, frequency_text, limits, memberships, refused
+from menus.member.group_common import (
+    WEEKDAYS,
+    final,
+    fine_choice,
+    fine_text,
+    frequency_text,
+    limits,
+    memberships,
+    refused,
+)
 from menus.screens import Confirm, End, Input, Invalid
 
 
@@ -20,18 +29,23 @@ def meeting_day_prompt(ctx):
     return T(N_("Meeting day of the month (1-28):"))
 
 
+def create_fine_prompt(ctx):
+    return T(N_("Late fine for a member who misses a meeting, in {currency}:\n1. No fine\nOr type the fine"),
+             currency=ctx.member.currency)
+
+
 def create_confirm_prompt(ctx):
     data = ctx.data
-    return T(N_("Create {name}: {amount} {frequency}, meeting on {day}?"), name=data["group_name"],
+    return T(N_("Create {name}: {amount} {frequency}, meeting on {day}, {fine}?"), name=data["group_name"],
              amount=data["group_amount"], frequency=frequency_text(data["frequency"]),
-             day=meeting_text(data["frequency"], data["meeting_day"]))
+             day=meeting_text(data["frequency"], data["meeting_day"]), fine=fine_text(data.get("group_fine")))
 
 
 def create_group(ctx):
     data = ctx.data
     group = final(lambda: memberships(ctx).create_group(
         ctx.member, name=data["group_name"], contribution=data["group_amount"], frequency=data["frequency"],
-        meeting_day=data["meeting_day"]))
+        meeting_day=data["meeting_day"], fine=data.get("group_fine")))
     data["group_code"] = group.code
 
 
@@ -77,7 +91,9 @@ SCREENS = [
     Input("group_create_frequency", N_("How often do members pay?\n1. Weekly\n2. Monthly"), key="frequency",
           parse=frequency_rule, next="group_create_day"),
     Input("group_create_day", meeting_day_prompt, key="meeting_day", parse=meeting_day_rule,
-          next="group_create_confirm"),
+          next="group_create_fine"),
+    Input("group_create_fine", create_fine_prompt, key="group_fine",
+          parse=lambda ctx, raw: fine_choice(ctx, raw, ctx.member.currency), next="group_create_confirm"),
     Confirm("group_create_confirm", create_confirm_prompt, on_yes=create_group, next="group_created"),
     End("group_created", lambda ctx: T(N_("{name} is created. Code: {code}. Share it so members can join."),
                                        name=ctx.data["group_name"], code=ctx.data["group_code"])),

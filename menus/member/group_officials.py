@@ -27,7 +27,7 @@ DECISIONS = {"1": True, "2": False}
 
 @ends_on_refusal
 def member_lines(ctx):
-    return [T(N_("{name}, {role}: owes {amount}"), name=person.name, role=T(ROLE_LABELS[row.role]),
+    return [T(N_("{name}, {role}: due now {amount}"), name=person.name, role=T(ROLE_LABELS[row.role]),
               amount=arrears.total)
             for row, person, arrears in arrears(ctx).members_with_arrears(current(ctx), ctx.member)]
 

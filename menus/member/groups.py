@@ -2,17 +2,29 @@
 
 `groups` lists the member's groups (then Create group, Join group); choosing one keeps
 its id in the session and opens `group_home`, whose official-only options (members
-with arrears, join requests, payouts: group_officials.py) are hidden from ordinary
-members. Creating and joining are in group_joining.py. Looking at the balance needs
-no PIN beyond the login's; contributing keeps the one order of every movement
-(menus/movement.py): amount -> savings or mobile money (savings that cannot pay are
-refused there) -> one confirmation naming the group -> PIN -> done.
+with arrears, join requests, payouts: group_officials.py; the late fine:
+group_settings.py) are hidden from ordinary members. Creating and joining are in
+group_joining.py, leaving in group_leaving.py, the share-out in group_share_out.py.
+Looking at the balance needs no PIN beyond the login's; contributing keeps the one
+order of every movement (menus/movement.py): amount -> savings or mobile money
+(savings that cannot pay are refused there) -> one confirmation naming the group ->
+PIN -> done. The balance screen says what each figure means: "My share" is the
+member's contributions still in the group (not yet paid out), "Due now" what they
+owe today (missed meetings and unpaid fines), "Next" what is left to pay for the
+coming meeting.
 """
 
 from app.groups.periods import period_name
-from app.i18n import N_, T
+from app.i18n import N_, DatePattern, T
 from app.savings.errors import SavingsError
-from menus.member import group_joining, group_officials, group_roles
+from menus.member import (
+    group_joining,
+    group_leaving,
+    group_officials,
+    group_roles,
+    group_settings,
+    group_share_out,
+)
 from menus.member.group_common import (
     arrears,
     contributions,
@@ -63,9 +75,11 @@ def group_title(ctx):
 def summary_lines(ctx):
     group, money = current(ctx), contributions(ctx)
     owed = arrears(ctx).my_arrears(group, ctx.member)
+    coming = arrears(ctx).next_due(group, ctx.member)
     return [T(N_("Group balance: {amount}"), amount=money.group_balance(group, ctx.member)),
-            T(N_("My share: {amount}"), amount=money.my_share(group, ctx.member)),
-            T(N_("My arrears: {amount}"), amount=owed.total),
+            T(N_("My share: {amount} (what I paid in, not yet paid out)"), amount=money.my_share(group, ctx.member)),
+            T(N_("Due now: {amount} (missed meetings and fines)"), amount=owed.total),
+            T(N_("Next: {amount} by {date}"), amount=coming.amount, date=DatePattern(coming.due_date, "d MMM y")),
             T(N_("Contribution: {amount} {frequency}"), amount=group.contribution,
               frequency=frequency_text(group.frequency))]
 
@@ -126,6 +140,9 @@ SCREENS = [
         Option(N_("Pay out"), "group_payout", visible=payouts_on),
         Option(N_("Start payouts"), "group_payout_start", visible=payouts_off),
         Option(N_("Set roles"), "group_roles", visible=group_roles.is_chair),
+        Option(N_("Late fine"), "group_fine", visible=is_official),
+        Option(N_("Share out"), "group_share_out", visible=is_official),
+        Option(N_("Leave group"), "group_leave", visible=group_leaving.may_ask_to_leave),
     ]),
     Paged("group_summary", group_title, items=summary_lines, next="main"),
     Input("group_contribute_amount", contribute_prompt, key="amount", parse=contribution_amount,
@@ -139,4 +156,5 @@ SCREENS = [
     End("group_contribute_sent", N_("Request sent. Enter your mobile money PIN on the prompt. We will SMS you.")),
     Paged("group_history", N_("Last contributions"), items=history_lines, next="main",
           empty=N_("No contributions yet.")),
-] + group_officials.SCREENS + group_joining.SCREENS + group_roles.SCREENS
+] + group_officials.SCREENS + group_joining.SCREENS + group_roles.SCREENS + group_settings.SCREENS \
+    + group_leaving.SCREENS + group_share_out.SCREENS

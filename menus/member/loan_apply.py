@@ -1,9 +1,11 @@
-"""Applying for a loan: the quote is shown before the PIN and the confirmation.
+"""Applying for a loan: the whole disclosure is shown, and sent by SMS, before the member accepts.
 
 product (when more than one) -> amount (within the limit, or guarantors' phones
-above it, see loan_apply_guarantors) -> term -> one quote screen (instalment,
-count, total, cost) -> where to receive -> PIN -> confirm. The answers live in
-ctx.data; the quote is recomputed from them rather than stored.
+above it, see loan_apply_guarantors) -> term -> where to receive -> the disclosure
+(menus/member/loan_disclosure.py: what is received, each instalment and its date, total,
+cost of credit, APR, flat or declining; as many USSD pages as it takes) with
+"Accept this loan?" -> PIN -> done. Choosing where sends the full statement by SMS.
+The answers live in ctx.data; the disclosure is recomputed from them rather than stored.
 """
 
 from datetime import date
@@ -14,12 +16,11 @@ from app.loans.states import DISBURSED
 from menus.member.amount_input import amount_with
 from menus.member.loan_apply_guarantors import guarantors_prompt, parse_guarantors
 from menus.member.loan_common import loans, refused
+from menus.member.loan_disclosure import WHERE, disclosure_lines, send_statement
 from menus.member.pin_check import pin_check
-from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin, Stop
+from menus.screens import Branch, Confirm, End, Input, Invalid, Paged, Pin, Stop
 
-FREQUENCY = {"monthly": N_("monthly"), "weekly": N_("weekly")}
 PERIODS = {"monthly": N_("{count} months"), "weekly": N_("{count} weeks")}
-WHERE = {"mobile_money": N_("mobile money"), "savings": N_("your savings")}
 DESTINATIONS = {"1": "mobile_money", "2": "savings"}
 
 
@@ -79,17 +80,13 @@ def quote_of(ctx):
     return loans(ctx).quote(product_of(ctx), ctx.data["amount"], ctx.data["term"])
 
 
-def quote_text(ctx):
-    quote, product = quote_of(ctx), product_of(ctx)
-    return T(N_("Loan {amount}\nPay {instalment} {frequency} x{count}\nTotal {total}\n"
-                "Cost {cost} (interest+fees)\nYou get {receive}"),
-             amount=quote.principal, instalment=quote.instalment, frequency=T(FREQUENCY[product.frequency]),
-             count=quote.count, total=quote.total, cost=quote.cost, receive=quote.receive)
+def disclosure_prompt(ctx):
+    return [*disclosure_lines(quote_of(ctx), ctx.data["destination"]), T(N_("Accept this loan?"))]
 
 
-def quote_schedule_lines(ctx):
-    return [T(N_("{number}. {date} {amount}"), number=row.number, date=row.due_date.strftime("%d/%m/%y"),
-              amount=row.amount) for row in quote_of(ctx).schedule]
+def statement_by_sms(ctx, destination):
+    """The full statement goes by SMS as the disclosure is shown: the member keeps it, accepted or not."""
+    send_statement(ctx.services, ctx.member, quote_of(ctx), destination)
 
 
 def parse_destination(ctx, raw):
@@ -98,16 +95,14 @@ def parse_destination(ctx, raw):
     return DESTINATIONS[raw]
 
 
-def confirm_application(ctx):
-    quote = quote_of(ctx)
-    return T(N_("Borrow {amount}, repay {total} in {count} payments. You get {receive} to {where}."),
-             amount=quote.principal, total=quote.total, count=quote.count, receive=quote.receive,
-             where=where_to(ctx))
-
-
 def where_to(ctx):
     destination = ctx.data["destination"]
     return T(WHERE[destination])
+
+
+def apply_after_pin(ctx, pin):
+    wrong = pin_check(ctx, pin)
+    return wrong if wrong is not None else apply(ctx)
 
 
 def apply(ctx):
@@ -139,18 +134,13 @@ SCREENS = [
           next={"ok": "loan_apply_term", "guarantors": "loan_apply_guarantors"}),
     Input("loan_apply_guarantors", guarantors_prompt, key="guarantors", parse=parse_guarantors,
           next="loan_apply_term"),
-    Input("loan_apply_term", term_prompt, key="term", parse=parse_term, next="loan_apply_quote"),
-    Menu("loan_apply_quote", quote_text, options=[
-        Option(N_("Accept"), "loan_apply_destination"),
-        Option(N_("See schedule"), "loan_apply_schedule"),
-    ]),
-    Paged("loan_apply_schedule", N_("Repayments:"), items=quote_schedule_lines, next="loan_apply_destination"),
+    Input("loan_apply_term", term_prompt, key="term", parse=parse_term, next="loan_apply_destination"),
     Input("loan_apply_destination", N_("Receive the money to:\n1. Mobile money\n2. My savings"), key="destination",
-          parse=parse_destination, next="loan_apply_pin"),
-    Pin("loan_apply_pin", N_("Enter your PIN to apply:"), action=pin_check, next="loan_apply_confirm"),
-    Confirm("loan_apply_confirm", confirm_application, on_yes=apply,
-            next={"disbursed": "loan_apply_disbursed", "pending": "loan_apply_pending",
-                  "guarantors": "loan_apply_asked"}),
+          parse=parse_destination, action=statement_by_sms, next="loan_apply_disclosure"),
+    Confirm("loan_apply_disclosure", disclosure_prompt, next="loan_apply_pin"),
+    Pin("loan_apply_pin", N_("Enter your PIN to accept the loan:"), action=apply_after_pin,
+        next={"disbursed": "loan_apply_disbursed", "pending": "loan_apply_pending",
+              "guarantors": "loan_apply_asked"}),
     End("loan_apply_disbursed", disbursed_text),
     End("loan_apply_pending", N_("Application received. A loan officer will decide soon and we will SMS you.")),
     End("loan_apply_asked", N_("Application received. Your guarantors have been asked; we will SMS you.")),

@@ -61,7 +61,7 @@ def repay(ctx):
     if ctx.data["source"] == "savings":
         refused(lambda: service.repay_from_savings(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
                                                    **audit))
-        ctx.data["balance"] = service.payoff(service.get(ctx.data["loan_id"]))
+        ctx.data["balance"] = service.summary(service.get(ctx.data["loan_id"])).outstanding  # as My loan's Balance
         return "paid"
     refused(lambda: service.start_mobile_repayment(ctx.data["loan_id"], ctx.data["amount"], idempotency_key=key,
                                                    **audit))

@@ -7,6 +7,7 @@ product or no loan sees the screen's `empty` line instead.
 from app.i18n import N_, T
 from app.loans.states import AWAITING_DECISION, FINAL
 from menus.member.loan_common import loans, on_books
+from menus.member.loan_disclosure import METHODS, rate
 from menus.screens import Paged
 
 STATUS = {"paid": N_("paid"), "late": N_("late"), "due": N_("due")}
@@ -28,12 +29,14 @@ def my_loan_lines(ctx):
     if loan.state in AWAITING_DECISION:
         return [T(N_("Your loan of {amount} is waiting for approval."), amount=loan.principal)]
     summary = loans(ctx).summary(loan)
-    lines = [T(N_("Balance: {amount}"), amount=summary.outstanding)]
+    lines = [T(N_("Interest: {method}, {rate}% a year"), method=T(METHODS[loan.interest_method]),
+               rate=rate(loan.annual_rate)),
+             T(N_("Balance: {amount}"), amount=summary.outstanding)]
     if summary.next_due_date:
         lines.append(T(N_("Next: {amount} by {date}"), amount=summary.next_due, date=summary.next_due_date))
     if summary.arrears:
         lines.append(T(N_("Overdue: {amount}"), amount=summary.arrears))
-    lines.append(T(N_("To clear today: {amount}"), amount=summary.payoff))
+    lines.append(T(N_("To clear today: {amount}"), amount=summary.payoff))  # declining: interest to date only
     return lines
 
 

@@ -54,7 +54,8 @@ def test_hostile_or_unknown_text_is_unknown(text):
     ("withdraw", "withdraw", "WITHDRAW 1500"),
     ("toa", "withdraw", "TOA 1500"),
     ("save 1 2", "deposit", "SAVE 1500"),
-    ("changa AB12", "contribute", "CHANGA AB12 500"),
+    ("changa AB12", "contribute", "CHANGA 123456 500"),  # group codes are six digits (issue 16)
+    ("join", "join", "JOIN 123456"),
     ("lang fr", "language", "LANG SW"),
     ("yes", "confirm", "YES 4821"),
     ("withdraw 500'); DROP TABLE payments;--", "withdraw", "WITHDRAW 1500"),

@@ -185,3 +185,29 @@ def test_schedule_on_whatsapp_shows_what_is_paid_and_left(app, chat, amina):
     chat.send("2")  # Loans
     schedule = chat.send("4")
     assert ": paid KES 700, KES 1,025 due" in schedule
+
+
+def test_loan_disclosure_on_whatsapp_is_one_message_and_the_statement_goes_by_sms(app, chat, amina, session):
+    """Issue 16 #5 on WhatsApp: before accepting, the whole disclosure in the chat, the statement by SMS."""
+    from datetime import UTC, datetime
+
+    from app.loans.models import Loan
+    from tests.app.loans.loan_helpers import loan_services, product, regular_saver
+
+    services = loan_services(app, at=datetime.now(UTC))
+    regular_saver(services, services.members.by_phone(PHONE), 1000000)
+    product(services)
+    services.session.commit()
+    log_in(chat)
+    for value in ("2", "2", "10000", "2"):  # Loans, Apply, amount, 6 months
+        chat.send(value)
+    disclosure = chat.send("2")  # to my savings
+    for line in ("Biashara: declining balance interest, 12% a year", "You get KES 9,900 to your savings",
+                 "Total to repay KES 10,353", "Cost of credit KES 453", "APR 15.5% a year, fees included",
+                 "6 monthly payments:", "Accept this loan?\n1. Yes\n2. No"):
+        assert line in disclosure
+    assert disclosure.count("KES 1,725") == 5 and "98" not in disclosure  # whole, not paged
+    assert session.query(m.OutboundMessage).filter_by(recipient=PHONE, kind="loan_disclosure", channel=m.SMS).one()
+    chat.send("1")
+    assert "Approved!" in chat.send("4821")
+    assert session.query(Loan).filter_by(member_id=amina.id).one().channel == "whatsapp"

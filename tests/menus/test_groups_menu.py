@@ -52,6 +52,7 @@ def created(client, timed, phone=AMINA):
     handset.send("500")
     handset.send("1")
     handset.send("3")
+    handset.send("1")  # no late fine
     body = handset.send("1")
     code = body.split("Code: ")[1][:6]
     return timed.group_memberships.by_code(code)
@@ -87,13 +88,19 @@ def test_create_group_step_by_step(client, timed):
     assert handset.send("Umoja Women").startswith("CON Contribution per member, in KES:")
     assert handset.send("500").startswith("CON How often do members pay?\n1. Weekly\n2. Monthly")
     assert handset.send("1").startswith("CON Meeting day:\n1 Mon 2 Tue 3 Wed 4 Thu\n5 Fri 6 Sat 7 Sun")
-    body = handset.send("3")
-    assert body.startswith("CON Create Umoja Women: KES 500 weekly, meeting on Wednesday?\n1. Yes\n2. No")
+    assert handset.send("3").startswith("CON Late fine for a member who misses a meeting, in KES:\n1. No fine\n"
+                                        "Or type the fine")
+    body = handset.send("50")
+    assert body.startswith("CON Create Umoja Women: KES 500 weekly, meeting on Wednesday, late fine KES 50?\n"
+                           "1. Yes\n2. No")
     body = handset.send("1")
     assert body.startswith("END Umoja Women is created. Code: ")
-    group = timed.group_memberships.by_code(body.split("Code: ")[1][:6])
+    code = body.split("Code: ")[1][:6]
+    assert code.isdigit()  # keypad-friendly
+    group = timed.group_memberships.by_code(code)
     amina = timed.members.by_phone(AMINA)
     assert group.contribution == Money(500_00, "KES") and group.meeting_day == 3
+    assert group.fine == Money(50_00, "KES")
     assert timed.group_memberships.membership(group, amina).role == "chair"
 
 
@@ -118,7 +125,10 @@ def test_create_group_bad_input_is_explained_on_the_same_screen(client, timed):
     assert handset3.send("3").startswith("CON Choose 1 for weekly or 2 for monthly.")
     handset3.send("2")
     assert handset3.send("31").startswith("CON Enter a meeting day: 1-7 (Mon-Sun) weekly, 1-28 monthly.")
-    assert handset3.send("15").startswith("CON Create Umoja Women: KES 1,000 monthly, meeting on day 15?")
+    handset3.send("15")
+    assert handset3.send("fifty").startswith("CON Enter the amount in digits, like 1500.\nLate fine")
+    assert handset3.send("1").startswith("CON Create Umoja Women: KES 1,000 monthly, meeting on day 15, no late "
+                                         "fine?")
     assert handset3.send("2").startswith("END Cancelled.")
     assert timed.group_memberships.groups_of(timed.members.by_phone(AMINA)) == []
 
@@ -187,8 +197,11 @@ def test_contribute_the_group_amount_from_savings(client, timed):
 
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
     body = handset.send("1")  # no second PIN for looking
-    assert body.startswith(f"CON Umoja Women ({group.code})\nGroup balance: KES 500\nMy share: KES 500\n"
-                           "My arrears: KES 0\nContribution: KES 500 weekly")
+    assert body == (f"CON Umoja Women ({group.code})\nGroup balance: KES 500\n"
+                    "My share: KES 500 (what I paid in, not yet paid out)\n98 More\n0 Back 00 Menu")
+    assert handset.send("98").startswith(f"CON Umoja Women ({group.code})\n"
+                                         "Due now: KES 0 (missed meetings and fines)\n"
+                                         "Next: KES 500 by 2 Dec 2026\n")  # this week's 500 is paid
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
     assert handset.send("3").startswith("CON Last contributions\nweek of 23 Nov Baraka KES 500")
 
@@ -246,8 +259,8 @@ def test_chair_starts_payouts_and_pays_out(client, timed):
     chair, _ = open_group(client, AMINA)
     assert chair.send("6") == "END The payout for week of 23 Nov was already made."
     chair, _ = open_group(client, AMINA)
-    assert chair.send("4").startswith("CON Members and arrears\nAmina Wanjiru, chair: owes KES 0\n"
-                                      "Baraka Otieno, member: owes KES 0")
+    assert chair.send("4").startswith("CON Members and arrears\nAmina Wanjiru, chair: due now KES 0\n"
+                                      "Baraka Otieno, member: due now KES 0")
 
 
 def test_screens_fit_in_kiswahili_with_a_long_group_name(client, timed):
@@ -257,8 +270,9 @@ def test_screens_fit_in_kiswahili_with_a_long_group_name(client, timed):
     handset.send("Chama cha Akina Mama wa Umoja")
     handset.send("1500")
     handset.send("1")
-    assert handset.send("7").startswith("CON Unda Chama cha Akina Mama wa Umoja: KES 1,500 kila wiki, mkutano "
-                                        "Jumapili?")
+    handset.send("7")
+    assert handset.send("1").startswith("CON Unda Chama cha Akina Mama wa Umoja: KES 1,500 kila wiki, mkutano "
+                                        "Jumapili, bila faini ya kuchelewa?")
     body = handset.send("1")
     assert "kimeundwa" in body
     chair, body = open_group(client, AMINA)
@@ -282,7 +296,9 @@ def test_ugx_group_amounts_have_no_decimals(client, timed):
     assert handset.send("5000.50").startswith("CON Too many decimals for this currency.")
     handset.send("5,000")
     handset.send("2")
-    assert handset.send("10").startswith("CON Create Bataka Savers: UGX 5,000 monthly, meeting on day 10?")
+    handset.send("10")
+    assert handset.send("1,000").startswith("CON Create Bataka Savers: UGX 5,000 monthly, meeting on day 10, late "
+                                            "fine UGX 1,000?")
 
 
 # -- roles ------------------------------------------------------------------------------------------
@@ -297,7 +313,7 @@ def test_the_chair_names_a_treasurer_step_by_step(client, timed):
     member, body = open_group(client, BARAKA, "Baraka Otieno")
     assert "Set roles" not in body
     chair, body = open_group(client, AMINA)
-    assert body.endswith("6. Start payouts\n7. Set roles\n0 Back 00 Menu")
+    assert body.endswith("6. Start payouts\n7. Set roles\n98 More\n0 Back 00 Menu")
     assert chair.send("7").startswith("CON Set roles\n1. Baraka Otieno (member)\n2. Chebet Koech (member)")
     assert chair.send("1").startswith("CON Role for Baraka Otieno:\n1. Treasurer\n2. Secretary\n3. Member")
     assert chair.send("4").startswith("CON Choose a number from the list.\nRole for Baraka Otieno:")
@@ -349,6 +365,7 @@ def test_role_and_period_screens_fit_in_kiswahili_with_a_30_character_group_name
     handset.send("1500")
     handset.send("1")
     handset.send("3")
+    handset.send("1")
     group = timed.group_memberships.by_code(handset.send("1").split(": ")[-1][:6]) or \
         timed.group_memberships.groups_of(timed.members.by_phone(AMINA))[0][0]
     join(client, timed, group, name="Baraka Otieno Mwangi Kamau")
@@ -358,7 +375,7 @@ def test_role_and_period_screens_fit_in_kiswahili_with_a_30_character_group_name
     chair, body = open_group(client, AMINA)
     # Whole, not cut: too full to keep the navigation line, so it pages instead of dropping it.
     assert body.startswith(f"CON {name} (") and body.endswith("\n98 Zaidi\n0 Rudi 00 Menyu")
-    assert chair.send("98") == "CON 6. Anzisha zamu\n7. Weka vyeo\n0 Rudi 00 Menyu"
+    assert chair.send("98") == "CON 6. Anzisha zamu\n7. Weka vyeo\n8. Faini ya kuchelewa\n9. Gawa pesa\n0 Rudi 00 Menyu"
     assert chair.send("7").startswith("CON Weka vyeo\n1. Baraka Otieno Mwangi Kamau (mwanachama)")
     assert chair.send("1").startswith("CON Cheo cha Baraka Otieno Mwangi Kamau:\n1. Mweka hazina\n2. Katibu")
     chair.send("2")

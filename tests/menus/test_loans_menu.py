@@ -1,4 +1,4 @@
-"""The Loans menu through /ussd: limit, apply with the quote screen, my loan, schedule, repay, guarantees."""
+"""The Loans menu through /ussd: limit, apply with the disclosure, my loan, schedule, repay, guarantees."""
 
 from datetime import UTC, datetime
 
@@ -6,6 +6,7 @@ import pytest
 
 from app.loans.models import Loan
 from app.money import Money
+from app.notifications.messages import OutboundMessage
 from channels.ussd import measure
 from tests.app.loans.loan_helpers import deposit, loan_services, product, regular_saver
 from tests.ussd_helpers import UssdPhone, register
@@ -44,38 +45,49 @@ def test_limit_shows_the_amount_and_the_top_reason(client, setup):
     assert "Repay your loans on time" in body
 
 
-def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, session):
+def disclosure_pages(handset, first):
+    """Every page of a disclosure shown a page at a time, turning with 98 until "Accept this loan?"."""
+    pages = [fits(first)]
+    while "\n98 " in pages[-1]:
+        pages.append(fits(handset.send("98")))
+    return pages
+
+
+def test_apply_disclosure_pin_then_my_loan_schedule_and_repay(client, setup, session, providers):
     services, amina = setup
     handset = signed_in(client)
     assert "Your limit: KES 75,000" in fits(handset.send("2"))
     fits(handset.send("abc"))  # refused; Africa's Talking keeps it in the path: "...*abc*10000"
     term = fits(handset.send("10000"))
     assert "1. 3 months" in term and "2. 6 months" in term
-    quote = fits(handset.send("2"))
-    assert "Pay KES 1,725 monthly x6" in quote  # whole shillings, all M-Pesa carries
-    assert "Total KES 10,353" in quote and "Cost KES 453" in quote and "You get KES 9,900" in quote
-    schedule = fits(handset.send("2"))
-    assert "1. " in schedule and "KES 1,725" in schedule
-    handset.send("0")
-    handset.send("1")  # accept
-    handset.send("2")  # into my savings
-    confirm = fits(handset.send("4821"))
-    assert "Borrow KES 10,000, repay KES 10,353 in 6 payments" in confirm
-    done = fits(handset.send("1"))
+    assert "2. My savings" in fits(handset.send("2"))
+    pages = disclosure_pages(handset, handset.send("2"))  # into my savings
+    text = "\n".join(pages)
+    assert "Biashara: declining balance interest, 12% a year" in text
+    assert "Loan KES 10,000, fee KES 100" in text and "You get KES 9,900 to your savings" in text
+    assert "6 monthly payments:" in text and "KES 1,725" in text  # whole shillings, all M-Pesa carries
+    assert "Total to repay KES 10,353" in text and "Cost of credit KES 453 (interest KES 353, fees KES 100)" in text
+    assert "APR 15.5% a year, fees included" in text
+    assert all("0 Back 00 Menu" in page for page in pages) and pages[-1].endswith("1. Yes\n2. No\n0 Back 00 Menu")
+    statement = session.query(OutboundMessage).filter_by(recipient=AMINA, kind="loan_disclosure").one()
+    assert "Total to repay KES 10,353" in statement.text and statement.text.count("KES 1,725") == 5  # every date
+    assert "Enter your PIN to accept the loan" in fits(handset.send("1"))
+    done = fits(handset.send("4821"))
     assert done.startswith("END Approved! KES 9,900 is on its way to your savings.")
     loan = session.query(Loan).filter_by(member_id=amina.id).one()
     assert loan.state == "disbursed" and loan.channel == "ussd"
 
     handset = signed_in(client)
     mine = fits(handset.send("3"))
-    assert "Balance: KES 10,353" in mine and "Next: KES 1,725" in mine and "To clear today" in mine
+    assert "Interest: declining balance, 12% a year" in mine and "Balance: KES 10,353" in mine
+    assert "Next: KES 1,725" in mine and "To clear today: KES 10,000" in mine  # the payout day: no interest yet
     handset.send("0")
     schedule = fits(handset.send("4"))
     assert "KES 1,725 due" in schedule and "98" in schedule
 
     handset = signed_in(client)
     owe = fits(handset.send("5"))
-    assert "You owe KES 10,353" in owe
+    assert "You owe KES 10,000" in owe
     assert "more than you owe" in fits(handset.send("20000"))
     handset.send("2000")
     confirm = fits(handset.send("1"))  # from savings: one confirmation, then the PIN
@@ -85,7 +97,26 @@ def test_apply_quote_pin_confirm_then_my_loan_schedule_and_repay(client, setup, 
     paid = fits(handset.send("4821"))
     assert paid == "END Paid KES 2,000. Your loan balance is KES 8,353."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
-    assert services.loans.payoff(loan) == Money(835300, "KES")
+    assert services.loans.payoff(loan) == Money(800000, "KES")  # interest paid ahead counts against it
+
+
+def test_the_disclosure_in_kiswahili_fits_every_page(client, app):
+    services = loan_services(app, at=datetime.now(UTC))
+    register(client, phone=AMINA, language="2")
+    amina = services.members.by_phone(AMINA)
+    amina.kyc_level = 3
+    regular_saver(services, amina, 1000000)
+    product(services, code="WEEK", interest_method="flat", frequency="weekly", terms=[8], fee_type="flat",
+            fee_value="5000")
+    services.session.commit()
+    handset = signed_in(client)
+    for value in ("2", "1000", "1"):
+        handset.send(value)
+    text = "\n".join(disclosure_pages(handset, handset.send("1")))  # to mobile money
+    assert "Biashara: riba ya kiwango sawa, 12% kwa mwaka" in text and "Utapokea KES 950 kwenye pesa kwa simu" in text
+    assert "Malipo 8 ya kila wiki:" in text and "Je, unakubali mkopo huu?" in text
+    for english in ("Total", "Cost", "You get", "fees included", "payments"):
+        assert english not in text
 
 
 def test_refusal_ends_with_the_reason_in_swahili(client, app):
@@ -109,9 +140,9 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     asked = fits(handset.send("80000"))
     assert "Above your limit by KES 5,000" in asked
     assert "not a phone number" in handset.send("12ab")
-    for value in ("0722 000 111", "1", "1", "2", "4821"):
+    for value in ("0722 000 111", "1", "2", "1"):  # guarantor, 3 months, to savings, accept the disclosure
         handset.send(value)
-    assert "guarantors have been asked" in handset.send("1")
+    assert "guarantors have been asked" in handset.send("4821")
 
     guarantor = signed_in(client, phone=BARAKA)
     requests = fits(guarantor.send("6"))

@@ -4,7 +4,7 @@ from datetime import date
 
 from app.ledger.verify import verify_ledger
 from app.loans.models import LoanDecision
-from tests.app.loans.loan_helpers import new_member, product, regular_saver, savings
+from tests.app.loans.loan_helpers import new_member, new_saver, product, regular_saver, savings
 from tests.money_helpers import kes
 
 
@@ -32,3 +32,15 @@ def test_auto_approved_loan_is_disbursed_into_savings_with_one_entry(services, s
         "applied", "approved", "disbursed"]
     assert services.loans.apply_for(member, biz, kes(10000), 6, idempotency_key="k1") is loan
     assert verify_ledger(session) == []
+
+
+def test_the_payout_sms_names_the_loan_and_its_fee_not_only_what_was_received(services, session):
+    """Issue 16: "paid out" said KES 9,900 alone; the member is told the loan, the fee and the net."""
+    from app.notifications.models import Notification
+
+    loan = services.loans.apply_for(new_saver(services), product(services), kes(10000), 6, idempotency_key="n",
+                                    destination="savings")
+    notice = session.query(Notification).filter_by(member_id=loan.member_id, kind="loan_disbursed").one()
+    assert notice.text.startswith("Pamoja: your loan of KES 10,000 is paid out, fee KES 100: you get KES 9,900. "
+                                  "First repayment due ")
+    assert len(notice.text) <= 160

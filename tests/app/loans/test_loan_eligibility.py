@@ -92,3 +92,20 @@ def test_defaulted_borrower_cannot_borrow(services, session):
     session.flush()
     assert refusal(lambda: services.loans.check_member(member))[0] == "defaulted"
     assert services.loans.limit(member, biz).limit == kes(0)
+
+
+@pytest.mark.parametrize("multiplier, limit, english, swahili", [
+    ("2", 4000, "Your limit is 2 times your savings.", "Kikomo chako ni mara 2 ya akiba yako."),
+    ("2.5", 5000, "Your limit is 2.5 times your savings.", "Kikomo chako ni mara 2.5 ya akiba yako."),
+])
+def test_the_limit_note_states_each_products_own_multiple_in_both_languages(services, multiplier, limit, english,
+                                                                             swahili):
+    """Issue 16 #9: the rule said is the product's own (a 2x product said 3x), the same number in Kiswahili."""
+    member = new_member(services)
+    deposit(services, member, 200000)  # KES 2,000: savings decide the limit of both products
+    three = product(services, code="THREE")
+    other = product(services, code="OTHER", savings_multiplier=multiplier)
+    assert render(services.loans.limit(member, three).reason, "en").startswith("Your limit is 3 times")
+    credit = services.loans.limit(member, other)
+    assert credit.limit == kes(limit)  # the note's rule is the one that set the limit
+    assert render(credit.reason, "en").startswith(english) and render(credit.reason, "sw").startswith(swahili)

@@ -139,6 +139,7 @@ def test_a_loan_scheduled_in_cents_can_be_cleared_with_the_next_whole_shilling(s
     legacy = product(services, in_multiples_of_minor=1)
     member = new_saver(services)
     loan = services.loans.apply_for(member, legacy, kes(10000), 6, idempotency_key="legacy", destination="savings")
+    services.clock.advance(days=185)  # the term has run: all its interest is earned (early_settlement.py)
     owed = services.loans.payoff(loan)
     assert owed == kes("10352.91")
     services.loans.check_repayment(loan.id, kes(10353))  # the next whole shilling: allowed
@@ -159,6 +160,7 @@ def test_a_mobile_money_repayment_of_the_next_whole_shilling_puts_the_cents_in_s
     member = new_saver(services)
     loan = services.loans.apply_for(member, legacy, kes(10000), 6, idempotency_key="legacy-mm",
                                     destination="savings")
+    services.clock.advance(days=185)  # the term has run: all its interest is earned (early_settlement.py)
     payment = services.loans.start_mobile_repayment(loan.id, kes(10353), idempotency_key="mm", actor="m",
                                                     channel="ussd")
     assert payment.amount == kes(10353)

@@ -116,9 +116,13 @@ def test_yes_twice_pays_once(phone, session, funded):
     assert withdrawals(session) == 1
 
 
-def test_the_code_runs_the_command_it_was_issued_for(phone, session, funded):
+def test_the_code_runs_the_command_it_was_issued_for(phone, session, services, funded):
+    from tests.app.loans.loan_helpers import product
+
+    product(services)  # a loan the member may ask for: LOAN checks everything before its code
+    services.session.commit()
     withdraw_code = code_in(phone.send("WITHDRAW 1500"))
-    loan_code = code_in(phone.send("LOAN 5000"))
+    loan_code = re.search(r"YES (\d{4})", phone.send("LOAN 1000")).group(1)
     if withdraw_code != loan_code:
         assert phone.send(f"YES {withdraw_code}").startswith("Wrong code.")
     assert withdrawals(session) == 0  # the withdrawal was replaced by the loan request
