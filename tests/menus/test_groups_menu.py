@@ -250,9 +250,10 @@ def test_chair_starts_payouts_and_pays_out(client, timed):
         member = timed.members.by_phone(phone)
         timed.group_contributions.contribute_from_savings(member, group, "500", f"k{member.id}")
     chair, _ = open_group(client, AMINA)
-    assert chair.send("6").startswith("CON Enter your PIN:")
-    assert chair.send(PIN).startswith("CON Pay KES 1,000 for week of 23 Nov to Amina Wanjiru?\n1. Yes\n2. No")
-    assert chair.send("1") == "END KES 1,000 paid into Amina Wanjiru's savings."
+    assert chair.send("6").startswith("CON Group payout for week of 23 Nov\nTo: Amina Wanjiru\nAmount: KES 1,000\n"
+                                      "Fee: KES 0\nTotal: KES 1,000\n1. Yes\n2. No")  # one confirmation, then the PIN
+    assert chair.send("1").startswith("CON Enter your PIN to confirm:")
+    assert chair.send(PIN) == "END KES 1,000 paid into Amina Wanjiru's savings."
     amina = timed.members.by_phone(AMINA)
     assert timed.group_contributions.savings_balance(amina, "KES") == Money(1_000_00, "KES")
     assert timed.group_contributions.group_balance(group, amina) == Money(0, "KES")
