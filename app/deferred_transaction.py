@@ -29,7 +29,9 @@ Deciding is conservative: an unknown function call counts as needing a transacti
 statement text (SQLAlchemy renders the same text for the same query). The
 connection goes back to the pool in the engine's ordinary transactional mode.
 A connection already in a transaction (the tests' rollback wrapper, a savepoint)
-is left as it is. Knows nothing of Flask.
+is left as it is. `transaction_begun` tells the unit of work (and the menu engine) whether
+there is anything to commit at all: a static screen's hop begins nothing, and an empty
+commit still costs SQLAlchemy's bookkeeping. Knows nothing of Flask.
 """
 
 import functools
@@ -38,7 +40,7 @@ import re
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.pool import Pool
 
 SESSION_FLAG = "pamoja_defer_transaction"
@@ -69,6 +71,14 @@ def is_plain_read(statement):
     if sql[:6].upper() != "SELECT" or _LOCKING.search(sql):
         return False
     return all(name.rsplit(".", 1)[-1].lower() in PURE_CALLS for name in _CALL.findall(sql))
+
+
+def transaction_begun(session):
+    """True when `session` (a Session or a scoped_session) has begun a transaction: a statement ran or an
+    object was added since its last commit or rollback. One that began nothing has nothing to commit."""
+    if isinstance(session, scoped_session):
+        session = session()
+    return session.in_transaction()
 
 
 def defer_transaction(session):

@@ -17,7 +17,7 @@ builds a Text whose msgid carries both forms and the count; the catalogues hold
 """
 
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
@@ -111,14 +111,24 @@ def format_param(value, locale):
 
 def translate(locale, msgid, **params):
     """Translate `msgid` to `locale` and fill in its `{name}` parameters."""
-    translations = catalogue(locale if locale in SUPPORTED else "en")
     if isinstance(msgid, PluralMsgid):
-        text = translations.ngettext(str(msgid), msgid.plural, msgid.n)
+        text = catalogue(_supported(locale)).ngettext(str(msgid), msgid.plural, msgid.n)
     else:
-        text = translations.gettext(msgid)
+        text = _translated(_supported(locale), msgid)
     if not params:
         return text
     return text.format(**{name: format_param(value, locale) for name, value in params.items()})
+
+
+def _supported(locale):
+    return locale if locale in SUPPORTED else "en"
+
+
+@lru_cache(maxsize=4096)
+def _translated(locale, msgid):
+    """The catalogue's text for a singular msgid: a USSD screen looks up about nine (4 us each through
+    gettext), the same few hundred msgids every hop; the catalogues never change in a running process."""
+    return catalogue(locale).gettext(msgid)
 
 
 def render(message, locale):

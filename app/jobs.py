@@ -132,6 +132,11 @@ def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT
     pending.insert(0 if ahead else len(pending), PendingJob(queue, func, args, kwargs, job_id, at, retry))
 
 
+def has_pending_jobs(session):
+    """True when jobs wait for `session`'s commit (a commit is owed even if no statement ran)."""
+    return bool(session.info.get("pending_jobs"))
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending_jobs(session):
     if session.get_nested_transaction() is not None:

@@ -1,8 +1,17 @@
-"""Phone numbers: parsed with `phonenumbers`, stored and compared in E.164."""
+"""Phone numbers: parsed with `phonenumbers`, stored and compared in E.164.
+
+Every USSD hop normalises its caller's number, and a session's hops carry the same
+one: parsing costs about 30 us, so the last PARSED_CACHE results are kept (a pure
+function of the text and region, invalid ones included).
+"""
 
 import re
+from functools import lru_cache
 
 import phonenumbers
+
+PARSED_CACHE = 4096
+"""Numbers whose E.164 form is kept per process (a few hundred kilobytes at most)."""
 
 COUNTRY_CURRENCY = {"KE": "KES", "UG": "UGX", "TZ": "TZS", "RW": "RWF", "GH": "GHS", "ZM": "ZMW"}
 """The currency a member banks in, by the country of their phone number."""
@@ -23,12 +32,21 @@ def normalize_phone(raw, default_region="KE"):
         raise InvalidPhone(raw)
     if text[0].isdigit() and not text.startswith("0") and len(text) > 10:
         text = "+" + text
+    e164 = _e164(text, default_region)
+    if e164 is None:
+        raise InvalidPhone(raw)
+    return e164
+
+
+@lru_cache(maxsize=PARSED_CACHE)
+def _e164(text, default_region):
+    """E.164 of a valid number, else None (not an exception: lru_cache keeps a None, so a bad number costs once)."""
     try:
         number = phonenumbers.parse(text, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(raw) from exc
+    except phonenumbers.NumberParseException:
+        return None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(raw)
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

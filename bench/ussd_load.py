@@ -8,16 +8,21 @@ PIN, My account, profile, back, main menu, exit) from a separate process, in sho
 blocks that alternate between bench/bare_app.py (token check, Redis GET, indexed SELECT,
 Redis SET) and our /ussd, the order reversed each round (bench/interleave.py). Prints
 the cost ratio (bare hops/s / our hops/s) of every round, its median and spread, and
-the p50/p99 of each side over the same rounds.
+the p50/p99 of each side over the same rounds. Beside the rates, the CPU each server's
+gunicorn workers spent per hop in each block (read from /proc): neighbours slow a side
+down, but hardly change the CPU a hop costs, so on a crowded machine that ratio is the
+steadier one.
 
     .venv/bin/python bench/ussd_load.py [--concurrency 16] [--rounds 8] [--block-seconds 2]
 """
 
 import argparse
 import http.client
+import math
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.closed_loop import ClosedLoop  # noqa: E402 - after the path is set
-from bench.interleave import interleave, percentile, print_ratio, print_sides  # noqa: E402
+from bench.interleave import interleave, percentile, print_ratio, print_sides, spread_text  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FLOW = ["", "2580", "5", "1", "0", "00", "6"]
@@ -139,6 +144,16 @@ def serve(target, env, port, settings):
                             env=env, cwd=ROOT)
 
 
+def stop(proc, grace=10):
+    """Wait for a terminated server; kill it after `grace` s (a loaded machine can take longer to
+    shut gunicorn down gracefully, and the run's figures and schema must not be lost to that)."""
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_up(port, path):
     for _ in range(100):
         try:
@@ -191,6 +206,48 @@ def ussd_session(worker, port, path):
     return hop
 
 
+def server_cpu_seconds(master_pid):
+    """CPU seconds (user + system) used so far by the worker processes of a gunicorn master (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == master_pid:  # ppid; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeasured:
+    """A side's `run_block` that also records the CPU its server spent in each block, per operation."""
+
+    def __init__(self, run_block, master_pid):
+        self.run_block, self.master_pid, self.per_operation = run_block, master_pid, []
+
+    def __call__(self, seconds):
+        before = server_cpu_seconds(self.master_pid)
+        block = self.run_block(seconds)
+        used = server_cpu_seconds(self.master_pid) - before
+        self.per_operation.append(used / block.operations if block.operations else math.inf)
+        return block
+
+
+def print_cpu(measured, numerator, denominator):
+    """Server CPU per hop of each side (median over the rounds) and the per-round ratio, like the rates'.
+
+    The first block of each side is interleave's warm-up: left out, as its rate is.
+    """
+    rounds = {name: side.per_operation[1:] for name, side in measured.items()}
+    for name, values in rounds.items():
+        print(f"  {name:7} server CPU {statistics.median(values) * 1000:6.2f} ms/hop "
+              f"(rounds {min(values) * 1000:.2f}-{max(values) * 1000:.2f})")
+    ratios = [ours / theirs for theirs, ours in zip(rounds[numerator], rounds[denominator], strict=True)]
+    label = "server CPU ratio (our CPU/hop / bare CPU/hop)"
+    print(f"{label} per round: " + "  ".join(f"{ratio:.2f}" for ratio in ratios))
+    print(f"{label}: {spread_text(ratios)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=16)
@@ -216,17 +273,19 @@ def main():
               f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
         for name, (_target, path) in targets.items():
             loops[name] = ClosedLoop(ussd_session, (ports[name], path), concurrency=args.concurrency)
-        comparison = interleave(loops, rounds=args.rounds, block_seconds=args.block_seconds)
+        measured = {name: CpuMeasured(loop, procs[name].pid) for name, loop in loops.items()}
+        comparison = interleave(measured, rounds=args.rounds, block_seconds=args.block_seconds)
     finally:
         for loop in loops.values():
             loop.close()
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():
-            proc.wait(timeout=10)
+            stop(proc)
         drop_schema(db_url, SCHEMA)
     print_sides(comparison, unit="hops")
     print_ratio(comparison, "bare", "pamoja", "cost ratio (bare hops/s / our hops/s)")
+    print_cpu(measured, "bare", "pamoja")
     print(f"targets: ratio <= 1.2x (stretch 1.1x); our p99 "
           f"{percentile(comparison.latencies('pamoja'), 0.99) * 1000:.1f} ms at {args.concurrency} sessions "
           f"(target < 50 ms, stretch < 30 ms)")

@@ -60,6 +60,37 @@ class Context:
                 self._check_access(self._member)
         return self._member
 
+    def member_for_pin_check(self):
+        """The member, read under the PIN-check guard (MemberService.read_for_pin_check) when this hop has not
+        read it yet: (member, True), for `check_pin(..., fresh=True)`; else (`member`, False).
+
+        The check must re-read the row after taking its guard anyway; reading it first as
+        `member` does would cost a round trip for nothing. The same access rules apply.
+        """
+        if self._member is not None or self.state.member_id is None:
+            return self.member, False
+        member = self.services.members.read_for_pin_check(self.state.member_id)
+        if member is not None:
+            self._member = member
+            self._check_access(member)
+        return member, True
+
+    @property
+    def member_read(self):
+        """True once the member is loaded or known by id (`member` then reads it by id, not by phone)."""
+        return self._member is not None or self.state.member_id is not None
+
+    def adopt_member(self, member):
+        """Take `member`, read by phone with what else a screen needed in one statement, as `member` would.
+
+        The same access rules apply (a blocked member's session ends); None leaves the member unknown.
+        """
+        if member is not None:
+            self._member = member
+            self.state.member_id = member.id
+            self._check_access(member)
+        return member
+
     def _check_access(self, member):
         if member.phone != self.state.phone:
             self._member, self.state.member_id, self.state.authenticated = None, None, False

@@ -43,6 +43,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
+from app.deferred_transaction import transaction_begun
 from app.hop_counters import count_hop, queue_hop_count
 from app.i18n import N_, T, Text
 from app.members.pin_hashing import is_pin_shaped
@@ -155,7 +156,8 @@ class Engine:
                 reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services,
                                                    timed_out)
                 screen_name = state.current
-                services.session.commit()
+                if transaction_begun(services.session):  # a hop that read nothing has nothing to commit
+                    services.session.commit()
                 self._remember(state, raw_text, reply)
                 counted = self._save_and_count(channel, session_id, state, reply, outcome)
                 return replace(reply, secret_input=secret_input)

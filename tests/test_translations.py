@@ -54,6 +54,16 @@ def test_plural_forms_follow_the_count():
                         left=2).render(locale) == many
 
 
+def test_a_plural_is_never_answered_from_the_singular_lookups_cache():
+    from app.i18n import ngettext, translate
+
+    assert translate("en", "Wrong PIN. {left} try left.") == "Wrong PIN. {left} try left."  # cached, singular
+    assert translate("sw", "0 Back 00 Menu") == translate("sw", "0 Back 00 Menu") != "0 Back 00 Menu"
+    assert ngettext("Wrong PIN. {left} try left.", "Wrong PIN. {left} tries left.", 2,
+                    left=2).render("en") == "Wrong PIN. 2 tries left."
+    assert translate("xx", "0 Back 00 Menu") == "0 Back 00 Menu"  # an unsupported locale reads English
+
+
 def placeholders(text):
     return {field for _literal, field, _spec, _conv in string.Formatter().parse(text) if field is not None}
 

@@ -25,6 +25,7 @@ Pure: nothing here knows Flask.
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -58,7 +59,9 @@ class IdentityKeys:
     lookup_key: bytes = field(repr=False)
 
     @classmethod
+    @functools.lru_cache(maxsize=8)
     def parse(cls, keys_setting, lookup_setting):
+        """From the settings; kept per settings (every request's services are built from the same ones)."""
         keys, current_id = {}, None
         for item in (part.strip() for part in (keys_setting or "").split(",")):
             if not item:

@@ -30,11 +30,14 @@ arithmetic (`lock_minutes_left`) and the guard that serialises checks of one PIN
 (`serialize_pin_checks`); each service keeps its own failure counting.
 """
 
+import functools
 import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+
+from sqlalchemy import String, bindparam, func, select
 
 ITERATIONS = 5000
 """PBKDF2 rounds: about 1 ms on the 2-core machine (bench/pin_hash.py); the pepper carries the security."""
@@ -76,8 +79,11 @@ class Peppers:
         return self.secrets.get(pepper_id)
 
     @classmethod
+    @functools.lru_cache(maxsize=8)
     def parse(cls, current, current_id=DEFAULT_PEPPER_ID, old=""):
-        """From the settings: PIN_PEPPER, PIN_PEPPER_ID, PIN_OLD_PEPPERS ("id=secret,id=secret")."""
+        """From the settings: PIN_PEPPER, PIN_PEPPER_ID, PIN_OLD_PEPPERS ("id=secret,id=secret").
+
+        Kept per settings (the services of every request are built from the same ones)."""
         table = {}
         for item in (part.strip() for part in (old or "").split(",")):
             if not item:
@@ -164,6 +170,10 @@ def pin_matches(pin, stored, pepper):
     return is_pin_shaped(pin or "") and check_pin(pin, stored, pepper)
 
 
+PIN_CHECK_GUARD = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("guard", type_=String))))
+"""`serialize_pin_checks`' lock, built once (its cache key computed once: every PIN hop takes it)."""
+
+
 def serialize_pin_checks(session, kind, row_id):
     """Make every PIN check of one member (or agent) wait for the previous one's commit.
 
@@ -176,9 +186,7 @@ def serialize_pin_checks(session, kind, row_id):
     heap page) and it never blocks other writers of the row. Anything else that
     writes `pin_failures` / `pin_locked_until` (a PIN reset) takes it too.
     """
-    from sqlalchemy import func, select
-
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"pin:{kind}:{row_id}"))))
+    session.execute(PIN_CHECK_GUARD, {"guard": f"pin:{kind}:{row_id}"})
 
 
 def lock_minutes_left(locked_until, now):

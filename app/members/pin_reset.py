@@ -21,12 +21,12 @@ cancels it. Knows nothing of Flask or channels; nothing here commits.
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.audit.services import require_reason
 from app.i18n import N_, T
 from app.members.errors import MemberError
-from app.members.models import PIN_RESET_OPEN, PinResetRequest
+from app.members.models import PIN_RESET_OPEN, Member, PinResetRequest
 from app.one_time_codes import CodeExpired, CodePolicy, NothingPending, WrongCode
 from app.staff.actor import Actor
 
@@ -36,6 +36,13 @@ SMS_KIND = "pin_reset"
 CODE_SMS = N_("Pamoja: your PIN reset is approved. Dial {ussd_code} within {minutes} min and enter code {code}, "
               "then choose a new PIN. Never share this code.")
 RESET_ALERT = N_("Pamoja: your PIN was reset. If this was not you, call {support_phone} at once.")
+
+
+AT_DIAL = (select(Member, PinResetRequest)
+           .outerjoin(PinResetRequest, (PinResetRequest.member_id == Member.id)
+                      & PinResetRequest.status.in_(PIN_RESET_OPEN))
+           .where(Member.phone == bindparam("phone")))
+"""A dial's member and their open request in one statement, built once (its cache key is computed once)."""
 
 
 class PinResetError(MemberError):
@@ -73,16 +80,34 @@ class PinResets:
                                               PinResetRequest.status.in_(PIN_RESET_OPEN))
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
-        request = self.session.scalar(query)
+        return self._unexpired(self.session.scalar(query))
+
+    def awaiting_code(self, member):
+        """The approved request whose code the member should enter at this dial, or None."""
+        return self._awaiting(self.open_request(member))
+
+    def at_dial(self, phone):
+        """(the member with `phone` or None, their request awaiting its code or None), in one statement.
+
+        What a dial's first screen needs (menus/member/onboarding.py): read apart, the
+        member and `awaiting_code` cost two round trips. The request expires as in `open_request`.
+        """
+        row = self.session.execute(AT_DIAL, {"phone": phone}).first()
+        if row is None:
+            return None, None
+        member, request = row
+        return member, self._awaiting(self._unexpired(request))
+
+    @staticmethod
+    def _awaiting(request):
+        return request if request is not None and request.status == "approved" else None
+
+    def _unexpired(self, request):
+        """`request` (open), or None once it is expired here for being past its time."""
         if request is not None and self._past_its_time(request):
             self._close(request, "expired", Actor.system("pin_reset"), reason="not used in time")
             return None
         return request
-
-    def awaiting_code(self, member):
-        """The approved request whose code the member should enter at this dial, or None."""
-        request = self.open_request(member)
-        return request if request is not None and request.status == "approved" else None
 
     def list(self, status=None, limit=200):
         """Requests, newest first (open ones by default: the support desk's call-back list)."""

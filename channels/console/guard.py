@@ -12,6 +12,10 @@
   not forms and are not checked. A missing or forged token answers 400.
 - `@permission("members.view")`: signed in, then `services.staff.require(actor, ...)`
   as the CLI does; a refusal answers 403 naming what is missing.
+- Flask's session is opened on every request of the app, the member channels'
+  callbacks included, and Flask builds its cookie signer to open it (about 30 us a
+  USSD hop): `LazySignerSessions` builds it only for a request carrying the cookie
+  (or a response setting one).
 - Security headers on every console answer: a CSP without inline scripts or styles,
   no framing, no referrer outside the site, no caching of pages with member data.
 """
@@ -22,6 +26,7 @@ import uuid
 from datetime import date, timedelta
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -79,8 +84,19 @@ def unauthorized():
     return redirect(url_for("console.sign_in", next=request.full_path if request.method == "GET" else None))
 
 
+class LazySignerSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, unchanged, except that a request without the cookie gets its empty
+    session without building the signer (Flask builds it, and test-serialises `{}`, on every request)."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app):
     settings = app.extensions["settings"]
+    app.session_interface = LazySignerSessions()
     secure = app.config["CONSOLE_SECURE_COOKIES"].strip().lower()
     app.config.update(
         SESSION_COOKIE_NAME="pamoja_console",

@@ -19,10 +19,15 @@ LANGUAGE_CHOICES = {"1": "en", "2": "sw"}
 
 
 def route_arrival(ctx):
-    member = ctx.member  # keeps the member's id in the session, not yet their language (blocked: ends here)
+    if ctx.member_read:
+        member = ctx.member
+        awaiting = member is not None and ctx.services.pin_resets.awaiting_code(member)
+    else:  # a dial: the member and a reset awaiting its code in one statement
+        member, awaiting = ctx.services.pin_resets.at_dial(ctx.phone)
+        ctx.adopt_member(member)  # keeps the member's id in the session, not yet their language (blocked: ends here)
     if member is None:
         return "new"
-    if ctx.services.pin_resets.awaiting_code(member) is not None:
+    if awaiting:
         return "reset"
     if ctx.services.members.locked_minutes_left(member):
         return "locked"

@@ -6,7 +6,8 @@ from menus.engine import Finish, Reprompt
 
 def pin_check(ctx, pin):
     """A Pin screen action: None when right; keeps the failure count when wrong."""
-    error = ctx.services.members.check_pin(ctx.member, pin)
+    member, fresh = ctx.member_for_pin_check()
+    error = ctx.services.members.check_pin(member, pin, fresh=fresh)
     if error is None:
         return None
     return Finish(error.message) if isinstance(error, PinLocked) else Reprompt(error.message)

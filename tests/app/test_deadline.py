@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app.deadline import hop_deadline
+from app.deadline import WATCHDOG, hop_deadline
 
 
 @pytest.fixture
@@ -108,6 +108,18 @@ def test_one_watchdog_thread_serves_every_hop(engine):
             pass
     assert threading.active_count() == threads
     assert [t.name for t in threading.enumerate()].count("hop-deadline") == 1
+
+
+def test_the_watchdog_wakes_once_for_many_deadlines_passing_together(engine):
+    with hop_deadline(50):
+        pass
+    time.sleep(0.2)  # the watchdog is idle: every earlier deadline is settled
+    before = WATCHDOG.wakeups
+    for _ in range(100):  # a hop every 2 ms for 0.2 s or more: a busy server
+        with hop_deadline(20):
+            time.sleep(0.002)
+    time.sleep(0.3)
+    assert WATCHDOG.wakeups - before <= 15  # about one per RESOLUTION (50 ms), not one per hop (100)
 
 
 def test_no_deadline_is_no_watchdog(engine):

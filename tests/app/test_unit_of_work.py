@@ -3,9 +3,11 @@
 
 import click
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.jobs import enqueue_after_commit, has_pending_jobs
 from app.observability import ERRORS
 from app.unit_of_work import callback_unit, command_unit
 
@@ -41,6 +43,39 @@ def test_a_callback_commits_once_when_its_body_ends(app, marker_table):
         assert not unit.failed and unit.refused is None
         db.session.rollback()  # nothing left to roll back: it was committed
         assert marker_count() == 1
+
+
+def commits_of(body, app):
+    """How many commits (Session's after_commit events) a callback unit running `body(services)` makes."""
+    commits = []
+
+    def count(_session):
+        commits.append(1)
+
+    with app.test_request_context():
+        event.listen(Session, "after_commit", count)
+        try:
+            with callback_unit("test", "ok") as unit:
+                body(unit.services)
+        finally:
+            event.remove(Session, "after_commit", count)
+        assert not unit.failed
+    return len(commits)
+
+
+def test_a_callback_that_began_nothing_commits_nothing(app, marker_table):
+    assert commits_of(lambda services: None, app) == 0  # an empty commit only costs SQLAlchemy bookkeeping
+    assert commits_of(insert_marker, app) == 1
+    assert commits_of(lambda services: services.session.execute(text("SELECT 1")), app) == 1
+
+
+def test_a_callback_owing_jobs_their_commit_commits_without_a_statement(app):
+    def queue_only(services):
+        enqueue_after_commit(services.session, services.queues["low"], len, "abc", job_id="uow-no-statement")
+        assert has_pending_jobs(services.session)
+
+    assert commits_of(queue_only, app) == 1
+    assert app.extensions["queues"]["low"].fetch_job("uow-no-statement") is not None  # sent at that commit
 
 
 def test_a_failing_callback_rolls_back_logs_and_counts(app, marker_table, pamoja_log):

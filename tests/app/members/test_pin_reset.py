@@ -176,6 +176,21 @@ def test_codes_expire_and_expired_requests_can_be_asked_again(services, session)
     assert services.pin_resets.open_request(member) is None and fresh.status == "expired"
 
 
+def test_a_dial_reads_the_member_and_the_code_awaited_in_one_statement(services, session):
+    assert services.pin_resets.at_dial(PHONE) == (None, None)
+    member = services.members.register(phone=PHONE, name="Amina Wanjiru", national_id="12345678", locale="en",
+                                       pin="4821")
+    assert services.pin_resets.at_dial(PHONE) == (member, None)
+    request, _created = services.pin_resets.request(member, channel="ussd")
+    assert services.pin_resets.at_dial(PHONE) == (member, None)  # asked, not yet approved: no code to enter
+    services.pin_resets.approve_by_staff(typed(services, new_staff(services, "support")), PHONE, "called back")
+    assert services.pin_resets.at_dial(PHONE) == (member, request)
+    request.code_expires_at = services.clock.now() - timedelta(seconds=1)
+    session.flush()
+    assert services.pin_resets.at_dial(PHONE) == (member, None)
+    assert request.status == "expired"  # expired as `awaiting_code` expires it
+
+
 def test_three_wrong_codes_end_the_request(services, session):
     member = services.members.register(phone=PHONE, name="Amina Wanjiru", national_id="12345678", locale="en",
                                        pin="4821")

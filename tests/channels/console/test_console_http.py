@@ -39,6 +39,18 @@ def test_security_headers_and_cookie_flags(client, staffed):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_the_cookie_signer_is_built_only_for_a_request_with_the_cookie(app, client, staffed, monkeypatch):
+    built = []
+    real = type(app.session_interface).get_signing_serializer
+    monkeypatch.setattr(type(app.session_interface), "get_signing_serializer",
+                        lambda self, application: built.append(1) or real(self, application))
+    assert client.get("/healthz").status_code == 200  # a member channel's callback, no cookie: nothing built
+    assert built == []
+    assert sign_in(client, "demo.finance").status_code == 302  # the sign-in sets the cookie: signed
+    assert client.get("/console/").status_code == 200  # and reads it back: still signed in
+    assert built
+
+
 def test_a_post_without_a_csrf_token_is_refused(client, staffed):
     assert client.post("/console/sign-in", data={"username": "demo.finance"}).status_code == 400
 
