@@ -5,6 +5,7 @@ one: parsing costs about 30 us, so the last PARSED_CACHE results are kept (a pur
 function of the text and region, invalid ones included).
 """
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -47,6 +48,37 @@ def _e164(text, default_region):
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+LIST_SEPARATORS = re.compile(r"[*#,;\s]+")
+"""What may separate numbers in a typed list: the keypad's `*` and `#` (a feature phone has no comma),
+spaces, commas and semicolons (WhatsApp and SMS)."""
+
+
+def split_phones(raw, default_region="KE"):
+    """Phone numbers typed one after another -> E.164 numbers, in order; raises InvalidPhone(the part at fault).
+
+    "0722000111*0733123456", "0722000111#0733123456", "0722 000 111, 0733 123456" all give two numbers.
+    People type spaces inside numbers too, so parts are joined until they make a valid number that the
+    next part would not extend.
+    """
+    def valid(text):
+        try:
+            return normalize_phone(text, default_region)
+        except InvalidPhone:
+            return None
+
+    parts = [part for part in LIST_SEPARATORS.split(raw or "") if part]
+    phones, current = [], ""
+    for index, part in enumerate(parts):
+        current += part
+        following = parts[index + 1] if index + 1 < len(parts) else None
+        if valid(current) and (following is None or not valid(current + following)):
+            phones.append(valid(current))
+            current = ""
+    if current:
+        raise InvalidPhone(current)
+    return phones
 
 
 def country_of(phone):

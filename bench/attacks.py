@@ -190,7 +190,7 @@ def forged_ussd(app):
     thief = Handset(PHONES["victim"], token=False)
     first = thief.send()
     answered = int(first.startswith("CON "))
-    for value in (WRONG_PIN, WRONG_PIN, "3", "1", PHONES["bob"], "500", "1", WRONG_PIN):
+    for value in (WRONG_PIN, WRONG_PIN, "3", "1", "500", PHONES["bob"], "1", WRONG_PIN):
         thief.send(value)
     taken = int(sql(app, "SELECT pin_hash IS NOT NULL FROM members WHERE phone = :p", p=PHONES["victim"])[0][0])
     return {"forged_ussd_answered": answered, "accounts_taken_over": taken,
@@ -256,7 +256,7 @@ def opposite_transfers(app, count=50):
     for sender, recipient in pairs:
         handset = Handset(PHONES[sender])
         handset.login()
-        for value in ("3", "1", PHONES[recipient], "10", "1"):
+        for value in ("3", "1", "10", PHONES[recipient], "1"):
             handset.send(value)
         handsets.append(handset)
     barrier = threading.Barrier(count)

@@ -2,19 +2,22 @@
 
 The agent logs in with their own PIN (not a member PIN). Every cash transaction
 asks the member's phone number, shows the member's name for the agent to check,
-then the amount and a confirmation; the agent service posts one ledger entry and
-SMSes the member a receipt. A refusal (limit, float, self-dealing) ends the session
-with the reason and writes nothing. Session data holds ids and minor units only.
+then the amount (limits checked there), one confirmation and the agent's PIN again
+(menus/agent_cash.py); the agent service posts one ledger entry and SMSes the member
+a receipt. A refusal after the PIN (a race) ends the session with the reason and
+writes nothing. Looking (float, today's collections) returns to the menu. Session
+data holds ids and minor units only.
 """
 
-from app.agents.errors import AgentError, WrongAgentPin
+from app.agents.errors import AgentError
 from app.i18n import LANGUAGE_NAMES, N_, T
 from app.members.errors import MemberError
 from app.members.identity import mask
 from app.phones import InvalidPhone, normalize_phone
 from menus import agent_pin_reset, agent_verify
-from menus.agent_cash import agent_amount, agent_of, amount_of, cash_flow, refused
-from menus.engine import Finish, Reprompt
+from menus.agent_cash import agent_amount, agent_of, agent_pin_check, amount_of, cash_flow, refused
+from menus.engine import Finish
+from menus.movement import confirmation
 from menus.screens import Branch, Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
 from menus.tree import MenuTree
 
@@ -32,11 +35,11 @@ def route_agent(ctx):
 
 
 def agent_login(ctx, pin):
-    error = ctx.services.agents.check_pin(agent_of(ctx), pin)
-    if error is None:
-        ctx.state.authenticated = True
-        return "ok"
-    return Reprompt(error.message) if isinstance(error, WrongAgentPin) else Finish(error.message)
+    refused_pin = agent_pin_check(ctx, pin)
+    if refused_pin is not None:
+        return refused_pin
+    ctx.state.authenticated = True
+    return "ok"
 
 
 # -- registering a member -----------------------------------------------------------------------
@@ -83,8 +86,8 @@ def register_member(ctx):
 # -- float, collections, top-up -----------------------------------------------------------------
 
 
-def float_text(ctx):
-    return T(N_("Your float: {amount}"), amount=ctx.services.agent_float.balance(agent_of(ctx)))
+def float_lines(ctx):
+    return [T(N_("Your float: {amount}"), amount=ctx.services.agent_float.balance(agent_of(ctx)))]
 
 
 def todays_lines(ctx):
@@ -147,12 +150,13 @@ SCREENS = [
                                                     language=LANGUAGE_NAMES[ctx.data["new_locale"]]),
             on_yes=register_member, next="agent_registered", cancel="agent_cancelled"),
     End("agent_registered", N_("Registered. The member gets an SMS and sets a PIN on first dial.")),
-    End("agent_float", float_text),
+    Paged("agent_float", N_("My float"), items=float_lines, next="agent_main"),
     Paged("agent_today", todays_title, items=todays_lines, next="agent_main", empty=N_("No collections yet today.")),
     Input("agent_topup_amount", N_("Top-up amount:"), parse=agent_amount, next="agent_topup_confirm"),
-    Confirm("agent_topup_confirm", lambda ctx: T(N_("Top up {amount} from your mobile money?"),
-                                                 amount=amount_of(ctx)),
-            on_yes=start_topup, next="agent_topup_started", cancel="agent_cancelled"),
+    *confirmation("agent_topup", title=lambda ctx: T(N_("Top up float from your mobile money")),
+                  to=lambda ctx: T(N_("My float")), amount=amount_of, run=start_topup, pin_check=agent_pin_check,
+                  next="agent_topup_started", pin_prompt=N_("Enter your agent PIN to confirm:"),
+                  cancel="agent_cancelled"),
     End("agent_topup_started", N_("Check your phone and enter your mobile money PIN to pay.")),
     *agent_pin_reset.SCREENS,
     *agent_verify.SCREENS,

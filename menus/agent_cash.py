@@ -1,7 +1,11 @@
-"""The agent's cash flows: member's phone -> name shown -> (group) -> amount -> confirm -> receipt.
+"""The agent's cash flows: member's phone -> name shown -> (group) -> amount -> confirm -> agent PIN -> receipt.
 
-The amount screen already refuses what the limits would refuse after "Yes" (AgentCash.check),
-so the agent corrects the amount instead of starting over.
+The one order of every movement (menus/movement.py), except that the member comes first:
+the agent serves the member standing before them, and the member's KYC limits judge the
+amount. The amount screen already refuses what the limits would refuse after "Yes"
+(AgentCash.check), so the agent corrects the amount instead of starting over. The
+confirmation names the member and, for a contribution, the group; the agent's own PIN
+then moves the money (a phone left on the counter moves nothing).
 
 One builder (`cash_flow`) makes the screens of each kind (deposit, loan repayment,
 group contribution), so every agent transaction asks the same questions in the same
@@ -9,17 +13,27 @@ order. Session data holds ids and minor units only; a refusal ends the session w
 the service's reason and the savepoint undoes anything written.
 """
 
-from app.agents.errors import AgentError
+from app.agents.errors import AgentError, WrongAgentPin
 from app.i18n import N_, T
 from app.members.errors import MemberError
 from app.money import Money
 from app.phones import masked
+from menus.engine import Finish, Reprompt
 from menus.member.amount_input import amount_in
-from menus.screens import Confirm, Input, Invalid, Paged, Stop
+from menus.movement import confirmation
+from menus.screens import Input, Invalid, Paged, Stop
 
 
 def agent_of(ctx):
     return ctx.services.agents.get(ctx.data["agent_id"])
+
+
+def agent_pin_check(ctx, pin):
+    """A Pin screen's check of the agent's PIN: None when right, again when wrong, the end when locked."""
+    error = ctx.services.agents.check_pin(agent_of(ctx), pin)
+    if error is None:
+        return None
+    return Reprompt(error.message) if isinstance(error, WrongAgentPin) else Finish(error.message)
 
 
 def refused(error):
@@ -93,8 +107,30 @@ def transact(kind):
     return on_yes
 
 
+def member_line(ctx):
+    return T(N_("{name} ({phone})"), name=ctx.data["member_name"], phone=ctx.data["member_phone"])
+
+
+def cash_title(kind):
+    def title(ctx):
+        if kind == "contribution":
+            return T(N_("Cash contribution for {member}"), member=member_line(ctx))
+        return T(title_of(kind))
+
+    return title
+
+
+def cash_to(kind):
+    def to(ctx):
+        if kind == "contribution":
+            return ctx.services.group_memberships.get(ctx.data["group_id"]).name
+        return member_line(ctx)
+
+    return to
+
+
 def cash_flow(kind, title):
-    """Phone -> (group) -> amount -> confirm -> done, for one kind of cash transaction."""
+    """Phone -> (group) -> amount -> confirm -> agent PIN -> done, for one kind of cash transaction."""
     after_phone = f"agent_{kind}_group" if kind == "contribution" else f"agent_{kind}_amount"
     screens = [
         Input(f"agent_{kind}_phone", title, parse=member_by_phone, key="member_id", next=after_phone),
@@ -102,10 +138,9 @@ def cash_flow(kind, title):
               lambda ctx: T(N_("{name} ({phone})\nAmount in cash:"), name=ctx.data["member_name"],
                             phone=ctx.data["member_phone"]),
               parse=checked_amount(kind), next=f"agent_{kind}_confirm"),
-        Confirm(f"agent_{kind}_confirm",
-                lambda ctx: T(N_("{what} {amount} for {name} ({phone})?"), what=T(title_of(kind)),
-                              amount=amount_of(ctx), name=ctx.data["member_name"], phone=ctx.data["member_phone"]),
-                on_yes=transact(kind), next="agent_done", cancel="agent_cancelled"),
+        *confirmation(f"agent_{kind}", title=cash_title(kind), to=cash_to(kind), amount=amount_of,
+                      run=transact(kind), pin_check=agent_pin_check, next="agent_done",
+                      pin_prompt=N_("Enter your agent PIN to confirm:"), cancel="agent_cancelled"),
     ]
     if kind == "contribution":
         screens.append(Paged("agent_contribution_group", N_("Choose the group:"), items=member_groups,

@@ -7,8 +7,10 @@ every page but the last (a Paged list repeats its title on each page; any other
 screen is split line by line, its option numbers unchanged). Chat channels have
 no length limit and show `page_size` lines of a list a page. A notice (what the
 last action did) is kept, paging if need be, except on a home menu, which shows
-whole on one screen; an error line is added only where it
-still fits (the screen shown again says the input was not taken).
+whole on one screen. An error line is said on the screen when it fits (a long
+preamble gives way to it), else it heads the first page of the screen paged (a full
+menu shown again without a word looked like the input was never sent); only a screen
+whose one long line leaves no room beside it is shown again without it.
 """
 
 from app.i18n import N_, T, Text
@@ -60,6 +62,10 @@ def render_screen(ctx, screen, channel):
             if fits(channel, candidate + nav):
                 lines = candidate
                 break
+        else:
+            said = split_lines(error + prompt + body)  # the error heads the first page instead of going unsaid,
+            if fits(channel, said[:2] + [ctx.translate(MORE_HINT)] + nav):  # when that page shows more than it
+                return Reply(render_pages(ctx, channel, [], said, nav, None), False)
     ctx.state.more_pages = False
     return Reply(fit(channel, "\n".join(channel.normalize(line) for line in lines + nav)), False)
 

@@ -6,7 +6,8 @@ serialised and the daily limit cannot be passed by two at once), refuse an
 inactive agent, self-dealing, another currency and the limits, post ONE ledger
 entry from the agent's float (the ledger refuses to take the float below zero,
 under its own row locks), record the transaction with a receipt code, and SMS the
-receipt to the member. Loan repayments and group contributions are posted by the
+receipt to the member: their one confirmation, so it says what is now theirs (the
+savings or loan balance) or, for a contribution, the group. Loan repayments and group contributions are posted by the
 loans and groups rules through app/agents/collections.py.
 """
 
@@ -31,6 +32,11 @@ WHAT = {
 }
 """How a receipt names each kind of transaction."""
 
+SAVINGS_AFTER = N_("Savings balance: {balance}.")
+LOAN_AFTER = N_("Loan balance: {balance}.")
+GROUP_AFTER = N_("Group: {group}.")
+"""What a receipt says after the amount: the member's balance where the money is now theirs, else the group."""
+
 
 class AgentCash:
     def __init__(self, session, *, clock, ledger, notify, roster, reports, loans, contributions, memberships,
@@ -54,14 +60,23 @@ class AgentCash:
             self._check_kyc(member, amount)
             return [(float_, amount), (savings, -amount)]
 
+        def after(_purpose_ref):
+            savings = self.ledger.account("member", member.id, "member_savings", amount.currency)
+            return T(SAVINGS_AFTER, balance=self.ledger.balance(savings))
+
         return self._transact(agent, member, CASH_DEPOSIT, amount, idempotency_key, channel, session_ref,
-                              post=self._poster(postings, CASH_DEPOSIT, agent, member, channel, session_ref))
+                              post=self._poster(postings, CASH_DEPOSIT, agent, member, channel, session_ref),
+                              after=after)
 
     def loan_repayment(self, agent, member, amount, *, idempotency_key, channel="ussd", session_ref=None):
         """Cash repayment of the member's loan, allocated by the loans service from the agent's float."""
         post = collections.loan_repayment_poster(self.loans, agent, member, amount, channel, session_ref)
+
+        def after(loan_id):
+            return T(LOAN_AFTER, balance=self.loans.payoff(self.loans.get(int(loan_id))))
+
         return self._transact(agent, member, collections.LOAN_REPAYMENT, amount, idempotency_key, channel,
-                              session_ref, post=post)
+                              session_ref, post=post, after=after)
 
     def member_groups(self, member):
         """The groups the member can contribute to."""
@@ -71,7 +86,7 @@ class AgentCash:
         """Cash contribution to the member's group, allocated by the groups rules, from the agent's float."""
         post = collections.contribution_poster(self.contributions, agent, member, group, amount, channel, session_ref)
         return self._transact(agent, member, collections.CONTRIBUTION, amount, idempotency_key, channel,
-                              session_ref, post=post)
+                              session_ref, post=post, after=lambda _group_id: T(GROUP_AFTER, group=group.name))
 
     def _poster(self, postings, kind, agent, member, channel, session_ref):
         def post(key, float_):
@@ -81,7 +96,9 @@ class AgentCash:
 
         return post
 
-    def _transact(self, agent, member, kind, amount, key, channel, session_ref, *, post):
+    def _transact(self, agent, member, kind, amount, key, channel, session_ref, *, post, after):
+        """`post(key, float) -> (entry id, purpose_ref)` moves the money; `after(purpose_ref)` is the receipt's
+        last word (a Text: the member's new balance, or the group)."""
         existing = self.session.scalar(select(AgentTransaction).where(AgentTransaction.idempotency_key == key))
         if existing is not None:
             if (existing.agent_id, existing.member_id, existing.kind, existing.amount_minor, existing.currency) != (
@@ -106,7 +123,7 @@ class AgentCash:
         self.session.add(transaction)
         self.session.flush()
         self.notify(member, "agent_receipt", f"agent_receipt:{transaction.id}", receipt=transaction.receipt,
-                    what=T(WHAT[kind]), amount=amount, agent=agent.code)
+                    what=T(WHAT[kind]), amount=amount, agent=agent.code, after=after(purpose_ref))
         return transaction
 
     def check(self, agent, member, amount, *, into_savings):

@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from app.groups import errors, periods
 from app.groups.models import Group, GroupContribution, GroupMember, GroupPayout
-from app.groups.postings import payout_postings
+from app.groups.postings import payout_postings, savings_account
+from app.ledger.references import entry_reference
 from app.members.models import Member
 from app.members.names import short_name
 from app.money import Money
@@ -157,7 +158,8 @@ class Payouts:
         self.session.add(payout)
         self.session.flush()
         self.notify(self.session.get(Member, recipient.member_id), "group_payout", key=f"group_payout:{payout.id}",
-                    group=group.name, amount=amount)
+                    group=group.name, amount=amount, ref=entry_reference(entry.id),
+                    balance=self.ledger.balance(savings_account(self.ledger, recipient.member_id, group.currency)))
         return payout
 
     def propose_due_payouts(self):

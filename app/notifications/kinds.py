@@ -40,7 +40,8 @@ KINDS = {
                               True, ("ref", "name", "amount", "balance")),
     "contribution_received": Kind(N_("Pamoja {ref}: your contribution of {amount} to {group} is received. Thank you!"),
                                   True, ("amount", "group")),
-    "group_payout": Kind(N_("Pamoja: {group} paid you {amount}."), True, ("group", "amount")),
+    "group_payout": Kind(N_("Pamoja {ref}: {group} paid you {amount}. Savings balance: {balance}."), True,
+                         ("group", "amount", "balance")),
     # groups that run themselves (app/groups): officials hear of each join request and of each payout
     # the scheduler proposes; the joiner hears the decision; a member who leaves gets their share back
     "group_join_request": Kind(N_("Pamoja: {name} asks to join {group}. Dial {ussd_code}, My groups, {group}, "
@@ -75,8 +76,10 @@ KINDS = {
                                 "Dial {ussd_code} to pay."), False, ("group", "amount", "due_date")),
     "guarantor_request": Kind(N_("Pamoja: {name} asks you to guarantee {amount} of a loan. Dial {ussd_code} to "
                                  "accept or decline."), False, ("name", "amount")),
-    "agent_receipt": Kind(N_("Pamoja receipt {receipt}: {what} {amount} by agent {agent}. Not you? "
-                             "SMS DISPUTE {receipt} within 24h."), True, ("receipt", "what", "amount", "agent")),
+    # {after}: the member's savings or loan balance after it, or the group (app/agents/cash.py)
+    "agent_receipt": Kind(N_("Pamoja receipt {receipt}: {what} {amount} by agent {agent}. {after} Not you? "
+                             "SMS DISPUTE {receipt} within 24h."), True, ("receipt", "what", "amount", "agent",
+                                                                         "after")),
     "float_topped_up": Kind(N_("Pamoja {ref}: your float top-up of {amount} is received. Float: {float}."), True,
                             ("ref", "amount", "float")),
     "agent_daily_summary": Kind(N_("Pamoja {date}: {count} transactions, {total} collected. Float: {float}."),
@@ -87,10 +90,10 @@ KINDS = {
                                 "{balance}."), True, ("amount", "balance")),
     "payment_recovered": Kind(N_("Pamoja {ref}: {amount} paid to you twice by mistake was taken back and returned to "
                                  "your savings. Balance: {balance}."), True, ("amount", "balance")),
-    "correction_credit": Kind(N_("Pamoja correction: {amount} added to your account. Balance: {balance}. "
+    "correction_credit": Kind(N_("Pamoja correction {ref}: {amount} added to your account. Balance: {balance}. "
                                  "Questions? Call your branch."), True, ("amount", "balance")),
-    "correction_debit": Kind(N_("Pamoja correction: {amount} taken from your account to undo an earlier mistake. "
-                                "Balance: {balance}."), True, ("amount", "balance")),
+    "correction_debit": Kind(N_("Pamoja correction {ref}: {amount} taken from your account to undo an earlier "
+                                "mistake. Balance: {balance}."), True, ("amount", "balance")),
     "kyc_raised": Kind(N_("Pamoja: your account is now at level {tier} and your limits are raised. Dial "
                           "{ussd_code} to use them."), True, ("tier",)),
     "kyc_lowered": Kind(N_("Pamoja: your account is now at level {tier} and your limits are lower. To raise them, "
@@ -112,6 +115,15 @@ KINDS = {
                                 "transaction stands."), True, ("receipt",)),
 }
 """kind -> Kind. `notify` refuses a kind not listed here."""
+
+MOVEMENT_CONFIRMATIONS = frozenset({
+    "deposit_received", "withdrawal_sent", "transfer_sent", "transfer_received", "contribution_received",
+    "group_payout", "repayment_received", "agent_receipt", "float_topped_up", "payment_refunded",
+    "payment_recovered", "correction_credit", "correction_debit",
+})
+"""Kinds that are the one confirmation of a money movement to the member (or agent) it moved for: each says
+the amount and the movement's reference (`{ref}`, or an agent's `{receipt}`), and the balance where the money
+is now theirs (tests/app/notifications/test_movement_confirmations.py)."""
 
 RESEND_WHEN_UNKNOWN = frozenset({
     "deposit_received", "withdrawal_sent", "payment_failed", "contribution_received", "group_payout",

@@ -2,7 +2,7 @@
 
 A non-urgent notification may wait hours (quiet hours, a reminder run ahead of its day)
 between being made and being handed to the outbox; by then the guarantor may have
-answered, the loan may be decided, the instalment paid. `NotificationService.dispatch`
+answered, the loan may be decided, the instalment or the group's period paid. `NotificationService.dispatch`
 asks `stale(session, rows)` for every batch it is about to send and marks those rows
 `stale` instead (never sent). Each rule reads its kind's dedupe key (which names what
 the message is about) and answers for the whole batch in one query, so a reminder run
@@ -10,8 +10,9 @@ of 100,000 rows stays a few queries. A kind without a rule, or a key not of its 
 shape (it names nothing the rule can look up), always applies.
 """
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 
+from app.groups.models import Group, GroupContribution, GroupMember
 from app.loans.models import Loan, LoanGuarantee
 from app.loans.models import LoanInstalment as Instalment
 from app.loans.states import APPLIED, ON_BOOKS, REQUESTED
@@ -50,8 +51,35 @@ def stale_repayment_reminders(session, rows):
     return {row_id for row_id, pair in wanted.items() if pair and pair not in owing}
 
 
+def stale_contribution_reminders(session, rows):
+    """`contribution_due:<group>:<member>:<period>:<day>`: stale once the period is paid in full (by the
+    member, an agent's cash or a mobile-money payment confirmed meanwhile) or the member is no longer active."""
+    wanted = {}
+    for row in rows:
+        ids, parts = _ids(row.dedupe_key, 1, 2), (row.dedupe_key or "").split(":")
+        if ids is not None and len(parts) > 3 and parts[3]:
+            wanted[row.id] = (*ids, parts[3])
+    triples = set(wanted.values())
+    if not triples:
+        return set()
+    due = {(group_id, member_id): contribution for group_id, member_id, contribution in session.execute(
+        select(GroupMember.group_id, GroupMember.member_id, Group.contribution_minor)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(tuple_(GroupMember.group_id, GroupMember.member_id).in_({triple[:2] for triple in triples}),
+               GroupMember.status == "active"))}
+    paid = {(group_id, member_id, period): int(total) for group_id, member_id, period, total in session.execute(
+        select(GroupContribution.group_id, GroupContribution.member_id, GroupContribution.period,
+               func.sum(GroupContribution.amount_minor))
+        .where(tuple_(GroupContribution.group_id, GroupContribution.member_id, GroupContribution.period)
+               .in_(triples))
+        .group_by(GroupContribution.group_id, GroupContribution.member_id, GroupContribution.period))}
+    owing = {triple for triple in triples if triple[:2] in due and paid.get(triple, 0) < due[triple[:2]]}
+    return {row_id for row_id, triple in wanted.items() if triple not in owing}
+
+
 RULES = {"guarantor_request": stale_guarantor_requests,
-         **dict.fromkeys(REPAYMENT_REMINDERS, stale_repayment_reminders)}
+         **dict.fromkeys(REPAYMENT_REMINDERS, stale_repayment_reminders),
+         "contribution_due": stale_contribution_reminders}
 """kind -> rule(session, rows) -> ids of the rows that no longer apply."""
 
 

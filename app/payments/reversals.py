@@ -27,6 +27,7 @@ from sqlalchemy import select, text
 from app.audit.services import require_reason
 from app.ledger.errors import InsufficientFunds
 from app.ledger.models import LedgerEntry
+from app.ledger.references import entry_reference
 from app.ledger.reversal import holders_of, opposite_postings, redirected_postings, reversal_key
 from app.money import Money
 from app.payments import refunds, states
@@ -192,7 +193,7 @@ class Reversals:
             change = Money(money.minor * account.normal_sign, money.currency)  # natural sign: + is more for them
             kind = "correction_credit" if change.minor > 0 else "correction_debit"
             self.notify(recipient, kind, f"reversal:{reversal.id}:{account.id}", amount=abs_money(change),
-                        balance=self.ledger.balance(account))
+                        balance=self.ledger.balance(account), ref=entry_reference(reversal.id))
 
     # -- maker-checker ----------------------------------------------------------------
 

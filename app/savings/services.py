@@ -112,6 +112,16 @@ class SavingsService:
         """What the member may spend: savings not pledged as a guarantee."""
         return self.ledger.balance(self.account_for(member))
 
+    def check_covers(self, member, amount):
+        """Raise InsufficientBalance when the member's spendable savings cannot pay `amount` (a repayment or a
+        contribution from savings, asked where the member chooses savings, before the confirmation).
+
+        A read, nothing locked: the movement itself is refused by the ledger under its locks.
+        """
+        available = self.balance(member)
+        if available < amount:
+            raise errors.InsufficientBalance(available, amount)
+
     def total(self, member):
         """All the member's savings, pledged included."""
         return self.balance(member) + self.ledger.balance(self.pledged_account(member))
@@ -228,14 +238,24 @@ class SavingsService:
             raise errors.CurrencyNotServed()
         return recipient
 
-    def check_transfer(self, sender, recipient_phone, amount):
-        """The fee of sending `amount`, or raise what the limits refuse (sender's out, recipient's in).
+    def check_sending(self, sender, amount):
+        """The fee of sending `amount` to any member, or raise what the sender's side refuses: limits,
+        daily limit, KYC tier and balance for amount + fee (the amount screen, before the recipient).
 
-        For the amount screen: nothing is locked; `transfer` checks again under locks.
+        Nothing is locked: `transfer` checks again under locks.
         """
         fee = self.transfer_fee(amount)
+        self._check_outflow(sender, amount, fee, self.account_for(sender))
+        return fee
+
+    def check_transfer(self, sender, recipient_phone, amount):
+        """The fee of sending `amount` to `recipient_phone`, or raise what would refuse it after the PIN or
+        code: the sender's side (`check_sending`), the recipient (`recipient`) and their KYC limits in.
+
+        Nothing is locked: `transfer` checks again under locks.
+        """
         recipient = self.recipient(sender, recipient_phone)
-        self._check_outflow(sender, amount, fee, self.account_for(sender), balance=False)
+        fee = self.check_sending(sender, amount)
         self._kyc(self.kyc_limits.refuse_in(recipient, amount, recipient_of_transfer=True))
         return fee
 
@@ -307,15 +327,14 @@ class SavingsService:
             rows.append(HistoryRow(created_at, transfer_label(money, others.get(entry_id)), money, "succeeded"))
         return sorted(rows, key=lambda row: row.when, reverse=True)[:limit]
 
-    def _check_outflow(self, member, amount, fee, account, *, balance=True):
-        """Limits, daily limit, KYC tier and balance of `account`, the member's savings the caller locked."""
+    def _check_outflow(self, member, amount, fee, account):
+        """Limits, daily limit, KYC tier and balance of `account`, the member's savings: locked by a movement,
+        read unlocked by a check for a screen (advice there; the movement checks again under its lock)."""
         limits = self.check_amount(member, amount)
         used = Money(int(self._spent_today(account)), member.currency)
         if used + amount > limits.per_day:
             raise errors.DailyLimitReached(max(limits.per_day - used, Money.zero(member.currency)))
         self._kyc(self.kyc_limits.refuse_out(member, amount, used))
-        if not balance:
-            return
         available = Money(account.balance * account.normal_sign, account.currency)
         if available < amount + fee:
             raise errors.InsufficientBalance(available, amount + fee)

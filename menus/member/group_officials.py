@@ -2,6 +2,8 @@
 
 Their options on `group_home` are hidden from other members (Option.visible); the
 service checks the role again, so a member demoted mid-session is refused, not served.
+Paying out keeps the one order of every movement (menus/movement.py): one confirmation
+(amount, period, who receives it), then the official's PIN.
 """
 
 from app.groups.errors import GroupError
@@ -20,7 +22,8 @@ from menus.member.group_common import (
     refused,
 )
 from menus.member.pin_check import pin_check
-from menus.screens import Branch, Confirm, End, Input, Invalid, Paged, Pin
+from menus.movement import confirmation
+from menus.screens import Branch, Confirm, End, Input, Invalid, Paged
 
 DECISIONS = {"1": True, "2": False}
 
@@ -91,13 +94,11 @@ SCREENS = [
           action=decide_joiner, next="group_joiners"),
     Confirm("group_payout_start", N_("Pay each period's contributions to members in turn, in the order they "
                                      "joined?"), on_yes=start_payouts, next="group_home"),
-    Branch("group_payout", decide=prepare_payout, next="group_payout_pin"),
-    Pin("group_payout_pin", N_("Enter your PIN:"), action=pin_check, next="group_payout_confirm"),
-    Confirm("group_payout_confirm", lambda ctx: T(N_("Pay {amount} for {period} to {name}?"),
-                                                  amount=ctx.data["payout_amount"],
-                                                  period=period_name(ctx.data["payout_period"]),
-                                                  name=ctx.data["payout_name"]),
-            on_yes=run_payout, next="group_paid_out"),
+    Branch("group_payout", decide=prepare_payout, next="group_payout_confirm"),
+    *confirmation("group_payout", title=lambda ctx: T(N_("Group payout for {period}"),
+                                                      period=period_name(ctx.data["payout_period"])),
+                  to=lambda ctx: ctx.data["payout_name"], amount=lambda ctx: ctx.data["payout_amount"],
+                  run=run_payout, pin_check=pin_check, next="group_paid_out"),
     End("group_paid_out", lambda ctx: T(N_("{amount} paid into {name}'s savings."),
                                         amount=ctx.data["payout_amount"], name=ctx.data["payout_name"])),
 ]

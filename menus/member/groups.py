@@ -4,15 +4,19 @@
 its id in the session and opens `group_home`, whose official-only options (members
 with arrears, join requests, payouts: group_officials.py; the late fine:
 group_settings.py) are hidden from ordinary members. Creating and joining are in
-group_joining.py, leaving in group_leaving.py, the share-out in group_share_out.py. Looking at the balance needs no PIN
-beyond the login's; moving money asks for it again. The balance screen says what
-each figure means: "My share" is the member's contributions still in the group (not
-yet paid out), "Due now" what they owe today (missed meetings and unpaid fines),
-"Next" what is left to pay for the coming meeting.
+group_joining.py, leaving in group_leaving.py, the share-out in group_share_out.py.
+Looking at the balance needs no PIN beyond the login's; contributing keeps the one
+order of every movement (menus/movement.py): amount -> savings or mobile money
+(savings that cannot pay are refused there) -> one confirmation naming the group ->
+PIN -> done. The balance screen says what each figure means: "My share" is the
+member's contributions still in the group (not yet paid out), "Due now" what they
+owe today (missed meetings and unpaid fines), "Next" what is left to pay for the
+coming meeting.
 """
 
 from app.groups.periods import period_name
 from app.i18n import N_, DatePattern, T
+from app.savings.errors import SavingsError
 from menus.member import (
     group_joining,
     group_leaving,
@@ -35,7 +39,8 @@ from menus.member.group_common import (
 )
 from menus.member.group_officials import payouts_off, payouts_on
 from menus.member.pin_check import pin_check
-from menus.screens import Confirm, End, Input, Invalid, Menu, Option, Paged, Pin
+from menus.movement import confirmation
+from menus.screens import End, Input, Invalid, Menu, Option, Paged
 
 SOURCES = {"1": "savings", "2": "mobile"}
 USE_GROUP_AMOUNT = "1"
@@ -98,17 +103,21 @@ def contribution_amount(ctx, raw):
 
 
 def contribution_source(ctx, raw):
+    """Savings or mobile money; savings that cannot pay the amount are refused here, not after the PIN."""
     if raw not in SOURCES:
         raise Invalid(T(N_("Choose a number from the list.")))
+    if SOURCES[raw] == "savings":
+        try:
+            ctx.services.savings.check_covers(ctx.member, ctx.data["amount"])
+        except SavingsError as error:
+            raise Invalid(error.message) from None
     return SOURCES[raw]
 
 
-def contribute_confirm_prompt(ctx):
-    amount, name = ctx.data["amount"], current(ctx).name
+def contribution_title(ctx):
     if ctx.data["source"] == "savings":
-        return T(N_("Pay {amount} to {group} from your savings?"), amount=amount, group=name)
-    return T(N_("Pay {amount} to {group} from mobile money {phone}?"), amount=amount, group=name,
-             phone=ctx.member.phone)
+        return T(N_("Contribution from my savings"))
+    return T(N_("Contribution from mobile money {phone}"), phone=ctx.member.phone)
 
 
 def contribute(ctx):
@@ -139,10 +148,9 @@ SCREENS = [
     Input("group_contribute_amount", contribute_prompt, key="amount", parse=contribution_amount,
           next="group_contribute_source"),
     Input("group_contribute_source", N_("Pay from:\n1. My savings\n2. Mobile money"), key="source",
-          parse=contribution_source, next="group_contribute_pin"),
-    Pin("group_contribute_pin", N_("Enter your PIN:"), action=pin_check, next="group_contribute_confirm"),
-    Confirm("group_contribute_confirm", contribute_confirm_prompt, on_yes=contribute,
-            next={"savings": "group_contributed", "mobile": "group_contribute_sent"}),
+          parse=contribution_source, next="group_contribute_confirm"),
+    *confirmation("group_contribute", title=contribution_title, to=lambda ctx: current(ctx).name, run=contribute,
+                  pin_check=pin_check, next={"savings": "group_contributed", "mobile": "group_contribute_sent"}),
     End("group_contributed", lambda ctx: T(N_("Paid {amount} to {group}. Thank you!"), amount=ctx.data["amount"],
                                            group=current(ctx).name)),
     End("group_contribute_sent", N_("Request sent. Enter your mobile money PIN on the prompt. We will SMS you.")),

@@ -1,16 +1,20 @@
-"""Repaying the loan on the books: amount -> savings or mobile money -> PIN -> confirm.
+"""Repaying the loan on the books, in the one order of every movement (menus/movement.py):
+amount -> savings or mobile money -> one confirmation -> PIN -> done.
 
-The amount is refused beyond the payoff before anything moves. From savings the
-repayment is booked at once and the new balance shown; from mobile money only a
-request is sent, and the member hears back by SMS.
+The amount is refused beyond the payoff on its screen, and savings that cannot pay it
+on the source screen, before the confirmation. From savings the repayment is booked at
+once and the new balance shown; from mobile money only a request is sent, and the
+member hears back by SMS once the operator confirms.
 """
 
 from app.i18n import N_, T
 from app.loans import errors
+from app.savings.errors import SavingsError
 from menus.member.amount_input import amount_with
 from menus.member.loan_common import loans, on_books, refused
 from menus.member.pin_check import pin_check
-from menus.screens import Branch, Confirm, End, Input, Invalid, Pin, Stop
+from menus.movement import confirmation
+from menus.screens import Branch, End, Input, Invalid, Stop
 
 SOURCES = {"1": "savings", "2": "mobile_money"}
 
@@ -34,14 +38,21 @@ def check_repayment(ctx, amount):
 
 
 def parse_source(ctx, raw):
+    """Savings or mobile money; savings that cannot pay the amount are refused here, not after the PIN."""
     if raw not in SOURCES:
         raise Invalid(T(N_("Choose a number from the list.")))
+    if SOURCES[raw] == "savings":
+        try:
+            ctx.services.savings.check_covers(ctx.member, ctx.data["amount"])
+        except SavingsError as error:
+            raise Invalid(error.message) from None
     return SOURCES[raw]
 
 
-def confirm_repayment(ctx):
-    source = T(N_("your savings")) if ctx.data["source"] == "savings" else T(N_("mobile money"))
-    return T(N_("Pay {amount} to your loan from {source}?"), amount=ctx.data["amount"], source=source)
+def repayment_title(ctx):
+    if ctx.data["source"] == "savings":
+        return T(N_("Loan repayment from my savings"))
+    return T(N_("Loan repayment from mobile money {phone}"), phone=ctx.member.phone)
 
 
 def repay(ctx):
@@ -62,10 +73,9 @@ SCREENS = [
     Input("loan_repay_amount", repay_prompt, key="amount", parse=amount_with(check_repayment),
           next="loan_repay_source"),
     Input("loan_repay_source", N_("Pay from:\n1. My savings\n2. Mobile money"), key="source", parse=parse_source,
-          next="loan_repay_pin"),
-    Pin("loan_repay_pin", N_("Enter your PIN:"), action=pin_check, next="loan_repay_confirm"),
-    Confirm("loan_repay_confirm", confirm_repayment, on_yes=repay,
-            next={"paid": "loan_repay_paid", "sent": "loan_repay_sent"}),
+          next="loan_repay_confirm"),
+    *confirmation("loan_repay", title=repayment_title, to=lambda ctx: T(N_("My loan")), run=repay,
+                  pin_check=pin_check, next={"paid": "loan_repay_paid", "sent": "loan_repay_sent"}),
     End("loan_repay_paid", lambda ctx: T(N_("Paid {amount}. Your loan balance is {balance}."),
                                          amount=ctx.data["amount"], balance=ctx.data["balance"])),
     End("loan_repay_sent", N_("Approve the payment on your phone with your mobile money PIN. We will SMS you.")),

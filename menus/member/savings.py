@@ -1,12 +1,14 @@
 """Savings: balance, mini-statement, deposit and withdraw by mobile money.
 
 Looking needs no PIN beyond the one given at login (one PIN per session, as
-M-Pesa does); moving money out asks for it again.
+M-Pesa does); moving money asks for it again, in the one order of every movement
+(menus/movement.py): amount (checked here: limits, balance and fee) -> one
+confirmation (amount, fee, total, where it goes) -> PIN -> done.
 
 A deposit asks the member's mobile money for the amount (the ledger posts when
-the operator confirms); a withdrawal shows the fee, asks the PIN, then reserves
-amount + fee and sends the money. The session's idempotency key makes a replayed
-or double-tapped confirmation start nothing twice.
+the operator confirms); a withdrawal reserves amount + fee and sends the money.
+The confirmation's idempotency key makes a replayed or double-tapped PIN start
+nothing twice.
 """
 
 from app.i18n import N_, ShortDate, T
@@ -14,7 +16,8 @@ from app.payments.errors import PaymentError
 from app.savings.errors import SavingsError
 from menus.member.amount_input import amount_with
 from menus.member.pin_check import pin_check
-from menus.screens import Confirm, End, Input, Menu, Option, Paged, Pin, Stop
+from menus.movement import confirmation
+from menus.screens import End, Input, Menu, Option, Paged, Stop
 
 MONEY_ERRORS = (SavingsError, PaymentError)
 
@@ -77,18 +80,14 @@ SCREENS = [
           empty=N_("No movements yet.")),
     Input("savings_deposit_amount", N_("Deposit amount:"), key="amount", parse=amount_with(check_deposit),
           next="savings_deposit_confirm"),
-    Confirm("savings_deposit_confirm",
-            lambda ctx: T(N_("Deposit {amount} from mobile money {phone}?"), amount=ctx.data["amount"],
-                          phone=ctx.member.phone),
-            on_yes=deposit, next="savings_deposit_sent"),
+    *confirmation("savings_deposit", title=lambda ctx: T(N_("Deposit from mobile money {phone}"),
+                                                         phone=ctx.member.phone),
+                  to=lambda ctx: T(N_("My savings")), run=deposit, pin_check=pin_check, next="savings_deposit_sent"),
     End("savings_deposit_sent", N_("Request sent. Enter your mobile money PIN on the prompt. We will SMS you.")),
     Input("savings_withdraw_amount", N_("Withdraw amount:"), key="amount", parse=amount_with(check_withdrawal),
-          next="savings_withdraw_pin"),
-    Pin("savings_withdraw_pin", N_("Enter your PIN:"), action=pin_check, next="savings_withdraw_confirm"),
-    Confirm("savings_withdraw_confirm",
-            lambda ctx: T(N_("Withdraw {amount} to {phone}\nFee: {fee}\nTotal: {total}"),
-                          amount=ctx.data["amount"], phone=ctx.member.phone, fee=ctx.data["fee"],
-                          total=ctx.data["amount"] + ctx.data["fee"]),
-            on_yes=withdraw, next="savings_withdraw_sent"),
+          next="savings_withdraw_confirm"),
+    *confirmation("savings_withdraw", title=lambda ctx: T(N_("Withdraw to mobile money")),
+                  to=lambda ctx: T(N_("{name} {phone}"), name=ctx.member.name, phone=ctx.member.phone),
+                  run=withdraw, pin_check=pin_check, next="savings_withdraw_sent"),
     End("savings_withdraw_sent", N_("Withdrawal sent. The money will reach your mobile money shortly.")),
 ]

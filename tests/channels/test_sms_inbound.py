@@ -138,6 +138,15 @@ def test_withdraw_more_than_the_savings_is_refused_before_a_code_is_sent(phone, 
     assert phone.send("WITHDRAW 500").startswith("Not enough savings.")
 
 
+def test_send_more_than_the_savings_is_refused_before_a_code_is_sent(phone, services, amina):
+    """The transfer check skipped the balance: `SEND 0711000002 60000` got a code, and only YES said no."""
+    register(services, phone="+254711000002", name="Baraka Otieno")
+    fund_savings(services, amina, 50000)
+    services.session.commit()
+    reply = phone.send("SEND 0711000002 600")
+    assert reply.startswith("Not enough savings.") and "YES" not in reply
+
+
 @pytest.mark.parametrize("locale, ask, yes, done, heard", [
     ("en", "SEND 0711000002 300", "YES", ": you sent KES 300 to Baraka O., fee KES 0. Savings balance: KES 1,200.",
      ": Amina W. sent you KES 300. Savings balance: KES 300."),

@@ -53,4 +53,4 @@ def test_whatsapp_refuses_cents_on_the_deposit_screen(client, session, amina):
     chat.send("3")  # Deposit
     assert chat.send("1500.50").startswith(WHOLE)
     assert session.query(Payment).filter_by(member_id=amina.id).count() == 0
-    assert chat.send("1500").startswith("Deposit KES 1,500 from mobile money")
+    assert chat.send("1500").startswith(f"Deposit from mobile money {PHONE}\nTo: My savings\nAmount: KES 1,500")

@@ -1,6 +1,7 @@
 """The agent's market day on USSD: PIN login, cash deposit with the member's name shown, float, collections."""
 
 from app.extensions import db
+from app.money import Money
 from app.services import build_services
 from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, new_agent
 from tests.ussd_helpers import UssdPhone, register
@@ -19,8 +20,12 @@ def test_agent_deposits_cash_for_a_member(app, client, session):
     body = agent.send("0712345678")
     assert "Amina Wanjiru" in body and "Amount in cash" in body
     body = agent.send("1500")
-    assert "Cash deposit KES 1,500 for Amina Wanjiru" in body and "1. Yes" in body
-    body = agent.send("1")
+    assert body.startswith("CON Cash deposit\nTo: Amina Wanjiru (+2547****5678)\nAmount: KES 1,500\n")
+    assert "1. Yes" in body
+    assert agent.send("1").startswith("CON Enter your agent PIN to confirm:")
+    assert "Wrong agent PIN" in agent.send("0000")  # nothing moved on a wrong PIN
+    assert services.agent_float.balance(services.agents.by_phone(AGENT_PHONE)).minor == 1000000
+    body = agent.send(AGENT_PIN)
     assert body.startswith("END Done. Receipt ")
     assert len(body) <= 164
     agent.dial()
@@ -100,8 +105,9 @@ def test_over_limit_cash_in_is_refused_at_the_amount_screen_and_corrected(app, c
     assert body.startswith("CON Above your limit of KES 5,000 per transaction.\nAmina Wanjiru")
     assert "Amount in cash" in body and len(body) <= 164
     body = agent.send("4000")
-    assert "Cash deposit KES 4,000 for Amina Wanjiru" in body and "1. Yes" in body
-    assert agent.send("1").startswith("END Done. Receipt ")
+    assert "Cash deposit\nTo: Amina Wanjiru" in body and "Amount: KES 4,000" in body and "1. Yes" in body
+    agent.send("1")
+    assert agent.send(AGENT_PIN).startswith("END Done. Receipt ")
 
 
 def test_member_kyc_limit_is_checked_at_the_amount_screen(app, client, session):
@@ -115,7 +121,7 @@ def test_member_kyc_limit_is_checked_at_the_amount_screen(app, client, session):
     agent.send("0712345678")
     body = agent.send("6000")
     assert "account cannot take KES 6,000 now" in body and "Amount in cash" in body and len(body) <= 164
-    assert "Cash deposit KES 5,000 for Amina Wanjiru" in agent.send("5000")
+    assert "Amount: KES 5,000" in agent.send("5000")
 
 
 def test_daily_limit_is_checked_at_the_amount_screen_for_a_repayment(app, client, session):
@@ -128,3 +134,83 @@ def test_daily_limit_is_checked_at_the_amount_screen_for_a_repayment(app, client
     agent.send("0712345678")
     body = agent.send("4000")
     assert "daily limit" in body and "Amount in cash" in body and len(body) <= 164
+
+
+def test_my_float_returns_to_the_menu(app, client, session):
+    """Issue 16 (agents): "My float" used to end the session; it is a look, so it goes back to the menu."""
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=1000000)
+    session.commit()
+    agent = signed_in_agent(client)
+    body = agent.send("5")
+    assert body.startswith("CON My float\nYour float: KES 10,000") and "0 Back 00 Menu" in body
+    assert "1. Register member" in agent.send("0")
+    assert "2. Cash deposit" in agent.send("00")
+
+
+def test_an_invalid_option_on_the_agent_menu_says_so(app, client, session):
+    """The full agent main menu had no room for the error line and was shown again without a word."""
+    services = build_services(app, db.session)
+    for locale, said in (("en", "Choose a number from the list."), ("sw", "Chagua nambari kutoka kwenye orodha.")):
+        agent_row = new_agent(services, phone=AGENT_PHONE) if locale == "en" else services.agents.by_phone(AGENT_PHONE)
+        agent_row.locale = locale
+        session.commit()
+        agent = signed_in_agent(client)
+        body = agent.send("9")
+        assert body.startswith(f"CON {said}\n"), body
+        assert len(body) - 4 <= 160
+        rest = agent.send("98") if "98" in body else body
+        assert "8." in body + rest  # every option still reachable
+        agent.dial()
+
+
+def test_a_cash_contribution_names_the_group_and_asks_the_agent_pin(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=1000000)
+    amina = services.members.by_phone("+254712345678")
+    group = services.group_memberships.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
+                                                    frequency="weekly", meeting_day=3)
+    session.commit()
+    agent = signed_in_agent(client)
+    agent.send("4")
+    assert "1. Umoja Women" in agent.send("0712345678")
+    agent.send("1")
+    confirm = agent.send("500")
+    assert confirm.startswith("CON Cash contribution for Amina Wanjiru (+2547****5678)\nTo: Umoja Women\n"
+                              "Amount: KES 500\n"), confirm
+    assert len(confirm) - 4 <= 160
+    assert agent.send("1").startswith("CON Enter your agent PIN to confirm:")
+    assert agent.send(AGENT_PIN).startswith("END Done. Receipt ")
+    assert services.group_contributions.my_share(group, amina) == Money(50000, "KES")
+
+
+def test_a_float_top_up_asks_the_agent_pin_after_one_confirmation(app, client, session):
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=0)
+    session.commit()
+    agent = signed_in_agent(client)
+    agent.send("7")
+    confirm = agent.send("2000")
+    assert confirm.startswith("CON Top up float from your mobile money\nTo: My float\nAmount: KES 2,000\n"), confirm
+    assert agent.send("1").startswith("CON Enter your agent PIN to confirm:")
+
+
+def test_a_cash_contribution_confirmation_in_kiswahili_keeps_its_navigation(app, client, session):
+    register(client, phone="+254712345678")
+    services = build_services(app, db.session)
+    new_agent(services, float_minor=1000000).locale = "sw"
+    amina = services.members.by_phone("+254712345678")
+    services.group_memberships.create_group(amina, name="Umoja Women Savings", contribution=Money(50000, "KES"),
+                                            frequency="weekly", meeting_day=3)
+    session.commit()
+    agent = signed_in_agent(client)
+    for value in ("4", "0712345678", "1"):
+        agent.send(value)
+    pages = [agent.send("500")]
+    while "98" in pages[-1]:
+        pages.append(agent.send("98"))
+    shown = "\n".join(pages)
+    assert "Mchango kwa pesa taslimu wa Amina Wanjiru" in shown and "Kwa: Umoja Women Savings" in shown
+    assert "Kiasi: KES 500" in shown and "1. Ndiyo" in shown
+    assert all(len(page) - 4 <= 160 and "0 Rudi 00 Menyu" in page for page in pages), pages

@@ -187,9 +187,10 @@ def test_contribute_the_group_amount_from_savings(client, timed):
     handset, _ = open_group(client, BARAKA, "Baraka Otieno")
     assert handset.send("2").startswith("CON Amount to contribute:\n1. KES 500\nOr type another amount")
     assert handset.send("1").startswith("CON Pay from:\n1. My savings\n2. Mobile money")
-    assert handset.send("1").startswith("CON Enter your PIN:")
-    assert handset.send(PIN).startswith("CON Pay KES 500 to Umoja Women from your savings?\n1. Yes\n2. No")
-    assert handset.send("1") == "END Paid KES 500 to Umoja Women. Thank you!"
+    assert handset.send("1").startswith("CON Contribution from my savings\nTo: Umoja Women\nAmount: KES 500\n"
+                                        "Fee: KES 0\nTotal: KES 500\n1. Yes\n2. No")
+    assert handset.send("1").startswith("CON Enter your PIN to confirm:")
+    assert handset.send(PIN) == "END Paid KES 500 to Umoja Women. Thank you!"
     baraka = timed.members.by_phone(BARAKA)
     assert timed.group_contributions.my_share(group, baraka) == Money(500_00, "KES")
     assert timed.group_contributions.savings_balance(baraka, "KES") == Money(1_500_00, "KES")
@@ -212,9 +213,9 @@ def test_contribution_refusals(client, timed):
     handset.send("2")
     assert handset.send("five").startswith("CON Enter the amount in digits, like 1500.\nAmount to contribute")
     handset.send("750")
-    handset.send("1")
-    handset.send(PIN)
-    assert handset.send("1") == "END Not enough savings. Available: KES 100."
+    refused = handset.send("1")  # savings: refused where the source is chosen, before the confirmation and PIN
+    assert refused.startswith("CON Not enough savings. You need KES 750, you have KES 100.\nPay from:"), refused
+    assert "To: Umoja Women" in handset.send("2")  # mobile money instead
     assert timed.group_contributions.last_contributions(group, timed.members.by_phone(AMINA)) == []
 
 
@@ -223,9 +224,10 @@ def test_contribute_by_mobile_money_starts_a_collection(client, timed):
     handset, _ = open_group(client, AMINA)
     handset.send("2")
     handset.send("250")
-    handset.send("2")
-    handset.send(PIN)
-    assert handset.send("1").startswith("END Request sent. Enter your mobile money PIN")
+    confirm = handset.send("2")
+    assert confirm.startswith(f"CON Contribution from mobile money {AMINA}\nTo: Umoja Women\nAmount: KES 250\n")
+    handset.send("1")
+    assert handset.send(PIN).startswith("END Request sent. Enter your mobile money PIN")
     payment = timed.session.scalar(select(Payment).where(Payment.purpose == "contribution"))
     assert payment.amount == Money(250_00, "KES") and payment.purpose_ref == str(group.id)
     assert payment.phone == AMINA and payment.channel == "ussd"
@@ -248,9 +250,10 @@ def test_chair_starts_payouts_and_pays_out(client, timed):
         member = timed.members.by_phone(phone)
         timed.group_contributions.contribute_from_savings(member, group, "500", f"k{member.id}")
     chair, _ = open_group(client, AMINA)
-    assert chair.send("6").startswith("CON Enter your PIN:")
-    assert chair.send(PIN).startswith("CON Pay KES 1,000 for week of 23 Nov to Amina Wanjiru?\n1. Yes\n2. No")
-    assert chair.send("1") == "END KES 1,000 paid into Amina Wanjiru's savings."
+    assert chair.send("6").startswith("CON Group payout for week of 23 Nov\nTo: Amina Wanjiru\nAmount: KES 1,000\n"
+                                      "Fee: KES 0\nTotal: KES 1,000\n1. Yes\n2. No")  # one confirmation, then the PIN
+    assert chair.send("1").startswith("CON Enter your PIN to confirm:")
+    assert chair.send(PIN) == "END KES 1,000 paid into Amina Wanjiru's savings."
     amina = timed.members.by_phone(AMINA)
     assert timed.group_contributions.savings_balance(amina, "KES") == Money(1_000_00, "KES")
     assert timed.group_contributions.group_balance(group, amina) == Money(0, "KES")

@@ -90,9 +90,11 @@ def test_apply_disclosure_pin_then_my_loan_schedule_and_repay(client, setup, ses
     assert "You owe KES 10,000" in owe
     assert "more than you owe" in fits(handset.send("20000"))
     handset.send("2000")
-    handset.send("1")  # from savings
-    assert "Pay KES 2,000 to your loan from your savings?" in fits(handset.send("4821"))
-    paid = fits(handset.send("1"))
+    confirm = fits(handset.send("1"))  # from savings: one confirmation, then the PIN
+    assert confirm.startswith("CON Loan repayment from my savings\nTo: My loan\nAmount: KES 2,000\nFee: KES 0\n"
+                              "Total: KES 2,000\n1. Yes")
+    assert "Enter your PIN" in fits(handset.send("1"))
+    paid = fits(handset.send("4821"))
     assert paid == "END Paid KES 2,000. Your loan balance is KES 8,353."
     assert handset.post(handset.text) == paid  # a replayed confirmation pays once
     assert services.loans.payoff(loan) == Money(800000, "KES")  # interest paid ahead counts against it
@@ -153,6 +155,21 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     assert services.savings.balance(baraka) == Money(4500000, "KES")
     loan = session.query(Loan).filter_by(member_id=amina.id).one()
     assert loan.state == "applied" and services.loans.pledges_missing(loan) == Money(0, "KES")
+
+
+def test_guarantor_phones_typed_with_the_keypads_star_on_ussd(client, setup, session):
+    """Issue 16: a keypad has no comma; `*` separates the numbers, inside Africa's Talking's `*`-joined path."""
+    services, _amina = setup
+    for phone, name, national_id in ((BARAKA, "Baraka Otieno", "22334455"), ("+254733123456", "Chebet Kiprop",
+                                                                             "33445566")):
+        register(client, phone=phone, name=name, national_id=national_id)
+        deposit(services, services.members.by_phone(phone), 5000000)
+    handset = signed_in(client)
+    handset.send("2")
+    assert "separated by *" in fits(handset.send("80000"))
+    after = fits(handset.send("0722000111*0733123456"))
+    assert "guarantor" not in after and "phone number" not in after, after
+    assert handset.send("0").startswith("CON Above your limit")  # the list was taken: back to it
 
 
 def test_guarantor_phones_typed_with_spaces():
@@ -235,3 +252,23 @@ def test_limit_says_each_products_own_rule(client, app):
     pages = limit_pages(client)
     assert "Mbili: hadi KES 20. Kikomo chako ni mara 2 ya akiba yako." in pages
     assert "Tatu: hadi KES 30. Kikomo chako ni mara 3 ya akiba yako." in pages
+
+
+def test_savings_that_cannot_pay_the_repayment_are_refused_where_savings_is_chosen(client, setup, session):
+    """Before, a repayment from savings short of the amount was refused after the PIN and Yes, ending the session."""
+    services, amina = setup
+    services.loans.apply_for(amina, services.loans.products(amina)[0], Money(1000000, "KES"), 6,
+                             idempotency_key="short-savings", destination="savings")
+    services.session.commit()
+    left = services.savings.balance(amina) - Money(100000, "KES")  # KES 1,000 stays
+    services.ledger.post("drain-savings", [(services.savings.account_for(amina), left),  # a debit: out of savings
+                                           (services.ledger.clearing_account("sandbox", "KES"), -left)],
+                         kind="withdrawal", initiated_by="test", channel="system")
+    services.session.commit()
+    assert services.savings.balance(amina) == Money(100000, "KES"), services.savings.balance(amina)
+    handset = signed_in(client)
+    handset.send("5")  # Repay
+    handset.send("2000")
+    refused = fits(handset.send("1"))  # from savings
+    assert refused.startswith("CON Not enough savings. You need KES 2,000, you have KES 1,000.\nPay from:"), refused
+    assert "Loan repayment from mobile money" in fits(handset.send("2"))  # corrected on the same screen

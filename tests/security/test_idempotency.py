@@ -74,15 +74,15 @@ class OneChat:
 
 
 def transfer_steps(amount):
-    return "3", "1", "0722000111", str(amount), "1", "4821"
+    return "3", "1", str(amount), "0722000111", "1", "4821"
 
 
 def withdraw_steps(amount):
-    return "1", "4", str(amount), "4821", "1"
+    return "1", "4", str(amount), "1", "4821"
 
 
 def deposit_steps(amount):
-    return "1", "3", str(amount), "1"
+    return "1", "3", str(amount), "1", "4821"
 
 
 @pytest.mark.parametrize("channel", [OneUssdSession, OneChat], ids=["ussd", "whatsapp"])

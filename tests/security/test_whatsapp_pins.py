@@ -83,10 +83,10 @@ def test_every_pin_answer_is_deleted_and_nothing_else(app, chat, services, twili
         ("hi", False, "Welcome to Pamoja"),
         (PIN, True, "Pamoja\n1. Savings"),  # login
         ("3", False, "Payments"),  # menu choices
-        ("1", False, "Recipient phone number"),
-        (FRIEND, False, "Amount to send"),  # a phone number
-        ("500", False, "Send KES"),  # an amount
-        ("1", False, "Enter your PIN to send"),
+        ("1", False, "Amount to send"),
+        ("500", False, "Recipient phone number"),  # an amount
+        (FRIEND, False, "Send money\nTo: Baraka O."),  # a phone number: the one confirmation
+        ("1", False, "Enter your PIN to confirm"),
         (PIN, True, "Sent KES"),  # confirm with PIN
         ("hi", False, "Welcome to Pamoja"),
         (PIN, True, "Pamoja"),

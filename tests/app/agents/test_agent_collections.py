@@ -9,6 +9,7 @@ from app.groups.postings import contribution_credits, share_account
 from app.ledger.models import LedgerEntry
 from app.ledger.verify import verify_ledger
 from app.loans.models import LoanRepayment
+from app.money import format_money
 from app.notifications.models import Notification
 from app.savings.services import label
 from app.services import build_services
@@ -123,3 +124,35 @@ def test_contributions_agents_posted_under_the_old_kind_still_read_as_contributi
     assert ledger.statement(float_, limit=1)[0].kind == "contribution"
     assert label(ledger.statement(share)[0].kind).render("en") == "Contribution"
     assert ledger.replay("agent:old:1", postings, kind="contribution").kind == "group_contribution"  # not a conflict
+
+
+def receipts_to(session, member):
+    return [n.text for n in session.query(Notification).filter_by(member_id=member.id).order_by(Notification.id)
+            if n.kind in ("agent_receipt", "repayment_received", "deposit_received", "contribution_received")]
+
+
+def test_each_cash_receipt_is_the_members_one_confirmation_with_what_is_now_theirs(app, session):
+    """Issue 16 (1): the receipt said amount and agent only; it now says the savings or loan balance after it,
+    or the group a contribution went to, so the member's one SMS confirms the movement in full."""
+    services = loan_services(app)
+    member = new_borrower(services)
+    regular_saver(services, member, 1000000)
+    loan = services.loans.apply_for(member, product(services), kes(10000), 6, idempotency_key="k-receipts",
+                                    destination="mobile_money", channel="ussd")
+    group = services.group_memberships.create_group(member, name="Umoja Women", contribution=kes(500),
+                                                    frequency="weekly", meeting_day=3)
+    agent = new_agent(services, float_minor=1000000)
+    before = receipts_to(session, member)
+    deposit = services.agent_cash.cash_deposit(agent, member, kes(1500), idempotency_key="r:dep")
+    repay = services.agent_cash.loan_repayment(agent, member, kes(1000), idempotency_key="r:repay")
+    contribution = services.agent_cash.contribution(agent, member, group, kes(500), idempotency_key="r:group")
+    savings = services.savings.balance(member)
+    owed = services.loans.payoff(services.loans.get(loan.id))
+    assert receipts_to(session, member)[len(before):] == [
+        f"Pamoja receipt {deposit.receipt}: Cash deposit KES 1,500 by agent A001. Savings balance: "
+        f"{format_money(savings, 'en')}. Not you? SMS DISPUTE {deposit.receipt} within 24h.",
+        f"Pamoja receipt {repay.receipt}: Cash loan repayment KES 1,000 by agent A001. Loan balance: "
+        f"{format_money(owed, 'en')}. Not you? SMS DISPUTE {repay.receipt} within 24h.",
+        f"Pamoja receipt {contribution.receipt}: Cash contribution KES 500 by agent A001. Group: Umoja Women. "
+        f"Not you? SMS DISPUTE {contribution.receipt} within 24h.",
+    ]

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.groups import errors
 from app.groups.models import GroupContribution, GroupFine
 from app.groups.postings import pool_account, share_register
+from app.ledger.references import entry_reference
 from app.money import Money
 from tests.app.groups.group_helpers import WEDNESDAY, chama, fund, joined, monday_group, person, savings
 from tests.fakes import FakeProvider
@@ -299,7 +300,9 @@ def test_payout_goes_to_the_next_member_once(groups, told, clock, amina, baraka,
     assert groups.contributions.group_balance(group, amina) == Money(0, "KES")
     assert groups.contributions.my_share(group, amina) == Money(0, "KES")
     assert groups.ledger.balance(share_register(groups.ledger, group)) == Money(0, "KES")
-    assert [(m, kind) for m, kind, _, _ in told.calls if kind == "group_payout"] == [(baraka.id, "group_payout")]
+    [(m, kind, _, params)] = [call for call in told.calls if call[1] == "group_payout"]
+    assert (m, params["amount"], params["balance"]) == (baraka.id, Money(1_500_00, "KES"), Money(1_500_00, "KES"))
+    assert params["ref"] == entry_reference(payout.ledger_entry_id)  # the one confirmation names its movement
     with pytest.raises(errors.AlreadyPaidOut):
         groups.payouts.payout_preview(group, amina, "2026-W45")
     for member in (amina, baraka, chebet):

@@ -32,7 +32,8 @@ def test_notify_renders_in_the_members_language_and_sends_once(app, timed, sessi
 
 
 def test_every_kind_fits_one_sms_segment_in_both_languages():
-    from app.i18n import translate
+    from app.agents.cash import SAVINGS_AFTER
+    from app.i18n import T, translate
     from app.notifications.kinds import KINDS
     from channels.textfit import segments
 
@@ -43,7 +44,7 @@ def test_every_kind_fits_one_sms_segment_in_both_languages():
               "date": datetime(2026, 12, 1).date(), "count": 12, "total": Money(4500000, "KES"),
               "float": Money(12000000, "KES"), "where": "your savings", "taken": Money(1234550, "KES"),
               "owed": Money(1234550, "KES"), "ref": "PJ12345678", "fee": Money(5500, "KES"),
-              "net": Money(1229050, "KES")}
+              "net": Money(1229050, "KES"), "after": T(SAVINGS_AFTER, balance=Money(9876500, "KES"))}
     for kind, spec in KINDS.items():
         for locale in ("en", "sw"):
             text = translate(locale, spec.msgid, **sample)

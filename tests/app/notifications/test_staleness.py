@@ -2,10 +2,11 @@
 
 Guarantor requests made in quiet hours wait for the morning; a guarantor who answered in the
 meantime (or a loan decided meanwhile) used to get the request anyway. Reminders for an instalment
-paid before their time are stale too. One rule (app/notifications/staleness.py), asked at dispatch.
+paid before their time are stale too, and so are contribution reminders for a period paid in full
+meanwhile. One rule (app/notifications/staleness.py), asked at dispatch.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -60,3 +61,27 @@ def test_a_request_for_a_loan_decided_overnight_is_not_sent(services, night_appl
     queued = [n.id for member in (first, second) for n in requests_to(services, member)]
     assert services.notifications.dispatch(queued) == 0
     assert {n.status for member in (first, second) for n in requests_to(services, member)} == {"stale"}
+
+
+def test_a_contribution_reminder_is_not_sent_to_a_member_who_paid_the_period_meanwhile(app):
+    """A reminder written ahead of its morning waits; a member who pays the whole period before it goes
+    out is not reminded of it (one who paid part of it still is)."""
+    services = loan_services(app, at=NIGHT)  # Saturday 31 Jan 2026, 22:30 in Nairobi
+    amina, baraka, chebet = (new_member(services, name=name) for name in
+                             ("Amina Wanjiru", "Baraka Otieno", "Chausiku Wairimu"))
+    memberships = services.group_memberships
+    group = memberships.create_group(amina, name="Umoja Women", contribution=kes(500), frequency="weekly",
+                                     meeting_day=2)  # Tuesdays: 3 Feb 2026 is the next meeting
+    for person in (baraka, chebet):
+        memberships.join_by_code(person, group.code)
+        memberships.approve(group, amina, person.id)
+        deposit(services, person, 100000)
+    result = services.reminders.run(date(2026, 2, 2), not_before=NEXT_MORNING)  # the day before the meeting
+    queued = services.session.scalars(select(Notification).where(Notification.kind == "contribution_due")).all()
+    assert result.dispatched == 0 and {n.member_id for n in queued} == {amina.id, baraka.id, chebet.id}
+    services.group_contributions.contribute_from_savings(baraka, group, kes(500), "paid-in-full")
+    services.group_contributions.contribute_from_savings(chebet, group, kes(200), "paid-part")
+    services.clock.at = NEXT_MORNING
+    assert services.notifications.dispatch([n.id for n in queued]) == 2
+    status = {n.member_id: n.status for n in queued}
+    assert status == {amina.id: "dispatched", baraka.id: "stale", chebet.id: "dispatched"}

@@ -9,6 +9,7 @@ from app.audit.models import AuditEvent
 from app.audit.services import ReasonRequired
 from app.extensions import db
 from app.ledger.cli import reverse_command as ledger_reverse_command
+from app.ledger.references import entry_reference
 from app.ledger.verify import verify_ledger
 from app.money import Money
 from app.notifications.models import Notification
@@ -156,7 +157,9 @@ def test_a_deposit_on_the_wrong_member_is_moved_and_both_are_told(services, fake
     assert done.result.idempotency_key == f"reverse:{payment.ledger_entry_id}"
     assert savings(services, member) == kes(0) and savings(services, right) == kes(500)
     assert "Marekebisho" in notified(session, "correction_debit", member_id=member.id)[0].text
-    assert notified(session, "correction_credit", member_id=right.id)
+    [credit] = notified(session, "correction_credit", member_id=right.id)
+    reference = entry_reference(services.ledger.entry(f"reverse:{payment.ledger_entry_id}").id)
+    assert credit.text.startswith(f"Pamoja correction {reference}: KES 500 added to your account. Balance: KES 500.")
     with pytest.raises(ReversalError, match="already reversed"):
         services.payment_reversals.reverse_entry(finance, payment.ledger_entry_id, "again", to_member=right.id)
     with pytest.raises(ReversalError, match="itself a reversal"):

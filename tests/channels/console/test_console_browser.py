@@ -164,7 +164,8 @@ def test_the_simulator_registers_a_member_and_starts_a_deposit(page, console_url
     ussd("1")
     ussd("3")
     assert "KES 700" in ussd("700")
-    done = ussd("1")
+    assert "PIN" in ussd("1")  # the one confirmation, then the PIN
+    done = ussd("4821")
     assert "PIN" in done and "(session ended)" in done
     services.session.expire_all()
     member = services.members.by_phone(phone)
