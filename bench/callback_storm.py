@@ -35,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402 - after the path is set
+from bench.reminders_run import reserve_redis_db  # noqa: E402 - after the path is set
+from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402
 from bench.web import serve, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -226,16 +227,35 @@ def main():
     args = parser.parse_args()
     db_url, redis_url = servers()
     create_schema(db_url, "storm")
-    env = environment(db_url, redis_url.rsplit("/", 1)[0] + "/14")
+    if redis_url.startswith("redis://127.0.0.1:6379/"):  # shared with test runs: a database reserved as they do
+        redis_url = reserve_redis_db()
+    try:
+        return run_storm(args, db_url, redis_url)
+    finally:
+        release_redis_db(redis_url)
+
+
+def release_redis_db(redis_url):
+    """Empty the reserved database and give it back (seed() flushed it, the web processes wrote to it)."""
+    from redis import Redis
+
+    base, index = redis_url.rsplit("/", 1)
+    if redis_url.startswith("redis://127.0.0.1:6379/"):
+        Redis.from_url(redis_url).flushdb()
+        Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+
+
+def run_storm(args, db_url, redis_url):
+    env = environment(db_url, redis_url)
     airtel = http.server.ThreadingHTTPServer(("127.0.0.1", AIRTEL_PORT), FakeAirtel)
     threading.Thread(target=airtel.serve_forever, daemon=True).start()
     app, payments = seed(env, args.payments)
-    storm = deliveries(payments, args.per_payment, random.Random(7))
+    callbacks = deliveries(payments, args.per_payment, random.Random(7))
     server = serve(env, PORT)
     try:
         wait_up(PORT)
         statuses, lock = collections.Counter(), threading.Lock()
-        threads = [threading.Thread(target=post_all, args=(storm[i::args.clients], statuses, lock))
+        threads = [threading.Thread(target=post_all, args=(callbacks[i::args.clients], statuses, lock))
                    for i in range(args.clients)]
         cpu_before = cpu_seconds(server)
         started = time.perf_counter()
@@ -250,10 +270,10 @@ def main():
         server.wait(timeout=10)
         airtel.shutdown()
     doubles, states, problems = results(app, payments)
-    print(f"callbacks        {len(storm)} for {len(payments)} payments, {args.clients} clients")
+    print(f"callbacks        {len(callbacks)} for {len(payments)} payments, {args.clients} clients")
     print(f"elapsed_s        {elapsed:.1f}")
-    print(f"callbacks/s      {len(storm) / elapsed:.0f}")
-    print(f"server CPU       {1000 * server_cpu / len(storm):.2f} ms a callback (gunicorn's processes; "
+    print(f"callbacks/s      {len(callbacks) / elapsed:.0f}")
+    print(f"server CPU       {1000 * server_cpu / len(callbacks):.2f} ms a callback (gunicorn's processes; "
           f"load average {' '.join(f'{load:.1f}' for load in os.getloadavg())})")
     print(f"http             {dict(sorted(statuses.items(), key=str))}")
     print(f"states           {dict(sorted(states.items()))}")
