@@ -24,6 +24,15 @@ commits or rolls back. Hence:
 - the hop deadline (app/deadline.py) still covers the connection: nothing here
   changes when it is checked out.
 
+A statement that is a whole unit of work on its own (one INSERT ... SELECT that
+either records something complete or nothing) may say so with the execution option
+`STANDALONE` (`session.execute(stmt, execution_options={STANDALONE: True})`): while
+the connection is still reading it runs in autocommit too, so it commits by itself in
+its one round trip (no BEGIN, no COMMIT). The caller must end the unit of work right
+after such a statement wrote, or accept that it stays written whatever follows: the
+payment callbacks' duplicate record (app/payments/services.py) is the one user. Once
+the unit has written anything else it is an ordinary statement of that transaction.
+
 Deciding is conservative: an unknown function call counts as needing a transaction
 (which only costs the two round trips saved elsewhere). The decision is cached per
 statement text (SQLAlchemy renders the same text for the same query). The
@@ -48,6 +57,9 @@ SESSION_FLAG = "pamoja_defer_transaction"
 
 CONNECTION_FLAG = "pamoja_deferred"
 """In the pool record's info: this connection is in autocommit mode because of `defer_transaction`."""
+
+STANDALONE = "pamoja_standalone"
+"""Execution option: this one statement is a complete unit of work; a reading connection runs it in autocommit."""
 
 PURE_CALLS = frozenset({
     # SQL keywords followed by a parenthesis
@@ -103,11 +115,12 @@ def _autocommit_while_reading(session, _transaction, connection):
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _transaction_before_first_write(connection, _cursor, statement, _parameters, _context, _executemany):
+def _transaction_before_first_write(connection, _cursor, statement, _parameters, context, _executemany):
     if not connection.info.get(CONNECTION_FLAG):
         return
     dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection.autocommit and not is_plain_read(statement):
+    standalone = context is not None and context.execution_options.get(STANDALONE, False)
+    if dbapi_connection.autocommit and not standalone and not is_plain_read(statement):
         dbapi_connection.autocommit = False  # psycopg sends BEGIN before this statement
 
 

@@ -21,6 +21,8 @@ from rq.timeouts import BaseTimeoutException
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.deferred_transaction import defer_transaction as defer
+from app.deferred_transaction import stop_deferring
 from app.extensions import db
 from app.observability import ERRORS
 
@@ -65,8 +67,15 @@ INTERRUPTIONS = (BaseTimeoutException, SystemExit, KeyboardInterrupt)
 """Raised by a signal wherever the job was, possibly inside a database command."""
 
 
-def job(func):
-    """Run `func(services, *args)` as a job: app context, one commit, failures raise."""
+def job(func=None, *, defer_transaction=False):
+    """Run `func(services, *args)` as a job: app context, one commit, failures raise.
+
+    `@job(defer_transaction=True)`: the job reads outside a transaction until its first
+    write, and its STANDALONE statements commit by themselves (app/deferred_transaction.py):
+    the send jobs, whose every write is one such statement (app/notifications/send_marks.py).
+    """
+    if func is None:
+        return functools.partial(job, defer_transaction=defer_transaction)
 
     @functools.wraps(func)
     def run(*args, **kwargs):
@@ -75,6 +84,8 @@ def job(func):
         app = worker_app()
         with app.app_context():
             services = build_services(app, db.session)
+            if defer_transaction:
+                defer(db.session)
             try:
                 result = func(services, *args, **kwargs)
                 db.session.commit()
@@ -85,6 +96,8 @@ def job(func):
             except BaseException:
                 db.session.rollback()
                 raise
+            finally:
+                stop_deferring(db.session)
 
     return run
 

@@ -9,9 +9,11 @@ then CLIENTS connections post, in random order, for each payment: its true callb
 six times, the opposite story twice (late or out of order), one with a forged amount
 (a tenth of the payments, else a seventh true copy) and one with a wrong token.
 
-Prints callbacks/s and `doubles`: payments credited more than once or credited while
-not succeeded (must be 0), with the final states and the HTTP statuses seen, then runs
-the ledger's verify. Target (issue 13): 10,000 callbacks in under 30 s, 0 doubles.
+Prints callbacks/s, the web processes' own CPU per callback (from /proc: on a busy
+machine it moves far less than the rate, so compare code by it) and `doubles`: payments
+credited more than once or credited while not succeeded (must be 0), with the final
+states and the HTTP statuses seen, then runs the ledger's verify. Target (issue 13): 10,000
+callbacks in under 30 s, 0 doubles.
 
     .venv/bin/python bench/callback_storm.py [--payments 1000] [--per-payment 10] [--clients 32]
 """
@@ -33,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402 - after the path is set
+from bench.reminders_run import reserve_redis_db  # noqa: E402 - after the path is set
+from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402
 from bench.web import serve, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -182,6 +185,20 @@ def post_all(share, statuses, lock):
         statuses.update(seen)
 
 
+def cpu_seconds(process):
+    """User + system CPU of gunicorn and its workers so far, from /proc: the server's own cost."""
+    from tests.worker_helpers import descendants
+
+    total = 0
+    for pid in (process.pid, *descendants(process.pid)):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def results(app, payments):
     """(doubles, states, ledger problems): doubles are payments credited twice or credited while not succeeded."""
     from sqlalchemy import text
@@ -210,31 +227,54 @@ def main():
     args = parser.parse_args()
     db_url, redis_url = servers()
     create_schema(db_url, "storm")
-    env = environment(db_url, redis_url.rsplit("/", 1)[0] + "/14")
+    if redis_url.startswith("redis://127.0.0.1:6379/"):  # shared with test runs: a database reserved as they do
+        redis_url = reserve_redis_db()
+    try:
+        return run_storm(args, db_url, redis_url)
+    finally:
+        release_redis_db(redis_url)
+
+
+def release_redis_db(redis_url):
+    """Empty the reserved database and give it back (seed() flushed it, the web processes wrote to it)."""
+    from redis import Redis
+
+    base, index = redis_url.rsplit("/", 1)
+    if redis_url.startswith("redis://127.0.0.1:6379/"):
+        Redis.from_url(redis_url).flushdb()
+        Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+
+
+def run_storm(args, db_url, redis_url):
+    env = environment(db_url, redis_url)
     airtel = http.server.ThreadingHTTPServer(("127.0.0.1", AIRTEL_PORT), FakeAirtel)
     threading.Thread(target=airtel.serve_forever, daemon=True).start()
     app, payments = seed(env, args.payments)
-    storm = deliveries(payments, args.per_payment, random.Random(7))
+    callbacks = deliveries(payments, args.per_payment, random.Random(7))
     server = serve(env, PORT)
     try:
         wait_up(PORT)
         statuses, lock = collections.Counter(), threading.Lock()
-        threads = [threading.Thread(target=post_all, args=(storm[i::args.clients], statuses, lock))
+        threads = [threading.Thread(target=post_all, args=(callbacks[i::args.clients], statuses, lock))
                    for i in range(args.clients)]
+        cpu_before = cpu_seconds(server)
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        server_cpu = cpu_seconds(server) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=10)
         airtel.shutdown()
     doubles, states, problems = results(app, payments)
-    print(f"callbacks        {len(storm)} for {len(payments)} payments, {args.clients} clients")
+    print(f"callbacks        {len(callbacks)} for {len(payments)} payments, {args.clients} clients")
     print(f"elapsed_s        {elapsed:.1f}")
-    print(f"callbacks/s      {len(storm) / elapsed:.0f}")
+    print(f"callbacks/s      {len(callbacks) / elapsed:.0f}")
+    print(f"server CPU       {1000 * server_cpu / len(callbacks):.2f} ms a callback (gunicorn's processes; "
+          f"load average {' '.join(f'{load:.1f}' for load in os.getloadavg())})")
     print(f"http             {dict(sorted(statuses.items(), key=str))}")
     print(f"states           {dict(sorted(states.items()))}")
     print(f"ledger_verify    {'clean' if not problems else problems[:5]}")

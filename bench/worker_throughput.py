@@ -14,7 +14,8 @@ recipients sharing a text per job (`Outbox.send_sms_many`, as the reminder run s
 `--jobs` / 5 jobs), and for an empty job (app context and services, no SQL, no
 provider): the worker's own ceiling, what RQ and the job wrapper cost before the job
 does anything. The load average is printed with each line: on a shared machine the
-figures move with it.
+figures move with it; `CPU ms/job` (the worker processes' own CPU time per job, from
+/proc) moves much less, so compare code by it when the machine is busy.
 
     .venv/bin/python bench/worker_throughput.py [--workers 1,2,4] [--jobs 1000] [--max-seconds 120]
                                                 [--kinds send_sms_job,send_sms_batch_job,empty_job]
@@ -119,6 +120,21 @@ def settled(app, ids):
                                       "AND status <> 'queued'"), {"ids": ids})
 
 
+def cpu_seconds(processes):
+    """User + system CPU of the worker processes and their children (the scheduler), from /proc."""
+    from tests.worker_helpers import descendants
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in [pid for process in processes for pid in (process.pid, *descendants(process.pid))]:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def measure(app, env, workers_count, jobs, max_seconds, run, kind):
     from redis import Redis
 
@@ -146,6 +162,7 @@ def measure(app, env, workers_count, jobs, max_seconds, run, kind):
             workers.start()
         wait_idle(connection, workers_count)
         failed_before = queue.failed_job_registry.count
+        cpu_before = cpu_seconds(workers.processes)
         started = time.monotonic()
         with connection.pipeline() as pipeline:
             queue.enqueue_many([queue.prepare_data(job.func, job.args, job_id=job.job_id, retry=job.retry)
@@ -156,6 +173,7 @@ def measure(app, env, workers_count, jobs, max_seconds, run, kind):
             time.sleep(0.05)
             done = count_done()
         elapsed = time.monotonic() - started
+        cpu = cpu_seconds(workers.processes) - cpu_before
         failed = queue.failed_job_registry.count
     finally:
         workers.stop_all()
@@ -164,7 +182,8 @@ def measure(app, env, workers_count, jobs, max_seconds, run, kind):
     sent = sum(fake.received.values())
     twice = sum(1 for count in fake.received.values() if count > 1)
     return {"workers": workers_count, "jobs": done, "of": len(pending), "seconds": elapsed, "jobs_s": done / elapsed,
-            "sms_s": sent / elapsed, "failed": failed - failed_before, "twice": twice, "logs": log_dir}
+            "sms_s": sent / elapsed,
+            "cpu_ms": 1000 * cpu / max(done, 1), "failed": failed - failed_before, "twice": twice, "logs": log_dir}
 
 
 def main():
@@ -185,16 +204,17 @@ def main():
     try:
         app, env = prepare(db_url, redis_url)
         counts = [int(n) for n in args.workers.split(",")]
-        print(f"{'job':<21} {'workers':>7} {'jobs':>11} {'seconds':>8} {'jobs/s':>8} {'SMS/s':>8} {'failed':>6} "
-              f"{'twice':>5}  load average")
+        print(f"{'job':<21} {'workers':>7} {'jobs':>11} {'seconds':>8} {'jobs/s':>8} {'SMS/s':>8} {'CPU ms/job':>10} "
+              f"{'failed':>6} {'twice':>5}  load average")
         runs = [(kind, count) for kind in args.kinds.split(",") for count in counts]
         for run, (kind, count) in enumerate(runs):
             jobs = args.jobs // KINDS[kind] * 5 if KINDS[kind] > 1 else args.jobs  # a batch job sends 25 SMS
             result = measure(app, env, count, jobs, args.max_seconds, run, kind)
             label = f"{kind}/{KINDS[kind]}" if KINDS[kind] > 1 else kind
             print(f"{label:<21} {result['workers']:>7} {result['jobs']:>5}/{result['of']:<5} "
-                  f"{result['seconds']:>8.1f} {result['jobs_s']:>8.1f} {result['sms_s']:>8.1f} {result['failed']:>6} "
-                  f"{result['twice']:>5}  {' '.join(f'{load:.1f}' for load in os.getloadavg())}", flush=True)
+                  f"{result['seconds']:>8.1f} {result['jobs_s']:>8.1f} {result['sms_s']:>8.1f} "
+                  f"{result['cpu_ms']:>10.2f} {result['failed']:>6} {result['twice']:>5}  "
+                  f"{' '.join(f'{load:.1f}' for load in os.getloadavg())}", flush=True)
             problems += result["failed"] + result["twice"] + (result["jobs"] < result["of"])
     finally:
         drop_schema(db_url, SCHEMA)

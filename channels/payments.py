@@ -48,7 +48,8 @@ def receive(provider, kind):
         log_event("payments.callback_malformed", provider=provider, body=request.get_data(as_text=True)[:500])
         return jsonify(error="malformed JSON"), 400
     unreadable = None
-    with callback_unit("payments", "callback", refusals=(UnknownProvider,), provider=provider) as unit:
+    with callback_unit("payments", "callback", refusals=(UnknownProvider,), defer_transaction=True,
+                       provider=provider) as unit:
         try:
             payment = unit.services.payments.apply_callback(provider, payload, kind)
         except UnreadableCallback as exc:  # recorded by the service; nothing else changed

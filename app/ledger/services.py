@@ -70,17 +70,19 @@ class LedgerService:
             sign = normal_sign_of(kind)
         except KeyError:
             raise errors.UnknownAccountKind(kind) from None
+        existing = select(LedgerAccount).where(
+            LedgerAccount.owner_type == owner_type, LedgerAccount.owner_id.is_not_distinct_from(owner_id),
+            LedgerAccount.kind == kind, LedgerAccount.currency == currency)
+        account = self.session.scalars(existing).one_or_none()
+        if account is not None:  # the usual case: one round trip, no INSERT that conflicts
+            return account
         self.session.execute(
             insert(LedgerAccount)
             .values(owner_type=owner_type, owner_id=owner_id, kind=kind, currency=currency, normal_sign=sign,
                     allow_negative=allow_negative, balance=0, shards=shards_for(owner_type))
             .on_conflict_do_nothing()
         )
-        return self.session.scalars(
-            select(LedgerAccount).where(
-                LedgerAccount.owner_type == owner_type, LedgerAccount.owner_id.is_not_distinct_from(owner_id),
-                LedgerAccount.kind == kind, LedgerAccount.currency == currency)
-        ).one()
+        return self.session.scalars(existing).one()
 
     def system_account(self, kind, currency):
         """A Pamoja-wide account (owner "system", no id); may go negative only if it is debit-normal suspense."""

@@ -25,13 +25,22 @@ TWILIO_STATUSES = {"queued": m.ACCEPTED, "accepted": m.ACCEPTED, "scheduled": m.
                    "undelivered": m.FAILED, "canceled": m.FAILED}
 
 
-def set_status(message, status, reason, source, *, now, provider=None):
-    """Append to the message's history; its status only ever moves forward (STATUS_RANK)."""
+def history_entry(status, reason, source, *, now, provider=None):
+    """One `status_history` entry: what happened, when, said by whom (also written by send_marks.py in SQL)."""
     entry = {"status": status, "at": now.isoformat(), "source": source}
     if reason:
         entry["reason"] = str(reason)[:200]
     if provider:
         entry["provider"] = str(provider)[:40]
+    return entry
+
+
+def set_status(message, status, reason, source, *, now, provider=None):
+    """Append to the message's history; its status only ever moves forward (STATUS_RANK).
+
+    app/notifications/send_marks.py applies the same rule in SQL for the send job's answers.
+    """
+    entry = history_entry(status, reason, source, now=now, provider=provider)
     message.status_history = [*(message.status_history or []), entry]
     if status is not None and m.STATUS_RANK[status] > m.STATUS_RANK[message.status]:
         message.status = status

@@ -26,9 +26,10 @@ from app.jobs import job
 from app.keys import message_batch_job_id, message_job_id, message_resend_job_id
 from app.members.models import Member
 from app.notifications import messages as m
-from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, set_status
+from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, history_entry, set_status
 from app.notifications.kinds import RESEND_WHEN_UNKNOWN
 from app.notifications.messages import OutboundMessage
+from app.notifications.send_marks import claim_fresh, store_answers, with_pending_reports
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 """Free-form WhatsApp text is allowed this long after the member's last message."""
@@ -168,15 +169,23 @@ class Outbox:
         batch), so a worker killed mid-batch never sends what the provider accepted
         again. A send left marked from an earlier attempt has an unknown outcome
         (`_settle_unknown`). A transient failure raises TransientDeliveryError after
-        `checkpoint()` kept what went out, so RQ's retry sends only the rest.
+        `checkpoint()` kept what went out, so RQ's retry sends only the rest. The mark and the
+        answer are one statement each (send_marks.py); in the send jobs' deferred unit each
+        commits by itself, so `checkpoint()` has nothing left to send.
         """
         sender = self.senders["sms"]
         batch_of_text, retry = {}, False
-        for message in self._claim(self._lock_queued(message_ids), sender):
-            if message is None:
-                retry = True  # another job is still waiting for the provider: look again later
-                continue
-            batch_of_text.setdefault(message.text or "", []).append((message.id, message.recipient))
+        fresh = sorted(claim_fresh(self.session, message_ids, self.clock.now()))
+        for message_id, recipient, text in fresh:
+            batch_of_text.setdefault(text or "", []).append((message_id, recipient))
+        claimed = {message_id for message_id, _, _ in fresh}
+        marked_before = [message_id for message_id in message_ids if message_id not in claimed]
+        if marked_before:  # already marked by an earlier attempt, or not queued any more: decide under a lock
+            for message in self._claim(self._lock_queued(marked_before), sender):
+                if message is None:
+                    retry = True  # another job is still waiting for the provider: look again later
+                    continue
+                batch_of_text.setdefault(message.text or "", []).append((message.id, message.recipient))
         checkpoint()  # the marks are on disk before any provider hears of these messages
         for text, batch in batch_of_text.items():
             retry = self._send_sms_request(sender, text, batch) or retry
@@ -195,15 +204,26 @@ class Outbox:
             for message in self._lock_ids([message_id for message_id, _ in batch]):
                 message.sending_since = None  # nothing went out: a plain retry
             return True
-        retry = False
-        for message in self._lock_ids([message_id for message_id, _ in batch]):
-            result = answers.get(message.recipient)
+        now, stored, again = self.clock.now(), [], []
+        for message_id, phone in batch:
+            result = answers.get(phone)
             if result is None or result.status not in (m.ACCEPTED, m.FAILED):  # the sender's RETRY
+                again.append(message_id)
+                continue
+            status = m.ACCEPTED if result.ok else m.FAILED
+            entry = history_entry(status, result.reason, "send", now=now, provider=result.provider_status)
+            stored.append((message_id, status, result.reason, entry, result))
+        if again:
+            for message in self._lock_ids(again):
                 message.sending_since = None
-                retry = True
-            else:
-                self._store_result(message, result)
-        return retry
+        store_answers(self.session, stored, now)
+        waiting = with_pending_reports(self.session, m.SMS, [result.provider_id for *_, result in stored])
+        if waiting:  # reports that overtook this send: applied under the provider id's lock
+            for message in self._lock_ids([message_id for message_id, *_, result in stored
+                                           if result.provider_id in waiting]):
+                self.reports.lock_provider_id(message.provider_id)
+                self.reports.apply_pending(message)
+        return bool(again)
 
     def deliver_whatsapp(self, message_id, *, checkpoint=lambda: None):
         """Send one queued WhatsApp message; outside the window its text goes by SMS instead.
@@ -356,13 +376,13 @@ class Outbox:
         set_status(message, status, reason, source, now=self.clock.now(), provider=provider)
 
 
-@job
+@job(defer_transaction=True)
 def send_sms_job(services, message_id):
     """Send one recorded SMS (queue "default"); transient failures raise so RQ retries with backoff."""
     services.outbox.deliver_sms([message_id], checkpoint=services.session.commit)
 
 
-@job
+@job(defer_transaction=True)
 def send_sms_batch_job(services, message_ids):
     """Send recorded SMS sharing a text in one provider request per text."""
     services.outbox.deliver_sms(message_ids, checkpoint=services.session.commit)

@@ -55,6 +55,7 @@ from app.payments.providers.base import (
 from app.payments.providers.reasons import reason_message
 from app.payments.reconcile import reconcile
 from app.payments.refunds import RECOVERY, REFUND, REVERSAL_PURPOSES, mark_original_reversed, operator_call, original_of
+from app.payments.settled_callbacks import record_if_settled
 from app.payments.settlement import released_postings
 
 SUCCESS_NOTICES = {"deposit": "deposit_received", "withdrawal": "withdrawal_sent", REFUND: "payment_refunded",
@@ -272,6 +273,9 @@ class PaymentService:
     def apply_callback(self, provider_name, payload, kind="callback"):
         """Parse an operator's callback and apply it once.
 
+        A result for a payment already settled or held for review is recorded in one statement
+        (app/payments/settled_callbacks.py: operators resend, so most callbacks are these);
+        anything else goes through `apply_result`, Airtel's hints through its enquiry first.
         A body of a shape we do not know is recorded and returns None. One with a value that
         cannot be read is recorded as `unreadable` and UnreadableCallback is raised (the
         caller commits the record and answers 400); nothing else changes.
@@ -286,6 +290,10 @@ class PaymentService:
             if unreadable:
                 raise
             return None
+        settled = record_if_settled(self.session, provider_name, result, "callback", now=self.clock.now(),
+                                    person_source=PERSON)
+        if settled is not None:  # a repeat for a payment that cannot change: recorded, nothing to confirm
+            return settled
         if getattr(provider, "callbacks_need_confirmation", False):
             return self._confirm_hint(provider, provider_name, result)
         return self.apply_result(result, "callback", provider=provider_name)

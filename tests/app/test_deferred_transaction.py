@@ -3,9 +3,9 @@
 import secrets
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from app.deferred_transaction import is_plain_read
+from app.deferred_transaction import STANDALONE, is_plain_read
 from app.extensions import db
 from app.members.models import Member
 from app.members.pin_hashing import serialize_pin_checks
@@ -110,3 +110,34 @@ def test_inside_the_tests_rollback_wrapper_nothing_changes(services):
     with callback_unit("test", "deferred", defer_transaction=True) as unit:
         unit.services.session.scalar(select(Member.id).limit(1))
         assert not unit.services.session.connection().connection.dbapi_connection.autocommit
+
+
+@pytest.mark.committed
+def test_a_standalone_statement_commits_on_its_own_while_the_unit_only_read(app):
+    """STANDALONE: one statement that is a whole unit runs in autocommit: no BEGIN, no COMMIT."""
+    marker = f"standalone-{secrets.token_hex(6)}"
+    statement = text("INSERT INTO payment_events (provider, source, raw, outcome, received_at) "
+                     "VALUES ('test', 'test', '{}', :marker, now())")
+    trips = RoundTrips(db.engine)
+    with trips.recording() as log, callback_unit("test", "deferred", defer_transaction=True) as unit:
+        unit.services.session.execute(statement, {"marker": marker}, execution_options={STANDALONE: True})
+    assert not unit.failed
+    assert words(log) == ["INSERT"]
+    assert db.session.scalar(text("SELECT count(*) FROM payment_events WHERE outcome = :marker"),
+                             {"marker": marker}) == 1
+
+
+@pytest.mark.committed
+def test_after_a_write_a_standalone_statement_is_part_of_the_transaction(app):
+    phone = fresh_phone()
+    trips = RoundTrips(db.engine)
+    with trips.recording() as log, callback_unit("test", "deferred", defer_transaction=True) as unit:
+        unit.services.members.register(phone=phone, name="In The Unit", national_id=phone[-8:], locale="en",
+                                       pin="2580")
+        unit.services.session.flush()
+        unit.services.session.execute(text("UPDATE members SET name = 'Still In The Unit' WHERE phone = :phone"),
+                                      {"phone": phone}, execution_options={STANDALONE: True})
+        raise RuntimeError("after both writes")
+    assert unit.failed
+    assert words(log)[-1] == "ROLLBACK"
+    assert db.session.scalar(select(Member.id).where(Member.phone == phone)) is None

@@ -82,25 +82,58 @@ def test_report_committed_while_the_job_waits_for_the_provider(app, race):
     assert final_status(message_id) == m.DELIVERED
 
 
-def test_report_arriving_while_the_job_holds_the_lock_waits_for_it(app, race, monkeypatch):
+def test_the_job_storing_the_id_waits_for_a_report_holding_the_lock(app, race, monkeypatch):
+    """The report took the provider id's lock first and is about to commit as pending: the job's store
+    (one statement, app/notifications/send_marks.py) waits for it, then its look for waiting reports finds it."""
     message_id, phone, provider_id = race
+    in_call, release = threading.Event(), threading.Event()
     holding, go = threading.Event(), threading.Event()
-    original = DeliveryReports.apply_pending
+    original = DeliveryReports._report
 
-    def slow_apply_pending(self, message):
-        original(self, message)
+    def report_holding_the_lock(self, *args, **kwargs):
+        outcome = original(self, *args, **kwargs)
         holding.set()
-        go.wait(10)  # the job still holds the advisory lock and has not committed
+        go.wait(10)  # the lock is held until the report's unit commits
+        return outcome
 
-    monkeypatch.setattr(DeliveryReports, "apply_pending", slow_apply_pending)
+    def answer(request):
+        in_call.set()
+        release.wait(10)
+        return at_answer(provider_id, phone)
+
+    monkeypatch.setattr(DeliveryReports, "_report", report_holding_the_lock)
+    with responses.RequestsMock() as fake:
+        fake.add_callback(responses.POST, AT_URL, callback=answer)
+        job = run_in_app(app, lambda: send_sms_job(message_id))
+        assert in_call.wait(10)
+        report = run_in_app(app, lambda: post_report(app, provider_id))
+        assert holding.wait(10)
+        release.set()
+        time.sleep(0.3)
+        assert job.is_alive()  # blocked on the provider id's lock
+        go.set()
+        report.join(10)
+        job.join(10)
+    assert final_status(message_id) == m.DELIVERED
+
+
+def test_report_arriving_after_the_job_stored_the_id_finds_the_message(app, race, monkeypatch):
+    """Between the store and the job's look for waiting reports: the report applies itself, once."""
+    from app.notifications import outbox
+
+    message_id, phone, provider_id = race
+    original = outbox.with_pending_reports
+
+    def report_first(*args, **kwargs):
+        report = run_in_app(app, lambda: post_report(app, provider_id))
+        report.join(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "with_pending_reports", report_first)
     with responses.RequestsMock() as fake:
         fake.add_callback(responses.POST, AT_URL, callback=lambda request: at_answer(provider_id, phone))
         job = run_in_app(app, lambda: send_sms_job(message_id))
-        assert holding.wait(10)
-        report = run_in_app(app, lambda: post_report(app, provider_id))
-        time.sleep(0.3)
-        assert report.is_alive()  # blocked on the provider id's lock
-        go.set()
         job.join(10)
-        report.join(10)
     assert final_status(message_id) == m.DELIVERED
+    history = db.session.get(OutboundMessage, message_id).status_history
+    assert [entry["source"] for entry in history] == ["send", "report"]
