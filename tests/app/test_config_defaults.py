@@ -32,3 +32,9 @@ def test_buy_goods_and_savings_limits_reach_the_configuration_from_the_environme
         "CustomerBuyGoodsOnline", "5566778", "SalaryPayment")
     assert config["SAVINGS_LIMITS"] == "KES=10:70000:150000"
     assert (config["MPESA_CALLBACK_TOKEN"], config["MOMO_CALLBACK_TOKEN"]) == ("m", "n")
+
+
+def test_every_setting_is_in_the_readme():
+    """An operator reads the README's settings table, so a setting missing there cannot be found (issue 13)."""
+    readme = (ROOT / "README.md").read_text()
+    assert sorted(name for name in DEFAULTS if f"`{name}`" not in readme) == []
