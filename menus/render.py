@@ -54,8 +54,9 @@ def render_screen(ctx, screen, channel):
         notice = []  # a home menu shows whole, on one screen: a welcome note gives way
     lines = notice + prompt + body
     if not fits(channel, lines + nav):
-        # Too full for the navigation line: page the screen's own lines instead of dropping it.
-        return Reply(render_pages(ctx, channel, [], split_lines(lines), nav, None), False)
+        # Too full for the navigation line: page the screen's own lines instead of dropping it, an error
+        # line heading the first page (a long Kiswahili menu has no room for it beside every option)
+        return Reply(render_pages(ctx, channel, [], split_lines(error + lines), nav, None), False)
     if error:
         question = split_lines(prompt)[-1:]  # what is asked: a long preamble gives way to the error
         for candidate in (notice + error + prompt + body, error + question + body):

@@ -190,5 +190,5 @@ def test_the_one_confirmation_in_kiswahili_fits_and_keeps_its_navigation(client,
     for value in ("1", "4"):
         withdraw.send(value)
     confirm = withdraw.send("12500")
-    assert confirm.startswith("CON Toa pesa kwenda pesa za simu\nKwa: Amina Wanjiru +254712345678\nKiasi: KES 12,500")
+    assert confirm.startswith("CON Toa pesa kwenda pesa ya simu\nKwa: Amina Wanjiru +254712345678\nKiasi: KES 12,500")
     assert "0 Rudi 00 Menyu" in confirm and len(confirm) - 4 <= 160
