@@ -25,13 +25,19 @@ TWILIO_STATUSES = {"queued": m.ACCEPTED, "accepted": m.ACCEPTED, "scheduled": m.
                    "undelivered": m.FAILED, "canceled": m.FAILED}
 
 
-def set_status(message, status, reason, source, *, now, provider=None):
-    """Append to the message's history; its status only ever moves forward (STATUS_RANK)."""
+def history_entry(status, reason, source, *, now, provider=None):
+    """One `status_history` item (also written in bulk by the set-based reminder run)."""
     entry = {"status": status, "at": now.isoformat(), "source": source}
     if reason:
         entry["reason"] = str(reason)[:200]
     if provider:
         entry["provider"] = str(provider)[:40]
+    return entry
+
+
+def set_status(message, status, reason, source, *, now, provider=None):
+    """Append to the message's history; its status only ever moves forward (STATUS_RANK)."""
+    entry = history_entry(status, reason, source, now=now, provider=provider)
     message.status_history = [*(message.status_history or []), entry]
     if status is not None and m.STATUS_RANK[status] > m.STATUS_RANK[message.status]:
         message.status = status
