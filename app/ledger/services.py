@@ -106,7 +106,7 @@ class LedgerService:
             select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.memo, LedgerPosting.amount)
             .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
             .where(LedgerPosting.account_id == account.id)
-            .order_by(LedgerEntry.id.desc(), LedgerPosting.id.desc())
+            .order_by(LedgerPosting.entry_id.desc(), LedgerPosting.id.desc())  # ix_ledger_postings_account_entry
             .limit(limit)
         )
         return [StatementLine(entry_id, created_at, current_kind(kind), memo,

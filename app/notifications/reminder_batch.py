@@ -155,8 +155,7 @@ def insert_repayment_reminders(session, *, due_dates, wordings, fitted, stamp, n
         .select_from(due.join(Member, Member.id == due.c.member_id).join(texts, and_(
             texts.c.due_date == due.c.due_date, texts.c.owed == due.c.owed, texts.c.currency == due.c.currency,
             texts.c.locale == locale_sql(default_locale))))
-        .where(~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key))
-        .order_by(due.c.member_id, due.c.loan_id, due.c.number))
+        .where(~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key)))
     made = (insert(Notification)
             .from_select(["kind", "dedupe_key", "member_id", "phone", "locale", "urgent", "text",
                           "template_variables", "status", "channel", "dispatched_at", "message_id", "created_at",
