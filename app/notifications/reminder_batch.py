@@ -6,7 +6,8 @@ language, amount and due date, and a morning has a few hundred such combinations
 most, not a million. So Python renders each combination once (the same `render` as
 every notification, Babel included) and PostgreSQL does the rest in one statement:
 
-1. `due` is the reminders' own query of unpaid instalments (sources.py);
+1. `due` is the reminders' own query of unpaid instalments (sources.py), for one slice of
+   member ids (MEMBERS_PER_STATEMENT: each slice is its own bounded statement and commit);
 2. `made` inserts one notification per due instalment, keyed like the row-by-row path
    (`repayment_key`), ON CONFLICT DO NOTHING and skipping keys already made, so a
    second run the same day makes nothing;
@@ -58,6 +59,9 @@ notification can point at its message in the same statement."""
 STATEMENT_TIMEOUT = "10min"
 """The run's own bound (SET LOCAL): the role's DB_STATEMENT_TIMEOUT_MS (5 s) is for requests, and a
 million rows take longer than that in one statement."""
+MEMBERS_PER_STATEMENT = 100_000
+"""Member ids per statement (and per commit): a million members is ten bounded statements, each
+committed and its send jobs handed to the workers while the next one is made."""
 WORK_MEM = "64MB"
 """Sort memory for the run's statement (SET LOCAL): a million rows sort in memory, not on disk."""
 
@@ -117,14 +121,25 @@ def allow_long_statements(session):
 
 
 def wording_combinations(session, due_dates, default_locale):
-    """[(due_date, owed minor, currency, locale, count)] of the unpaid instalments due on `due_dates`."""
+    """[(due_date, owed minor, currency, locale, count, lowest member id, highest member id)] of the
+    unpaid instalments due on `due_dates`."""
     allow_long_statements(session)
     due = sources.unpaid_instalments_query(due_dates).subquery("due")
     locale = locale_sql(default_locale)
     return session.execute(
-        select(due.c.due_date, due.c.owed, due.c.currency, locale, func.count())
+        select(due.c.due_date, due.c.owed, due.c.currency, locale, func.count(), func.min(due.c.member_id),
+               func.max(due.c.member_id))
         .join(Member, Member.id == due.c.member_id)
         .group_by(due.c.due_date, due.c.owed, due.c.currency, locale)).all()
+
+
+def member_slices(combinations):
+    """[(first member id, last + 1)] ranges of MEMBERS_PER_STATEMENT ids covering every member of `combinations`."""
+    if not combinations:
+        return []
+    size = MEMBERS_PER_STATEMENT
+    low, high = min(row[5] for row in combinations), max(row[6] for row in combinations)
+    return [(start, min(start + size, high + 1)) for start in range(low, high + 1, size)]
 
 
 def _table(name, columns, rows):
@@ -134,9 +149,10 @@ def _table(name, columns, rows):
     return func.unnest(*arrays).table_valued(*[column for column, _ in columns]).render_derived(name=name)
 
 
-def insert_repayment_reminders(session, *, due_dates, wordings, fitted, stamp, now, default_locale,
+def insert_repayment_reminders(session, *, due_dates, members, wordings, fitted, stamp, now, default_locale,
                                suppressed_history, batch_size, chunk):
-    """Make the reminders for `wordings` and hand the due SMS ones to the outbox; returns a BatchResult."""
+    """Make the reminders of the members with ids in range(*members) for `wordings`, and hand the due SMS
+    ones to the outbox; returns a BatchResult."""
     if not wordings:
         return BatchResult(0, 0, [], [])
     allow_long_statements(session)
@@ -155,7 +171,8 @@ def insert_repayment_reminders(session, *, due_dates, wordings, fitted, stamp, n
         .select_from(due.join(Member, Member.id == due.c.member_id).join(texts, and_(
             texts.c.due_date == due.c.due_date, texts.c.owed == due.c.owed, texts.c.currency == due.c.currency,
             texts.c.locale == locale_sql(default_locale))))
-        .where(~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key)))
+        .where(due.c.member_id >= members[0], due.c.member_id < members[1],
+               ~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key)))
     made = (insert(Notification)
             .from_select(["kind", "dedupe_key", "member_id", "phone", "locale", "urgent", "text",
                           "template_variables", "status", "channel", "dispatched_at", "message_id", "created_at",

@@ -86,24 +86,23 @@ class ReminderService:
         With `not_before` (an aware datetime), nothing goes out before it: the rows wait and a
         dispatch job is scheduled for it.
         """
-        repayments = self.run_repayments(day, not_before=not_before)
-        if checkpoint is not None:
-            checkpoint()
+        repayments = self.run_repayments(day, not_before=not_before, checkpoint=checkpoint)
         if progress is not None:
             progress(repayments.computed)
         contributions = self.run_rows(list(self.contribution_reminders(day)), checkpoint=checkpoint,
                                       progress=progress, not_before=not_before)
         return RunResult(*(a + b for a, b in zip(repayments, contributions, strict=True)))
 
-    def run_repayments(self, day, *, not_before=None):
-        """The repayment reminders of `day`, set-based (reminder_batch.py): a million in one statement."""
+    def run_repayments(self, day, *, not_before=None, checkpoint=None):
+        """The repayment reminders of `day`, set-based (reminder_batch.py): one statement per slice of
+        members, each followed by `checkpoint()`."""
         notifications = self.notifications
         outbox = notifications.outbox
         wanted = self.repayment_dates(day)
         default_locale = notifications.default_locale
         combinations = reminder_batch.wording_combinations(self.session, list(wanted), default_locale)
         wordings, fitted = [], {}
-        for due_date, owed, currency, locale, _count in combinations:
+        for due_date, owed, currency, locale, *_counts in combinations:
             kind, _ = wanted[due_date]
             text, variables = notifications.render(kind, locale, amount=Money(int(owed), currency), due_date=due_date)
             send_after = notifications.send_after(kind)
@@ -111,18 +110,23 @@ class ReminderService:
                 send_after = max(send_after, not_before)
             wordings.append((due_date, int(owed), currency, locale, kind, text, json.dumps(variables), send_after))
             fitted.setdefault(text, (text, *outbox.sms_form(text)))
-        batch = reminder_batch.insert_repayment_reminders(
-            self.session, due_dates=list(wanted), wordings=wordings, fitted=list(fitted.values()),
-            stamp=day.isoformat(), now=self.clock.now(), default_locale=default_locale,
-            suppressed_history=outbox.opted_out_history(), batch_size=BATCH_SIZE, chunk=CHUNK)
-        outbox.send_recorded_batches(batch.send_batches)
-        dispatched = batch.dispatched
-        for send_after, ids in batch.waiting:
-            if send_after > self.clock.now():  # quiet hours, or a run ahead of its day: they wait
-                notifications.schedule(ids, send_after)
-            else:  # members who prefer WhatsApp: the outbox's window and templates decide, row by row
-                dispatched += notifications.dispatch(ids)
-        return RunResult(sum(row[-1] for row in combinations), batch.made, dispatched)
+        made = dispatched = 0
+        for members in reminder_batch.member_slices(combinations):
+            batch = reminder_batch.insert_repayment_reminders(
+                self.session, due_dates=list(wanted), members=members, wordings=wordings,
+                fitted=list(fitted.values()), stamp=day.isoformat(), now=self.clock.now(),
+                default_locale=default_locale, suppressed_history=outbox.opted_out_history(), batch_size=BATCH_SIZE,
+                chunk=CHUNK)
+            outbox.send_recorded_batches(batch.send_batches)
+            made, dispatched = made + batch.made, dispatched + batch.dispatched
+            for send_after, ids in batch.waiting:
+                if send_after > self.clock.now():  # quiet hours, or a run ahead of its day: they wait
+                    notifications.schedule(ids, send_after)
+                else:  # members who prefer WhatsApp: the outbox's window and templates decide, row by row
+                    dispatched += notifications.dispatch(ids)
+            if checkpoint is not None:
+                checkpoint()  # this slice's send jobs go to the workers while the next is made
+        return RunResult(sum(row[4] for row in combinations), made, dispatched)
 
     def run_rows(self, reminders, *, checkpoint=None, progress=None, not_before=None):
         """Make and send `reminders` row by row in chunks (the contribution reminders: one query per group)."""
@@ -152,4 +156,4 @@ class ReminderService:
         """How many reminders `day` owes (made before or not), without building them."""
         combinations = reminder_batch.wording_combinations(self.session, list(self.repayment_dates(day)),
                                                            self.notifications.default_locale)
-        return sum(row[-1] for row in combinations) + len(list(self.contribution_reminders(day)))
+        return sum(row[4] for row in combinations) + len(list(self.contribution_reminders(day)))

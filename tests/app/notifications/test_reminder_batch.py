@@ -123,3 +123,16 @@ def test_in_quiet_hours_they_wait_for_the_morning(app, timed, session, providers
     row, = reminders_of(session, member)
     assert row.status == "queued" and row.message_id is None
     assert session.query(OutboundMessage).filter_by(member_id=member.id, kind="repayment_due_today").count() == 0
+
+
+def test_members_are_made_in_slices_each_committed(app, timed, session, providers, monkeypatch):
+    from app.notifications import reminder_batch
+
+    (first, _), (second, _) = borrowers(timed, session, app, providers, {}, {})
+    monkeypatch.setattr(reminder_batch, "MEMBERS_PER_STATEMENT", second.id - first.id)
+    commits = []
+    result = timed.reminders.run(DUE_DAY, checkpoint=lambda: (commits.append(1), session.commit()))
+    assert (result.computed, result.made, result.dispatched) == (2, 2, 2)
+    assert len(commits) >= 2
+    run_jobs(app)
+    assert sorted(to for to, _ in sent_sms(providers)) == sorted([first.phone, second.phone])
