@@ -70,9 +70,9 @@ def test_a_member_who_opted_out_is_recorded_suppressed_and_not_sent(app, timed, 
 
 
 def test_each_member_reads_it_in_their_language(app, timed, session, providers):
-    (english, _), (swahili, _) = borrowers(timed, session, app, providers, {}, {"locale": "sw"})
+    (english, loan), (swahili, _) = borrowers(timed, session, app, providers, {}, {"locale": "sw"})
     timed.reminders.run(DUE_DAY, checkpoint=session.commit)
-    owed = session.query(LoanInstalment).filter_by(number=1).first().remaining
+    owed = session.query(LoanInstalment).filter_by(loan_id=loan.id, number=1).one().remaining
     for member, locale in ((english, "en"), (swahili, "sw")):
         row, = reminders_of(session, member)
         assert row.locale == locale
