@@ -160,19 +160,25 @@ def insert_repayment_reminders(session, *, due_dates, members, wordings, fitted,
                              ("kind", String), ("text", Text), ("variables", Text),
                              ("send_after", DateTime(timezone=True))], wordings)
     fits = _table("fits", [("text", Text), ("sms_text", Text), ("segments", Integer), ("encoding", String)], fitted)
-    due = sources.unpaid_instalments_query(due_dates).subquery("due")
+    unpaid = sources.unpaid_instalments_query(due_dates).subquery("unpaid")
+    # Materialized with the member's language first, so the texts join on all four keys at once: joined
+    # piecemeal (currency, then language), PostgreSQL paired every loan with every amount's text (20x the rows).
+    due = (select(*unpaid.c, Member.phone, locale_sql(default_locale).label("locale"),
+                  func.coalesce(Member.preferred_channel, "sms").label("channel"))
+           .join(Member, Member.id == unpaid.c.member_id)
+           .where(unpaid.c.member_id >= members[0], unpaid.c.member_id < members[1])
+           .cte("due").prefix_with("MATERIALIZED"))
     key = repayment_key_sql(texts.c.kind, due.c.loan_id, due.c.number, stamp)
-    by_sms_now = and_(texts.c.send_after <= now, func.coalesce(Member.preferred_channel, "sms") != "whatsapp")
+    by_sms_now = and_(texts.c.send_after <= now, due.c.channel != "whatsapp")
     rows = (
-        select(texts.c.kind, key, due.c.member_id, Member.phone, texts.c.locale, false(), texts.c.text,
+        select(texts.c.kind, key, due.c.member_id, due.c.phone, texts.c.locale, false(), texts.c.text,
                cast(texts.c.variables, JSONB), case((by_sms_now, DISPATCHED), else_=QUEUED),
                case((by_sms_now, "sms"), else_=null()), case((by_sms_now, now), else_=null()),
                case((by_sms_now, func.nextval(MESSAGE_ID_SEQUENCE)), else_=null()), literal(now), texts.c.send_after)
-        .select_from(due.join(Member, Member.id == due.c.member_id).join(texts, and_(
+        .select_from(due.join(texts, and_(
             texts.c.due_date == due.c.due_date, texts.c.owed == due.c.owed, texts.c.currency == due.c.currency,
-            texts.c.locale == locale_sql(default_locale))))
-        .where(due.c.member_id >= members[0], due.c.member_id < members[1],
-               ~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key)))
+            texts.c.locale == due.c.locale)))
+        .where(~exists().where(Notification.kind == texts.c.kind, Notification.dedupe_key == key)))
     made = (insert(Notification)
             .from_select(["kind", "dedupe_key", "member_id", "phone", "locale", "urgent", "text",
                           "template_variables", "status", "channel", "dispatched_at", "message_id", "created_at",
