@@ -37,13 +37,13 @@ def create_app(test_config=None):
     connect_args = {"connect_timeout": 1}
     if settings.DB_PREPARE_THRESHOLD is not DEFAULT_PREPARE_THRESHOLD:
         connect_args["prepare_threshold"] = settings.DB_PREPARE_THRESHOLD  # None: PgBouncer transaction pooling
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+    engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
         "connect_args": connect_args,
         "pool_size": 5,
         "pool_timeout": settings.DB_POOL_TIMEOUT,  # SQLAlchemy would wait 30 s for a free one
         "pool_recycle": 1800,
     })
-    configure_replica(app, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    configure_replica(app, engine_options)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     trust_proxies(app)
     install_rate_limits(app)

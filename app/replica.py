@@ -25,14 +25,13 @@ def configure(app, engine_options):
     url = str(app.config.get("DATABASE_REPLICA_URL") or "").strip()
     if not url:
         return
-    binds = dict(app.config.get("SQLALCHEMY_BINDS") or {})
-    binds[REPLICA_BIND] = {"url": sqlalchemy_url(url), **engine_options}
-    app.config["SQLALCHEMY_BINDS"] = binds
+    app.config.setdefault("SQLALCHEMY_BINDS", {})[REPLICA_BIND] = {"url": sqlalchemy_url(url), **engine_options}
+    app.extensions[REPLICA_BIND] = True
     app.teardown_appcontext(close_read_session)
 
 
 def replica_configured(app=None):
-    return REPLICA_BIND in ((app or current_app).config.get("SQLALCHEMY_BINDS") or {})
+    return bool((app or current_app).extensions.get(REPLICA_BIND))
 
 
 def read_session(primary):

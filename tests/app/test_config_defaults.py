@@ -9,8 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 READS = re.compile(r"""(?:config|setting)(?:\.get)?[\[(]\s*f?["']([A-Z][A-Z0-9_]{2,})["']""")
 """`config["X"]`, `config.get("X"`, `.setting("X")`, `as_int(config, "X")` is read below too."""
 AS_READS = re.compile(r"""as_(?:int|list|bool)\(\s*[a-z_.]*config[a-z_.]*,\s*["']([A-Z][A-Z0-9_]{2,})["']""")
-FLASK_OWN = {"SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SQLALCHEMY_BINDS",
-             "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE",
+FLASK_OWN = {"SQLALCHEMY_DATABASE_URI", "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE",
              "BABEL_TRANSLATION_DIRECTORIES", "TESTING", "SERVER_NAME"}
 """Settings Flask and its extensions read, set by create_app itself."""
 
