@@ -11,7 +11,7 @@ its replay delay (usually well under a second): read there only what may be that
 against; those reads stay in the unit of work's own session on the primary.
 """
 
-from flask import current_app, g
+from flask import g
 
 from app.embedded import sqlalchemy_url
 from app.extensions import db
@@ -30,13 +30,12 @@ def configure(app, engine_options):
     app.teardown_appcontext(close_read_session)
 
 
-def replica_configured(app=None):
-    return bool((app or current_app).extensions.get(REPLICA_BIND))
+def read_session(primary, config):
+    """The session read-only paths use: one on the replica, or `primary` when there is none.
 
-
-def read_session(primary):
-    """The session read-only paths use: one on the replica, or `primary` when there is none."""
-    if not replica_configured():
+    Without a replica nothing here needs an app context (services built in a bare thread work).
+    """
+    if not str(config.get("DATABASE_REPLICA_URL") or "").strip():
         return primary
     if "pamoja_read_session" not in g:
         from sqlalchemy.orm import Session

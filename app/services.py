@@ -33,7 +33,7 @@ class Services:
         """The session of read-only paths (statements, exports, PAR): the replica's, else this one (app/replica.py)."""
         from app.replica import read_session
 
-        return read_session(self.session)
+        return read_session(self.session, self.config)
 
     @cached_property
     def ledger_reads(self):
