@@ -17,7 +17,8 @@ from app.embedded import sqlalchemy_url, start_postgres, start_redis
 from app.extensions import db, init_redis, migrate
 from app.members.identity import check_settings as check_member_settings
 from app.observability import configure_logging, secret_values
-from app.settings import Settings
+from app.replica import configure as configure_replica
+from app.settings import DEFAULT_PREPARE_THRESHOLD, Settings
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -33,12 +34,16 @@ def create_app(test_config=None):
     settings = app.extensions["settings"] = Settings.parse(app.config)
     ensure_servers(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
-        "connect_args": {"connect_timeout": 1},
+    connect_args = {"connect_timeout": 1}
+    if settings.DB_PREPARE_THRESHOLD is not DEFAULT_PREPARE_THRESHOLD:
+        connect_args["prepare_threshold"] = settings.DB_PREPARE_THRESHOLD  # None: PgBouncer transaction pooling
+    engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+        "connect_args": connect_args,
         "pool_size": 5,
         "pool_timeout": settings.DB_POOL_TIMEOUT,  # SQLAlchemy would wait 30 s for a free one
         "pool_recycle": 1800,
     })
+    configure_replica(app, engine_options)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     trust_proxies(app)
     install_rate_limits(app)

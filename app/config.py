@@ -13,6 +13,12 @@ DEFAULTS = {
     # Shared state. Empty means: start the embedded real servers under instance/.
     "DATABASE_URL": "",
     "REDIS_URL": "",
+    # Read-only paths (statements, exports, PAR reports) on a read replica; empty = the primary
+    # (app/replica.py, docs/scaling.md)
+    "DATABASE_REPLICA_URL": "",
+    # psycopg's server-side prepared statements: empty = its default (after 5 runs); "none" = never,
+    # required behind PgBouncer in transaction pooling mode (docs/scaling.md)
+    "DB_PREPARE_THRESHOLD": "",
     # Waiting on a dependency (issue 11: a hung database must not hang every request). The statement
     # and lock timeouts are set on the database role by migration 0011 (0 = none; empty = leave the
     # role as it is); the pool wait is for a free pooled connection; the hop deadline is the app's

@@ -29,6 +29,9 @@ from app.observability import ERRORS
 DEFAULT_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 """Backoff for transient failures: 5 s, 30 s, 2 min, 10 min, 30 min."""
 
+FINISHED_WITH = ("failed", "stopped", "canceled")
+"""Statuses of a job with a stable id that may be enqueued again."""
+
 _worker_app = None
 
 
@@ -120,12 +123,51 @@ def submit(pending):
     options = {"job_id": pending.job_id, "retry": pending.retry, "args": pending.args, "kwargs": pending.kwargs}
     if pending.job_id is not None:
         existing = queue.fetch_job(pending.job_id)
-        if existing is not None and existing.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
+        if existing is not None and existing.get_status(refresh=True) not in FINISHED_WITH:
             return
     if pending.at is not None:
         queue.enqueue_at(pending.at, pending.func, **options)
     else:
         queue.enqueue(pending.func, **options)
+
+
+def submit_many(pending_jobs):
+    """Enqueue many jobs of one queue now, in two Redis round trips whatever their number.
+
+    Their ids are looked up in one pipeline (RQ's `Job.fetch_many`), and the ones not already
+    queued, running or finished go in one more (`Queue.enqueue_many`): the morning reminder
+    run hands over a thousand batch jobs at once. Scheduled jobs (`at`) go through `submit`.
+    """
+    from rq.job import Job
+
+    queue = pending_jobs[0].queue
+    ids = [pending.job_id for pending in pending_jobs if pending.job_id is not None]
+    existing = dict(zip(ids, Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer),
+                        strict=True)) if ids else {}
+    fresh = []
+    for pending in pending_jobs:
+        found = existing.get(pending.job_id)
+        if found is not None and found.get_status(refresh=False) not in FINISHED_WITH:
+            continue
+        fresh.append(queue.prepare_data(pending.func, args=pending.args, kwargs=pending.kwargs,
+                                        job_id=pending.job_id, retry=pending.retry))
+    if fresh:
+        queue.enqueue_many(fresh)
+
+
+def _groups(pending_jobs):
+    """Consecutive immediate jobs of one queue together (two or more: `submit_many`), every other alone."""
+    group = []
+    for pending in pending_jobs:
+        if group and (pending.at is not None or pending.queue is not group[0].queue):
+            yield group
+            group = []
+        group.append(pending)
+        if pending.at is not None:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT_RETRY, at=None, ahead=False,
@@ -155,9 +197,10 @@ def _send_pending_jobs(session):
     if session.get_nested_transaction() is not None:
         return  # a SAVEPOINT was released (SQLAlchemy says "commit" for it too): the transaction goes on
     pending_jobs = session.info.pop("pending_jobs", [])
-    for index, pending in enumerate(pending_jobs):
+    index = 0
+    for group in _groups(pending_jobs):
         try:
-            submit(pending)
+            submit_many(group) if len(group) > 1 else submit(group[0])
         except Exception as error:  # noqa: BLE001 - the data is committed: keep the job, never raise from here
             from app.deferred_jobs import record
 
@@ -167,6 +210,7 @@ def _send_pending_jobs(session):
             for rest in pending_jobs[index:]:  # Redis is away: the rest would fail the same way, slowly
                 record(bind, rest, error, now)
             return
+        index += len(group)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -28,6 +28,20 @@ class Services:
         self.clock = clock or SystemClock(config["TIMEZONE"])
         self.senders = senders or {}
 
+    @cached_property
+    def read_session(self):
+        """The session of read-only paths (statements, exports, PAR): the replica's, else this one (app/replica.py)."""
+        from app.replica import read_session
+
+        return read_session(self.session, self.config)
+
+    @cached_property
+    def ledger_reads(self):
+        """The ledger's reads (statements) on `read_session`."""
+        from app.ledger.services import LedgerService
+
+        return LedgerService(self.read_session, clock=self.clock)
+
     def notify(self, member, kind, key=None, **params):
         """Tell a member something through the notification service (see app/notifications)."""
         return self.notifications.notify(member, kind, key, **params)
@@ -168,7 +182,7 @@ class Services:
 
         return SavingsService(self.session, clock=self.clock, ledger=self.ledger, payments=self.payments,
                               config=self.config, members=self.members, kyc_limits=self.kyc_limits,
-                              notify=self.notify)
+                              notify=self.notify, statements=self.ledger_reads)
 
     @cached_property
     def kyc_limits(self):

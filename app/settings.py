@@ -159,6 +159,19 @@ def time_of_day(text):
     return time.fromisoformat(str(text).strip())
 
 
+DEFAULT_PREPARE_THRESHOLD = object()
+"""DB_PREPARE_THRESHOLD left empty: psycopg's own default (prepare a statement after its 5th run)."""
+
+
+def prepare_threshold(text):
+    """`""` -> psycopg's default; `"none"` -> None (never prepare: PgBouncer in transaction pooling);
+    `"0"`, `"5"`, ... -> prepare from that run on."""
+    text = str(text).strip().lower()
+    if not text:
+        return DEFAULT_PREPARE_THRESHOLD
+    return None if text == "none" else integer(text)
+
+
 TYPES = {
     **dict.fromkeys((
         "HOP_DEADLINE_MS", "REDIS_TIMEOUT_MS", "USSD_MAX_CHARS", "USSD_SESSION_TTL", "CHAT_SESSION_TTL",
@@ -173,6 +186,7 @@ TYPES = {
         "PIN_RESET_REQUEST_DAYS", "PHONE_CHANGE_CODE_MINUTES", "MOMO_NUMBER_PAYOUT_HOLD_HOURS",
         "FLOAT_CHECK_EVERY_MINUTES", "CONSOLE_IDLE_MINUTES"), integer),
     "DB_POOL_TIMEOUT": seconds,
+    "DB_PREPARE_THRESHOLD": prepare_threshold,
     "TWILIO_VALIDATE_SIGNATURE": flag,
     "CALLBACK_ALLOWED_IPS": items,
     **dict.fromkeys(("REMINDER_DAYS_BEFORE", "REMINDER_DAYS_AFTER", "CONTRIBUTION_REMINDER_DAYS_BEFORE"), integers),

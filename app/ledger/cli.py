@@ -103,7 +103,7 @@ def export_command(first, last, out, staff_username):
         services.staff.require(actor, "ledger.view")
         services.audit.record(actor, "ledger.export", ("ledger", f"{first}..{last}"),
                               after={"from": first.isoformat(), "to": last.isoformat(), "file": out})
-    rows = reports.postings_between(services.session, first, last, services.clock.zone)
+    rows = reports.postings_between(services.read_session, first, last, services.clock.zone)
     if out:
         with open(out, "w", newline="", encoding="utf-8") as stream:
             count = reports.write_csv(rows, stream)

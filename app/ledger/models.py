@@ -146,7 +146,12 @@ class LedgerEntry(db.Model):
 
 class LedgerPosting(db.Model):
     __tablename__ = "ledger_postings"
-    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        # A statement is the account's last postings: read backwards, this index gives them without a sort,
+        # however many the account has (migration 0023, built CONCURRENTLY).
+        Index("ix_ledger_postings_account_entry", "account_id", "entry_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)

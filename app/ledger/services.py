@@ -56,6 +56,22 @@ class StatementLine(NamedTuple):
     amount: Money
 
 
+def statement_query(account_id, limit):
+    """The account's last `limit` postings with their entries, newest first.
+
+    The postings are picked first, alone (`ix_ledger_postings_account_entry` read backwards:
+    `limit` index entries, whatever the account's size), then joined to their entries by
+    primary key. Joined first, PostgreSQL may merge-join both tables backwards from the
+    newest entry, walking every newer entry of every other account to reach a busy
+    account's old movements (bench/statement_scale.py).
+    """
+    last = (select(LedgerPosting.entry_id, LedgerPosting.id, LedgerPosting.amount)
+            .where(LedgerPosting.account_id == account_id)
+            .order_by(LedgerPosting.entry_id.desc(), LedgerPosting.id.desc()).limit(limit).subquery("last"))
+    return (select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.memo, last.c.amount)
+            .join(last, last.c.entry_id == LedgerEntry.id).order_by(last.c.entry_id.desc(), last.c.id.desc()))
+
+
 class LedgerService:
     def __init__(self, session, *, clock):
         self.session = session
@@ -104,13 +120,7 @@ class LedgerService:
 
     def statement(self, account, limit=5):
         """The last `limit` movements of the account, newest first, as StatementLines."""
-        rows = self.session.execute(
-            select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.memo, LedgerPosting.amount)
-            .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
-            .where(LedgerPosting.account_id == account.id)
-            .order_by(LedgerEntry.id.desc(), LedgerPosting.id.desc())
-            .limit(limit)
-        )
+        rows = self.session.execute(statement_query(account.id, limit))
         return [StatementLine(entry_id, created_at, current_kind(kind), memo,
                               Money(amount * account.normal_sign, account.currency))
                 for entry_id, created_at, kind, memo, amount in rows]

@@ -222,7 +222,7 @@ def par(as_of, as_json):
     """Portfolio at risk: outstanding principal and PAR1/30/60/90, overall, per product and per group."""
     services = request_services()
     as_of = _date(as_of) or services.clock.today()
-    lines = portfolio_at_risk(services.session, as_of)
+    lines = portfolio_at_risk(services.read_session, as_of)
     if as_json:
         click.echo(json.dumps({"date": as_of.isoformat(), "lines": [line.as_dict() for line in lines]}, indent=2))
         return

@@ -36,12 +36,12 @@ def run_reminders_command(day):
     morning = datetime.combine(day, current_app.extensions["settings"].REMINDERS_AT, tzinfo=now.zone)
     ahead = morning > now.now()
     services = build_services(current_app, db.session, clock=now if ahead else FixedClock(morning, config["TIMEZONE"]))
-    reminders = services.reminders.compute(day)
-    click.echo(f"{len(reminders)} reminders due for {day.isoformat()}")
+    due = services.reminders.count(day)
+    click.echo(f"{due} reminders due for {day.isoformat()}")
     if ahead:
         click.echo(f"{day.isoformat()} is ahead: nothing is sent now; they are scheduled for "
                    f"{morning.isoformat(timespec='minutes')}")
-    with click.progressbar(length=len(reminders), label="Scheduling" if ahead else "Sending") as bar:
+    with click.progressbar(length=due, label="Scheduling" if ahead else "Sending") as bar:
         result = services.reminders.run(day, checkpoint=db.session.commit, progress=bar.update,
                                         not_before=morning if ahead else None)
     if ahead:

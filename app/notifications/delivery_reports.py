@@ -26,7 +26,8 @@ TWILIO_STATUSES = {"queued": m.ACCEPTED, "accepted": m.ACCEPTED, "scheduled": m.
 
 
 def history_entry(status, reason, source, *, now, provider=None):
-    """One `status_history` entry: what happened, when, said by whom (also written by send_marks.py in SQL)."""
+    """One `status_history` entry: what happened, when, said by whom (also written in SQL by send_marks.py
+    and in bulk by the set-based reminder run)."""
     entry = {"status": status, "at": now.isoformat(), "source": source}
     if reason:
         entry["reason"] = str(reason)[:200]

@@ -41,6 +41,8 @@ UNKNOWN_OUTCOME = "outcome unknown: not sent again"
 """Why a message that may have gone out (no answer came) was not sent again (see RESEND_WHEN_UNKNOWN)."""
 SWEEP_LIMIT = 5000
 """Stuck messages looked at per sweep."""
+OPTED_OUT = "opted_out"
+"""Why a non-urgent SMS to a member who sent STOP was suppressed."""
 
 
 class TransientDeliveryError(Exception):
@@ -74,7 +76,7 @@ class Outbox:
         message = self._record(m.SMS, phone, kind, member_id, urgent, text=self.fit_text(text),
                                fallback_of=fallback_of)
         if not urgent and self._opted_out(phone, member_id):
-            self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
+            self._set_status(message, m.SUPPRESSED, OPTED_OUT, "outbox")
             return message
         self.enqueue("default", send_sms_job, message.id, job_id=message_job_id(message.id),
                      **({"ahead": True} if ahead else {}))
@@ -92,7 +94,7 @@ class Outbox:
             message = self._record(m.SMS, phone, kind, member_id, urgent, text=text, look_up_member=False,
                                    flush=False)
             if not urgent and opted_out:
-                self._set_status(message, m.SUPPRESSED, "opted_out", "outbox")
+                self._set_status(message, m.SUPPRESSED, OPTED_OUT, "outbox")
             else:
                 to_send.append(message)
             records.append(message)
@@ -102,6 +104,23 @@ class Outbox:
             batch = sendable[start:start + BATCH_SIZE]
             self.enqueue("default", send_sms_batch_job, batch, job_id=message_batch_job_id(batch[0], batch[-1]))
         return records
+
+    # -- recording in bulk (the set-based reminder run, app/notifications/reminder_batch.py) ---------
+
+    def sms_form(self, text):
+        """(text as sent, segments, encoding): what `send_sms` records for `text`."""
+        text = self.fit_text(text)
+        counted = self.count_segments(text) if (self.count_segments and text) else None
+        return text, counted.parts if counted else None, counted.encoding if counted else None
+
+    def opted_out_history(self):
+        """The `status_history` (JSON) of a message suppressed now because its member opted out."""
+        return json.dumps([history_entry(m.SUPPRESSED, OPTED_OUT, "outbox", now=self.clock.now())])
+
+    def send_recorded_batches(self, batches):
+        """Enqueue one send job per batch of recorded messages (one text, distinct phones), after commit."""
+        for batch in batches:
+            self.enqueue("default", send_sms_batch_job, batch, job_id=message_batch_job_id(batch[0], batch[-1]))
 
     def send_whatsapp(self, phone, text=None, content_sid=None, content_variables=None, *, kind,
                       member_id=None, urgent=True, sms_text=None):

@@ -15,13 +15,17 @@ reminders are written now and scheduled for that morning (RQ `enqueue_at`), as a
 quiet-hours run is.
 """
 
+import json
 from datetime import timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
 
 from app.members.models import Member
-from app.notifications import sources
+from app.money import Money
+from app.notifications import reminder_batch, sources
+from app.notifications.outbox import BATCH_SIZE
+from app.notifications.reminder_batch import repayment_key
 
 CHUNK = 1000
 """Reminders written, dispatched and committed together."""
@@ -52,15 +56,20 @@ class ReminderService:
         reminders = [*self.repayment_reminders(day), *self.contribution_reminders(day)]
         return sorted(reminders, key=lambda reminder: reminder.member_id)
 
-    def repayment_reminders(self, day):
-        stamp = day.isoformat()
+    def repayment_dates(self, day):
+        """{due date: (kind, n)} of the repayment reminders owed on local day `day`."""
         wanted = {day + timedelta(days=n): ("repayment_due", n) for n in self.settings.REMINDER_DAYS_BEFORE}
         wanted[day] = ("repayment_due_today", 0)
         for n in self.settings.REMINDER_DAYS_AFTER:
             wanted[day - timedelta(days=n)] = ("repayment_overdue", n)
+        return wanted
+
+    def repayment_reminders(self, day):
+        stamp = day.isoformat()
+        wanted = self.repayment_dates(day)
         for due in sources.unpaid_instalments(self.session, list(wanted)):
             kind, _ = wanted[due.due_date]
-            yield Reminder(due.member_id, kind, f"{kind}:{due.loan_id}:{due.number}:{stamp}",
+            yield Reminder(due.member_id, kind, repayment_key(kind, due.loan_id, due.number, stamp),
                            {"amount": due.owed, "due_date": due.due_date})
 
     def contribution_reminders(self, day):
@@ -72,12 +81,55 @@ class ReminderService:
                                {"group": due.group_name, "amount": due.owed, "due_date": due.due_date})
 
     def run(self, day, *, checkpoint=None, progress=None, not_before=None):
-        """Make and send the day's reminders; `progress(n)` after each chunk. Returns a RunResult.
+        """Make and send the day's reminders; `progress(n)` as they are made. Returns a RunResult.
 
         With `not_before` (an aware datetime), nothing goes out before it: the rows wait and a
         dispatch job is scheduled for it.
         """
-        reminders = self.compute(day)
+        repayments = self.run_repayments(day, not_before=not_before, checkpoint=checkpoint)
+        if progress is not None:
+            progress(repayments.computed)
+        contributions = self.run_rows(list(self.contribution_reminders(day)), checkpoint=checkpoint,
+                                      progress=progress, not_before=not_before)
+        return RunResult(*(a + b for a, b in zip(repayments, contributions, strict=True)))
+
+    def run_repayments(self, day, *, not_before=None, checkpoint=None):
+        """The repayment reminders of `day`, set-based (reminder_batch.py): one statement per slice of
+        members, each followed by `checkpoint()`."""
+        notifications = self.notifications
+        outbox = notifications.outbox
+        wanted = self.repayment_dates(day)
+        default_locale = notifications.default_locale
+        combinations = reminder_batch.wording_combinations(self.session, list(wanted), default_locale)
+        wordings, fitted = [], {}
+        for due_date, owed, currency, locale, *_counts in combinations:
+            kind, _ = wanted[due_date]
+            text, variables = notifications.render(kind, locale, amount=Money(int(owed), currency), due_date=due_date)
+            send_after = notifications.send_after(kind)
+            if not_before is not None:
+                send_after = max(send_after, not_before)
+            wordings.append((due_date, int(owed), currency, locale, kind, text, json.dumps(variables), send_after))
+            fitted.setdefault(text, (text, *outbox.sms_form(text)))
+        made = dispatched = 0
+        for members in reminder_batch.member_slices(combinations):
+            batch = reminder_batch.insert_repayment_reminders(
+                self.session, due_dates=list(wanted), members=members, wordings=wordings,
+                fitted=list(fitted.values()), stamp=day.isoformat(), now=self.clock.now(),
+                default_locale=default_locale, suppressed_history=outbox.opted_out_history(), batch_size=BATCH_SIZE,
+                chunk=CHUNK)
+            outbox.send_recorded_batches(batch.send_batches)
+            made, dispatched = made + batch.made, dispatched + batch.dispatched
+            for send_after, ids in batch.waiting:
+                if send_after > self.clock.now():  # quiet hours, or a run ahead of its day: they wait
+                    notifications.schedule(ids, send_after)
+                else:  # members who prefer WhatsApp: the outbox's window and templates decide, row by row
+                    dispatched += notifications.dispatch(ids)
+            if checkpoint is not None:
+                checkpoint()  # this slice's send jobs go to the workers while the next is made
+        return RunResult(sum(row[4] for row in combinations), made, dispatched)
+
+    def run_rows(self, reminders, *, checkpoint=None, progress=None, not_before=None):
+        """Make and send `reminders` row by row in chunks (the contribution reminders: one query per group)."""
         made = dispatched = 0
         for start in range(0, len(reminders), CHUNK):
             chunk = reminders[start:start + CHUNK]
@@ -99,3 +151,9 @@ class ReminderService:
             if progress is not None:
                 progress(len(chunk))
         return RunResult(len(reminders), made, dispatched)
+
+    def count(self, day):
+        """How many reminders `day` owes (made before or not), without building them."""
+        combinations = reminder_batch.wording_combinations(self.session, list(self.repayment_dates(day)),
+                                                           self.notifications.default_locale)
+        return sum(row[4] for row in combinations) + len(list(self.contribution_reminders(day)))

@@ -60,22 +60,38 @@ class NotificationService:
 
     def prepare(self, recipient, kind, key=None, **params):
         """The row `notify` would insert (a dict): rendered text, urgency, when it may go."""
-        if kind not in KINDS:
-            raise UnknownKind(kind)
-        spec = KINDS[kind]
-        locale = getattr(recipient, "locale", None) or self.config.get("DEFAULT_LOCALE", "en")
-        params = {"ussd_code": self.config.get("USSD_CODE", ""), **params}
+        locale = getattr(recipient, "locale", None) or self.default_locale
+        text, variables = self.render(kind, locale, **params)
         now = self.clock.now()
         is_agent = getattr(recipient, "recipient_kind", "member") == "agent"
         return {
             "kind": kind, "dedupe_key": key, "member_id": None if is_agent else recipient.id,
             "agent_id": recipient.id if is_agent else None, "phone": recipient.phone, "locale": locale,
-            "urgent": spec.urgent, "text": translate(locale, spec.msgid, **params),
-            "template_variables": {str(i): str(format_param(params[name], locale))
-                                   for i, name in enumerate(spec.variables, start=1) if name in params},
-            "status": QUEUED, "created_at": now,
-            "send_after": self.quiet_hours.send_after(now, self.clock.zone, spec.urgent),
+            "urgent": KINDS[kind].urgent, "text": text, "template_variables": variables,
+            "status": QUEUED, "created_at": now, "send_after": self.send_after(kind),
         }
+
+    @property
+    def default_locale(self):
+        """The language of a recipient who has none."""
+        return self.config.get("DEFAULT_LOCALE", "en")
+
+    def render(self, kind, locale, **params):
+        """(text, WhatsApp template variables) of `kind` in `locale`: the one place a kind is worded.
+
+        Raises UnknownKind, and KeyError when the kind's text needs a missing parameter.
+        """
+        if kind not in KINDS:
+            raise UnknownKind(kind)
+        spec = KINDS[kind]
+        params = {"ussd_code": self.config.get("USSD_CODE", ""), **params}
+        variables = {str(i): str(format_param(params[name], locale))
+                     for i, name in enumerate(spec.variables, start=1) if name in params}
+        return translate(locale, spec.msgid, **params), variables
+
+    def send_after(self, kind):
+        """When a notification of `kind` made now may go: now, or the end of the quiet hours."""
+        return self.quiet_hours.send_after(self.clock.now(), self.clock.zone, KINDS[kind].urgent)
 
     def insert(self, rows):
         """Insert prepared rows, skipping `(kind, key)` pairs already made; return the new ids."""

@@ -2,7 +2,8 @@
 
 Kept apart so the reminder rules do not depend on how those packages store things.
 Both are single set-based queries: a reminder run over 100,000 members is a few
-queries, not one per member.
+queries, not one per member; the instalments' query is also the source the set-based
+run (reminder_batch.py) inserts from.
 """
 
 from datetime import datetime, time, timedelta
@@ -35,19 +36,24 @@ class ContributionDue(NamedTuple):
     owed: Money
 
 
+def unpaid_instalments_query(due_dates):
+    """The select behind `unpaid_instalments`, columns named as InstalmentDue's (owed in minor units
+    beside `currency`), for callers that build on it in SQL (the set-based run, reminder_batch.py)."""
+    owed = Instalment.remaining_minor
+    return (select(Loan.member_id.label("member_id"), Loan.id.label("loan_id"), Instalment.number.label("number"),
+                   Instalment.due_date.label("due_date"), owed.label("owed"), Loan.currency.label("currency"))
+            .join(Loan, Loan.id == Instalment.loan_id)
+            .where(Instalment.due_date.in_(list(due_dates)), Instalment.paid.is_(False), Loan.state.in_(ON_BOOKS),
+                   owed > 0))
+
+
 def unpaid_instalments(session, due_dates):
     """Instalments due on any of `due_dates` with something still owed, for loans on the books."""
     if not due_dates:
         return []
-    owed = Instalment.remaining_minor
-    rows = session.execute(
-        select(Loan.member_id, Loan.id, Instalment.number, Instalment.due_date, owed, Loan.currency)
-        .join(Loan, Loan.id == Instalment.loan_id)
-        .where(Instalment.due_date.in_(due_dates), Instalment.paid.is_(False), Loan.state.in_(ON_BOOKS),
-               owed > 0)
-        .order_by(Loan.member_id, Loan.id, Instalment.number))
+    query = unpaid_instalments_query(due_dates).order_by(Loan.member_id, Loan.id, Instalment.number)
     return [InstalmentDue(member_id, loan_id, number, due_date, Money(int(amount), currency))
-            for member_id, loan_id, number, due_date, amount, currency in rows]
+            for member_id, loan_id, number, due_date, amount, currency in session.execute(query)]
 
 
 def unpaid_contributions(session, due_date, zone):

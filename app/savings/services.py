@@ -91,10 +91,13 @@ def payment_amount_for_member(payment):
 
 
 class SavingsService:
-    def __init__(self, session, *, clock, ledger, payments, config, members, kyc_limits, notify=None):
+    def __init__(self, session, *, clock, ledger, payments, config, members, kyc_limits, notify=None,
+                 statements=None):
         self.session = session
         self.clock = clock
         self.ledger = ledger
+        self.statements = statements or ledger
+        """The ledger's reads for statements: on the read replica when there is one (app/replica.py)."""
         self.payments = payments
         self.config = config
         self.members = members
@@ -132,7 +135,7 @@ class SavingsService:
         A transfer says its direction and the other member ("Received from Baraka M.").
         """
         account = self.account_for(member)
-        lines = self.ledger.statement(account, limit)
+        lines = self.statements.statement(account, limit)
         others = self._transfer_counterparts(account, [line.entry_id for line in lines if line.kind == "transfer"])
         return [StatementRow(line.created_at.astimezone(self.clock.zone).date(),
                              transfer_label(line.amount, others.get(line.entry_id)) if line.kind == "transfer"
@@ -146,7 +149,7 @@ class SavingsService:
         from app.ledger.models import LedgerAccount
         from app.members.models import Member
 
-        rows = self.session.execute(
+        rows = self.statements.session.execute(
             select(LedgerPosting.entry_id, Member.name)
             .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
             .join(Member, Member.id == LedgerAccount.owner_id)

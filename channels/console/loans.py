@@ -32,7 +32,7 @@ def ageing(line):
 @permission("loans.view")
 def loans():
     services = request_services()
-    lines = portfolio_at_risk(services.session, services.clock.today())
+    lines = portfolio_at_risk(services.read_session, services.clock.today())
     return render_template("console/loans.html", pending=services.loans.pending(),
                            by_state=queries.loans_by_state(services.session), par_lines=lines,
                            defaulted=queries.loans_in_state(services.session, DEFAULTED),

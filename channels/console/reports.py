@@ -54,7 +54,7 @@ def statement_rows(services):
 def portfolio_rows(services):
     header = ["scope", "name", "currency", "loans", "outstanding_minor"]
     rows = [(line.scope, line.name, line.currency, line.loans, line.outstanding)
-            for line in portfolio_at_risk(services.session, services.clock.today())]
+            for line in portfolio_at_risk(services.read_session, services.clock.today())]
     return header, rows
 
 
@@ -64,7 +64,7 @@ def par_rows(services):
               *[f"par{days}_minor" for days in PAR_DAYS], *[f"par{days}_percent" for days in PAR_DAYS]]
     rows = [(today.isoformat(), line.scope, line.name, line.currency, line.loans, line.outstanding,
              *[line.at_risk[days] for days in PAR_DAYS], *[str(line.share(days)) for days in PAR_DAYS])
-            for line in portfolio_at_risk(services.session, today)]
+            for line in portfolio_at_risk(services.read_session, today)]
     return header, rows
 
 
