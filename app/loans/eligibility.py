@@ -11,6 +11,8 @@ the term one the product allows; 7. KYC: the member's tier allows the amount
 member has a limit of their own (with none, the reason their limit is zero).
 """
 
+from dataclasses import replace
+
 from sqlalchemy import exists, select
 
 from app.loans import errors
@@ -55,6 +57,13 @@ class Eligibility:
         days = (today - member_since).days
         if days < product.min_membership_days:
             raise errors.too_new(product.min_membership_days - days)
+
+    def within_kyc(self, member, product, credit):
+        """`credit` lowered to the member's KYC loan ceiling (rule 7), its reason then the KYC one."""
+        ceiling = self.kyc_limits.loan_ceiling(member, product.currency)
+        if ceiling is None or credit.limit <= ceiling:
+            return credit
+        return replace(credit, limit=ceiling, reason=errors.kyc(ceiling).message)
 
     def check_amount(self, member, product, amount, term=None, credit=None):
         """Raise NotEligible for an amount or term the product, KYC or limit refuses (rules 6-8).

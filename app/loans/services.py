@@ -84,8 +84,9 @@ class LoanService:
         return products_for(self.session, member.currency, member_group_ids(self.session, member))
 
     def limit(self, member, product):
-        """The member's CreditLimit for the product (limit, score, factors, top reason)."""
-        return self.scorer.limit(member, product)
+        """The member's CreditLimit for the product (limit, score, factors, top reason), never above what
+        their KYC tier lets them borrow: a screen offering more than the KYC check then refuses misleads."""
+        return self.eligibility.within_kyc(member, product, self.scorer.limit(member, product))
 
     def current(self, member):
         """The member's loan in progress (applied, approved, disbursed), else their latest; None if none."""

@@ -109,3 +109,17 @@ def test_the_limit_note_states_each_products_own_multiple_in_both_languages(serv
     credit = services.loans.limit(member, other)
     assert credit.limit == kes(limit)  # the note's rule is the one that set the limit
     assert render(credit.reason, "en").startswith(english) and render(credit.reason, "sw").startswith(swahili)
+
+
+def test_the_limit_shown_is_never_above_the_kyc_ceiling(services):
+    """A tier-1 member with KES 2,000 saved saw 'Your limit: KES 6,000', then 6,000 was refused by KYC."""
+    member = new_member(services)
+    member.kyc_level = 1
+    biz = product(services)
+    deposit(services, member, 200000)
+    credit = services.loans.limit(member, biz)
+    assert credit.limit == kes(5000)
+    assert render(credit.reason, "en") == "Your ID details allow loans up to KES 5,000. Visit an agent to raise it."
+    assert services.loans.check_amount(member, biz, kes(5000)) == kes(0)
+    member.kyc_level = 3
+    assert services.loans.limit(member, biz).limit == kes(6000)
