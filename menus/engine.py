@@ -61,6 +61,7 @@ UNAVAILABLE = T(N_("Service is temporarily unavailable. Please try again later."
 TOO_MANY_ERRORS = T(N_("Too many invalid entries. Please dial again."))
 INPUT_TOO_LONG = T(N_("That is too long. Try again."))
 EMPTY_INPUT = T(N_("Please enter a choice."))
+READ_TO_THE_END = T(N_("Read to the end first: 98 for more."))
 PIN_SHAPE = T(N_("Enter 4 digits."))
 NOT_THIS_SESSION = T(N_("This session has ended. Please dial again."))
 """The answer to a request that is not this session's next hop (another phone, an unknown text)."""
@@ -350,6 +351,8 @@ class Engine:
         if isinstance(screen, Confirm):
             if not Confirm.answer(raw):
                 return screen.cancel
+            if ctx.state.more_pages:
+                raise Invalid(READ_TO_THE_END)  # a Yes before the last page: a loan's terms are read before accepted
             return self._outcome(ctx, screen, lambda: screen.on_yes(ctx) if screen.on_yes else None)
         if isinstance(screen, Pin):
             if raw in screen.escapes:

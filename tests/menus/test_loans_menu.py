@@ -140,8 +140,10 @@ def test_guarantor_sees_the_request_and_pledges(client, setup, session):
     asked = fits(handset.send("80000"))
     assert "Above your limit by KES 5,000" in asked
     assert "not a phone number" in handset.send("12ab")
-    for value in ("0722 000 111", "1", "2", "1"):  # guarantor, 3 months, to savings, accept the disclosure
+    for value in ("0722 000 111", "1"):  # guarantor, 3 months
         handset.send(value)
+    disclosure_pages(handset, handset.send("2"))  # to savings: the disclosure, read to its last page
+    handset.send("1")  # accept
     assert "guarantors have been asked" in handset.send("4821")
 
     guarantor = signed_in(client, phone=BARAKA)
@@ -272,3 +274,25 @@ def test_savings_that_cannot_pay_the_repayment_are_refused_where_savings_is_chos
     refused = fits(handset.send("1"))  # from savings
     assert refused.startswith("CON Not enough savings. You need KES 2,000, you have KES 1,000.\nPay from:"), refused
     assert "Loan repayment from mobile money" in fits(handset.send("2"))  # corrected on the same screen
+
+
+def test_a_yes_before_the_disclosures_last_page_accepts_nothing(client, app):
+    """The confirm's '1' worked on page 1 of the disclosure, before the member had seen the cost and APR."""
+    services = loan_services(app, at=datetime.now(UTC))
+    register(client, phone=AMINA)
+    amina = services.members.by_phone(AMINA)
+    amina.kyc_level = 3
+    regular_saver(services, amina, 1000000)
+    product(services, code="WEEK", interest_method="flat", frequency="weekly", terms=[8], fee_type="flat",
+            fee_value="5000")
+    services.session.commit()
+    handset = signed_in(client)
+    for value in ("2", "1000", "1"):
+        handset.send(value)
+    first = handset.send("1")  # to mobile money: the disclosure's first page
+    assert "98 More" in first
+    refused = handset.send("1")
+    assert refused.startswith("CON Read to the end first: 98 for more.") and services.loans.current(amina) is None
+    pages = disclosure_pages(handset, refused)
+    assert "Accept this loan?" in pages[-1]
+    assert "Enter your PIN" in handset.send("1")
