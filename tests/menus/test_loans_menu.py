@@ -100,9 +100,10 @@ def test_apply_disclosure_pin_then_my_loan_schedule_and_repay(client, setup, ses
     assert services.loans.payoff(loan) == Money(800000, "KES")  # interest paid ahead counts against it
 
 
-def test_the_disclosure_in_kiswahili_fits_every_page(client, app):
+def weekly_loan_offered(client, app, language="1"):
+    """A tier-3 regular saver at the weekly product's term screen, 1,000 asked: the next '1' shows the disclosure."""
     services = loan_services(app, at=datetime.now(UTC))
-    register(client, phone=AMINA, language="2")
+    register(client, phone=AMINA, language=language)
     amina = services.members.by_phone(AMINA)
     amina.kyc_level = 3
     regular_saver(services, amina, 1000000)
@@ -112,6 +113,11 @@ def test_the_disclosure_in_kiswahili_fits_every_page(client, app):
     handset = signed_in(client)
     for value in ("2", "1000", "1"):
         handset.send(value)
+    return services, amina, handset
+
+
+def test_the_disclosure_in_kiswahili_fits_every_page(client, app):
+    services, amina, handset = weekly_loan_offered(client, app, language="2")
     text = "\n".join(disclosure_pages(handset, handset.send("1")))  # to mobile money
     assert "Biashara: riba ya kiwango sawa, 12% kwa mwaka" in text and "Utapokea KES 950 kwenye pesa ya simu" in text
     assert "Marejesho 8 ya kila wiki:" in text and "Je, unakubali mkopo huu?" in text
@@ -278,17 +284,7 @@ def test_savings_that_cannot_pay_the_repayment_are_refused_where_savings_is_chos
 
 def test_a_yes_before_the_disclosures_last_page_accepts_nothing(client, app):
     """The confirm's '1' worked on page 1 of the disclosure, before the member had seen the cost and APR."""
-    services = loan_services(app, at=datetime.now(UTC))
-    register(client, phone=AMINA)
-    amina = services.members.by_phone(AMINA)
-    amina.kyc_level = 3
-    regular_saver(services, amina, 1000000)
-    product(services, code="WEEK", interest_method="flat", frequency="weekly", terms=[8], fee_type="flat",
-            fee_value="5000")
-    services.session.commit()
-    handset = signed_in(client)
-    for value in ("2", "1000", "1"):
-        handset.send(value)
+    services, amina, handset = weekly_loan_offered(client, app)
     first = handset.send("1")  # to mobile money: the disclosure's first page
     assert "98 More" in first
     refused = handset.send("1")
