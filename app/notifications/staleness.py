@@ -12,7 +12,7 @@ shape (it names nothing the rule can look up), always applies.
 
 from sqlalchemy import func, select, tuple_
 
-from app.groups.models import Group, GroupContribution, GroupMember
+from app.groups.models import Group, GroupContribution, GroupMember, GroupPayout
 from app.loans.models import Loan, LoanGuarantee
 from app.loans.models import LoanInstalment as Instalment
 from app.loans.states import APPLIED, ON_BOOKS, REQUESTED
@@ -77,7 +77,33 @@ def stale_contribution_reminders(session, rows):
     return {row_id for row_id, triple in wanted.items() if triple not in owing}
 
 
+def stale_join_requests(session, rows):
+    """`group_join_request:<membership>:<asked>:<official>`: stale once the request is approved or declined."""
+    wanted = {row.id: _ids(row.dedupe_key, 1) for row in rows}
+    ids = {key[0] for key in wanted.values() if key}
+    pending = set(session.scalars(select(GroupMember.id).where(GroupMember.id.in_(ids),
+                                                               GroupMember.status == "pending"))) if ids else set()
+    return {row_id for row_id, key in wanted.items() if key and key[0] not in pending}
+
+
+def stale_payout_proposals(session, rows):
+    """`group_payout_due:<group>:<period>:<official>`: stale once an official has paid that period out."""
+    wanted = {}
+    for row in rows:
+        parts = (row.dedupe_key or "").split(":")
+        group = _ids(row.dedupe_key, 1)
+        if group is not None and len(parts) > 2 and parts[2]:
+            wanted[row.id] = (group[0], parts[2])
+    pairs = set(wanted.values())
+    paid = set(session.execute(select(GroupPayout.group_id, GroupPayout.period)
+                               .where(tuple_(GroupPayout.group_id, GroupPayout.period).in_(pairs))).all()) \
+        if pairs else set()
+    return {row_id for row_id, pair in wanted.items() if pair in paid}
+
+
 RULES = {"guarantor_request": stale_guarantor_requests,
+         "group_join_request": stale_join_requests,
+         "group_payout_due": stale_payout_proposals,
          **dict.fromkeys(REPAYMENT_REMINDERS, stale_repayment_reminders),
          "contribution_due": stale_contribution_reminders}
 """kind -> rule(session, rows) -> ids of the rows that no longer apply."""

@@ -2,6 +2,7 @@
 payouts proposed to officials, leaving with one's money."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, update
@@ -12,6 +13,7 @@ from app.groups.models import Group, GroupContribution
 from app.groups.postings import pool_account, share_register
 from app.ledger.verify import verify_ledger
 from app.money import Money
+from app.notifications.staleness import stale
 from tests.app.groups.group_helpers import chama, fund, joined, monday_group, savings
 from tests.fakes import FakeProvider
 
@@ -347,3 +349,36 @@ def test_the_propose_command_proposes_once(app, groups, clock, amina, baraka):
     first = runner.invoke(args=["groups", "propose", "--date", "2026-11-02"])
     assert f"group {group.id} 2026-W45: proposed to its officials" in first.output, first.output
     assert savings(groups, amina) == Money(0, "KES")  # nothing paid until an official confirms
+
+
+def waiting(told, kind):
+    """The notifications of `kind` told so far, as the rows dispatch asks `stale` about (quiet hours held them)."""
+    return [SimpleNamespace(id=n, kind=kind, dedupe_key=key) for n, (_, said, key, _) in enumerate(told.calls)
+            if said == kind]
+
+
+def test_a_join_request_decided_before_the_morning_is_not_sent_to_the_officials(groups, told, session, amina,
+                                                                                 baraka):
+    group = chama(groups, amina)
+    told.calls.clear()
+    groups.memberships.join_by_code(baraka, group.code)
+    asks = waiting(told, "group_join_request")
+    assert asks and stale(session, asks) == set()
+    groups.memberships.approve(group, amina, baraka.id)
+    assert stale(session, asks) == {row.id for row in asks}
+
+
+def test_a_payout_proposal_for_a_period_already_paid_is_not_sent(groups, told, clock, session, amina, baraka,
+                                                                   chebet):
+    group = monday_group(groups, clock, amina, baraka, chebet)
+    groups.payouts.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
+    clock.at = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+    for member in (amina, baraka, chebet):
+        fund(groups, member, 500_00)
+        groups.contributions.contribute_from_savings(member, group, "500", f"k-{member.id}")
+    told.calls.clear()
+    groups.payouts.propose_due_payouts()
+    proposals = waiting(told, "group_payout_due")
+    assert proposals and stale(session, proposals) == set()
+    groups.payouts.run_payout(group, "2026-W45", amina)
+    assert stale(session, proposals) == {row.id for row in proposals}
