@@ -495,7 +495,12 @@ def settlement_handlers():
     """Every payment purpose's ledger side, listed here once (payments imports no other domain)."""
     from app.agents.settlement import FLOAT_TOPUP, credit_agent_float, float_topup_notice
     from app.groups.settlement import contribution_notice, credit_group_contribution
-    from app.loans.settlement import repayment_notice, reserve_loan_disbursement, settle_loan_repayment
+    from app.loans.settlement import (
+        disbursement_notice,
+        repayment_notice,
+        reserve_loan_disbursement,
+        settle_loan_repayment,
+    )
     from app.payments.refunds import RECOVERY, REFUND, recovery_settlement, refund_reservation
     from app.payments.settlement import SettlementHandlers, credit_member_savings, debit_member_savings
 
@@ -506,6 +511,7 @@ def settlement_handlers():
         disbursements={"withdrawal": debit_member_savings, "loan_disbursement": reserve_loan_disbursement,
                        REFUND: refund_reservation},
         notices={"contribution": contribution_notice, "loan_repayment": repayment_notice,
+                 "loan_disbursement": disbursement_notice,
                  FLOAT_TOPUP: float_topup_notice})
 
 

@@ -5,7 +5,8 @@ money in ONE ledger entry: into savings it debits the loan's principal receivabl
 credits the member's savings (the principal less a deducted fee) and fee income (the
 fee); by mobile money the payments service's reservation entry does the same against
 money in flight (app/loans/settlement.py). A failed payout is reversed by the payments
-service; `revert_failed_disbursements` then puts the loan back to `approved`.
+service; `revert_failed_disbursements` then puts the loan back to `approved`. The member hears
+"paid out" when the money is theirs: at once into savings, on the payout's success by mobile money.
 A collaborator of LoanService (wired there), working inside the caller's transaction.
 """
 
@@ -16,6 +17,11 @@ from app.loans.models import Loan, LoanInstalment
 from app.loans.schedule import build_schedule
 from app.loans.states import APPROVED, DISBURSED, move
 from app.money import Money
+
+
+def payout_params(loan, net, first_due):
+    """What the "paid out" message says: the loan, its fee, what the member gets and the first due date."""
+    return {"amount": loan.principal, "fee": Money(loan.fee_minor, loan.currency), "net": net, "due_date": first_due}
 
 
 class Disbursements:
@@ -67,8 +73,8 @@ class Disbursements:
         loan.disbursed_on, loan.disbursed_at = today, self.clock.now()
         self.decisions.record(loan, "disbursed", actor, channel, loan.destination)
         self.session.flush()
-        self.notify(member, "loan_disbursed", key=f"{key}:notice", amount=loan.principal,
-                    fee=Money(loan.fee_minor, loan.currency), net=net, due_date=rows[0].due_date)
+        if loan.destination != "mobile_money":  # a payout is told when it succeeds (settlement.disbursement_notice)
+            self.notify(member, "loan_disbursed", key=f"{key}:notice", **payout_params(loan, net, rows[0].due_date))
         return loan
 
     def revert_failed(self):

@@ -12,8 +12,9 @@
 from sqlalchemy import select
 
 from app.loans.accounts import LoanAccounts
+from app.loans.disbursement import payout_params
 from app.loans.guarantors import Guarantees, repayments_releasing_pledges
-from app.loans.models import Loan
+from app.loans.models import Loan, LoanInstalment
 from app.loans.repayment_booking import Repayments
 from app.members.models import Member
 from app.payments.settlement import Notice
@@ -42,3 +43,14 @@ def repayment_notice(ledger, payment):
 def reserve_loan_disbursement(ledger, payment):
     loan = ledger.session.scalar(select(Loan).where(Loan.id == int(payment.purpose_ref)))
     return [(LoanAccounts(ledger).principal(loan), loan.principal)]
+
+
+def disbursement_notice(ledger, payment):
+    """The "paid out" message of a loan paid by mobile money, once the operator says the money arrived
+    (a payout that fails is told by the payments service instead, and the loan goes back to approved)."""
+    session = ledger.session
+    loan = session.get(Loan, int(payment.purpose_ref))
+    first_due = session.scalar(select(LoanInstalment.due_date).where(LoanInstalment.loan_id == loan.id)
+                               .order_by(LoanInstalment.number).limit(1))
+    return Notice(session.get(Member, payment.member_id), "loan_disbursed",
+                  payout_params(loan, payment.amount, first_due))

@@ -79,9 +79,18 @@ def test_mobile_money_disbursement_is_one_reservation_entry_then_clears(services
     by_kind = {p.account.kind: p.amount for p in entry.postings}
     assert by_kind == {"loan_principal_receivable": 1000000, "payouts_in_flight": -990000, "fee_income": -10000}
     before = savings(services, saver)
+    assert paid_out_notices(services, saver) == []  # started, not arrived: "paid out" would be a promise
     result = ProviderResult("succeeded", payment.reference, None, "B2C1", kes(9900), saver.phone, {})
     services.payments.apply_result(result, "callback", provider=payment.provider, payment_id=payment.id)
     assert payment.state == "succeeded" and savings(services, saver) == before
+    [notice] = paid_out_notices(services, saver)
+    assert notice.text.startswith("Pamoja: your loan of KES 10,000 is paid out, fee KES 100: you get KES 9,900.")
+
+
+def paid_out_notices(services, member):
+    from app.notifications.models import Notification
+
+    return services.session.query(Notification).filter_by(member_id=member.id, kind="loan_disbursed").all()
 
 
 def test_failed_payout_puts_the_loan_back_to_approved(services, saver, session):
@@ -90,6 +99,7 @@ def test_failed_payout_puts_the_loan_back_to_approved(services, saver, session):
     payment = services.payments.get(loan.disbursement_payment_id)
     result = ProviderResult("failed", payment.reference, "insufficient_funds", None, None, None, {})
     services.payments.apply_result(result, "callback", provider=payment.provider, payment_id=payment.id)
+    assert paid_out_notices(services, saver) == []  # never told "paid out" for money that did not arrive
     assert services.loans.revert_failed_disbursements() == [loan]
     assert loan.state == "approved" and services.loans.schedule(loan) == []
     assert services.ledger.balance(services.loans.accounts.principal(loan)) == kes(0)
