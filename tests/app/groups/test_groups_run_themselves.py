@@ -102,15 +102,21 @@ def test_a_fine_given_at_creation_is_kept(groups, amina):
 # -- the scheduler's fines and payout proposals -------------------------------------------------------
 
 
-def test_payouts_are_proposed_to_the_officials_once_and_paid_only_when_one_confirms(groups, told, clock, amina,
-                                                                                   baraka, chebet):
+def week_45_paid_in(groups, clock, amina, baraka, chebet):
+    """A Monday group paying out Baraka, Amina, Chebet in turn, on its W45 meeting day, everyone's 500 paid in."""
     group = monday_group(groups, clock, amina, baraka, chebet)
-    groups.memberships.set_role(group, amina, chebet.id, "treasurer")
     groups.payouts.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
     clock.at = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday of W45, the meeting day
     for member in (amina, baraka, chebet):
         fund(groups, member, 500_00)
         groups.contributions.contribute_from_savings(member, group, "500", f"k-{member.id}")
+    return group
+
+
+def test_payouts_are_proposed_to_the_officials_once_and_paid_only_when_one_confirms(groups, told, clock, amina,
+                                                                                   baraka, chebet):
+    group = week_45_paid_in(groups, clock, amina, baraka, chebet)
+    groups.memberships.set_role(group, amina, chebet.id, "treasurer")
     told.calls.clear()
     assert [(g.id, period) for g, period in groups.payouts.propose_due_payouts()] == [(group.id, "2026-W45")]
     groups.payouts.propose_due_payouts()  # the scheduler again: the same keys, so notify makes them once
@@ -215,12 +221,7 @@ def test_the_chair_and_members_who_owe_cannot_leave(groups, clock, amina, baraka
 
 
 def test_no_leaving_while_a_payout_waits_or_after_taking_the_pot_early(groups, clock, amina, baraka, chebet):
-    group = monday_group(groups, clock, amina, baraka, chebet)
-    groups.payouts.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
-    clock.at = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-    for member in (amina, baraka, chebet):
-        fund(groups, member, 500_00)
-        groups.contributions.contribute_from_savings(member, group, "500", f"k-{member.id}")
+    group = week_45_paid_in(groups, clock, amina, baraka, chebet)
     with pytest.raises(errors.PayoutWaiting):
         groups.leaving.check_leave(group, chebet)
     groups.payouts.run_payout(group, "2026-W45", amina)  # Baraka takes the first pot
@@ -370,12 +371,7 @@ def test_a_join_request_decided_before_the_morning_is_not_sent_to_the_officials(
 
 def test_a_payout_proposal_for_a_period_already_paid_is_not_sent(groups, told, clock, session, amina, baraka,
                                                                    chebet):
-    group = monday_group(groups, clock, amina, baraka, chebet)
-    groups.payouts.set_payout_order(group, amina, [baraka.id, amina.id, chebet.id])
-    clock.at = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-    for member in (amina, baraka, chebet):
-        fund(groups, member, 500_00)
-        groups.contributions.contribute_from_savings(member, group, "500", f"k-{member.id}")
+    group = week_45_paid_in(groups, clock, amina, baraka, chebet)
     told.calls.clear()
     groups.payouts.propose_due_payouts()
     proposals = waiting(told, "group_payout_due")
