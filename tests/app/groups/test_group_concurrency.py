@@ -98,3 +98,67 @@ def test_two_officials_paying_out_at_once_pay_once(app):
         member = session.get(Member, member_id)
         assert groups.contributions.savings_balance(member, "KES") == Money(500_00, "KES")
         assert verify_ledger(session) == []
+
+
+def outcome(make_session, act):
+    """Run `act(groups, session)` in its own committed session: its result, or the name of the group error."""
+    with make_session() as session:
+        try:
+            result = act(service(session), session)
+            session.commit()
+            return result
+        except errors.GroupError as refused:
+            session.rollback()
+            return type(refused).__name__
+
+
+@pytest.mark.committed
+def test_officials_sharing_out_at_once_from_two_phones_pay_once(app):
+    """Each phone's confirmation has its own idempotency key: the group's lock, not the key, must stop the second."""
+    make_session = sessionmaker(bind=db.engine)
+    member_id, group_id = setup_group(make_session, 500_00)
+    with make_session() as session:
+        groups = service(session)
+        groups.contributions.contribute_from_savings(session.get(Member, member_id), session.get(Group, group_id),
+                                                     "500", f"conc-share:{member_id}")
+        session.commit()
+
+    def share_out(index):
+        return outcome(make_session, lambda groups, session: groups.share_out.share_out(
+            session.get(Group, group_id), session.get(Member, member_id), f"conc-share-out:{group_id}:{index}").total)
+
+    results = run_in_threads(share_out, 4)
+    assert sorted(map(str, results)) == ["KES 500"] + ["NothingToShareOut"] * 3
+    with make_session() as session:
+        member = session.get(Member, member_id)
+        assert service(session).contributions.savings_balance(member, "KES") == Money(500_00, "KES")
+        assert verify_ledger(session) == []
+
+
+@pytest.mark.committed
+def test_leaving_twenty_times_at_once_gives_the_share_back_once(app):
+    make_session = sessionmaker(bind=db.engine)
+    chair_id, group_id = setup_group(make_session, 100_00)
+    with make_session() as session:
+        groups = service(session)
+        group = session.get(Group, group_id)
+        joiner = make_member(session, unique_phone(), "Baraka Otieno")
+        ledger = groups.ledger
+        credit_from_clearing(ledger, ledger.account("member", joiner.id, "member_savings", "KES"),
+                             Money(500_00, "KES"), f"conc-leave-fund:{joiner.id}")
+        groups.memberships.join_by_code(joiner, group.code)
+        groups.memberships.approve(group, session.get(Member, chair_id), joiner.id)
+        groups.contributions.contribute_from_savings(joiner, group, "500", f"conc-leave:{joiner.id}")
+        session.commit()
+        joiner_id = joiner.id
+
+    def leave(_index):
+        return outcome(make_session, lambda groups, session: str(groups.leaving.leave(
+            session.get(Group, group_id), session.get(Member, joiner_id))))
+
+    results = run_in_threads(leave, 20)
+    assert sorted(results) == ["KES 500"] + ["NotAMember"] * 19
+    with make_session() as session:
+        joiner = session.get(Member, joiner_id)
+        assert service(session).contributions.savings_balance(joiner, "KES") == Money(500_00, "KES")
+        assert verify_ledger(session) == []
