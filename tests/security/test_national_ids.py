@@ -10,7 +10,7 @@ import os
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
@@ -18,6 +18,7 @@ from app.members.identity import DEVELOPMENT_KEYS, IdentityError, IdentityKeys
 from app.members.pin_hashing import check_pin
 from app.services import build_services
 from tests.app.agents.agent_helpers import AGENT_PHONE, AGENT_PIN, new_agent
+from tests.migration_helpers import scratch_app
 from tests.ussd_helpers import UssdPhone, register
 
 NATIONAL_ID = "27451938"
@@ -128,24 +129,9 @@ SCHEMA = f"t_ids_{os.getpid()}"
 
 @pytest.fixture
 def scratch(app):
-    base = app.config["DATABASE_URL"].split("?options=")[0].split("&options=")[0]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in base else "?"
-    application = create_app({"DATABASE_URL": f"{base}{separator}options=-csearch_path%3D{SCHEMA}",
-                              "REDIS_URL": app.config["REDIS_URL"], "APP_ENV": "test", "PIN_PEPPER": "p" * 40,
-                              "PIN_PEPPER_ID": "7", "ID_ENCRYPTION_KEYS": f"m1={key('migration')}",
-                              "ID_LOOKUP_KEY": LOOKUP_KEY})
-    try:
+    with scratch_app(app, SCHEMA, APP_ENV="test", PIN_PEPPER="p" * 40, PIN_PEPPER_ID="7",
+                     ID_ENCRYPTION_KEYS=f"m1={key('migration')}", ID_LOOKUP_KEY=LOOKUP_KEY) as application:
         yield application
-    finally:
-        with application.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
 
 
 def test_migration_0008_encrypts_existing_ids_and_names_the_pepper(scratch):
