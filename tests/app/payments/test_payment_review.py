@@ -17,7 +17,6 @@ from app.services import build_services
 from app.staff import errors
 from app.staff.models import WorkItem
 from tests.app.payments.review_helpers import (
-    PHONE,
     deposit,
     deposit_in_review,
     fake_callback,
@@ -28,21 +27,6 @@ from tests.app.staff.staff_helpers import new_staff, sign_in, typed
 from tests.concurrency_helpers import run_in_threads
 from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
-
-
-@pytest.fixture
-def fake(services):
-    return services.providers.install(FakeProvider())
-
-
-@pytest.fixture
-def member(services):
-    return make_member(services.session, PHONE, "Akinyi Odhiambo", "sw")
-
-
-@pytest.fixture
-def finance(services):
-    return typed(services, new_staff(services, "finance"))
 
 
 def items(session, payment, kind=None):

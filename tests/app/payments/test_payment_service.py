@@ -19,7 +19,6 @@ from app.payments.providers.base import (
     UnreadableCallback,
 )
 from app.payments.providers.circuit import CircuitOpen
-from tests.fakes import FakeProvider
 from tests.member_helpers import make_member
 from tests.money_helpers import fund_savings
 
@@ -28,11 +27,6 @@ PHONE = "+254712000111"
 
 class WorkerDied(BaseException):
     """What a killed worker looks like from inside: nothing after it runs."""
-
-
-@pytest.fixture
-def fake(services):
-    return services.providers.install(FakeProvider())
 
 
 @pytest.fixture

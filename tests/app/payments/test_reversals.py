@@ -33,21 +33,6 @@ class ReversingProvider(FakeProvider):
     request_reversal = FakeProvider.request_collection
 
 
-@pytest.fixture
-def fake(services):
-    return services.providers.install(FakeProvider())
-
-
-@pytest.fixture
-def member(services):
-    return make_member(services.session, PHONE, "Akinyi Odhiambo", "sw")
-
-
-@pytest.fixture
-def finance(services):
-    return typed(services, new_staff(services, "finance"))
-
-
 def succeeded_deposit(services, member, minor=500_00, key="deposit:rev:1"):
     payment = deposit(services, member, minor, key)
     fake_callback(services, payment)

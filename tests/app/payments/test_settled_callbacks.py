@@ -11,17 +11,11 @@ from app.payments import states
 from app.payments.models import Payment, PaymentEvent
 from app.payments.services import PERSON
 from app.payments.settled_callbacks import record_if_settled
-from tests.fakes import FakeProvider
 from tests.member_helpers import make_member, unique_phone
 from tests.round_trip_helpers import RoundTrips, words
 
 ALL_STATES = (states.INITIATED, states.PENDING, states.TIMED_OUT, states.SUCCEEDED, states.FAILED, states.REVERSED,
               states.REVIEW)
-
-
-@pytest.fixture
-def fake(services):
-    return services.providers.install(FakeProvider())
 
 
 def payment_in(services, member, state, *, by_person=False):
