@@ -274,7 +274,8 @@ class PaymentService:
         """Parse an operator's callback and apply it once.
 
         A result for a payment already settled or held for review is recorded in one statement
-        (app/payments/settled_callbacks.py: operators resend, so most callbacks are these);
+        (app/payments/settled_callbacks.py: operators resend, so most callbacks are these) and
+        returns that payment's `Settled(id, state)`, not the entity: nothing about it changed;
         anything else goes through `apply_result`, Airtel's hints through its enquiry first.
         A body of a shape we do not know is recorded and returns None. One with a value that
         cannot be read is recorded as `unreadable` and UnreadableCallback is raised (the

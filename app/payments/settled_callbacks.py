@@ -29,15 +29,29 @@ so that a generic plan of the prepared statement never walks the primary key ins
 """
 
 import json
+from typing import NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.deferred_transaction import STANDALONE
 from app.payments import states
-from app.payments.models import Payment
 
 SETTLED_RESULTS = frozenset({states.SUCCEEDED, states.FAILED})
 """Result statuses this path may record; a pending result goes the general way (it may move an initiated payment)."""
+
+
+
+class Settled(NamedTuple):
+    """The payment a repeat was recorded against: its id and state, not the ORM entity.
+
+    Loading a Payment from this textual statement cost more CPU than the rest of a repeat
+    (SQLAlchemy matches a text result's thirty columns to the entity on every execution);
+    a repeat changes nothing, so nobody needs more.
+    """
+
+    id: int
+    state: str
+
 
 RECORD_IF_SETTLED = text("""
 WITH payment AS (
@@ -61,21 +75,21 @@ WITH payment AS (
                            WHERE person.payment_id = payment.id AND person.source = :person))
     RETURNING payment_id
 )
-SELECT payment.* FROM payment JOIN recorded ON recorded.payment_id = payment.id
+SELECT payment.id, payment.state FROM payment JOIN recorded ON recorded.payment_id = payment.id
 """)
 
 
 def record_if_settled(session, provider, result, source, *, now, person_source):
-    """Record `result` against its settled or reviewed payment in one statement; the Payment, or None.
+    """Record `result` against its settled or reviewed payment in one statement; its `Settled`, or None.
 
     None means nothing was written: the result must go through `apply_result`.
     """
     refs = [ref for ref in (result.provider_ref, result.reference) if ref]
     if result.status not in SETTLED_RESULTS or not refs:
         return None
-    statement = select(Payment).from_statement(RECORD_IF_SETTLED)
-    return session.scalars(statement, {
+    row = session.execute(RECORD_IF_SETTLED, {
         "provider": provider, "refs": refs, "source": source, "raw": json.dumps(result.raw or {}, default=str),
         "now": now, "told": result.status, "review": states.REVIEW, "final": sorted(states.FINAL),
         "failed": states.FAILED, "succeeded": states.SUCCEEDED, "person": person_source,
     }, execution_options={STANDALONE: True}).one_or_none()
+    return None if row is None else Settled(*row)
