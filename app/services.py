@@ -133,7 +133,7 @@ class Services:
         return PaymentService(self.session, clock=self.clock, ledger=self.ledger, providers=self.providers,
                               enqueue=self.enqueue, settlement=settlement_handlers(), notify=self.notify_member,
                               tell=self.notify, member_guard=self.members.check_active,
-                              route=self.momo_numbers.route,
+                              route=lambda *args: self.momo_numbers.route(*args),  # built when a payment starts
                               desk=lambda: self.payment_review)
 
     @cached_property

@@ -18,9 +18,9 @@ or not it pre-locked.
 from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.ledger import errors
@@ -34,6 +34,14 @@ from app.ledger.models import (
     shards_for,
 )
 from app.money import Money
+
+ACCOUNTS_KNOWN = "pamoja_ledger_accounts"
+"""In `Session.info`: the accounts `LedgerService.account` found or made in this transaction, by owner and kind.
+
+A payment's result looks its member's account up to post and again to say the new
+balance; the second look is answered from here. Forgotten when the transaction ends
+(committed or rolled back: an account made in a rolled-back one no longer exists).
+"""
 
 RENAMED_KINDS = {"group_contribution": "contribution"}
 """Entry kinds no longer posted -> the kind the same movement is posted as today (agents' cash
@@ -86,6 +94,13 @@ class LedgerService:
             sign = normal_sign_of(kind)
         except KeyError:
             raise errors.UnknownAccountKind(kind) from None
+        known = self.session.info.setdefault(ACCOUNTS_KNOWN, {})
+        key = (owner_type, owner_id, kind, currency)
+        if key not in known:
+            known[key] = self._find_or_create(owner_type, owner_id, kind, currency, sign, allow_negative)
+        return known[key]
+
+    def _find_or_create(self, owner_type, owner_id, kind, currency, sign, allow_negative):
         existing = select(LedgerAccount).where(
             LedgerAccount.owner_type == owner_type, LedgerAccount.owner_id.is_not_distinct_from(owner_id),
             LedgerAccount.kind == kind, LedgerAccount.currency == currency)
@@ -317,3 +332,8 @@ SELECT a.balance, a.balance + CAST(COALESCE((SELECT SUM(s.balance) FROM ledger_a
 FROM ledger_accounts a WHERE a.id = :id
 """)
 """An account's stored balance (the base) and its whole balance (base + shards)."""
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_known_accounts(session, _transaction):
+    session.info.pop(ACCOUNTS_KNOWN, None)

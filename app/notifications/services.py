@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.i18n import format_param, translate
 from app.keys import notification_dispatch_job_id
@@ -47,15 +48,27 @@ class NotificationService:
         Returns the Notification, or None when `(kind, key)` was made before.
         Raises UnknownKind, and KeyError when the kind's text needs a missing parameter.
         """
-        ids = self.insert([self.prepare(recipient, kind, key, **params)])
+        row = self.prepare(recipient, kind, key, **params)
+        ids = self.insert([row])
         if not ids:
             log_event("notify.duplicate", kind=kind, key=key)
             return None
-        notification = self.session.get(Notification, ids[0])
+        notification = self._as_loaded(ids[0], row)
         if notification.send_after > self.clock.now():
             self.schedule([notification.id], notification.send_after)
-        else:
-            self.dispatch([notification.id], recipients={notification.id: recipient})
+        else:  # inserted by this transaction: nobody else can see it yet, so nothing to lock
+            self._hand_over([notification], recipients={notification.id: recipient})
+        return notification
+
+    def _as_loaded(self, notification_id, row):
+        """The row this transaction just inserted, as a Notification in the session, without reading it back.
+
+        A money callback tells its member once, and reading the row back (then again, locked,
+        to dispatch it) was two of its twenty statements; every column is known here.
+        """
+        notification = Notification(id=notification_id, channel=None, message_id=None, dispatched_at=None, **row)
+        make_transient_to_detached(notification)
+        self.session.add(notification)
         return notification
 
     def prepare(self, recipient, kind, key=None, **params):
@@ -124,6 +137,10 @@ class NotificationService:
             select(Notification).where(Notification.id.in_(list(ids)), Notification.status == QUEUED,
                                        Notification.send_after <= self.clock.now())
             .order_by(Notification.id).with_for_update(skip_locked=True)))
+        return self._hand_over(rows, recipients=recipients)
+
+    def _hand_over(self, rows, *, recipients=None):
+        """`dispatch` for rows this transaction holds (locked, or inserted by it); return how many went."""
         gone = stale(self.session, rows)
         for row in rows:
             if row.id in gone:

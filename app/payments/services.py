@@ -486,8 +486,8 @@ class PaymentService:
         if payment.member_id:
             self.notify(payment.member_id, "payment_failed", f"payment:{payment.id}:failed", amount=payment.amount,
                         reason=reason_message(reason, provider=payment.provider))
-        reservation = self.ledger.entry(f"payment:{payment.id}:reserve")
-        if reservation is not None:
+        reservation = self.ledger.entry(f"payment:{payment.id}:reserve") if payment.direction == DISBURSEMENT else None
+        if reservation is not None:  # only a payout reserves its money when it starts
             accounts = {a.id: a for a in self.session.scalars(
                 select(LedgerAccount).where(LedgerAccount.id.in_([p.account_id for p in reservation.postings])))}
             self.ledger.post(f"payment:{payment.id}:release", released_postings(reservation, accounts),
