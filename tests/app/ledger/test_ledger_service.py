@@ -229,3 +229,26 @@ def test_the_balanced_entry_check_reads_accounts_by_key_never_by_scanning(ledger
     before = session.execute(scans).scalar()
     session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the deferred checks run now, as at commit
     assert session.execute(scans).scalar() == before
+
+
+def test_an_account_is_looked_up_once_per_transaction_and_forgotten_after_a_rollback(ledger, session):
+    from sqlalchemy import event, select
+
+    from app.ledger.models import LedgerAccount
+
+    owner = 10**12 + 7
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        made = ledger.account("member", owner, "member_savings", "KES")
+        made_statements = len(statements)
+        assert ledger.account("member", owner, "member_savings", "KES") is made
+        assert len(statements) == made_statements  # the second look is answered from memory
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    session.rollback()  # the account made in that transaction is gone, and so is the memory of it
+    assert session.scalar(select(LedgerAccount.id).where(LedgerAccount.owner_id == owner)) is None
+    again = ledger.account("member", owner, "member_savings", "KES")
+    assert session.scalar(select(LedgerAccount.id).where(LedgerAccount.owner_id == owner)) == again.id

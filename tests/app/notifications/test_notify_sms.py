@@ -111,3 +111,22 @@ def test_a_notification_whose_job_was_lost_is_swept_up(app, timed, clock, sessio
     message = timed.notifications.message_of(made)
     assert made.status == DISPATCHED and message.status == "accepted" and message.provider_id.startswith("ATXid_")
     assert sent_sms(providers) == [(PHONE, made.text)]
+
+
+def test_a_notification_due_now_is_handed_over_without_reading_it_back(app, timed, session):
+    """Before: INSERT, SELECT it by id, SELECT it again FOR UPDATE, INSERT the message, UPDATE: now three."""
+    from tests.round_trip_helpers import RoundTrips, words
+
+    amina = member(timed, PHONE)
+    session.commit()
+    session.refresh(amina)
+    trips = RoundTrips(session.get_bind())
+    with trips.recording() as log:
+        made = timed.notify(amina, "deposit_received", "deposit:trips", amount=Money(150000, "KES"),
+                            balance=Money(250000, "KES"), ref="PJ2")
+        session.flush()
+    touching = [entry for entry in log if "notifications" in entry or "outbound_messages" in entry]
+    assert words(touching) == ["INSERT", "INSERT", "UPDATE"], touching  # no SELECT of the row just made
+    session.commit()
+    session.expire_all()
+    assert (made.status, made.channel, made.message_id is not None) == (DISPATCHED, "sms", True)
