@@ -10,7 +10,8 @@ six times, the opposite story twice (late or out of order), one with a forged am
 (a tenth of the payments, else a seventh true copy) and one with a wrong token.
 
 Prints callbacks/s, the web processes' own CPU per callback (from /proc: on a busy
-machine it moves far less than the rate, so compare code by it) and `doubles`: payments
+machine it moves far less than the rate, so compare code by it), this process's CPU
+per callback (the clients and the fake Airtel share the 2 cores) and `doubles`: payments
 credited more than once or credited while not succeeded (must be 0), with the final
 states and the HTTP statuses seen, then runs the ledger's verify. Target (issue 13): 10,000
 callbacks in under 30 s, 0 doubles.
@@ -257,14 +258,14 @@ def run_storm(args, db_url, redis_url):
         statuses, lock = collections.Counter(), threading.Lock()
         threads = [threading.Thread(target=post_all, args=(callbacks[i::args.clients], statuses, lock))
                    for i in range(args.clients)]
-        cpu_before = cpu_seconds(server)
+        cpu_before, client_before = cpu_seconds(server), time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
-        server_cpu = cpu_seconds(server) - cpu_before
+        server_cpu, client_cpu = cpu_seconds(server) - cpu_before, time.process_time() - client_before
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -275,6 +276,8 @@ def run_storm(args, db_url, redis_url):
     print(f"callbacks/s      {len(callbacks) / elapsed:.0f}")
     print(f"server CPU       {1000 * server_cpu / len(callbacks):.2f} ms a callback (gunicorn's processes; "
           f"load average {' '.join(f'{load:.1f}' for load in os.getloadavg())})")
+    print(f"client CPU       {1000 * client_cpu / len(callbacks):.2f} ms a callback (this process: the "
+          f"{args.clients} operators' side and the fake Airtel, sharing the cores)")
     print(f"http             {dict(sorted(statuses.items(), key=str))}")
     print(f"states           {dict(sorted(states.items()))}")
     print(f"ledger_verify    {'clean' if not problems else problems[:5]}")
