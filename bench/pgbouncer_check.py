@@ -43,14 +43,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_pgbouncer(port, server_pool):
-    """A PgBouncer of our own (as the `postgres` OS user: it refuses to run as root); returns (process, dir)."""
+def start_pgbouncer(port, server_pool, schemas=None):
+    """A PgBouncer of our own (as the `postgres` OS user: it refuses to run as root); returns (process, dir).
+
+    `schemas` maps each PgBouncer database name to the schema its server connections use
+    (default: `pamoja` -> this script's schema).
+    """
     directory = Path(tempfile.mkdtemp(prefix="pamoja-pgbouncer-"))
     directory.chmod(0o777)
     (directory / "userlist.txt").write_text('"postgres" ""\n')
+    databases = "".join(f"{name} = host=127.0.0.1 port=5432 dbname=test user=postgres "
+                        f"connect_query='SET search_path TO {schema}'\n"
+                        for name, schema in (schemas or {"pamoja": SCHEMA}).items())
     (directory / "pgbouncer.ini").write_text(f"""
 [databases]
-pamoja = host=127.0.0.1 port=5432 dbname=test user=postgres connect_query='SET search_path TO {SCHEMA}'
+{databases}
 
 [pgbouncer]
 listen_addr = 127.0.0.1
