@@ -11,8 +11,9 @@ every notification, Babel included) and PostgreSQL does the rest in one statemen
    of the slice and ON COMMIT in any case) by a query of that table alone, then ANALYZEd;
 2. `made` joins them to their loans and members and inserts one notification per due
    instalment, keyed like the row-by-row path (`repayment_key`, computed in step 1), ON
-   CONFLICT DO NOTHING and skipping keys already made, so a second run the same day makes
-   nothing;
+   CONFLICT DO NOTHING on the unique (kind, dedupe_key), so a second run the same day makes
+   nothing (each row it offers again is one probe of that index; the message id it took from
+   the sequence is left unused);
 3. for the rows due now whose member does not prefer WhatsApp, `made` also marks them
    dispatched with a message id taken from the outbox's sequence, and `sent` inserts
    those outbox messages, `suppressed` for members who opted out of SMS (the outbox's
@@ -27,9 +28,12 @@ Joined in one statement on a never-analyzed schema, PostgreSQL estimated a slice
 10 rows and probed the instalments per loan through a BitmapAnd with the due-date index, which
 read every instalment due that day once per loan (21 ms a loan: 35 minutes for 100,000 loans).
 Step 1 reads one table with no join, so every plan of it is one pass over the slice; step 2
-starts from a table of known size (ANALYZEd), its joins to loans and members go by primary
-key or by hash, and the exactly-once check compares whole keys (kind, dedupe_key) the
-unique index answers. See docs/scaling.md.
+starts from a table of known size (ANALYZEd) and its joins to loans and members go by primary
+key or by hash. The keys already made are skipped by ON CONFLICT alone, never by a join the
+planner chooses: a NOT EXISTS against `notifications` planned while it was empty (analyzed
+empty, the statement about to fill it) became a sequential scan of it per row, re-reading every
+row the statement had inserted so far (the first slice of a million was still running after
+4 minutes). See docs/scaling.md.
 
 Staleness needs no check here: the rows are made from unpaid instalments in the same
 statement. Rows left queued go through `NotificationService.dispatch` (staleness,
@@ -52,7 +56,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     false,
     func,
     literal,
@@ -248,8 +251,7 @@ def _insert_from_reminder_due(session, *, loans, wordings, fitted, now, default_
                case((by_sms_now, func.nextval(MESSAGE_ID_SEQUENCE)), else_=null()), literal(now), texts.c.send_after)
         .select_from(due.join(texts, and_(
             texts.c.due_date == due.c.due_date, texts.c.owed == due.c.owed, texts.c.currency == due.c.currency,
-            texts.c.locale == due.c.locale)))
-        .where(~exists().where(Notification.kind == due.c.kind, Notification.dedupe_key == due.c.dedupe_key)))
+            texts.c.locale == due.c.locale))))
     made = (insert(Notification)
             .from_select(["kind", "dedupe_key", "member_id", "phone", "locale", "urgent", "text",
                           "template_variables", "status", "channel", "dispatched_at", "message_id", "created_at",
