@@ -94,8 +94,8 @@ class ReminderService:
         return RunResult(*(a + b for a, b in zip(repayments, contributions, strict=True)))
 
     def run_repayments(self, day, *, not_before=None, checkpoint=None):
-        """The repayment reminders of `day`, set-based (reminder_batch.py): one statement per slice of
-        members, each followed by `checkpoint()`."""
+        """The repayment reminders of `day`, set-based (reminder_batch.py): a few statements per slice of
+        loan ids, each slice followed by `checkpoint()`."""
         notifications = self.notifications
         outbox = notifications.outbox
         wanted = self.repayment_dates(day)
@@ -111,9 +111,9 @@ class ReminderService:
             wordings.append((due_date, int(owed), currency, locale, kind, text, json.dumps(variables), send_after))
             fitted.setdefault(text, (text, *outbox.sms_form(text)))
         made = dispatched = 0
-        for members in reminder_batch.member_slices(combinations):
+        for loans in reminder_batch.loan_slices(combinations):
             batch = reminder_batch.insert_repayment_reminders(
-                self.session, due_dates=list(wanted), members=members, wordings=wordings,
+                self.session, loans=loans, wordings=wordings,
                 fitted=list(fitted.values()), stamp=day.isoformat(), now=self.clock.now(),
                 default_locale=default_locale, suppressed_history=outbox.opted_out_history(), batch_size=BATCH_SIZE,
                 chunk=CHUNK)

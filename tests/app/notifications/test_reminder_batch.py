@@ -125,14 +125,26 @@ def test_in_quiet_hours_they_wait_for_the_morning(app, timed, session, providers
     assert session.query(OutboundMessage).filter_by(member_id=member.id, kind="repayment_due_today").count() == 0
 
 
-def test_members_are_made_in_slices_each_committed(app, timed, session, providers, monkeypatch):
+def test_loans_are_made_in_slices_each_committed(app, timed, session, providers, monkeypatch):
     from app.notifications import reminder_batch
 
     (first, _), (second, _) = borrowers(timed, session, app, providers, {}, {})
-    monkeypatch.setattr(reminder_batch, "MEMBERS_PER_STATEMENT", second.id - first.id)
+    monkeypatch.setattr(reminder_batch, "LOANS_PER_STATEMENT", 1)
     commits = []
     result = timed.reminders.run(DUE_DAY, checkpoint=lambda: (commits.append(1), session.commit()))
     assert (result.computed, result.made, result.dispatched) == (2, 2, 2)
     assert len(commits) >= 2
     run_jobs(app)
     assert sorted(to for to, _ in sent_sms(providers)) == sorted([first.phone, second.phone])
+
+
+def test_slices_in_one_transaction_each_get_their_own_temporary_table(app, timed, session, providers, monkeypatch):
+    from app.notifications import reminder_batch
+
+    borrowers(timed, session, app, providers, {}, {}, {})
+    monkeypatch.setattr(reminder_batch, "LOANS_PER_STATEMENT", 1)
+    result = timed.reminders.run(DUE_DAY)  # no checkpoint: every slice in the same transaction
+    assert (result.computed, result.made) == (3, 3)
+    session.commit()
+    again = timed.reminders.run(DUE_DAY, checkpoint=session.commit)
+    assert (again.computed, again.made, again.dispatched) == (3, 0, 0)
