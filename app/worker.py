@@ -124,6 +124,12 @@ class JobHeartbeat:
     job). Each beat is sent holding the lock, and `forget` takes it: once `forget`
     returns no beat for that job can follow, so RQ's bookkeeping after the job's body
     (finished, failed, retried) is never undone by a late beat.
+
+    The thread is woken only when it sleeps with no job: while jobs follow one another it
+    wakes when the beat it waits for falls due, and then waits for the job now running
+    until one interval after that job's start (which is never earlier than the earlier
+    job's due time). Waking it at every job start and end cost two thread switches a
+    job; each job's first beat still comes one interval after its start.
     """
 
     def __init__(self, worker):
@@ -131,6 +137,8 @@ class JobHeartbeat:
         self.changed = threading.Condition()
         self.job = None
         self.started = 0.0
+        self.due = 0.0
+        self.idle = False
         self.thread = None
 
     def watch(self, job):
@@ -139,22 +147,26 @@ class JobHeartbeat:
                 self.thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
                 self.thread.start()
             self.job, self.started = job, time.monotonic()
-            self.changed.notify()
+            self.due = self.started + self.worker.job_monitoring_interval
+            if self.idle:
+                self.changed.notify()
 
     def forget(self):
         with self.changed:
             self.job = None
-            self.changed.notify()
 
     def _run(self):
         with self.changed:
             while True:
                 job = self.job
                 if job is None:
+                    self.idle = True
                     self.changed.wait()
+                    self.idle = False
                 elif not self.changed.wait_for(lambda job=job: self.job is not job,
-                                               timeout=self.worker.job_monitoring_interval):
+                                               timeout=max(0.0, self.due - time.monotonic())):
                     self._beat(job, time.monotonic() - self.started)
+                    self.due = time.monotonic() + self.worker.job_monitoring_interval
 
     def _beat(self, job, working):
         if job.timeout and job.timeout > 0 and working > job.timeout + JOB_TIMEOUT_GRACE:
