@@ -191,7 +191,9 @@ class PamojaWorker(Worker):
     success (RQ's WATCH of the dependents key and its MULTI/EXEC as one MULTI/EXEC
     that also says whether the job has dependents: only then are they enqueued, by
     RQ's own `enqueue_dependents`). The job's last heartbeat goes with its success.
-    A failure, a retry and an idle worker take RQ's own paths.
+    A failure, a retry and an idle worker take RQ's own paths. A job that succeeded is
+    logged twice, not three times: its queue and id when it starts, "Job OK" when done
+    (RQ's "Successfully completed" line, which said the same again, is DEBUG).
     """
 
     job_class = PamojaJob
@@ -307,12 +309,9 @@ class PamojaWorker(Worker):
             has_dependents = pipeline.execute()[-1]
         if has_dependents:
             queue.enqueue_dependents(job)
-        if self.log_job_description:
-            self.log.info("Successfully completed %s job in %ss on worker %s", job.description,
-                          job.ended_at - job.started_at, self.name)
-        else:
-            self.log.info("Successfully completed job %s in %ss on worker %s", job.id,
-                          job.ended_at - job.started_at, self.name)
+        # RQ logs this at INFO, right before its own "Job OK" line for the same job: one line a job is enough.
+        self.log.debug("Successfully completed job %s in %ss on worker %s", job.id, job.ended_at - job.started_at,
+                       self.name)
 
     def handle_job_retry(self, job, queue, retry, started_job_registry):
         self._send_ended_beat()

@@ -126,3 +126,17 @@ def test_a_dependent_job_runs_once_its_parent_finished(connection, queues):
     assert parent.get_status(refresh=True) == "finished"
     assert child.get_status(refresh=True) == "finished"
     assert child.return_value() == 7
+
+
+def test_a_job_that_succeeded_is_logged_once_when_it_starts_and_once_when_done(connection, queues, caplog):
+    _high, default, _low = queues
+    job = default.enqueue(add, 2, 2)
+
+    with caplog.at_level("INFO", logger="rq.worker"):
+        run_burst(PamojaWorker(queues, connection=connection))
+
+    about_the_job = [record.getMessage() for record in caplog.records
+                     if record.levelname == "INFO" and job.id in record.getMessage()]
+    assert len(about_the_job) == 2, about_the_job
+    assert about_the_job[0] == f"default: {job.id}"
+    assert "Job OK" in about_the_job[1]
