@@ -179,3 +179,13 @@ def ask_postgres():
         return services.session.scalar(text("SELECT 42"))
 
     return body()
+
+
+def add(a, b):
+    """A job that only computes: what RQ's own bookkeeping costs around a job."""
+    return a + b
+
+
+def always_fails():
+    """A job that raises every time it runs: RQ's retry, then its failed registry."""
+    raise RuntimeError("this job always fails")

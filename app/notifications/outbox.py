@@ -29,7 +29,7 @@ from app.notifications import messages as m
 from app.notifications.delivery_reports import OUTSIDE_WINDOW_CODE, DeliveryReports, history_entry, set_status
 from app.notifications.kinds import RESEND_WHEN_UNKNOWN
 from app.notifications.messages import OutboundMessage
-from app.notifications.send_marks import claim_fresh, store_answers, with_pending_reports
+from app.notifications.send_marks import claim_fresh, store_answers
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 """Free-form WhatsApp text is allowed this long after the member's last message."""
@@ -235,8 +235,7 @@ class Outbox:
         if again:
             for message in self._lock_ids(again):
                 message.sending_since = None
-        store_answers(self.session, stored, now)
-        waiting = with_pending_reports(self.session, m.SMS, [result.provider_id for *_, result in stored])
+        waiting = store_answers(self.session, stored, now, m.SMS)  # and the reports that overtook the send
         if waiting:  # reports that overtook this send: applied under the provider id's lock
             for message in self._lock_ids([message_id for message_id, *_, result in stored
                                            if result.provider_id in waiting]):

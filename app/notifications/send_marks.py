@@ -18,16 +18,26 @@ trips around one HTTP request, most of a send job's time.
   history entry appended; the status only moves up STATUS_RANK, e.g. a message the
   sweep gave up on stays failed). The same statement takes the advisory lock of each
   provider id first (in a fixed order), as `DeliveryReports.lock_provider_id` does.
-- `with_pending_reports` then asks, in a statement of its own (a fresh snapshot, taken
-  after the store committed or after its lock was taken), which of those provider ids
-  have reports waiting: a report that overtook the send was stored before the lock was
-  ours, so it is seen here; one that comes later waits for the lock and then finds the
-  stored id itself (delivery_reports.py). Only those messages are applied the ORM way.
+- The same call then asks, in a statement of its own (a fresh snapshot, taken after
+  the store's lock was taken), which of those provider ids have reports waiting: a
+  report that overtook the send was stored before the lock was ours, so it is seen
+  here; one that comes later waits for the lock and then finds the stored id itself
+  (delivery_reports.py). Only those messages are applied the ORM way.
+
+The store and the look go to PostgreSQL together, in one round trip (psycopg's pipeline
+mode, on the session's own connection): the server runs them in order, and in READ
+COMMITTED the look takes its snapshot when it starts, after the store holds the locks.
+On a connection reading outside a transaction (app/deferred_transaction.py) the two are
+one implicit transaction, committed at the pipeline's end: the locks are held until the
+look is done, so no report can slip between them. Inside a transaction they are two of
+its statements, as before. Sent past SQLAlchemy, they are not seen by its events.
 """
 
 import json
 
-from sqlalchemy import text
+import psycopg
+from sqlalchemy import exc, text
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from app.deferred_transaction import STANDALONE
 from app.notifications import messages as m
@@ -75,6 +85,11 @@ WHERE channel = :channel AND provider_id = ANY(:provider_ids) AND applied_at IS 
 
 RANKS = json.dumps(m.STATUS_RANK)
 
+_DIALECT = psycopg_dialect.dialect()
+STORE_ANSWERS_SQL = str(STORE_ANSWERS.compile(dialect=_DIALECT))
+PENDING_REPORTS_SQL = str(PENDING_REPORTS.compile(dialect=_DIALECT))
+"""The two in psycopg's own placeholders, for the pipeline that sends them together."""
+
 
 def claim_fresh(session, message_ids, now):
     """Mark the queued, unmarked messages among `message_ids` as being sent; [(id, recipient, text)]."""
@@ -83,11 +98,12 @@ def claim_fresh(session, message_ids, now):
         execution_options={STANDALONE: True})]
 
 
-def store_answers(session, answers, now):
-    """Store [(message_id, status, reason, history entry, SendResult)] in one statement."""
+def store_answers(session, answers, now, channel):
+    """Store [(message_id, status, reason, history entry, SendResult)] in one statement; the provider ids
+    among them with reports waiting on `channel`, asked in the same round trip."""
     if not answers:
-        return
-    session.execute(STORE_ANSWERS, {
+        return set()
+    params = {
         "ids": [message_id for message_id, *_ in answers],
         "statuses": [status for _, status, *_ in answers],
         "reasons": [str(reason)[:200] if reason else None for _, _, reason, *_ in answers],
@@ -97,12 +113,17 @@ def store_answers(session, answers, now):
         "cost_amounts": [str(result.cost_amount) if result.cost_amount else None for *_, result in answers],
         "entries": [json.dumps(entry) for _, _, _, entry, _ in answers],
         "ranks": RANKS, "now": now,
-    }, execution_options={STANDALONE: True})
-
-
-def with_pending_reports(session, channel, provider_ids):
-    """The provider ids among `provider_ids` that have reports waiting to be applied."""
-    provider_ids = [provider_id for provider_id in provider_ids if provider_id]
-    if not provider_ids:
-        return set()
-    return set(session.scalars(PENDING_REPORTS, {"channel": channel, "provider_ids": provider_ids}))
+    }
+    provider_ids = [provider_id for provider_id in params["provider_ids"] if provider_id]
+    driver = session.connection().connection.driver_connection
+    statement = STORE_ANSWERS_SQL
+    try:
+        with driver.pipeline():
+            driver.execute(STORE_ANSWERS_SQL, params)
+            if not provider_ids:
+                return set()
+            statement = PENDING_REPORTS_SQL
+            waiting = driver.execute(PENDING_REPORTS_SQL, {"channel": channel, "provider_ids": provider_ids})
+        return {provider_id for provider_id, in waiting.fetchall()}
+    except psycopg.Error as error:  # as SQLAlchemy would have raised it
+        raise exc.DBAPIError.instance(statement, params, error, psycopg.Error) from error

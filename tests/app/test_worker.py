@@ -103,3 +103,46 @@ def test_a_long_job_keeps_its_heartbeat_and_none_follows_it(app, queue):
     assert Job.fetch(job.id, connection=connection).get_status() == "finished"
     assert len(beats - {None}) >= 3  # the start, then one a second while it ran
     assert queue.started_job_registry.get_job_ids() == []  # no beat after the job put it back
+
+
+class BeatLog:
+    """What the heartbeat thread asks of the worker, writing down each beat."""
+
+    job_monitoring_interval = 0.5
+
+    def __init__(self):
+        self.beats = []
+
+    def set_current_job_working_time(self, working):
+        pass
+
+    def maintain_heartbeats(self, job):
+        self.beats.append((job.id, time.monotonic()))
+
+
+def test_each_job_is_beaten_an_interval_after_its_own_start_and_never_after_it_ended():
+    """The heartbeat thread is not woken at every job (app/worker.py): a job that follows a short one still
+    gets its first beat one interval after its own start, a short job none, and an ended job none."""
+    from types import SimpleNamespace
+
+    from app.worker import JobHeartbeat
+
+    worker = BeatLog()
+    heartbeat = JobHeartbeat(worker)
+    for number in range(20):  # short jobs, back to back
+        heartbeat.watch(SimpleNamespace(id=f"short-{number}", timeout=None))
+        time.sleep(0.01)
+        heartbeat.forget()
+    time.sleep(0.3)
+    started = time.monotonic()
+    heartbeat.watch(SimpleNamespace(id="long", timeout=None))
+    time.sleep(1.25)
+    heartbeat.forget()
+    ended = time.monotonic()
+    time.sleep(0.8)
+
+    assert [job for job, _ in worker.beats] == ["long", "long"]
+    first, second = (at - started for _, at in worker.beats)
+    assert 0.5 <= first < 0.8
+    assert 1.0 <= second < 1.25
+    assert all(at < ended for _, at in worker.beats)

@@ -384,3 +384,38 @@ def test_twilio_unreadable_success_answer_is_an_unknown_outcome_not_a_resend(wha
     responses.post(TWILIO_URL, body="<html>gateway</html>", status=201, content_type="application/json")
     with pytest.raises(UnknownOutcomeError):
         whatsapp.send("+254711000001", "Habari")
+
+
+@pytest.fixture
+def no_proxy_environment(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_the_sms_sender_reads_the_proxy_environment_once_when_built(no_proxy_environment):
+    """requests looked through the whole environment at every request (issue 17): now once, with the same outcome."""
+    no_proxy_environment.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    no_proxy_environment.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+
+    session = AfricasTalkingSmsSender("pamoja", "at-key").http
+
+    assert session.trust_env is False  # nothing is read from the environment at a request any more
+    assert session.proxies["https"] == "http://proxy.internal:3128"
+    assert session.verify == "/etc/ssl/certs/ca-certificates.crt"
+
+    no_proxy_environment.setenv("NO_PROXY", "api.africastalking.com")
+    assert "https" not in AfricasTalkingSmsSender("pamoja", "at-key").http.proxies  # NO_PROXY covers the host
+
+
+@responses.activate
+def test_the_sms_sender_without_proxy_variables_sends_directly(no_proxy_environment):
+    responses.post(AT_URL, json=at_answer(at_recipient("+254700000001")), status=201)
+
+    sender = AfricasTalkingSmsSender("pamoja", "at-key")
+    [result] = sender.send(["+254700000001"], "Hello")
+
+    assert result.status == ACCEPTED
+    assert sender.http.proxies == {}
+    assert sender.http.verify is True

@@ -118,18 +118,20 @@ def test_the_job_storing_the_id_waits_for_a_report_holding_the_lock(app, race, m
 
 
 def test_report_arriving_after_the_job_stored_the_id_finds_the_message(app, race, monkeypatch):
-    """Between the store and the job's look for waiting reports: the report applies itself, once."""
+    """Right after the job's store and its look for waiting reports (one round trip, app/notifications/
+    send_marks.py) committed: the report finds the message and applies itself, once."""
     from app.notifications import outbox
 
     message_id, phone, provider_id = race
-    original = outbox.with_pending_reports
+    original = outbox.store_answers
 
-    def report_first(*args, **kwargs):
+    def report_right_after(*args, **kwargs):
+        waiting = original(*args, **kwargs)
         report = run_in_app(app, lambda: post_report(app, provider_id))
         report.join(10)
-        return original(*args, **kwargs)
+        return waiting
 
-    monkeypatch.setattr(outbox, "with_pending_reports", report_first)
+    monkeypatch.setattr(outbox, "store_answers", report_right_after)
     with responses.RequestsMock() as fake:
         fake.add_callback(responses.POST, AT_URL, callback=lambda request: at_answer(provider_id, phone))
         job = run_in_app(app, lambda: send_sms_job(message_id))
