@@ -94,6 +94,7 @@ def main():
         token = env["CALLBACK_TOKEN"]
         for client, path in sides.values():
             run_flows(client, path, token, 20)  # warm: pools, caches, prepared statements
+        print(f"redis-py parser: {ussd_load.redis_parser()}; load average {os.getloadavg()[0]:.2f}")
         results = compare(sides, token, args.batches, args.flows)
         for name, values in results.items():
             print(f"  {name:7} CPU {values[0] * 1000:.3f} ms/hop lowest batch, {values[len(values) // 4] * 1000:.3f} "

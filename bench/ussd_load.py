@@ -44,6 +44,13 @@ SCHEMA = f"bench_ussd_{os.getpid()}"
 """Per process, so two runs (two worktrees) never drop each other's tables."""
 
 
+def redis_parser():
+    """"hiredis" when redis-py found it (requirements.txt), else "python": the servers import the same one."""
+    from redis.utils import HIREDIS_AVAILABLE
+
+    return "hiredis" if HIREDIS_AVAILABLE else "python"
+
+
 def gunicorn_settings(workers, threads):
     """The Procfile's `web` settings, the same for both servers, so the ratio compares code, not configuration."""
     return ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
@@ -270,7 +277,7 @@ def main():
             wait_up(ports[name], path)
         print(f"gunicorn {' '.join(settings)}, both servers up; {args.concurrency} concurrent sessions; "
               f"{args.rounds} rounds of {args.block_seconds:g} s per side, order reversed each round; "
-              f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
+              f"flow: {' -> '.join(repr(step) for step in FLOW)}; redis-py parser: {redis_parser()}", flush=True)
         for name, (_target, path) in targets.items():
             loops[name] = ClosedLoop(ussd_session, (ports[name], path), concurrency=args.concurrency)
         measured = {name: CpuMeasured(loop, procs[name].pid) for name, loop in loops.items()}
