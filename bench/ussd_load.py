@@ -117,7 +117,15 @@ def drop_schema(db_url, schema):
 def prepare(db_url, redis_url):
     """A fresh schema, migrated, with MEMBERS members whose PIN is 2580; returns the servers' environment."""
     create_schema(db_url, SCHEMA)
-    url = schema_url(db_url, SCHEMA)
+    try:
+        return _fill(db_url, redis_url, schema_url(db_url, SCHEMA))
+    except BaseException:
+        drop_schema(db_url, SCHEMA)  # the callers drop it only once prepared: a failed set-up leaves nothing
+        raise
+
+
+def _fill(db_url, redis_url, url):
+    """`prepare`'s migration and members, in the schema at `url`."""
     # Development: the bench measures code, not secrets. The per-phone limit is counted on every hop
     # (its Redis round trip is part of the cost) but set out of reach of MEMBERS phones at full speed.
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench",
