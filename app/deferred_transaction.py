@@ -38,9 +38,9 @@ Deciding is conservative: an unknown function call counts as needing a transacti
 statement text (SQLAlchemy renders the same text for the same query). The
 connection goes back to the pool in the engine's ordinary transactional mode.
 A connection already in a transaction (the tests' rollback wrapper, a savepoint)
-is left as it is. `transaction_begun` tells the unit of work (and the menu engine) whether
-there is anything to commit at all: a static screen's hop begins nothing, and an empty
-commit still costs SQLAlchemy's bookkeeping. Knows nothing of Flask.
+is left as it is. `commit_owed` tells the unit of work (and the menu engine) whether
+there is anything to commit at all: a static screen's hop begins nothing, a hop that only
+read began nothing PostgreSQL saw, and an empty commit still costs SQLAlchemy's bookkeeping. Knows nothing of Flask.
 """
 
 import functools
@@ -54,6 +54,9 @@ from sqlalchemy.pool import Pool
 
 SESSION_FLAG = "pamoja_defer_transaction"
 """In `Session.info`: this session's transactions start at their first statement that needs one."""
+
+READING = "pamoja_reading"
+"""In `Session.info`: the connections this session put in autocommit mode in its current transaction."""
 
 CONNECTION_FLAG = "pamoja_deferred"
 """In the pool record's info: this connection is in autocommit mode because of `defer_transaction`."""
@@ -93,6 +96,31 @@ def transaction_begun(session):
     return session.in_transaction()
 
 
+def commit_owed(session):
+    """True when committing `session` would do anything: a transaction began, and either it is a real one
+    (the connection left autocommit: a write, a lock) or objects wait to be flushed.
+
+    A deferred session that only read (its connection still in autocommit) owes no commit:
+    SQLAlchemy's commit would only run its bookkeeping (about 50 us) to end a transaction that
+    PostgreSQL never saw; closing the session ends it. The caller still commits for pending jobs.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        return False
+    reading = session.info.get(READING)
+    if not reading or session.new or session.dirty or session.deleted:
+        return True
+    return not all(_still_reading(connection) for connection in reading)
+
+
+def _still_reading(connection):
+    if connection.closed or connection.invalidated or not connection.info.get(CONNECTION_FLAG):
+        return False
+    dbapi_connection = connection.connection.dbapi_connection
+    return dbapi_connection is not None and dbapi_connection.autocommit
+
+
 def defer_transaction(session):
     """Let `session` read outside a transaction until it first needs one (see the module docstring)."""
     session.info[SESSION_FLAG] = True
@@ -112,6 +140,13 @@ def _autocommit_while_reading(session, _transaction, connection):
         return  # an autocommit engine of its own, or a transaction someone else opened: not ours to change
     dbapi_connection.autocommit = True
     connection.info[CONNECTION_FLAG] = True
+    session.info.setdefault(READING, []).append(connection)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reading(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(READING, None)
 
 
 @event.listens_for(Engine, "before_cursor_execute")

@@ -2,12 +2,15 @@
 
 Prometheus keeps per-process counters a scraper sums; the console has no Prometheus
 to ask, so the engine also adds one to a Redis hash per (channel, UTC hour), keyed
-by outcome (`ok`, `unavailable`, `foreign`, ...): one pipelined HINCRBY + EXPIRE per
-hop, never a database write. Counting fails open: a Redis error loses one count,
+by outcome (`ok`, `unavailable`, `foreign`, ...): one pipelined HINCRBY per hop, never
+a database write. The hash's EXPIRE goes with it at most once a minute per process
+(RENEW_EVERY): the hour's hash keeps its TTL from its first hop, and one Redis lost and
+refilled within the hour has the TTL back within a minute. Counting fails open: a Redis error loses one count,
 never the hop (and after a Redis failure the hop is not counted at all, so an
 outage does not add a second timeout to every answer).
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
@@ -18,6 +21,12 @@ KEEP = timedelta(days=8)
 """Each hour's counts live this long: the dashboard shows the last week at most."""
 UNHEALTHY = frozenset({"unavailable"})
 """Outcomes the health chart counts as errors."""
+RENEW_EVERY = 60.0
+"""Seconds between two EXPIREs of the same hour's hash from one process."""
+
+_expire_due = {}
+"""hash key -> when (time.monotonic) this process next sends its EXPIRE. Threads may race to send it
+twice: harmless. Only the last few keys are kept."""
 
 
 def hour_of(moment):
@@ -35,11 +44,16 @@ def count_hop(redis, channel, outcome, now=None):
 
 
 def queue_hop_count(pipe, channel, outcome, now=None):
-    """Queue `count_hop`'s HINCRBY + EXPIRE on `pipe` (sent with the hop's last writes); the caller
-    ignores their results, so a failed count still never fails the hop."""
+    """Queue `count_hop`'s HINCRBY (and, once a minute, EXPIRE) on `pipe` (sent with the hop's last writes);
+    the caller ignores their results, so a failed count still never fails the hop."""
     key = hop_counter_key(channel, hour_of(now or datetime.now(UTC)))
     pipe.hincrby(key, outcome, 1)
-    pipe.expire(key, int(KEEP.total_seconds()))
+    moment = time.monotonic()
+    if _expire_due.get(key, 0.0) <= moment:
+        if len(_expire_due) > 32:
+            _expire_due.clear()
+        _expire_due[key] = moment + RENEW_EVERY
+        pipe.expire(key, int(KEEP.total_seconds()))
 
 
 def hourly(redis, channel, hours, now):

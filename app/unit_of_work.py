@@ -15,9 +15,9 @@ so click reports it and exits non-zero. A click usage error or refusal
 (`click.ClickException`) is the operator's mistake, not ours: not logged or counted.
 Commands that commit batches as they go (a checkpoint per batch) still may.
 
-A session that began nothing (a static USSD screen, or a hop whose engine already
-committed) is not committed again: `commit_begun` skips what would be SQLAlchemy's
-bookkeeping for an empty transaction.
+A session that began nothing (a static USSD screen, a hop that only read outside a
+transaction, or a hop whose engine already committed) is not committed again:
+`commit_begun` skips what would be SQLAlchemy's bookkeeping for an empty transaction.
 
 `callback_unit(..., defer_transaction=True)` lets the unit read outside a transaction
 until its first write or lock (app/deferred_transaction.py): a hop that only reads
@@ -29,7 +29,7 @@ import functools
 import click
 from flask.cli import with_appcontext
 
-from app.deferred_transaction import defer_transaction, stop_deferring, transaction_begun
+from app.deferred_transaction import commit_owed, defer_transaction, stop_deferring
 from app.extensions import db
 from app.jobs import has_pending_jobs
 from app.observability import ERRORS, logger
@@ -90,7 +90,7 @@ def commit_begun(session):
     A session that began nothing has nothing to commit; SQLAlchemy would still open and
     commit an empty transaction of its own, firing its events, for no effect.
     """
-    if transaction_begun(session) or has_pending_jobs(session):
+    if commit_owed(session) or has_pending_jobs(session):
         session.commit()
 
 

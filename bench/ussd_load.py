@@ -44,6 +44,13 @@ SCHEMA = f"bench_ussd_{os.getpid()}"
 """Per process, so two runs (two worktrees) never drop each other's tables."""
 
 
+def redis_parser():
+    """"hiredis" when redis-py found it (requirements.txt), else "python": the servers import the same one."""
+    from redis.utils import HIREDIS_AVAILABLE
+
+    return "hiredis" if HIREDIS_AVAILABLE else "python"
+
+
 def gunicorn_settings(workers, threads):
     """The Procfile's `web` settings, the same for both servers, so the ratio compares code, not configuration."""
     return ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
@@ -110,7 +117,15 @@ def drop_schema(db_url, schema):
 def prepare(db_url, redis_url):
     """A fresh schema, migrated, with MEMBERS members whose PIN is 2580; returns the servers' environment."""
     create_schema(db_url, SCHEMA)
-    url = schema_url(db_url, SCHEMA)
+    try:
+        return _fill(db_url, redis_url, schema_url(db_url, SCHEMA))
+    except BaseException:
+        drop_schema(db_url, SCHEMA)  # the callers drop it only once prepared: a failed set-up leaves nothing
+        raise
+
+
+def _fill(db_url, redis_url, url):
+    """`prepare`'s migration and members, in the schema at `url`."""
     # Development: the bench measures code, not secrets. The per-phone limit is counted on every hop
     # (its Redis round trip is part of the cost) but set out of reach of MEMBERS phones at full speed.
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", PIN_PEPPER="bench",
@@ -270,7 +285,7 @@ def main():
             wait_up(ports[name], path)
         print(f"gunicorn {' '.join(settings)}, both servers up; {args.concurrency} concurrent sessions; "
               f"{args.rounds} rounds of {args.block_seconds:g} s per side, order reversed each round; "
-              f"flow: {' -> '.join(repr(step) for step in FLOW)}", flush=True)
+              f"flow: {' -> '.join(repr(step) for step in FLOW)}; redis-py parser: {redis_parser()}", flush=True)
         for name, (_target, path) in targets.items():
             loops[name] = ClosedLoop(ussd_session, (ports[name], path), concurrency=args.concurrency)
         measured = {name: CpuMeasured(loop, procs[name].pid) for name, loop in loops.items()}

@@ -3,9 +3,10 @@
 import secrets
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
 
-from app.deferred_transaction import STANDALONE, is_plain_read
+from app.deferred_transaction import STANDALONE, commit_owed, is_plain_read
 from app.extensions import db
 from app.members.models import Member
 from app.members.pin_hashing import serialize_pin_checks
@@ -95,6 +96,57 @@ def test_the_pin_check_lock_is_held_until_the_unit_commits(app):
     assert not unit.failed
     assert try_lock() is True
     assert dbapi_connection.autocommit is False  # back in the pool in the engine's ordinary mode
+
+
+@pytest.fixture
+def commits():
+    """How many times any session committed during the test."""
+    counted = []
+
+    def count(_session):
+        counted.append(1)
+
+    event.listen(Session, "after_commit", count)
+    yield counted
+    event.remove(Session, "after_commit", count)
+
+
+@pytest.mark.committed
+def test_a_unit_that_only_read_is_not_committed(app, commits):
+    """Nothing PostgreSQL saw began: SQLAlchemy's commit bookkeeping is skipped, the session just closes."""
+    with callback_unit("test", "deferred", defer_transaction=True) as unit:
+        unit.services.session.scalar(select(Member.id).limit(1))
+        assert unit.services.session().in_transaction() and not commit_owed(unit.services.session)
+    assert not unit.failed
+    assert commits == []
+
+
+@pytest.mark.committed
+def test_a_change_not_yet_flushed_is_committed(app, commits):
+    """A loaded object changed after a read owes its flush and commit, though no statement wrote yet."""
+    phone = fresh_phone()
+    with callback_unit("test", "deferred", defer_transaction=True) as unit:
+        unit.services.members.register(phone=phone, name="Not Yet Flushed", national_id=phone[-8:], locale="en",
+                                       pin="2580")
+    db.session.remove()
+    with callback_unit("test", "deferred", defer_transaction=True) as unit:
+        member = unit.services.members.by_phone(phone)
+        member.name = "Changed Unflushed"
+        assert commit_owed(unit.services.session)
+    assert not unit.failed
+    db.session.remove()
+    assert db.session.scalar(select(Member.name).where(Member.phone == phone)) == "Changed Unflushed"
+
+
+@pytest.mark.committed
+def test_after_a_lock_the_unit_is_committed(app, commits):
+    with callback_unit("test", "deferred", defer_transaction=True) as unit:
+        session = unit.services.session
+        session.scalar(select(Member.id).limit(1))
+        serialize_pin_checks(session, "member", secrets.randbelow(10**9) + 10**9)
+        assert commit_owed(session)
+    assert not unit.failed
+    assert commits == [1]
 
 
 @pytest.mark.committed

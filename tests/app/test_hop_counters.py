@@ -28,3 +28,26 @@ def test_the_engine_counts_each_hop(client, redis):
     UssdPhone(client).dial()
     counts = hourly(redis, "ussd", 1, datetime.now(UTC))[0][1]
     assert sum(counts.values()) == 1
+
+
+def test_the_hash_expiry_is_renewed_once_a_minute_per_process(redis, monkeypatch):
+    from app import hop_counters
+
+    key = "pamoja:hops:ussd:2026-05-01T10"
+    clock = [1000.0]
+    monkeypatch.setattr(hop_counters.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(hop_counters, "_expire_due", {})
+    sent = []
+    for _ in range(3):
+        pipe = redis.pipeline(transaction=False)
+        hop_counters.queue_hop_count(pipe, "ussd", "ok", NOW)
+        sent.append([command[0][0] for command in pipe.command_stack])
+        pipe.execute()
+    assert sent == [["HINCRBY", "EXPIRE"], ["HINCRBY"], ["HINCRBY"]]
+    assert 0 < redis.ttl(key) <= 8 * 86400
+    redis.delete(key)  # Redis lost it: the next hop makes it again, without a TTL until the minute is up
+    count_hop(redis, "ussd", "ok", NOW)
+    assert redis.ttl(key) == -1
+    clock[0] += hop_counters.RENEW_EVERY
+    count_hop(redis, "ussd", "ok", NOW)
+    assert 0 < redis.ttl(key) <= 8 * 86400

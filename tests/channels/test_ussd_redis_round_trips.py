@@ -36,3 +36,11 @@ def test_round_trips_per_hop(app, client):
     for hop, log in logs.items():
         print(hop, len(log), log)
     assert {hop: len(log) for hop, log in logs.items()} == {"dial": 2, "pin": 2, "static": 2, "profile": 2}
+
+
+def test_the_hour_counts_expiry_goes_at_most_once_a_minute(app, client):
+    """The hop's last round trip sends the hour's HINCRBY every hop, its EXPIRE once a minute per process."""
+    logs = hop_trips(app, client)
+    last_trips = [log[-1] for log in logs.values()]
+    assert all(trip.count("HINCRBY") == 1 for trip in last_trips)
+    assert sum(trip.count("EXPIRE") for trip in last_trips) <= 1

@@ -5,7 +5,7 @@ import time
 
 import pyotp
 import pytest
-from flask import template_rendered
+from flask import request, template_rendered
 
 from app.staff.demo import DEMO_STAFF_PASSWORD, DEMO_TOTP_SECRET, seed_demo_staff
 
@@ -49,6 +49,19 @@ def test_the_cookie_signer_is_built_only_for_a_request_with_the_cookie(app, clie
     assert sign_in(client, "demo.finance").status_code == 302  # the sign-in sets the cookie: signed
     assert client.get("/console/").status_code == 200  # and reads it back: still signed in
     assert built
+
+
+def test_outside_the_console_a_request_without_the_cookie_gets_flasks_null_session(app, client):
+    """Nothing to open, nothing to save: a USSD hop's answer neither sets a cookie nor varies on one."""
+    interface = app.session_interface
+    for path, kept in (("/ussd", False), ("/healthz", False), ("/console", True), ("/console/sign-in", True),
+                       ("/consoles", False)):
+        with app.test_request_context(path):
+            assert (interface.open_session(app, request) is not None) is kept, path
+    answer = client.post("/ussd?token=dev-callback-token", data={"sessionId": "null1", "serviceCode": "*384*1#",
+                                                                 "phoneNumber": "+254712345678", "text": ""})
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
 
 
 def test_a_post_without_a_csrf_token_is_refused(client, staffed):
