@@ -21,8 +21,8 @@ from rq.timeouts import BaseTimeoutException
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.deferred_transaction import commit_owed, stop_deferring
 from app.deferred_transaction import defer_transaction as defer
-from app.deferred_transaction import stop_deferring
 from app.extensions import db
 from app.observability import ERRORS
 
@@ -91,7 +91,7 @@ def job(func=None, *, defer_transaction=False):
                 defer(db.session)
             try:
                 result = func(services, *args, **kwargs)
-                db.session.commit()
+                commit_if_owed(db.session)
                 return result
             except INTERRUPTIONS:
                 db.session.invalidate()  # its connection may be mid-command: close it, never reuse it
@@ -190,6 +190,19 @@ def enqueue_after_commit(session, queue, func, *args, job_id=None, retry=DEFAULT
 def has_pending_jobs(session):
     """True when jobs wait for `session`'s commit (a commit is owed even if no statement ran)."""
     return bool(session.info.get("pending_jobs"))
+
+
+def commit_if_owed(session):
+    """Commit `session` when that would do anything: a transaction PostgreSQL saw, objects to flush, or jobs
+    waiting for the commit (app/deferred_transaction.py's `commit_owed`).
+
+    The one rule for the ends of units of work (callbacks, hops, jobs) and a send job's
+    checkpoints: a deferred session whose every write was a STANDALONE statement has
+    nothing left to commit (each committed by itself), and SQLAlchemy's commit of the
+    transaction PostgreSQL never saw cost about 70 us of bookkeeping, three times a send job.
+    """
+    if commit_owed(session) or has_pending_jobs(session):
+        session.commit()
 
 
 @event.listens_for(Session, "after_commit")

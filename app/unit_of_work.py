@@ -17,7 +17,7 @@ Commands that commit batches as they go (a checkpoint per batch) still may.
 
 A session that began nothing (a static USSD screen, a hop that only read outside a
 transaction, or a hop whose engine already committed) is not committed again:
-`commit_begun` skips what would be SQLAlchemy's bookkeeping for an empty transaction.
+`commit_if_owed` (app/jobs.py) skips what would be SQLAlchemy's bookkeeping for an empty transaction.
 
 `callback_unit(..., defer_transaction=True)` lets the unit read outside a transaction
 until its first write or lock (app/deferred_transaction.py): a hop that only reads
@@ -29,9 +29,9 @@ import functools
 import click
 from flask.cli import with_appcontext
 
-from app.deferred_transaction import commit_owed, defer_transaction, stop_deferring
+from app.deferred_transaction import defer_transaction, stop_deferring
 from app.extensions import db
-from app.jobs import has_pending_jobs
+from app.jobs import commit_if_owed
 from app.observability import ERRORS, logger
 
 
@@ -67,7 +67,7 @@ class CallbackUnit:
     def _end(self, session, exc_type, error, traceback):
         if exc_type is None:
             try:
-                commit_begun(session)
+                commit_if_owed(session)
                 return False
             except Exception as commit_error:  # noqa: BLE001 - handled below like a failure of the body
                 exc_type, error, traceback = type(commit_error), commit_error, commit_error.__traceback__
@@ -82,16 +82,6 @@ class CallbackUnit:
                      extra={"kind": self.kind, **self.context})
         ERRORS.labels(self.channel, self.kind).inc()
         return True
-
-
-def commit_begun(session):
-    """Commit `session` when it began a transaction (a statement, an added object) or owes jobs their commit.
-
-    A session that began nothing has nothing to commit; SQLAlchemy would still open and
-    commit an empty transaction of its own, firing its events, for no effect.
-    """
-    if commit_owed(session) or has_pending_jobs(session):
-        session.commit()
 
 
 def callback_unit(channel, kind, *, refusals=(), defer_transaction=False, **context):

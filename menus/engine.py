@@ -43,10 +43,9 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from app.deadline import hop_deadline
-from app.deferred_transaction import commit_owed
 from app.hop_counters import count_hop, queue_hop_count
 from app.i18n import N_, T, Text
-from app.jobs import has_pending_jobs
+from app.jobs import commit_if_owed
 from app.members.pin_hashing import is_pin_shaped
 from app.observability import ERRORS, HOP_SECONDS, HOPS, log_event
 from menus.context import NONCE, Context
@@ -158,8 +157,7 @@ class Engine:
                 reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services,
                                                    timed_out)
                 screen_name = state.current
-                if commit_owed(services.session) or has_pending_jobs(services.session):  # a read-only hop: nothing
-                    services.session.commit()
+                commit_if_owed(services.session)  # a read-only hop: nothing
                 self._remember(state, raw_text, reply)
                 counted = self._save_and_count(channel, session_id, state, reply, outcome)
                 return replace(reply, secret_input=secret_input)

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.jobs import job
+from app.jobs import commit_if_owed, job
 from app.keys import message_batch_job_id, message_job_id, message_resend_job_id
 from app.members.models import Member
 from app.notifications import messages as m
@@ -397,13 +397,13 @@ class Outbox:
 @job(defer_transaction=True)
 def send_sms_job(services, message_id):
     """Send one recorded SMS (queue "default"); transient failures raise so RQ retries with backoff."""
-    services.outbox.deliver_sms([message_id], checkpoint=services.session.commit)
+    services.outbox.deliver_sms([message_id], checkpoint=lambda: commit_if_owed(services.session))
 
 
 @job(defer_transaction=True)
 def send_sms_batch_job(services, message_ids):
     """Send recorded SMS sharing a text in one provider request per text."""
-    services.outbox.deliver_sms(message_ids, checkpoint=services.session.commit)
+    services.outbox.deliver_sms(message_ids, checkpoint=lambda: commit_if_owed(services.session))
 
 
 @job

@@ -130,3 +130,30 @@ def test_a_send_job_is_two_round_trips(app, monkeypatch, batch):
     db.session.remove()
     statuses = db.session.scalars(select(OutboundMessage.status).where(OutboundMessage.id.in_(ids))).all()
     assert statuses == [m.ACCEPTED] * batch
+
+
+@pytest.mark.committed
+def test_a_send_job_whose_writes_committed_themselves_runs_no_session_commit(app, monkeypatch):
+    """Its claim and answer each committed by themselves: the checkpoints and the job's end have nothing to
+    commit, and SQLAlchemy's commit of the transaction PostgreSQL never saw was about 70 us each, three a job."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setitem(app.extensions, "senders", build_senders({"AT_USERNAME": "pamoja", "AT_API_KEY": "k"}))
+    services = build_services(app, db.session)
+    message_id = services.outbox.send_sms(fresh_phone(), "Your balance is KES 0.", kind="sms_reply").id
+    db.session.info.pop("pending_jobs", None)
+    db.session.commit()
+    db.session.remove()
+    commits = []
+    listener = lambda session: commits.append(session)  # noqa: E731
+    event.listen(Session, "after_commit", listener)
+    try:
+        with responses.RequestsMock() as fake:
+            fake.add_callback(responses.POST, AT_URL, callback=at_answer_for)
+            send_sms_job(message_id)
+    finally:
+        event.remove(Session, "after_commit", listener)
+    assert commits == []
+    db.session.remove()
+    assert db.session.get(OutboundMessage, message_id).status == m.ACCEPTED
