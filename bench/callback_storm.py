@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.reminders_run import reserve_redis_db  # noqa: E402 - after the path is set
+from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402 - after the path is set
 from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402
 from bench.web import serve, wait_up  # noqa: E402
 
@@ -234,16 +234,6 @@ def main():
         return run_storm(args, db_url, redis_url)
     finally:
         release_redis_db(redis_url)
-
-
-def release_redis_db(redis_url):
-    """Empty the reserved database and give it back (seed() flushed it, the web processes wrote to it)."""
-    from redis import Redis
-
-    base, index = redis_url.rsplit("/", 1)
-    if redis_url.startswith("redis://127.0.0.1:6379/"):
-        Redis.from_url(redis_url).flushdb()
-        Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
 
 
 def run_storm(args, db_url, redis_url):

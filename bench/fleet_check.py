@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from bench import ussd_load, worker_throughput  # noqa: E402 - after the path is set
 from bench.closed_loop import ClosedLoop  # noqa: E402
 from bench.interleave import interleave, print_ratio, print_sides  # noqa: E402
-from bench.pgbouncer_check import free_port, start_pgbouncer  # noqa: E402
+from bench.pgbouncer_check import free_port, require_pgbouncer, start_pgbouncer  # noqa: E402
+from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402
 
 THROUGH_PGBOUNCER = {"DB_PREPARE_THRESHOLD": "none", "DB_POOL_TIMEOUT": "30"}
 """psycopg must not prepare behind transaction pooling (docs/scaling.md)."""
@@ -64,12 +65,7 @@ def compare_web(env, bouncer_port, args):
             loops[name] = ClosedLoop(ussd_load.ussd_session, (ports[name], path), concurrency=args.concurrency)
         comparison = interleave(loops, rounds=args.rounds, block_seconds=args.block_seconds)
     finally:
-        for loop in loops.values():
-            loop.close()
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            ussd_load.stop(proc)
+        ussd_load.close_all(loops, procs)
     print_sides(comparison, unit="hops")
     print_ratio(comparison, "fleet", "one", "throughput ratio (fleet hops/s / one hops/s)")
     return sum(comparison.errors(name) for name in sides)
@@ -98,13 +94,9 @@ def main():
     parser.add_argument("--block-seconds", type=float, default=2.0)
     parser.add_argument("--jobs", type=int, default=1000)
     args = parser.parse_args()
-    if shutil.which("pgbouncer") is None:
-        print("pgbouncer is not installed: apt-get install -y pgbouncer")
-        return 2
+    require_pgbouncer()
     db_url, redis_url = ussd_load.servers()
     if redis_url.startswith("redis://127.0.0.1:6379/"):
-        from bench.reminders_run import reserve_redis_db
-
         redis_url = reserve_redis_db()
     port = free_port()
     bouncer, directory = start_pgbouncer(port, args.server_pool, {"ussd": ussd_load.SCHEMA,
@@ -122,12 +114,7 @@ def main():
         shutil.rmtree(directory, ignore_errors=True)
         ussd_load.drop_schema(db_url, ussd_load.SCHEMA)
         ussd_load.drop_schema(db_url, worker_throughput.SCHEMA)
-        from redis import Redis
-
-        base, index = redis_url.rsplit("/", 1)
-        if base == "redis://127.0.0.1:6379":
-            Redis.from_url(redis_url).flushdb()
-            Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+        release_redis_db(redis_url)
     print(f"load average at the end {' '.join(f'{load:.1f}' for load in os.getloadavg())}; "
           f"{'no errors' if not errors else f'{errors} errors or unfinished jobs'}")
     return 1 if errors else 0

@@ -43,6 +43,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def require_pgbouncer():
+    """Exit 2 naming the package when PgBouncer is not installed (the scaling checks install what they need)."""
+    if shutil.which("pgbouncer") is None:
+        print("pgbouncer is not installed: apt-get install -y pgbouncer")
+        raise SystemExit(2)
+
+
 def start_pgbouncer(port, server_pool, schemas=None):
     """A PgBouncer of our own (as the `postgres` OS user: it refuses to run as root); returns (process, dir).
 
@@ -146,12 +153,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--server-pool", type=int, default=4)
     args = parser.parse_args()
-    if shutil.which("pgbouncer") is None:
-        print("pgbouncer is not installed: apt-get install -y pgbouncer")
-        raise SystemExit(2)
+    require_pgbouncer()
     from sqlalchemy import create_engine, text
 
-    from bench.reminders_run import reserve_redis_db
+    from bench.reminders_run import release_redis_db, reserve_redis_db
 
     admin = create_engine(BASE, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -189,9 +194,7 @@ def main():
         bouncer.terminate()
         bouncer.wait(timeout=10)
         shutil.rmtree(directory, ignore_errors=True)
-        from redis import Redis
-
-        Redis.from_url(redis_url.rsplit("/", 1)[0] + "/0").delete(f"pamoja:test-db:{redis_url.rsplit('/', 1)[1]}")
+        release_redis_db(redis_url)
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
 

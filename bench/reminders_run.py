@@ -87,6 +87,16 @@ def reserve_redis_db(base="redis://127.0.0.1:6379"):
     raise SystemExit("no free Redis database")
 
 
+def release_redis_db(redis_url):
+    """Empty a database `reserve_redis_db` gave and give it back (no-op for any other Redis)."""
+    from redis import Redis
+
+    base, index = redis_url.rsplit("/", 1)
+    if redis_url.startswith("redis://127.0.0.1:6379/"):
+        Redis.from_url(redis_url).flushdb()
+        Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=100_000)
@@ -104,9 +114,7 @@ def main():
         run(base, redis_url, args.members, drain=args.drain, analyze=args.analyze)
     finally:
         if not os.environ.get("BENCH_REDIS_URL"):
-            from redis import Redis
-
-            Redis.from_url(redis_url.rsplit("/", 1)[0] + "/0").delete(f"pamoja:test-db:{redis_url.rsplit('/', 1)[1]}")
+            release_redis_db(redis_url)
 
 
 SEEDED = ("members", "loan_products", "loans", "loan_instalments", "notifications", "outbound_messages")

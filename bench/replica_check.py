@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.reminders_run import reserve_redis_db  # noqa: E402 - after the path is set
+from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402 - after the path is set
 
 BIN = Path(sys.executable).parent
 CURRENCY = "KES"
@@ -243,11 +243,7 @@ def main():
     finally:
         cluster.down()
         shutil.rmtree(directory, ignore_errors=True)
-        from redis import Redis
-
-        base, index = redis_url.rsplit("/", 1)
-        Redis.from_url(redis_url).flushdb()
-        Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+        release_redis_db(redis_url)
     print("all checks hold" if not failed else f"{failed} check(s) failed")
     return 1 if failed else 0
 

@@ -169,6 +169,16 @@ def stop(proc, grace=10):
         proc.wait()
 
 
+def close_all(loops, procs):
+    """Stop the load generators, then the servers (terminated together, each waited for)."""
+    for loop in loops.values():
+        loop.close()
+    for proc in procs.values():
+        proc.terminate()
+    for proc in procs.values():
+        stop(proc)
+
+
 def wait_up(port, path):
     for _ in range(100):
         try:
@@ -291,12 +301,7 @@ def main():
         measured = {name: CpuMeasured(loop, procs[name].pid) for name, loop in loops.items()}
         comparison = interleave(measured, rounds=args.rounds, block_seconds=args.block_seconds)
     finally:
-        for loop in loops.values():
-            loop.close()
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            stop(proc)
+        close_all(loops, procs)
         drop_schema(db_url, SCHEMA)
     print_sides(comparison, unit="hops")
     print_ratio(comparison, "bare", "pamoja", "cost ratio (bare hops/s / our hops/s)")

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.jobs import PendingJob, job  # noqa: E402
-from bench.reminders_run import reserve_redis_db  # noqa: E402 - after the path is set
+from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402 - after the path is set
 from bench.ussd_load import create_schema, drop_schema, schema_url  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -219,11 +219,7 @@ def main():
     finally:
         drop_schema(db_url, SCHEMA)
         if not os.environ.get("BENCH_REDIS_URL"):
-            from redis import Redis
-
-            base, index = redis_url.rsplit("/", 1)
-            Redis.from_url(redis_url).flushdb()
-            Redis.from_url(base + "/0").delete(f"pamoja:test-db:{index}")
+            release_redis_db(redis_url)
     return 1 if problems else 0
 
 
