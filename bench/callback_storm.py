@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402 - after the path is set
-from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, schema_url, servers  # noqa: E402
+from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, drop_schema, schema_url, servers  # noqa: E402
 from bench.web import serve, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -234,6 +234,7 @@ def main():
         return run_storm(args, db_url, redis_url)
     finally:
         release_redis_db(redis_url)
+        drop_schema(db_url, "storm")
 
 
 def run_storm(args, db_url, redis_url):
