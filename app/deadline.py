@@ -7,9 +7,13 @@ the code inside it a deadline: while it runs, every connection this thread takes
 from a SQLAlchemy pool is remembered (a dup of its socket), and when the deadline
 passes one shared watchdog thread shuts those sockets down. The blocked read then
 fails at once with an OperationalError (the caller's "temporarily unavailable"),
-and the pool invalidates the broken connection. A connection taken after the
-deadline is refused the same way, and a hop that gave up waiting for a pooled
-connection gets an OperationalError too, not a pool TimeoutError.
+and the pool invalidates the broken connection. A connection whose socket was shut
+down while nothing waited on it (a read-only hop keeps its idle autocommit connection
+until the request ends, and the deadline may pass during its last Redis save) goes back
+to the pool looking healthy: its pool record is marked, and its next checkout replaces
+it (DisconnectionError: the pool reconnects) instead of failing another member's hop. A
+connection taken after the deadline is refused the same way, and a hop that gave up
+waiting for a pooled connection gets an OperationalError too, not a pool TimeoutError.
 
 One timer thread serves every request (a heap of deadlines, woken only when a new
 deadline is the earliest), so a hop pays a lock, a heap push and a `dup` per
@@ -31,16 +35,19 @@ from contextlib import contextmanager
 
 import psycopg
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import Pool
 
 RESOLUTION = 0.05
 """Seconds the watchdog may sleep past a deadline, so one wake-up settles every deadline passed meanwhile."""
 
+BROKEN = "pamoja_deadline_broken"
+"""In a pool record's info: the watchdog shut this connection's socket down; replace it at its next checkout."""
+
 
 class _Hop:
-    """One deadline: the sockets its thread holds (dup'ed fds by connection id), whether it has passed."""
+    """One deadline: the sockets its thread holds ((dup'ed fd, pool record) by connection id), whether it has passed."""
 
     __slots__ = ("at", "fds", "expired", "done")
 
@@ -49,6 +56,13 @@ class _Hop:
         self.fds = {}
         self.expired = False
         self.done = False
+
+    def release(self, held):
+        """Close the dup'ed descriptors of `held` connections; mark their records when their sockets were broken."""
+        for fd, record in held:
+            os.close(fd)
+            if self.expired and record is not None:
+                record.info[BROKEN] = True
 
 
 class Watchdog:
@@ -85,13 +99,14 @@ class Watchdog:
             self._local.hop = outer
             with self._lock:
                 hop.done = True
-                fds, hop.fds = hop.fds, {}
-            for fd in fds.values():
-                os.close(fd)
+                held, hop.fds = hop.fds, {}
+            hop.release(held.values())  # connections still out: their sockets may be broken
 
     # -- pool events (any thread) -------------------------------------------------------------------
 
-    def on_checkout(self, dbapi_connection, _record, _proxy):
+    def on_checkout(self, dbapi_connection, record, _proxy):
+        if record.info.pop(BROKEN, False):
+            raise DisconnectionError("its socket was shut down at a hop's deadline")  # the pool reconnects
         hop = getattr(self._local, "hop", None)
         if hop is None:
             return
@@ -100,16 +115,16 @@ class Watchdog:
             if hop.expired:
                 raise psycopg.OperationalError("the request's deadline passed before a database connection was free")
             if fd is not None:
-                hop.fds[id(dbapi_connection)] = os.dup(fd)
+                hop.fds[id(dbapi_connection)] = (os.dup(fd), record)
 
     def on_checkin(self, dbapi_connection, _record):
         hop = getattr(self._local, "hop", None)
         if hop is None or dbapi_connection is None:
             return
         with self._lock:
-            fd = hop.fds.pop(id(dbapi_connection), None)
-        if fd is not None:
-            os.close(fd)
+            held = hop.fds.pop(id(dbapi_connection), None)
+        if held is not None:
+            hop.release([held])
 
     # -- the watchdog thread ------------------------------------------------------------------------
 
@@ -127,7 +142,7 @@ class Watchdog:
                     hop = heapq.heappop(self._heap)[2]
                     if not hop.done:
                         hop.expired = True
-                        for fd in hop.fds.values():
+                        for fd, _record in hop.fds.values():
                             _break(fd)
                 self._lock.wait(self._heap[0][0] - now + RESOLUTION if self._heap else None)
 

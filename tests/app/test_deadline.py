@@ -127,3 +127,21 @@ def test_no_deadline_is_no_watchdog(engine):
         assert connection.execute(text("SELECT 1")).scalar() == 1
     with hop_deadline(None):
         pass
+
+
+def test_a_connection_broken_at_the_deadline_but_idle_is_replaced_not_reused(app):
+    """A read-only hop keeps its autocommit connection past its last read (nothing to commit): when the deadline
+    passes during the hop's last Redis save, the watchdog shuts the idle socket down and nothing notices; the
+    next request to take that connection must get a fresh one, not an OperationalError."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], pool_size=1, max_overflow=0, pool_timeout=5,
+                           isolation_level="AUTOCOMMIT")
+    try:
+        with hop_deadline(100):
+            connection = engine.connect()
+            connection.execute(text("SELECT 1"))
+            time.sleep(0.3)  # the deadline passes while nothing waits on the database
+        connection.close()  # given back after the hop, in autocommit and idle: the pool could not tell
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
