@@ -40,6 +40,8 @@ import threading
 import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job, JobStatus, _job_stack
@@ -231,8 +233,11 @@ class PamojaWorker(Worker):
         """
         while len(self.queues) > 1:
             keys = [self.key, WORKERS_SUSPENDED, *(queue.key for queue in self._ordered_queues)]
-            found = self._next_job(keys=keys, args=[self.job_class.redis_job_namespace_prefix,
-                                                    WorkerStatus.IDLE.value])
+            try:
+                found = self._next_job(keys=keys, args=[self.job_class.redis_job_namespace_prefix,
+                                                        WorkerStatus.IDLE.value])
+            except (RedisConnectionError, RedisTimeoutError):
+                break  # Redis away: RQ's own dequeue below waits and retries with backoff, as RQ's worker does
             if found == 1:
                 super().check_for_suspension(self._burst)  # waits while suspended, as RQ's would
                 break

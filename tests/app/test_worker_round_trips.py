@@ -140,3 +140,25 @@ def test_a_job_that_succeeded_is_logged_once_when_it_starts_and_once_when_done(c
     assert len(about_the_job) == 2, about_the_job
     assert about_the_job[0] == f"default: {job.id}"
     assert "Job OK" in about_the_job[1]
+
+
+def test_redis_lost_between_jobs_is_waited_out_as_rq_does_not_fatal(connection, queues):
+    """The step between jobs is one script: a connection error there falls back to RQ's own dequeue (which
+    retries with backoff) instead of ending the worker with 'unhandled exception, quitting'."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    _high, default, _low = queues
+    job = default.enqueue(add, 1, 1)
+    worker = PamojaWorker(queues, connection=connection)
+    script, calls = worker._next_job, []
+
+    def lost_once(*args, **kwargs):  # the connection drops once, as a Redis restart does
+        calls.append(1)
+        if len(calls) == 1:
+            raise RedisConnectionError("Connection closed by server.")
+        return script(*args, **kwargs)
+
+    worker._next_job = lost_once
+    run_burst(worker)
+    job.refresh()
+    assert job.get_status() == "finished" and job.return_value() == 2
