@@ -18,8 +18,6 @@ Each client supplies a `handle(response)` that classifies the operator's answer,
 reading it with `json_object` and raising for HTTP errors with `raise_for_http_error`.
 """
 
-import threading
-
 import requests
 
 from app.clock import SystemClock
@@ -130,22 +128,6 @@ class CircuitBreaker:
         return result
 
 
-_THREAD_SESSIONS = threading.local()
-
-
-def thread_session(provider):
-    """This thread's requests.Session for `provider`: its connections kept alive between requests.
-
-    A provider object lives for one web request or job, and a Session built with it cost
-    more CPU than parsing a callback, and threw away the operator's connection (a new TCP
-    and TLS handshake per request). A Session is not shared between threads.
-    """
-    sessions = _THREAD_SESSIONS.__dict__
-    if provider not in sessions:
-        sessions[provider] = requests.Session()
-    return sessions[provider]
-
-
 class ProviderHttp:
     """Guarded HTTP to one operator: timeouts, error classification, breaker, token retry."""
 
@@ -155,8 +137,16 @@ class ProviderHttp:
 
     @property
     def session(self):
-        """The given session (tests), else this thread's one for the operator, made on first use."""
-        return self._session or thread_session(self.breaker.provider)
+        """The given session (tests), else one made on first use.
+
+        A provider object lives for one web request or job, and most never call out (a
+        callback is parsed and applied): building a requests.Session with it cost more CPU
+        than parsing the callback. Not kept across requests: a kept-alive socket the
+        operator closed meanwhile would fail a payout already sent, leaving it in doubt.
+        """
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
 
     def send(self, method, url, handle, **kwargs):
         """Send once under the breaker and return `handle(response)`.
