@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.reminders_run import release_redis_db, reserve_redis_db  # noqa: E402 - after the path is set
 from bench.ussd_load import KEEP_ROLE_TIMEOUTS, create_schema, drop_schema, schema_url, servers  # noqa: E402
-from bench.web import serve, wait_up  # noqa: E402
+from bench.web import serve, wait_booted, wait_up  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PORT, AIRTEL_PORT = 5621, 5622
@@ -246,6 +246,7 @@ def run_storm(args, db_url, redis_url):
     server = serve(env, PORT)
     try:
         wait_up(PORT)
+        wait_booted(server)  # else every client connection lands on the first worker up
         statuses, lock = collections.Counter(), threading.Lock()
         threads = [threading.Thread(target=post_all, args=(callbacks[i::args.clients], statuses, lock))
                    for i in range(args.clients)]
