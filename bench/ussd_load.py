@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.closed_loop import ClosedLoop  # noqa: E402 - after the path is set
 from bench.interleave import interleave, percentile, print_ratio, print_sides, spread_text  # noqa: E402
+from bench.web import wait_booted  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FLOW = ["", "2580", "5", "1", "0", "00", "6"]
@@ -293,6 +294,7 @@ def main():
     try:
         for name, (_target, path) in targets.items():
             wait_up(ports[name], path)
+            wait_booted(procs[name], args.workers)  # every worker up, or the first takes every connection
         print(f"gunicorn {' '.join(settings)}, both servers up; {args.concurrency} concurrent sessions; "
               f"{args.rounds} rounds of {args.block_seconds:g} s per side, order reversed each round; "
               f"flow: {' -> '.join(repr(step) for step in FLOW)}; redis-py parser: {redis_parser()}", flush=True)
