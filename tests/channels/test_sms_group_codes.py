@@ -5,20 +5,11 @@ import pytest
 from sqlalchemy import select, update
 
 from app.groups.models import Group
-from app.money import Money
 from app.notifications.models import Notification
 from app.payments.models import Payment
 from tests.sms_helpers import Handset, register
 
 pytestmark = pytest.mark.usefixtures("providers")
-
-
-@pytest.fixture
-def group(services, amina):
-    group = services.group_memberships.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
-                                                    frequency="monthly", meeting_day=5)
-    services.session.commit()
-    return group
 
 
 @pytest.fixture

@@ -189,14 +189,6 @@ def test_send_with_the_amount_first_in_kiswahili(phone, amina_sw):
     assert phone.send("TUMA 100 0700000002") == "Anza na nambari ya simu, kisha kiasi, kama TUMA 0712345678 100."
 
 
-@pytest.fixture
-def group(services, amina):
-    group = services.group_memberships.create_group(amina, name="Umoja Women", contribution=Money(50000, "KES"),
-                                                    frequency="monthly", meeting_day=5)
-    services.session.commit()
-    return group
-
-
 @pytest.mark.parametrize("word", ["CONTRIBUTE", "changa"])
 def test_contribute_to_a_group(phone, session, group, word):
     assert phone.send(f"{word} {group.code.lower()} 500").startswith("Approve the payment of KES 500")
