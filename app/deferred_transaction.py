@@ -88,16 +88,9 @@ def is_plain_read(statement):
     return all(name.rsplit(".", 1)[-1].lower() in PURE_CALLS for name in _CALL.findall(sql))
 
 
-def transaction_begun(session):
-    """True when `session` (a Session or a scoped_session) has begun a transaction: a statement ran or an
-    object was added since its last commit or rollback. One that began nothing has nothing to commit."""
-    if isinstance(session, scoped_session):
-        session = session()
-    return session.in_transaction()
-
-
 def commit_owed(session):
-    """True when committing `session` would do anything: a transaction began, and either it is a real one
+    """True when committing `session` (a Session or a scoped_session) would do anything: a transaction began
+    (a statement ran or an object was added since its last commit or rollback), and either it is a real one
     (the connection left autocommit: a write, a lock) or objects wait to be flushed.
 
     A deferred session that only read (its connection still in autocommit) owes no commit:

@@ -157,7 +157,7 @@ class Engine:
                 reply, state, outcome = self._step(channel, session_id, phone, raw_text, state, services,
                                                    timed_out)
                 screen_name = state.current
-                commit_if_owed(services.session)  # a read-only hop: nothing
+                commit_if_owed(services.session)  # a hop that only read owes no commit
                 self._remember(state, raw_text, reply)
                 counted = self._save_and_count(channel, session_id, state, reply, outcome)
                 return replace(reply, secret_input=secret_input)
