@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
 from rq import Queue
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 
 QUEUE_NAMES = ("high", "default", "low")
 """RQ queues, most urgent first: money and OTPs, messages, reports."""
@@ -27,6 +27,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    @classmethod
+    def just_inserted(cls, session, **columns):
+        """The row this transaction just inserted (a Core INSERT ... RETURNING, a SQL function), as a persistent
+        instance in `session` without a SELECT back; a column not given loads on first use."""
+        instance = cls(**columns)
+        make_transient_to_detached(instance)
+        session.add(instance)
+        return instance
 
 
 db = SQLAlchemy(model_class=Base)

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.ledger import errors
@@ -193,12 +193,10 @@ class LedgerService:
         if not all(row.updated for row in rows):  # never expected: every locked row is updated under its lock
             raise RuntimeError(f"entry {idempotency_key!r}: an account balance was not updated; roll back")
         self._keep_balances(postings, rows)
-        entry = LedgerEntry(id=entry_id, idempotency_key=idempotency_key, kind=kind, memo=memo[:200],
-                            created_at=created_at, initiated_by=initiated_by, channel=channel,
-                            session_ref=session_ref)
-        make_transient_to_detached(entry)  # persistent without a SELECT back; postings load on first use
-        self.session.add(entry)
-        return entry
+        # persistent without a SELECT back; postings load on first use
+        return LedgerEntry.just_inserted(self.session, id=entry_id, idempotency_key=idempotency_key, kind=kind,
+                                         memo=memo[:200], created_at=created_at, initiated_by=initiated_by,
+                                         channel=channel, session_ref=session_ref)
 
     def _refused(self, idempotency_key, postings, kind, rows, params):
         """Why POST wrote nothing: a replay (the first entry), a shard fold then a retry (its rows),

@@ -15,7 +15,6 @@ from collections import defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.i18n import format_param, translate
 from app.keys import notification_dispatch_job_id
@@ -53,22 +52,14 @@ class NotificationService:
         if not ids:
             log_event("notify.duplicate", kind=kind, key=key)
             return None
-        notification = self._as_loaded(ids[0], row)
+        # A money callback tells its member once: reading the row back (then again, locked, to dispatch
+        # it) was two of its twenty statements, and every column is known here.
+        notification = Notification.just_inserted(self.session, id=ids[0], channel=None, message_id=None,
+                                                  dispatched_at=None, **row)
         if notification.send_after > self.clock.now():
             self.schedule([notification.id], notification.send_after)
         else:  # inserted by this transaction: nobody else can see it yet, so nothing to lock
             self._hand_over([notification], recipients={notification.id: recipient})
-        return notification
-
-    def _as_loaded(self, notification_id, row):
-        """The row this transaction just inserted, as a Notification in the session, without reading it back.
-
-        A money callback tells its member once, and reading the row back (then again, locked,
-        to dispatch it) was two of its twenty statements; every column is known here.
-        """
-        notification = Notification(id=notification_id, channel=None, message_id=None, dispatched_at=None, **row)
-        make_transient_to_detached(notification)
-        self.session.add(notification)
         return notification
 
     def prepare(self, recipient, kind, key=None, **params):
